@@ -1,0 +1,1 @@
+"""Contact-centre mirror dashboard: the customer's and the agent's experience side by side."""

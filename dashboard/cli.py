@@ -1,0 +1,50 @@
+"""Command line: python -m dashboard demo | check."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import time
+from pathlib import Path
+
+from dashboard import config
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m dashboard", description=__doc__)
+    commands = parser.add_subparsers(dest="command", required=True)
+
+    demo = commands.add_parser("demo", help="build the demo contact centre store")
+    demo.add_argument("--interactions", type=int, default=1_000_000, help="contacts to generate (default 1,000,000)")
+    demo.add_argument("--seed", type=int, default=42, help="random seed; the same seed builds the same store")
+    demo.add_argument("--db", type=Path, default=None, help="store file (default $DASHBOARD_DB or data/store.duckdb)")
+    demo.add_argument("--if-missing", action="store_true", help="do nothing when the store already exists")
+
+    check = commands.add_parser("check", help="validate every query file in queries/")
+    check.add_argument("--queries", type=Path, default=None, help="query folder (default queries/)")
+
+    args = parser.parse_args(argv)
+    if args.command == "demo":
+        return _demo(args)
+    if args.command == "check":
+        from dashboard import check as checker
+        return checker.main(args.queries or config.queries_dir())
+    return 2
+
+
+def _demo(args: argparse.Namespace) -> int:
+    from dashboard import demo
+
+    if args.interactions < 1:
+        print("--interactions must be at least 1", file=sys.stderr)
+        return 2
+    path = args.db or config.store_path()
+    if args.if_missing and path.exists():
+        print(f"{path} exists; leaving it as it is")
+        return 0
+    started = time.perf_counter()
+    demo.build(path, interactions=args.interactions, seed=args.seed, progress=True)
+    seconds = time.perf_counter() - started
+    size_mb = path.stat().st_size / 1e6
+    print(f"built {path}: {args.interactions:,} interactions in {seconds:.1f} s, {size_mb:.0f} MB")
+    return 0

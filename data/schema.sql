@@ -1,0 +1,106 @@
+-- The public schema of the store: analysts write SQL against these names.
+-- Times are local wall-clock TIMESTAMPs of the centre; durations are whole seconds.
+
+create table teams (
+    team_id       integer primary key,
+    team_name     varchar not null unique,
+    site          varchar not null,
+    manager_name  varchar not null,
+    planned_seats integer            -- agents the team is planned to have; vacancies leave it short
+);
+
+create table agents (
+    agent_id        integer primary key,
+    agent_name      varchar not null,
+    team_id         integer not null,
+    hired_on        date not null,
+    left_on         date,            -- null while employed
+    leave_reason    varchar,
+    authority_limit decimal(10, 2) not null,  -- money the agent may grant without approval (current)
+    hiring_profile  varchar
+);
+
+create table customers (
+    customer_id integer primary key,
+    segment     varchar not null,
+    joined_on   date not null,
+    churned_on  date                 -- null while still a customer
+);
+
+create table touchpoints (
+    touchpoint_id   integer primary key,
+    touchpoint_name varchar not null unique,
+    owner_unit      varchar not null,   -- the one unit accountable for this touchpoint
+    sla_name        varchar not null,
+    sla_seconds     integer not null,
+    sla_measure     varchar not null    -- what the SLA is measured on: 'wait_s' or 'resolution_s'
+);
+
+-- interaction_id is unique; it is not declared a primary key because an index over tens of
+-- millions of rows slows every load and no query looks rows up one at a time.
+create table interactions (
+    interaction_id      bigint not null,
+    customer_id         integer,
+    agent_id            integer,            -- null if abandoned
+    team_id             integer not null,
+    touchpoint_id       integer not null,
+    channel             varchar not null,   -- phone, chat, messaging
+    queued_at           timestamp not null,
+    answered_at         timestamp,          -- null if abandoned
+    ended_at            timestamp,
+    wait_s              integer not null,   -- time in queue (until answer or abandon)
+    handle_s            integer,            -- talk + wrap-up; null if abandoned
+    abandoned           boolean not null,
+    resolved            boolean,            -- null if abandoned
+    transfers           integer,
+    exception_requested boolean,            -- customer asked for something needing authority
+    exception_amount    decimal(10, 2),     -- money asked for, when an exception was requested
+    escalation_depth    integer,            -- 0 agent decided, 1 team lead, 2 manager, 3 senior management
+    decided_at          timestamp,          -- when the exception was decided
+    resolution_s        integer,            -- queue to resolution, including escalation delays
+    repeat_within_7d    boolean             -- derived: same customer, same touchpoint, again within 7 days
+);
+
+create table customer_surveys (
+    interaction_id bigint not null,
+    answered_at    timestamp not null,
+    csat           integer,   -- 1-5
+    nps            integer,   -- 0-10
+    ces            integer    -- 1-7
+);
+
+create table agent_surveys (
+    agent_id          integer not null,
+    surveyed_at       date not null,
+    milestone         varchar not null,  -- '3m', '6m', '12m', '24m' after hire, or 'pulse'
+    satisfaction      integer,           -- 1-5
+    enps              integer,           -- 0-10
+    empowerment       integer,           -- 1-5
+    manager_support   integer,           -- 1-5
+    training_adequacy integer,           -- 1-5
+    pressure          integer            -- 1-5, higher is more pressure
+);
+
+create table agent_requests (
+    request_id  integer primary key,
+    agent_id    integer not null,
+    kind        varchar not null,   -- leave, schedule, equipment, professional
+    opened_at   timestamp not null,
+    answered_at timestamp           -- null while unanswered
+);
+
+create table training (
+    agent_id       integer not null,
+    held_on        date not null,
+    training_hours double not null,
+    topic          varchar not null
+);
+
+create table events (
+    event_id  integer primary key,
+    starts_on date not null,
+    ends_on   date,
+    title     varchar not null,
+    category  varchar not null,
+    team_id   integer            -- null = the whole centre
+);
