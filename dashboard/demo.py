@@ -276,7 +276,7 @@ class DemoCentre:
                 self.survey_rows.append((
                     agent.agent_id, day, label,
                     clip(s + rng.normal(0, 0.55), 1, 5),
-                    clip(2.1 * s - 0.9 + rng.normal(0, 1.3), 0, 10),
+                    clip(2.1 * s - 0.3 + rng.normal(0, 1.3), 0, 10),
                     clip(2.2 + limit / 100 + rng.normal(0, 0.7), 1, 5),
                     clip(3.0 - 1.1 * math.log(agent.team.manager_median_h / 48) + rng.normal(0, 0.7), 1, 5),
                     clip(2.2 + 2.3 * agent.skill[month] + rng.normal(0, 0.7), 1, 5),

@@ -1,0 +1,40 @@
+"""Entry point: page config, global filters, navigation. Nothing else lives here."""
+
+import sys
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))  # `streamlit run dashboard/app.py` from anywhere
+
+import streamlit as st  # noqa: E402
+
+from dashboard import config, ui  # noqa: E402
+
+st.set_page_config(page_title="Contact centre mirror", page_icon=":material/balance:", layout="wide")
+
+if not config.store_path().exists():
+    st.error(f"No store at {config.store_path()}. Run `make run` (it builds the demo) or "
+             "`python -m dashboard demo`, or point DASHBOARD_DB at a store.")
+    st.stop()
+
+PAGES = Path(__file__).parent / "pages"
+navigation = st.navigation({
+    "Executive": [
+        st.Page(PAGES / "overview.py", title="Overview", icon=":material/dashboard:", url_path="overview", default=True),
+    ],
+    "Analysis": [
+        st.Page(PAGES / "customer_vs_agent.py", title="Customer vs agent", icon=":material/compare_arrows:",
+                url_path="customer-vs-agent"),
+        st.Page(PAGES / "wait_times.py", title="Wait times", icon=":material/hourglass:", url_path="wait-times"),
+        st.Page(PAGES / "escalations.py", title="Escalations", icon=":material/stairs:", url_path="escalations"),
+        st.Page(PAGES / "attrition.py", title="Attrition", icon=":material/logout:", url_path="attrition"),
+        st.Page(PAGES / "management.py", title="Management", icon=":material/supervisor_account:",
+                url_path="management"),
+        st.Page(PAGES / "teams.py", title="Teams and agents", icon=":material/groups:", url_path="teams"),
+    ],
+    "Analysts": [
+        st.Page(PAGES / "queries.py", title="Query catalogue", icon=":material/list:", url_path="queries"),
+        st.Page(PAGES / "sql_lab.py", title="SQL lab", icon=":material/terminal:", url_path="sql-lab"),
+    ],
+})
+ui.sidebar_filters()
+navigation.run()

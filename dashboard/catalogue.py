@@ -1,0 +1,242 @@
+"""The query catalogue: one SQL file per chart in queries/, each opening with a YAML header in
+SQL comments that declares what the chart is. The catalogue reads the files, binds filter values as
+DuckDB parameters and returns polars frames.
+
+    -- title: CSAT by wait time
+    -- description: Share of 4-5 answers by how long the customer queued.
+    -- page: wait-times
+    -- chart: line
+    -- x: wait_bucket
+    -- y: csat_pct
+    -- params: [date_from, date_to, team]
+    select ...
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import duckdb
+import polars as pl
+import yaml
+
+from dashboard import store
+
+# Every parameter a query may declare; the filters supply each of them (see filters.Filters).
+KNOWN_PARAMS = {
+    "date_from": "first day of the period (DATE)",
+    "date_to": "last day of the period, inclusive (DATE)",
+    "site": "site name, or NULL for all sites",
+    "team": "team name, or NULL for all teams",
+    "channel": "channel (phone, chat, messaging), or NULL for all",
+    "touchpoint": "touchpoint name, or NULL for all",
+}
+CHART_KINDS = {"kpi", "line", "bar", "area", "scatter", "heatmap", "table"}
+NEEDS_AXES = {"line", "bar", "area", "scatter", "heatmap"}
+REQUIRED = ("title", "description", "chart")
+OPTIONAL = ("page", "x", "y", "color", "z", "params", "order", "tags", "y_title", "x_title", "labels")
+
+
+class QueryFileError(Exception):
+    """A problem in one query file, located by line so an analyst can go straight to it."""
+
+    def __init__(self, path: Path, line: int, message: str):
+        self.path, self.line, self.message = Path(path), line, message
+        super().__init__(f"{self.path}:{line}: {message}")
+
+    @property
+    def location(self) -> str:
+        return f"{self.path.name}:{self.line}"
+
+
+@dataclass(frozen=True)
+class Query:
+    name: str                 # the file's stem: overview_customer_kpis
+    path: Path
+    title: str
+    description: str
+    chart: str
+    sql: str                  # the whole file: DuckDB's line numbers then match the file's
+    page: str | None = None
+    x: str | None = None
+    y: tuple[str, ...] = ()
+    color: str | None = None
+    z: str | None = None
+    params: tuple[str, ...] = ()
+    order: int = 100
+    tags: tuple[str, ...] = ()
+    labels: dict = field(default_factory=dict, hash=False)
+    x_title: str | None = None
+    y_title: str | None = None
+    header_lines: dict = field(default_factory=dict, hash=False)  # header key -> line number
+
+    def bind(self, values: dict) -> dict:
+        """Only the parameters this query declares: DuckDB refuses any extra one."""
+        return {name: values[name] for name in self.params}
+
+    def line_of_sql_start(self) -> int:
+        return max(self.header_lines.values(), default=0) + 1
+
+
+def _as_tuple(value) -> tuple[str, ...]:
+    if value is None:
+        return ()
+    if isinstance(value, str):
+        return tuple(v.strip() for v in value.split(",") if v.strip())
+    return tuple(str(v) for v in value)
+
+
+def parse_header(path: Path, text: str) -> tuple[dict, dict]:
+    """The leading `-- key: value` comment lines, read as YAML; returns (fields, key -> line)."""
+    lines, where = [], {}
+    for number, line in enumerate(text.splitlines(), start=1):
+        stripped = line.strip()
+        if not stripped:
+            if lines:
+                break
+            continue
+        if not stripped.startswith("--"):
+            break
+        body = stripped[2:].removeprefix(" ")
+        key = re.match(r"([A-Za-z_]+)\s*:", body)
+        if key:
+            where[key.group(1)] = number
+        lines.append(body)
+    if not lines:
+        raise QueryFileError(path, 1, "no header: the file must open with '-- title: ...' comment lines")
+    try:
+        fields = yaml.safe_load("\n".join(lines))
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        line = (mark.line + 1) if mark is not None else 1
+        raise QueryFileError(path, line, f"header is not valid YAML: {getattr(exc, 'problem', exc)}") from None
+    if not isinstance(fields, dict):
+        raise QueryFileError(path, 1, "header must be 'key: value' lines")
+    return fields, where
+
+
+def parse_query_file(path: Path) -> Query:
+    path = Path(path)
+    text = path.read_text(encoding="utf-8")
+    fields, where = parse_header(path, text)
+    for key in REQUIRED:
+        if not fields.get(key):
+            raise QueryFileError(path, 1, f"header lacks '{key}'")
+    for key in fields:
+        if key not in REQUIRED and key not in OPTIONAL:
+            raise QueryFileError(path, where.get(key, 1), f"unknown header field '{key}' (known: "
+                                 f"{', '.join(REQUIRED + OPTIONAL)})")
+    chart = str(fields["chart"])
+    if chart not in CHART_KINDS:
+        raise QueryFileError(path, where.get("chart", 1), f"chart '{chart}' is not one of {sorted(CHART_KINDS)}")
+    if chart in NEEDS_AXES:
+        for axis in ("x", "y") + (("z",) if chart == "heatmap" else ()):
+            if not fields.get(axis):
+                raise QueryFileError(path, where.get("chart", 1), f"a {chart} chart needs '{axis}' in its header")
+    params = _as_tuple(fields.get("params"))
+    for name in params:
+        if name not in KNOWN_PARAMS:
+            raise QueryFileError(path, where.get("params", 1), f"unknown parameter '{name}' (known: "
+                                 f"{', '.join(KNOWN_PARAMS)})")
+    try:
+        order = int(fields.get("order", 100))
+    except (TypeError, ValueError):
+        raise QueryFileError(path, where.get("order", 1), "order must be a whole number") from None
+    return Query(
+        name=path.stem, path=path, title=str(fields["title"]), description=str(fields["description"]),
+        chart=chart, sql=text, page=fields.get("page") or None, x=fields.get("x"),
+        y=_as_tuple(fields.get("y")), color=fields.get("color"), z=fields.get("z"), params=params,
+        order=order, tags=_as_tuple(fields.get("tags")), labels=dict(fields.get("labels") or {}),
+        x_title=fields.get("x_title"), y_title=fields.get("y_title"), header_lines=where,
+    )
+
+
+def check_statement(query: Query) -> None:
+    """One SELECT statement whose $parameters are exactly those the header declares, judged by
+    DuckDB's own parser rather than by matching keywords."""
+    try:
+        statements = duckdb.connect().extract_statements(query.sql)
+    except duckdb.Error as exc:
+        raise QueryFileError(query.path, _error_line(query, str(exc)), _first_line(exc)) from None
+    if len(statements) != 1:
+        raise QueryFileError(query.path, query.line_of_sql_start(),
+                             f"expected one SQL statement, found {len(statements)}")
+    statement = statements[0]
+    if statement.type != duckdb.StatementType.SELECT:
+        raise QueryFileError(query.path, query.line_of_sql_start(),
+                             f"only SELECT queries make charts; this is {statement.type.name}")
+    used = set(statement.named_parameters)
+    for name in sorted(used - set(query.params)):
+        raise QueryFileError(query.path, _line_of(query.sql, "$" + name),
+                             f"${name} is used but not declared in the header's params")
+    for name in sorted(set(query.params) - used):
+        raise QueryFileError(query.path, query.header_lines.get("params", 1),
+                             f"parameter '{name}' is declared but the SQL never uses ${name}")
+
+
+def _line_of(text: str, needle: str) -> int:
+    for number, line in enumerate(text.splitlines(), start=1):
+        if needle in line and not line.lstrip().startswith("--"):
+            return number
+    return 1
+
+
+def _first_line(exc: Exception) -> str:
+    return str(exc).strip().splitlines()[0]
+
+
+def _error_line(query: Query, message: str) -> int:
+    match = re.search(r"LINE (\d+):", message)
+    return int(match.group(1)) if match else query.line_of_sql_start()
+
+
+def execute(con: duckdb.DuckDBPyConnection, query: Query, values: dict) -> pl.DataFrame:
+    """Runs the query with the filter values it declares bound as parameters."""
+    try:
+        return store.run(con, query.sql, query.bind(values))
+    except duckdb.Error as exc:
+        raise QueryFileError(query.path, _error_line(query, str(exc)), str(exc).strip()) from None
+
+
+@dataclass
+class Catalogue:
+    queries: list[Query]
+    errors: list[QueryFileError]
+
+    def for_page(self, page: str) -> list[Query]:
+        return sorted((q for q in self.queries if q.page == page), key=lambda q: (q.order, q.name))
+
+    def errors_for_page(self, page: str) -> list[QueryFileError]:
+        """Broken files that say they belong to the page (read loosely, since they did not parse)."""
+        out = []
+        for err in self.errors:
+            try:
+                fields, _ = parse_header(err.path, err.path.read_text(encoding="utf-8"))
+            except (QueryFileError, OSError, UnicodeDecodeError):
+                continue
+            if fields.get("page") == page:
+                out.append(err)
+        return out
+
+    def get(self, name: str) -> Query:
+        for q in self.queries:
+            if q.name == name:
+                return q
+        raise KeyError(name)
+
+
+def load(folder: Path) -> Catalogue:
+    """Every *.sql file in the folder; a broken file is kept as an error, never hides the rest."""
+    queries, errors = [], []
+    for path in sorted(Path(folder).glob("*.sql")):
+        try:
+            query = parse_query_file(path)
+            check_statement(query)
+            queries.append(query)
+        except QueryFileError as err:
+            errors.append(err)
+        except (OSError, UnicodeDecodeError) as exc:
+            errors.append(QueryFileError(path, 1, f"cannot read: {exc}"))
+    return Catalogue(queries, errors)

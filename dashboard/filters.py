@@ -1,0 +1,160 @@
+"""Global filters and their URL form.
+
+The URL is the contract with executives: `?from=2025-03-01&to=2025-05-31&team=Aurora` must show
+that view to anyone who opens it. Names, not ids, travel in the URL so a link reads plainly.
+A parameter that is malformed or names nothing in the store falls back to its default, and the
+reason is returned as a notice for the page to show.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Mapping
+from dataclasses import asdict, dataclass, replace
+
+import duckdb
+
+from dashboard import store
+
+ALL = "All"
+URL_KEYS = ("from", "to", "site", "team", "channel", "touchpoint")
+
+
+@dataclass(frozen=True)
+class Filters:
+    date_from: dt.date
+    date_to: dt.date          # inclusive
+    site: str | None = None
+    team: str | None = None
+    channel: str | None = None
+    touchpoint: str | None = None
+
+    @property
+    def days(self) -> int:
+        return (self.date_to - self.date_from).days + 1
+
+    def previous_period(self) -> Filters:
+        """The period of equal length that ends the day before this one starts."""
+        return replace(self, date_from=self.date_from - dt.timedelta(days=self.days),
+                       date_to=self.date_from - dt.timedelta(days=1))
+
+    def as_params(self) -> dict:
+        """The values every query may bind (catalogue.KNOWN_PARAMS)."""
+        return asdict(self)
+
+    def describe(self) -> str:
+        scope = [v for v in (self.site, self.team, self.channel, self.touchpoint) if v]
+        return f"{self.date_from:%d %b %Y} to {self.date_to:%d %b %Y}" + (f" · {' · '.join(scope)}" if scope else "")
+
+
+@dataclass(frozen=True)
+class Choices:
+    """What the store holds, so the URL can be checked against it."""
+    first_day: dt.date
+    last_day: dt.date
+    sites: tuple[str, ...]
+    teams: dict[str, str]             # team name -> site
+    channels: tuple[str, ...]
+    touchpoints: tuple[str, ...]
+
+    def default_period(self) -> tuple[dt.date, dt.date]:
+        """The last three calendar months with data: a quarter to review, and one before it to
+        compare against."""
+        start_month = self.last_day.month - 2
+        year = self.last_day.year + (start_month - 1) // 12
+        month = (start_month - 1) % 12 + 1
+        return max(dt.date(year, month, 1), self.first_day), self.last_day
+
+    def defaults(self) -> Filters:
+        return Filters(*self.default_period())
+
+    def teams_at(self, site: str | None) -> list[str]:
+        return sorted(t for t, s in self.teams.items() if site is None or s == site)
+
+
+def read_choices(con: duckdb.DuckDBPyConnection) -> Choices:
+    span = store.run(con, "select min(queued_at)::date as first, max(queued_at)::date as last from interactions")
+    first, last = span.row(0)
+    if first is None:  # an empty store still gets a usable (empty) period
+        first = last = dt.date.today()
+    teams = store.run(con, "select team_name, site from teams order by team_name")
+    return Choices(
+        first_day=first, last_day=last,
+        sites=tuple(store.run(con, "select distinct site from teams order by 1").to_series()),
+        teams=dict(teams.iter_rows()),
+        channels=tuple(store.run(con, "select distinct channel from interactions order by 1").to_series()),
+        touchpoints=tuple(store.run(con, "select touchpoint_name from touchpoints order by 1").to_series()),
+    )
+
+
+def _one(raw: Mapping[str, object], key: str) -> str | None:
+    value = raw.get(key)
+    if isinstance(value, (list, tuple)):
+        value = value[-1] if value else None
+    return None if value in (None, "") else str(value)
+
+
+def parse_url(raw: Mapping[str, object], choices: Choices) -> tuple[Filters, list[str], set[str]]:
+    """Reads filters from URL query parameters.
+
+    Returns the filters, notices for the reader, and the keys that were rejected (the caller
+    removes them from the URL so the link on screen matches what is shown)."""
+    defaults = choices.defaults()
+    notices: list[str] = []
+    rejected: set[str] = set()
+
+    def date_param(key: str, default: dt.date) -> dt.date:
+        text = _one(raw, key)
+        if text is None:
+            return default
+        try:
+            return dt.date.fromisoformat(text)
+        except ValueError:
+            notices.append(f"'{key}={text}' is not a date like 2025-03-01; using {default:%Y-%m-%d}.")
+            rejected.add(key)
+            return default
+
+    date_from = date_param("from", defaults.date_from)
+    date_to = date_param("to", defaults.date_to)
+    if date_from > date_to:
+        notices.append(f"'from' ({date_from}) is after 'to' ({date_to}); showing the default period.")
+        rejected.update({"from", "to"})
+        date_from, date_to = defaults.date_from, defaults.date_to
+
+    def name_param(key: str, known: tuple[str, ...] | list[str], what: str) -> str | None:
+        text = _one(raw, key)
+        if text is None or text == ALL:
+            return None
+        if text not in known:
+            notices.append(f"No {what} is called '{text}'; showing all {what}s.")
+            rejected.add(key)
+            return None
+        return text
+
+    site = name_param("site", choices.sites, "site")
+    team = name_param("team", choices.teams_at(None), "team")
+    if team and site and choices.teams[team] != site:
+        notices.append(f"Team '{team}' is at {choices.teams[team]}, not {site}; showing all teams at {site}.")
+        rejected.add("team")
+        team = None
+    channel = name_param("channel", choices.channels, "channel")
+    touchpoint = name_param("touchpoint", choices.touchpoints, "touchpoint")
+    if date_to < choices.first_day or date_from > choices.last_day:
+        notices.append(f"The store holds data from {choices.first_day} to {choices.last_day}; "
+                       "this period has none.")
+    return Filters(date_from, date_to, site, team, channel, touchpoint), notices, rejected
+
+
+def to_url(filters: Filters, choices: Choices) -> dict[str, str]:
+    """The query parameters that reproduce these filters; defaults are left out to keep links short."""
+    default_from, default_to = choices.default_period()
+    out = {}
+    if filters.date_from != default_from:
+        out["from"] = filters.date_from.isoformat()
+    if filters.date_to != default_to:
+        out["to"] = filters.date_to.isoformat()
+    for key in ("site", "team", "channel", "touchpoint"):
+        value = getattr(filters, key)
+        if value:
+            out[key] = value
+    return out

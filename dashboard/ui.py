@@ -1,0 +1,176 @@
+"""The Streamlit side shared by app.py and the pages: the cached store connection, the sidebar
+filters bound to the URL, and the generic renderer that turns a page's query files into tiles,
+charts and tables. Logic it relies on lives in plain modules (filters, catalogue, kpis, figures)."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import duckdb
+import polars as pl
+import streamlit as st
+
+from dashboard import catalogue, config, figures, filters, kpis, store
+
+FILTERS_KEY = "_filters"
+
+
+@st.cache_resource(show_spinner=False, max_entries=2)
+def _connection(version: tuple) -> duckdb.DuckDBPyConnection:
+    """One read-only connection per store file; a new file (after an import) gets a new one."""
+    return store.open_read_only(version[0])
+
+
+def connection() -> duckdb.DuckDBPyConnection:
+    return _connection(store.version(config.store_path()))
+
+
+@st.cache_data(show_spinner=False, max_entries=500)
+def _run(version: tuple, sql: str, params: tuple) -> pl.DataFrame:
+    query = catalogue.Query(name="", path=config.queries_dir(), title="", description="", chart="", sql=sql,
+                            params=tuple(k for k, _ in params))
+    return catalogue.execute(_connection(version), query, dict(params))
+
+
+def run(query: catalogue.Query, values: dict) -> pl.DataFrame:
+    """Results are cached by store file, SQL text and bound values: an edited query or a swapped
+    store is never served stale."""
+    try:
+        return _run(store.version(config.store_path()), query.sql, tuple(query.bind(values).items()))
+    except catalogue.QueryFileError as err:  # located at the query's own file
+        raise catalogue.QueryFileError(query.path, err.line, err.message) from None
+
+
+@st.cache_data(show_spinner=False, max_entries=4)
+def _choices(version: tuple) -> filters.Choices:
+    return filters.read_choices(_connection(version))
+
+
+def choices() -> filters.Choices:
+    return _choices(store.version(config.store_path()))
+
+
+def sidebar_filters() -> filters.Filters:
+    """Draws the global filters; their state lives in the URL (?from=&to=&site=&team=...).
+
+    Bad URL values are found first, reported, and removed, so the bound widgets start from
+    their defaults instead of silently dropping them."""
+    known = choices()
+    raw = {key: st.query_params.get_all(key) for key in filters.URL_KEYS if key in st.query_params}
+    _, notices, rejected = filters.parse_url(raw, known)
+    for key in rejected:
+        del st.query_params[key]
+    default_from, default_to = known.default_period()
+    side = st.sidebar
+    side.markdown("### Filters")
+    date_from = side.date_input("From", value=default_from, key="from", bind="query-params", format="YYYY-MM-DD")
+    date_to = side.date_input("To", value=default_to, key="to", bind="query-params", format="YYYY-MM-DD")
+    site = side.selectbox("Site", [filters.ALL, *known.sites], key="site", bind="query-params")
+    site = None if site == filters.ALL else site
+    team = side.selectbox("Team", [filters.ALL, *known.teams_at(site)], key="team", bind="query-params")
+    channel = side.selectbox("Channel", [filters.ALL, *known.channels], key="channel", bind="query-params")
+    touchpoint = side.selectbox("Touchpoint", [filters.ALL, *known.touchpoints], key="touchpoint",
+                                bind="query-params")
+    if isinstance(date_from, dt.date) and isinstance(date_to, dt.date) and date_from > date_to:
+        notices.append(f"'From' ({date_from}) is after 'To' ({date_to}); the two are swapped.")
+        date_from, date_to = date_to, date_from
+    chosen = filters.Filters(
+        date_from=date_from or default_from, date_to=date_to or default_to, site=site,
+        team=None if team == filters.ALL else team,
+        channel=None if channel == filters.ALL else channel,
+        touchpoint=None if touchpoint == filters.ALL else touchpoint,
+    )
+    side.caption(f"Data from {known.first_day} to {known.last_day}. The address bar holds these "
+                 "filters: copy it to share this exact view.")
+    for notice in notices:
+        st.warning(notice, icon=":material/link_off:")
+    st.session_state[FILTERS_KEY] = chosen
+    return chosen
+
+
+def current_filters() -> filters.Filters:
+    return st.session_state[FILTERS_KEY]
+
+
+def query_catalogue() -> catalogue.Catalogue:
+    # read on every run: a new or edited file in queries/ shows on the next rerun, no restart
+    return catalogue.load(config.queries_dir())
+
+
+def render_page(page: str, title: str) -> None:
+    """Everything the query files assign to this page, in their declared order."""
+    chosen = current_filters()
+    st.title(title)
+    st.caption(chosen.describe())
+    cat = query_catalogue()
+    for err in cat.errors_for_page(page):
+        st.error(f"{err.location}: {err.message}", icon=":material/error:")
+    queries = cat.for_page(page)
+    if not queries:
+        st.info("This page is coming in a later release. Any query file in queries/ whose header says "
+                f"`page: {page}` appears here.", icon=":material/construction:")
+        return
+    for query in queries:
+        render_query(query, chosen)
+
+
+def render_query(query: catalogue.Query, chosen: filters.Filters) -> None:
+    try:
+        if query.chart == "kpi":
+            _render_tiles(query, chosen)
+            return
+        frame = run(query, chosen.as_params())
+    except catalogue.QueryFileError as err:
+        st.error(f"{err.location}: {err.message}", icon=":material/error:")
+        return
+    st.subheader(query.title)
+    st.caption(query.description)
+    if frame.is_empty():
+        st.info("No data for these filters.")
+    elif query.chart == "table":
+        st.dataframe(frame, hide_index=True, width="stretch")
+    else:
+        try:
+            fig = figures.build(query, frame)
+        except Exception as exc:  # a header naming a column the query does not return
+            st.error(f"{query.path.name}: cannot draw the {query.chart} chart: {exc}", icon=":material/error:")
+            return
+        st.plotly_chart(fig, key=f"chart_{query.name}", width="stretch")
+    with st.expander("Data", expanded=False):
+        st.dataframe(frame, hide_index=True, width="stretch")
+        st.download_button("Download CSV", frame.write_csv(), file_name=f"{query.name}.csv",
+                           mime="text/csv", key=f"csv_{query.name}")
+
+
+def _render_tiles(query: catalogue.Query, chosen: filters.Filters) -> None:
+    current = run(query, chosen.as_params())
+    previous_filters = chosen.previous_period()
+    previous = run(query, previous_filters.as_params())
+    targets, problems = kpis.load_targets(config.targets_path())
+    for problem in problems:
+        st.warning(problem)
+    unknown = [c for c in current.columns if c not in kpis.KPIS]
+    if unknown:
+        st.error(f"{query.path.name}: columns {unknown} are not KPIs (known: {', '.join(kpis.KPIS)})")
+        return
+    st.subheader(query.title)
+    st.caption(query.description)
+    row_now = current.row(0, named=True) if current.height else {c: None for c in current.columns}
+    row_before = previous.row(0, named=True) if previous.height else {}
+    tiles = kpis.tiles(row_now, row_before, targets, chosen.days)
+    against = f"vs {previous_filters.date_from:%d %b} – {previous_filters.date_to:%d %b %Y}"
+    for start in range(0, len(tiles), 5):
+        columns = st.columns(5)
+        for column, tile in zip(columns, tiles[start:start + 5]):
+            with column:
+                st.metric(
+                    tile.kpi.label, tile.kpi.format(tile.value),
+                    delta=None if tile.delta is None else tile.kpi.format_delta(tile.delta),
+                    delta_color="normal" if tile.kpi.higher_is_better else "inverse",
+                    delta_description=against if tile.delta is not None else None,
+                    help=f"{tile.kpi.formula}. Previous period: {tile.kpi.format(tile.previous)}.",
+                    border=True,
+                )
+                met = tile.meets_target
+                mark = {True: ":green[●]", False: ":red[●]", None: ""}[met]
+                st.caption(f"{mark} {tile.target_text()}".strip())

@@ -1,0 +1,66 @@
+-- title: Agent side
+-- description: What agents went through in the period. Agents belong to a team and site, not to a channel or touchpoint, so those two filters do not apply here.
+-- page: overview
+-- chart: kpi
+-- order: 20
+-- params: [date_from, date_to, site, team]
+with scoped_agents as (
+    -- agents of the filtered teams (their current team)
+    select a.*
+    from agents as a
+    join teams as t using (team_id)
+    where ($site is null or t.site = $site)
+      and ($team is null or t.team_name = $team)
+),
+
+survey_totals as (
+    select
+        count(s.satisfaction)                        as satisfaction_answers,
+        count(*) filter (where s.satisfaction >= 4)  as satisfied,
+        count(s.enps)                                as enps_answers,
+        count(*) filter (where s.enps >= 9)          as promoters,
+        count(*) filter (where s.enps <= 6)          as detractors
+    from agent_surveys as s
+    join scoped_agents using (agent_id)
+    where s.surveyed_at between $date_from and $date_to
+),
+
+request_totals as (
+    select
+        count(*)                                                                  as opened,
+        count(*) filter (where r.answered_at <= r.opened_at + interval 72 hour)   as answered_within_72h
+    from agent_requests as r
+    join scoped_agents using (agent_id)
+    where r.opened_at >= $date_from and r.opened_at < $date_to + interval 1 day
+),
+
+months as (
+    -- every calendar month the period touches
+    select m::date as first_day, (m + interval 1 month - interval 1 day)::date as last_day
+    from generate_series(date_trunc('month', $date_from::date), date_trunc('month', $date_to::date), interval 1 month) as g(m)
+),
+
+monthly_attrition as (
+    select
+        m.first_day,
+        count(*) filter (where a.left_on between m.first_day and m.last_day) as leavers,
+        (count(*) filter (where a.hired_on <= m.first_day and (a.left_on is null or a.left_on > m.first_day))
+         + count(*) filter (where a.hired_on <= m.last_day and (a.left_on is null or a.left_on > m.last_day))
+        ) / 2.0 as average_headcount
+    from months as m
+    cross join scoped_agents as a
+    group by m.first_day
+),
+
+attrition_totals as (
+    select 100.0 * 12 * avg(leavers / average_headcount) as attrition_annualised
+    from monthly_attrition
+    where average_headcount > 0
+)
+
+select
+    100.0 * satisfied / nullif(satisfaction_answers, 0)          as agent_satisfaction,
+    100.0 * (promoters - detractors) / nullif(enps_answers, 0)   as enps,
+    attrition_annualised,
+    100.0 * answered_within_72h / nullif(opened, 0)              as manager_response_72h
+from survey_totals, request_totals, attrition_totals

@@ -1,0 +1,52 @@
+-- title: Customer side, week by week
+-- description: CSAT, service level (20 s) and abandon rate per week of the period; a week cut by the period's edge shows only its days inside.
+-- page: overview
+-- chart: line
+-- order: 30
+-- x: week
+-- y: [csat, service_level, abandon_rate]
+-- y_title: "%"
+-- labels: {csat: "CSAT %", service_level: "Service level % (20 s)", abandon_rate: "Abandon rate %"}
+-- params: [date_from, date_to, site, team, channel, touchpoint]
+with scoped as (
+    select i.*, date_trunc('week', i.queued_at)::date as week
+    from interactions as i
+    join teams as t using (team_id)
+    join touchpoints as tp using (touchpoint_id)
+    where i.queued_at >= $date_from
+      and i.queued_at < $date_to + interval 1 day
+      and ($site is null or t.site = $site)
+      and ($team is null or t.team_name = $team)
+      and ($channel is null or i.channel = $channel)
+      and ($touchpoint is null or tp.touchpoint_name = $touchpoint)
+),
+
+weekly_contacts as (
+    select
+        week,
+        count(*)                                                 as offered,
+        count(*) filter (where abandoned)                        as abandoned,
+        count(*) filter (where not abandoned and wait_s <= 20)   as answered_within_20s,
+        count(*) filter (where not abandoned)
+            + count(*) filter (where abandoned and wait_s > 20)  as service_level_base
+    from scoped
+    group by week
+),
+
+weekly_surveys as (
+    select week, count(s.csat) as answers, count(*) filter (where s.csat >= 4) as satisfied
+    from scoped
+    join customer_surveys as s using (interaction_id)
+    group by week
+)
+
+select
+    c.week,
+    100.0 * s.satisfied / nullif(s.answers, 0)                     as csat,
+    100.0 * c.answered_within_20s / nullif(c.service_level_base, 0) as service_level,
+    100.0 * c.abandoned / nullif(c.offered, 0)                     as abandon_rate,
+    c.offered                                                      as contacts,
+    s.answers                                                      as survey_answers
+from weekly_contacts as c
+left join weekly_surveys as s using (week)
+order by c.week
