@@ -188,8 +188,17 @@ def _first_line(exc: Exception) -> str:
 
 
 def _error_line(query: Query, message: str) -> int:
+    """DuckDB names the line for syntax errors; for others, find the name the error is about."""
     match = re.search(r"LINE (\d+):", message)
-    return int(match.group(1)) if match else query.line_of_sql_start()
+    if match:
+        return int(match.group(1))
+    named = re.search(r'(?:with name |column |")([A-Za-z_][A-Za-z0-9_.]*)', message)
+    if named:
+        pattern = re.compile(r"\b" + re.escape(named.group(1).split(".")[-1]) + r"\b")
+        for number, line in enumerate(query.sql.splitlines(), start=1):
+            if number >= query.line_of_sql_start() and pattern.search(line):
+                return number
+    return query.line_of_sql_start()
 
 
 def execute(con: duckdb.DuckDBPyConnection, query: Query, values: dict) -> pl.DataFrame:
@@ -197,7 +206,7 @@ def execute(con: duckdb.DuckDBPyConnection, query: Query, values: dict) -> pl.Da
     try:
         return store.run(con, query.sql, query.bind(values))
     except duckdb.Error as exc:
-        raise QueryFileError(query.path, _error_line(query, str(exc)), str(exc).strip()) from None
+        raise QueryFileError(query.path, _error_line(query, str(exc)), " ".join(str(exc).split())) from None
 
 
 @dataclass

@@ -36,7 +36,8 @@ class Raw:
 
 def load_raw(db_path) -> Raw:
     """Fetch every row of the KPI tables with `select *` (no SQL computation)."""
-    con = duckdb.connect(str(db_path), read_only=True)
+    # same configuration as the app, since DuckDB shares one instance per file within a process
+    con = duckdb.connect(str(db_path), read_only=True, config={"enable_external_access": False})
     try:
         tables = {}
         for name in TABLES:

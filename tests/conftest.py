@@ -1,0 +1,51 @@
+"""Shared fixtures: one small generated store per test session (a real DuckDB file)."""
+
+from __future__ import annotations
+
+import datetime as dt
+import sys
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+from dashboard import demo, store  # noqa: E402
+
+STORE_INTERACTIONS = 60_000
+STORE_SEED = 7
+
+
+@pytest.fixture(scope="session")
+def store_path(tmp_path_factory) -> Path:
+    return demo.build(tmp_path_factory.mktemp("store") / "store.duckdb",
+                      interactions=STORE_INTERACTIONS, seed=STORE_SEED, progress=False)
+
+
+@pytest.fixture(scope="session")
+def con(store_path):
+    connection = store.open_read_only(store_path)
+    yield connection
+    connection.close()
+
+
+@pytest.fixture(scope="session")
+def raw(store_path):
+    from reference_kpis import load_raw
+    return load_raw(store_path)
+
+
+@pytest.fixture
+def app_env(store_path, monkeypatch):
+    """Points the app at the session's store."""
+    monkeypatch.setenv("DASHBOARD_DB", str(store_path))
+    return store_path
+
+
+def scalar(con, sql: str, params: dict | None = None):
+    return con.cursor().sql(sql, params=params).fetchone()[0]
+
+
+MARCH_TO_MAY = (dt.date(2025, 3, 1), dt.date(2025, 5, 31))
