@@ -45,7 +45,7 @@ def app_env(store_path, monkeypatch):
 
 
 def scalar(con, sql: str, params: dict | None = None):
-    return con.cursor().sql(sql, params=params).fetchone()[0]
+    return con.cursor().sql(sql, params=params).fetchall()[0][0]
 
 
 MARCH_TO_MAY = (dt.date(2025, 3, 1), dt.date(2025, 5, 31))

@@ -1,0 +1,84 @@
+"""AppTest: every page runs; URL parameters reach the tiles; bad links give notices."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import pytest
+from conftest import ROOT
+from streamlit.testing.v1 import AppTest
+
+from dashboard import catalogue, config, filters, kpis
+
+PAGES = sorted(p.name for p in (ROOT / "dashboard" / "pages").glob("*.py"))
+
+
+def app(**params) -> AppTest:
+    at = AppTest.from_file(str(ROOT / "dashboard" / "app.py"), default_timeout=90)
+    for key, value in params.items():
+        at.query_params[key] = value
+    return at.run()
+
+
+def test_pages_are_the_fixed_url_paths():
+    source = (ROOT / "dashboard" / "app.py").read_text()
+    for path in ("overview", "customer-vs-agent", "wait-times", "escalations", "attrition", "management",
+                 "teams", "queries", "sql-lab"):
+        assert f'url_path="{path}"' in source
+
+
+@pytest.mark.parametrize("page", PAGES)
+def test_every_page_runs_without_exception(app_env, page):
+    at = app()
+    at.switch_page(f"pages/{page}").run()
+    assert not at.exception, [e.value for e in at.exception]
+    assert not at.error, [e.value for e in at.error]
+    assert at.title, "each page has a title"
+
+
+def test_overview_tiles_show_the_linked_view(app_env, con):
+    team = filters.read_choices(con).teams_at(None)[2]
+    at = app(team=team, **{"from": "2025-03-01", "to": "2025-05-31"})
+    assert not at.exception and not at.warning
+    assert [s.value for s in at.sidebar.selectbox][:2] == ["All", team]
+    assert [d.value for d in at.sidebar.date_input] == [dt.date(2025, 3, 1), dt.date(2025, 5, 31)]
+    tiles = {m.label: m for m in at.metric}
+    assert set(tiles) == {k.label for k in kpis.KPIS.values()}
+    # the tile shows what the query gives for this team and period, and a delta against Dec-Feb
+    chosen = filters.Filters(dt.date(2025, 3, 1), dt.date(2025, 5, 31), team=team)
+    query = catalogue.load(config.queries_dir()).get("overview_customer_kpis")
+    now = catalogue.execute(con, query, chosen.as_params()).row(0, named=True)
+    before = catalogue.execute(con, query, chosen.previous_period().as_params()).row(0, named=True)
+    csat = kpis.KPIS["csat"]
+    assert tiles["CSAT"].value == csat.format(now["csat"])
+    assert tiles["CSAT"].delta == csat.format_delta(now["csat"] - before["csat"])
+    assert len(at.get("plotly_chart")) == 2
+
+
+def test_a_malformed_link_falls_back_with_visible_notices(app_env):
+    at = app(team="Nobody", **{"from": "2025-13-45", "to": "yesterday"})
+    assert not at.exception
+    notices = " ".join(w.value for w in at.warning)
+    assert "Nobody" in notices and "2025-13-45" in notices and "yesterday" in notices
+    assert [s.value for s in at.sidebar.selectbox][1] == "All"
+    assert len(at.metric) == len(kpis.KPIS)
+    assert "team" not in at.query_params
+
+
+def test_a_missing_store_is_explained_not_a_traceback(tmp_path, monkeypatch):
+    monkeypatch.setenv("DASHBOARD_DB", str(tmp_path / "none.duckdb"))
+    at = app()
+    assert not at.exception
+    assert "No store at" in at.error[0].value
+
+
+def test_a_broken_query_file_is_shown_in_place_and_the_rest_renders(app_env, tmp_path, monkeypatch):
+    for path in config.queries_dir().glob("*.sql"):
+        (tmp_path / path.name).write_text(path.read_text())
+    (tmp_path / "overview_zz_broken.sql").write_text(
+        "-- title: Broken\n-- description: d\n-- page: overview\n-- chart: bar\n-- x: a\n-- y: b\nselect 1 as a,\n  nosuch as b\n")
+    monkeypatch.setenv("DASHBOARD_QUERIES", str(tmp_path))
+    at = app()
+    assert not at.exception
+    assert any("overview_zz_broken.sql:8" in e.value and "nosuch" in e.value for e in at.error)
+    assert len(at.metric) == len(kpis.KPIS) and len(at.get("plotly_chart")) == 2

@@ -1,0 +1,118 @@
+"""The query catalogue and `python -m dashboard check`."""
+
+from __future__ import annotations
+
+import shutil
+import subprocess
+import sys
+import textwrap
+
+import pytest
+from conftest import ROOT
+
+from dashboard import catalogue, check, config, filters
+
+
+def write(folder, name, text):
+    path = folder / name
+    path.write_text(textwrap.dedent(text).lstrip())
+    return path
+
+
+GOOD = """
+    -- title: Contacts by channel
+    -- description: How many contacts each channel took.
+    -- page: wait-times
+    -- chart: bar
+    -- x: channel
+    -- y: contacts
+    -- params: [date_from, date_to, team]
+    select i.channel, count(*) as contacts
+    from interactions as i join teams as t using (team_id)
+    where i.queued_at between $date_from and $date_to and ($team is null or t.team_name = $team)
+    group by 1
+"""
+
+
+def test_shipped_queries_pass_check(store_path):
+    checked, problems = check.problems_in(config.queries_dir(), store_path)
+    assert checked >= 4
+    assert problems == [], [str(p) for p in problems]
+
+
+def test_header_is_read(tmp_path):
+    query = catalogue.parse_query_file(write(tmp_path, "by_channel.sql", GOOD))
+    assert (query.name, query.title, query.page, query.chart) == ("by_channel", "Contacts by channel", "wait-times", "bar")
+    assert query.x == "channel" and query.y == ("contacts",)
+    assert query.params == ("date_from", "date_to", "team")
+
+
+def test_values_are_bound_as_parameters_not_spliced(tmp_path, con):
+    query = catalogue.parse_query_file(write(tmp_path, "by_channel.sql", GOOD))
+    values = filters.Filters(*filters.read_choices(con).default_period(), team="x' or 1=1 --").as_params()
+    assert set(query.bind(values)) == {"date_from", "date_to", "team"}
+    assert catalogue.execute(con, query, values).is_empty()  # a hostile name matches no team
+    values["team"] = filters.read_choices(con).teams_at(None)[0]
+    assert catalogue.execute(con, query, values).height == 3
+
+
+BROKEN = {
+    "no_header.sql": ("select 1", 1, "no header"),
+    "no_title.sql": ("-- description: d\n-- chart: table\nselect 1", 1, "lacks 'title'"),
+    "bad_chart.sql": ("-- title: t\n-- description: d\n-- chart: pie\nselect 1", 3, "chart 'pie'"),
+    "no_axes.sql": ("-- title: t\n-- description: d\n-- chart: line\nselect 1", 3, "needs 'x'"),
+    "unknown_param.sql": ("-- title: t\n-- description: d\n-- chart: table\n-- params: [agent]\nselect $agent", 4,
+                          "unknown parameter 'agent'"),
+    "undeclared.sql": ("-- title: t\n-- description: d\n-- chart: table\n-- params: [team]\nselect $team,\n $site", 6,
+                       "$site is used but not declared"),
+    "unused.sql": ("-- title: t\n-- description: d\n-- chart: table\n-- params: [team, site]\nselect $team", 4,
+                   "'site' is declared but"),
+    "two_statements.sql": ("-- title: t\n-- description: d\n-- chart: table\nselect 1;\nselect 2", 4,
+                           "expected one SQL statement"),
+    "a_write.sql": ("-- title: t\n-- description: d\n-- chart: table\ndelete from teams", 4, "only SELECT"),
+    "bad_yaml.sql": ("-- title: t\n-- description: [unclosed\n-- chart: table\nselect 1", 3, "not valid YAML"),
+    "syntax.sql": ("-- title: t\n-- description: d\n-- chart: table\nselect 1,\n  from where", 5, "syntax error"),
+    "no_table.sql": ("-- title: t\n-- description: d\n-- chart: table\nselect 1\nfrom teamz", 5, "teamz"),
+    "missing_column.sql": ("-- title: t\n-- description: d\n-- chart: bar\n-- x: a\n-- y: b\nselect 1 as a", 5,
+                           "y 'b' is not a column"),
+    "kpi_unknown.sql": ("-- title: t\n-- description: d\n-- chart: kpi\nselect 1 as happiness", 4,
+                        "'happiness' is not a known KPI"),
+}
+
+
+@pytest.mark.parametrize("name", BROKEN)
+def test_check_names_the_file_and_line_of_each_problem(tmp_path, store_path, name):
+    text, line, words = BROKEN[name]
+    (tmp_path / name).write_text(text + "\n")
+    write(tmp_path, "fine.sql", GOOD)
+    checked, problems = check.problems_in(tmp_path, store_path)
+    assert checked == 2
+    assert len(problems) == 1, [str(p) for p in problems]
+    assert problems[0].path.name == name and problems[0].line == line
+    assert words in problems[0].message
+
+
+def test_a_broken_file_does_not_hide_the_others(tmp_path):
+    write(tmp_path, "a_good.sql", GOOD)
+    (tmp_path / "b_bad.sql").write_text("-- title: t\n-- description: d\n-- chart: pie\nselect 1\n")
+    cat = catalogue.load(tmp_path)
+    assert [q.name for q in cat.queries] == ["a_good"]
+    assert [e.path.name for e in cat.errors] == ["b_bad.sql"]
+
+
+def cli(*args):
+    return subprocess.run([sys.executable, "-m", "dashboard", *args], cwd=ROOT, capture_output=True, text=True,
+                          timeout=300)
+
+
+def test_check_command_passes_on_shipped_queries_and_fails_naming_a_broken_one(tmp_path):
+    ok = cli("check")
+    assert ok.returncode == 0, ok.stderr
+    assert "0 with errors" in ok.stdout
+    for path in config.queries_dir().glob("*.sql"):
+        shutil.copy(path, tmp_path)
+    (tmp_path / "broken_chart.sql").write_text(
+        "-- title: Broken\n-- description: d\n-- chart: line\n-- x: a\n-- y: b\nselect 1 as a,\n  nosuch as b\n")
+    bad = cli("check", "--queries", str(tmp_path))
+    assert bad.returncode == 1
+    assert "broken_chart.sql:7:" in bad.stderr and "nosuch" in bad.stderr
