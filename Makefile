@@ -5,7 +5,6 @@ VENV   := .venv
 PY     := $(VENV)/bin/python
 DB     ?= data/store.duckdb
 PORT   ?= 8501
-export DASHBOARD_DB := $(abspath $(DB))
 
 .PHONY: run test demo check bench clean chromium
 
@@ -22,7 +21,7 @@ $(DB): | $(VENV)/.app-installed
 	$(PY) -m dashboard demo --db $(DB) --if-missing
 
 run: $(VENV)/.app-installed $(DB)
-	$(PY) -m streamlit run dashboard/app.py --server.port $(PORT)
+	DASHBOARD_DB=$(abspath $(DB)) $(PY) -m streamlit run dashboard/app.py --server.port $(PORT)
 
 demo: $(VENV)/.app-installed
 	$(PY) -m dashboard demo --db $(DB)
