@@ -32,7 +32,8 @@ def build(query: Query, frame: pl.DataFrame) -> go.Figure:
         if query.chart == "bar" and color:
             extra["barmode"] = "group"
         fig = draw(frame, x=query.x, y=y_arg, color=color, **common, **extra)
-        if len(y) > 1:
+        if len(y) > 1:  # wide form: plotly names traces by column, not by label
+            fig.for_each_trace(lambda trace: trace.update(name=labels.get(trace.name, trace.name)))
             fig.update_layout(legend_title_text="")
     fig.update_layout(margin=dict(l=10, r=10, t=30, b=10), height=360,
                       legend=dict(orientation="h", yanchor="bottom", y=1.02, x=0))

@@ -154,11 +154,11 @@ def _render_tiles(query: catalogue.Query, chosen: filters.Filters) -> None:
         st.error(f"{query.path.name}: columns {unknown} are not KPIs (known: {', '.join(kpis.KPIS)})")
         return
     st.subheader(query.title)
-    st.caption(query.description)
+    st.caption(f"{query.description} Changes are against {previous_filters.date_from:%d %b %Y} – "
+               f"{previous_filters.date_to:%d %b %Y}, the {chosen.days} days before.")
     row_now = current.row(0, named=True) if current.height else {c: None for c in current.columns}
     row_before = previous.row(0, named=True) if previous.height else {}
     tiles = kpis.tiles(row_now, row_before, targets, chosen.days)
-    against = f"vs {previous_filters.date_from:%d %b} – {previous_filters.date_to:%d %b %Y}"
     for start in range(0, len(tiles), 5):
         columns = st.columns(5)
         for column, tile in zip(columns, tiles[start:start + 5]):
@@ -167,7 +167,6 @@ def _render_tiles(query: catalogue.Query, chosen: filters.Filters) -> None:
                     tile.kpi.label, tile.kpi.format(tile.value),
                     delta=None if tile.delta is None else tile.kpi.format_delta(tile.delta),
                     delta_color="normal" if tile.kpi.higher_is_better else "inverse",
-                    delta_description=against if tile.delta is not None else None,
                     help=f"{tile.kpi.formula}. Previous period: {tile.kpi.format(tile.previous)}.",
                     border=True,
                 )
