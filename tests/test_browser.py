@@ -1,0 +1,197 @@
+"""The URL contract in a real browser: a shared link opens the view it names, a broken link degrades
+to the defaults with a notice instead of a traceback, and the filters travel with the reader from
+page to page. Drives `streamlit run dashboard/app.py` on the session's store in headless Chromium."""
+
+from __future__ import annotations
+
+import os
+import re
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from pathlib import Path
+from urllib.parse import parse_qs, urlencode, urlsplit
+
+import duckdb
+import pytest
+
+playwright_api = pytest.importorskip("playwright.sync_api")
+expect = playwright_api.expect
+
+pytestmark = pytest.mark.browser
+
+ROOT = Path(__file__).resolve().parent.parent
+CHROMIUM = "/usr/bin/chromium"
+CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage", "--disable-background-networking",
+                 "--disable-component-update", "--disable-sync", "--no-first-run"]
+TIMEOUT_MS = 30_000          # a shared 2-core CI machine: be patient, never sleep blindly
+STARTUP_S = 60
+
+APP_IDLE = "[data-testid='stApp'][data-test-script-state='notRunning']"
+METRIC = "[data-testid='stMetric']"
+METRIC_LABEL = "[data-testid='stMetricLabel']"
+WARNING = "[data-testid='stAlertContentWarning']"   # st.warning; st.info/st.error share stAlert
+EXCEPTION = "[data-testid='stException']"
+NAV_LINK = "[data-testid='stSidebarNavLink']"
+
+PERIOD = {"from": "2025-03-01", "to": "2025-05-31"}
+
+expect.set_options(timeout=TIMEOUT_MS)
+
+
+def _free_port() -> int:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def _healthy(url: str) -> bool:
+    try:
+        with urllib.request.urlopen(url, timeout=2) as response:
+            return response.read().decode().strip() == "ok"
+    except OSError:
+        return False
+
+
+@pytest.fixture(scope="module")
+def server(store_path, tmp_path_factory):
+    """The app on a free port, pointed at the session's store; yields its base URL."""
+    port = _free_port()
+    log_path = tmp_path_factory.mktemp("streamlit") / "server.log"
+    env = {**os.environ, "DASHBOARD_DB": str(store_path)}
+    with open(log_path, "wb") as log:
+        proc = subprocess.Popen(
+            [sys.executable, "-m", "streamlit", "run", "dashboard/app.py",
+             "--server.port", str(port), "--server.headless", "true"],
+            cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT)
+    base = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + STARTUP_S
+        while not _healthy(f"{base}/_stcore/health"):
+            if proc.poll() is not None or time.monotonic() > deadline:
+                pytest.fail(f"streamlit did not become healthy (exit code {proc.poll()}):\n"
+                            f"{log_path.read_text(errors='replace')[-3000:]}")
+            time.sleep(0.25)
+        yield base
+    finally:
+        proc.terminate()
+        try:
+            proc.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait(timeout=10)
+
+
+@pytest.fixture(scope="module")
+def browser():
+    with playwright_api.sync_playwright() as pw:
+        chromium = pw.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS, headless=True)
+        yield chromium
+        chromium.close()
+
+
+@pytest.fixture
+def page(browser):
+    context = browser.new_context(viewport={"width": 1600, "height": 1000})
+    context.set_default_timeout(TIMEOUT_MS)
+    pg = context.new_page()
+    yield pg
+    context.close()
+
+
+@pytest.fixture(scope="module")
+def team(store_path) -> str:
+    # same config as store.open_read_only: DuckDB refuses a second handle on a file with another config
+    con = duckdb.connect(str(store_path), read_only=True, config={"enable_external_access": False})
+    try:
+        name = con.execute("select min(team_name) from teams").fetchone()[0]
+    finally:
+        con.close()
+    assert name, "the store has no teams"
+    return name
+
+
+def open_view(page, base: str, path: str = "/", **params: str) -> None:
+    page.goto(f"{base}{path}" + (f"?{urlencode(params)}" if params else ""))
+    settle(page)
+
+
+def settle(page) -> None:
+    page.wait_for_selector(APP_IDLE, timeout=TIMEOUT_MS)
+    page.locator(f"[data-testid='stSidebar'] {NAV_LINK}").first.wait_for(timeout=TIMEOUT_MS)
+
+
+def settle_tiles(page, at_least: int = 10) -> None:
+    settle(page)
+    expect(page.locator(METRIC).nth(at_least - 1)).to_be_visible()
+    page.wait_for_selector(APP_IDLE, timeout=TIMEOUT_MS)
+
+
+def date_field(page, label: str):
+    """The date field as shown: a group of year, month and day segments whose text reads '2025-03-01'."""
+    return page.get_by_role("group", name=label, exact=True)
+
+
+def query_of(page) -> dict[str, list[str]]:
+    return parse_qs(urlsplit(page.url).query)
+
+
+def assert_no_exception(page) -> None:
+    expect(page.locator(EXCEPTION)).to_have_count(0)
+    assert "Traceback" not in page.locator("body").inner_text()
+
+
+def test_shared_link_opens_the_view_it_names(page, server, team):
+    open_view(page, server, "/", team=team, **PERIOD)
+    settle_tiles(page)
+
+    expect(page.get_by_role("combobox", name="Team", exact=True)).to_have_value(team)
+    expect(date_field(page, "From")).to_have_text("2025-03-01")
+    expect(date_field(page, "To")).to_have_text("2025-05-31")
+
+    assert page.locator(METRIC).count() >= 10
+    labels = [text.strip() for text in page.locator(METRIC_LABEL).all_inner_texts()]
+    assert "CSAT" in labels and "ASA" in labels, labels
+    for label in ("CSAT", "ASA"):
+        expect(page.locator(METRIC).filter(has=page.locator(METRIC_LABEL, has_text=label)).first).to_be_visible()
+    assert_no_exception(page)
+    assert query_of(page).get("team") == [team], page.url
+
+
+def test_malformed_link_falls_back_with_notices(page, server):
+    open_view(page, server, "/", team="Nobody", **{"from": "2025-13-45", "to": "yesterday"})
+    settle_tiles(page)
+
+    assert_no_exception(page)
+    warnings = page.locator(WARNING)
+    expect(warnings.filter(has_text="'Nobody'")).to_be_visible()
+    for label, bad in (("From", "2025-13-45"), ("To", "yesterday")):
+        notice = warnings.filter(has_text=bad)
+        expect(notice).to_be_visible()
+        # the notice names the default it falls back to, and the field shows that default
+        fallback = re.search(r"using (\d{4}-\d{2}-\d{2})", notice.inner_text())
+        assert fallback, notice.inner_text()
+        expect(date_field(page, label)).to_have_text(fallback.group(1))
+
+    expect(page.get_by_role("combobox", name="Team", exact=True)).to_have_value("All")
+    assert page.locator(METRIC).count() >= 10
+
+
+def test_filters_survive_moving_between_pages(page, server, team):
+    open_view(page, server, "/", team=team, **PERIOD)
+    settle_tiles(page)
+
+    page.locator(NAV_LINK).filter(has_text="Wait times").click()
+    page.wait_for_url(re.compile(r"/wait-times(\?|$)"))
+    expect(page.get_by_role("heading", name="Wait times", level=1)).to_be_visible()
+    settle(page)
+
+    assert urlsplit(page.url).path == "/wait-times", page.url
+    query = query_of(page)
+    assert query.get("team") == [team], page.url
+    assert query.get("from") == [PERIOD["from"]], page.url
+    expect(page.get_by_role("combobox", name="Team", exact=True)).to_have_value(team)
+    expect(date_field(page, "From")).to_have_text(PERIOD["from"])
+    assert_no_exception(page)
