@@ -104,3 +104,28 @@ create table events (
     category  varchar not null,
     team_id   integer            -- null = the whole centre
 );
+
+-- The global filters, defined once. A chart's query reads
+--   from filtered_interactions($date_from, $date_to, $site, $team, $channel, $touchpoint)
+-- instead of repeating the joins and conditions; a NULL filter means "all". The period is
+-- inclusive of date_to. Each row carries its team's name and site and its touchpoint's name.
+create macro filtered_interactions(date_from, date_to, site, team, channel, touchpoint) as table
+    select i.*, t.team_name, t.site, tp.touchpoint_name
+    from interactions as i
+    join teams as t using (team_id)
+    join touchpoints as tp using (touchpoint_id)
+    where i.queued_at >= date_from
+      and i.queued_at < date_to + interval 1 day
+      and (site is null or t.site = site)
+      and (team is null or t.team_name = team)
+      and (channel is null or i.channel = channel)
+      and (touchpoint is null or tp.touchpoint_name = touchpoint);
+
+-- Agents of the filtered site and team (by their current team). Channel and touchpoint do not
+-- apply to agents.
+create macro filtered_agents(site, team) as table
+    select a.*, t.team_name, t.site, t.manager_name
+    from agents as a
+    join teams as t using (team_id)
+    where (site is null or t.site = site)
+      and (team is null or t.team_name = team);

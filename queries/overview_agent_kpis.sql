@@ -5,12 +5,7 @@
 -- order: 20
 -- params: [date_from, date_to, site, team]
 with scoped_agents as (
-    -- agents of the filtered teams (their current team)
-    select a.*
-    from agents as a
-    join teams as t using (team_id)
-    where ($site is null or t.site = $site)
-      and ($team is null or t.team_name = $team)
+    select * from filtered_agents($site, $team)
 ),
 
 survey_totals as (

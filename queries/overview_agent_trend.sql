@@ -9,11 +9,7 @@
 -- labels: {agent_satisfaction: "Agent satisfaction %", manager_response_72h: "Requests answered within 72 h %", attrition_annualised: "Attrition % (annualised)"}
 -- params: [date_from, date_to, site, team]
 with scoped_agents as (
-    select a.*
-    from agents as a
-    join teams as t using (team_id)
-    where ($site is null or t.site = $site)
-      and ($team is null or t.team_name = $team)
+    select * from filtered_agents($site, $team)
 ),
 
 months as (

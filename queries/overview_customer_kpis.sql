@@ -5,17 +5,7 @@
 -- order: 10
 -- params: [date_from, date_to, site, team, channel, touchpoint]
 with scoped as (
-    -- the contacts the filters select
-    select i.*
-    from interactions as i
-    join teams as t using (team_id)
-    join touchpoints as tp using (touchpoint_id)
-    where i.queued_at >= $date_from
-      and i.queued_at < $date_to + interval 1 day
-      and ($site is null or t.site = $site)
-      and ($team is null or t.team_name = $team)
-      and ($channel is null or i.channel = $channel)
-      and ($touchpoint is null or tp.touchpoint_name = $touchpoint)
+    select * from filtered_interactions($date_from, $date_to, $site, $team, $channel, $touchpoint)
 ),
 
 contact_totals as (
@@ -53,15 +43,9 @@ churn_base as (
       and (
           ($site is null and $team is null and $channel is null and $touchpoint is null)
           or c.customer_id in (
-              select i.customer_id
-              from interactions as i
-              join teams as t using (team_id)
-              join touchpoints as tp using (touchpoint_id)
-              where i.queued_at < $date_to + interval 1 day
-                and ($site is null or t.site = $site)
-                and ($team is null or t.team_name = $team)
-                and ($channel is null or i.channel = $channel)
-                and ($touchpoint is null or tp.touchpoint_name = $touchpoint)
+              -- every contact up to the period's end: when the scope served the customer does not matter
+              select customer_id
+              from filtered_interactions(date '1900-01-01', $date_to, $site, $team, $channel, $touchpoint)
           )
       )
 ),

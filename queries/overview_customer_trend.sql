@@ -9,16 +9,8 @@
 -- labels: {csat: "CSAT %", service_level: "Service level % (20 s)", abandon_rate: "Abandon rate %"}
 -- params: [date_from, date_to, site, team, channel, touchpoint]
 with scoped as (
-    select i.*, date_trunc('week', i.queued_at)::date as week
-    from interactions as i
-    join teams as t using (team_id)
-    join touchpoints as tp using (touchpoint_id)
-    where i.queued_at >= $date_from
-      and i.queued_at < $date_to + interval 1 day
-      and ($site is null or t.site = $site)
-      and ($team is null or t.team_name = $team)
-      and ($channel is null or i.channel = $channel)
-      and ($touchpoint is null or tp.touchpoint_name = $touchpoint)
+    select *, date_trunc('week', queued_at)::date as week
+    from filtered_interactions($date_from, $date_to, $site, $team, $channel, $touchpoint)
 ),
 
 weekly_contacts as (
