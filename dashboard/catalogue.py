@@ -24,8 +24,10 @@ import yaml
 
 from dashboard import store
 
-# Every parameter a query may declare; the filters supply each of them (see filters.Filters).
-KNOWN_PARAMS = {
+# Every parameter a query may declare. The global filters supply the first six (filters.Filters);
+# page parameters come from a control on the page that shows the chart, with a default that
+# `check` and other pages use.
+FILTER_PARAMS = {
     "date_from": "first day of the period (DATE)",
     "date_to": "last day of the period, inclusive (DATE)",
     "site": "site name, or NULL for all sites",
@@ -33,10 +35,20 @@ KNOWN_PARAMS = {
     "channel": "channel (phone, chat, messaging), or NULL for all",
     "touchpoint": "touchpoint name, or NULL for all",
 }
-CHART_KINDS = {"kpi", "line", "bar", "area", "scatter", "heatmap", "table"}
+PAGE_PARAMS = {
+    "grant_limit": ("what-if: money an agent may grant without approval (escalations page)", 300.0),
+}
+KNOWN_PARAMS = {**FILTER_PARAMS, **{name: text for name, (text, _) in PAGE_PARAMS.items()}}
+
+
+def page_param_defaults() -> dict:
+    return {name: default for name, (_, default) in PAGE_PARAMS.items()}
+# "data": the result feeds Python on the page (statistics, what-ifs), not drawn as it is
+CHART_KINDS = {"kpi", "line", "bar", "area", "scatter", "heatmap", "table", "data"}
 NEEDS_AXES = {"line", "bar", "area", "scatter", "heatmap"}
 REQUIRED = ("title", "description", "chart")
-OPTIONAL = ("page", "x", "y", "color", "z", "params", "order", "tags", "y_title", "x_title", "labels")
+OPTIONAL = ("page", "x", "y", "color", "z", "params", "order", "tags", "y_title", "x_title", "labels",
+            "error_low", "error_high", "hover", "needs", "drill", "log_x", "annotate_events")
 
 
 class QueryFileError(Exception):
@@ -70,6 +82,13 @@ class Query:
     labels: dict = field(default_factory=dict, hash=False)
     x_title: str | None = None
     y_title: str | None = None
+    error_low: str | None = None     # column holding the lower bound of y (a confidence interval)
+    error_high: str | None = None
+    hover: tuple[str, ...] = ()      # extra columns shown on hover (say, n)
+    needs: tuple[str, ...] = ()      # tables that must hold rows for the chart to mean anything
+    drill: str | None = None         # a team_name column: clicking a point narrows the team filter
+    log_x: bool = False
+    annotate_events: bool = False    # draw the events table on a time axis
     header_lines: dict = field(default_factory=dict, hash=False)  # header key -> line number
 
     def bind(self, values: dict) -> dict:
@@ -135,6 +154,8 @@ def parse_query_file(path: Path) -> Query:
         for axis in ("x", "y") + (("z",) if chart == "heatmap" else ()):
             if not fields.get(axis):
                 raise QueryFileError(path, where.get("chart", 1), f"a {chart} chart needs '{axis}' in its header")
+    if fields.get("drill") and fields["drill"] != "team_name":
+        raise QueryFileError(path, where.get("drill", 1), "drill can only be team_name (it narrows the team filter)")
     params = _as_tuple(fields.get("params"))
     for name in params:
         if name not in KNOWN_PARAMS:
@@ -149,7 +170,11 @@ def parse_query_file(path: Path) -> Query:
         chart=chart, sql=text, page=fields.get("page") or None, x=fields.get("x"),
         y=_as_tuple(fields.get("y")), color=fields.get("color"), z=fields.get("z"), params=params,
         order=order, tags=_as_tuple(fields.get("tags")), labels=dict(fields.get("labels") or {}),
-        x_title=fields.get("x_title"), y_title=fields.get("y_title"), header_lines=where,
+        x_title=fields.get("x_title"), y_title=fields.get("y_title"), error_low=fields.get("error_low"),
+        error_high=fields.get("error_high"), hover=_as_tuple(fields.get("hover")),
+        needs=_as_tuple(fields.get("needs")), drill=fields.get("drill"), log_x=bool(fields.get("log_x")),
+        annotate_events=bool(fields.get("annotate_events")),
+        header_lines=where,
     )
 
 
@@ -215,7 +240,9 @@ class Catalogue:
     errors: list[QueryFileError]
 
     def for_page(self, page: str) -> list[Query]:
-        return sorted((q for q in self.queries if q.page == page), key=lambda q: (q.order, q.name))
+        """The charts of a page, in order ('data' queries feed the page's code instead)."""
+        return sorted((q for q in self.queries if q.page == page and q.chart != "data"),
+                      key=lambda q: (q.order, q.name))
 
     def errors_for_page(self, page: str) -> list[QueryFileError]:
         """Broken files that say they belong to the page (read loosely, since they did not parse)."""

@@ -18,10 +18,10 @@ def problems_in(folder: Path, db_path: Path) -> tuple[int, list[catalogue.QueryF
     problems = list(cat.errors)
     con = store.open_read_only(db_path)
     try:
-        chosen = filters.read_choices(con).defaults()
+        values = {**filters.read_choices(con).defaults().as_params(), **catalogue.page_param_defaults()}
         for query in cat.queries:
             try:
-                frame = catalogue.execute(con, query, chosen.as_params())
+                frame = catalogue.execute(con, query, values)
             except catalogue.QueryFileError as err:
                 problems.append(err)
                 continue
@@ -40,15 +40,16 @@ def _column_problems(query: catalogue.Query, columns: list[str]) -> list[catalog
                     query.path, query.line_of_sql_start(),
                     f"kpi column '{column}' is not a known KPI (known: {', '.join(kpis.KPIS)})"))
         return out
-    for key in ("x", "color", "z"):
+    for key in ("x", "color", "z", "error_low", "error_high", "drill"):
         name = getattr(query, key)
         if name and name not in columns:
             out.append(catalogue.QueryFileError(query.path, query.header_lines.get(key, 1),
                                                 f"{key} '{name}' is not a column of the result {columns}"))
-    for name in query.y:
-        if name not in columns:
-            out.append(catalogue.QueryFileError(query.path, query.header_lines.get("y", 1),
-                                                f"y '{name}' is not a column of the result {columns}"))
+    for key in ("y", "hover"):
+        for name in getattr(query, key):
+            if name not in columns:
+                out.append(catalogue.QueryFileError(query.path, query.header_lines.get(key, 1),
+                                                    f"{key} '{name}' is not a column of the result {columns}"))
     return out
 
 

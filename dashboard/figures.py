@@ -29,6 +29,18 @@ def build(query: Query, frame: pl.DataFrame) -> go.Figure:
         y_arg = y[0] if len(y) == 1 else y
         draw = {"line": px.line, "bar": px.bar, "area": px.area, "scatter": px.scatter}[query.chart]
         extra = {"markers": True} if query.chart == "line" else {}
+        hover = list(query.hover)
+        if query.drill and query.drill not in (query.x, color, *hover):
+            hover.insert(0, query.drill)  # the clicked point then carries its team
+        if hover:
+            extra["hover_data"] = hover
+        if query.log_x:
+            extra["log_x"] = True
+        if query.error_low and query.error_high and len(y) == 1:
+            # the header names the interval's bounds; plotly wants distances from the estimate
+            frame = frame.with_columns((pl.col(query.error_high) - pl.col(y[0])).alias("_error_plus"),
+                                       (pl.col(y[0]) - pl.col(query.error_low)).alias("_error_minus"))
+            extra.update(error_y="_error_plus", error_y_minus="_error_minus")
         if query.chart == "bar" and color:
             extra["barmode"] = "group"
         fig = draw(frame, x=query.x, y=y_arg, color=color, **common, **extra)
@@ -41,4 +53,31 @@ def build(query: Query, frame: pl.DataFrame) -> go.Figure:
         fig.update_yaxes(title_text=query.y_title or "")
     if query.x_title:
         fig.update_xaxes(title_text=query.x_title)
+    return fig
+
+
+def selected_team(points: list[dict], teams) -> str | None:
+    """The team a chart click points at: whichever of the point's values is a team name (its x,
+    its series, or a hover value), so any chart with a team_name column can drill."""
+    for point in points:
+        custom = point.get("customdata") or []
+        if not isinstance(custom, (list, tuple)):
+            custom = [custom]
+        for value in (point.get("x"), point.get("y"), point.get("legendgroup"), *custom):
+            if isinstance(value, str) and value in teams:
+                return value
+    return None
+
+
+def add_events(fig: go.Figure, events: pl.DataFrame) -> go.Figure:
+    """Shades each event's span (or marks its start) on a time axis, titled, so a change in a
+    series can be read against what happened (e.g. the empowerment pilot)."""
+    for starts_on, ends_on, title in events.select("starts_on", "ends_on", "title").iter_rows():
+        if ends_on is not None and ends_on > starts_on:
+            fig.add_vrect(x0=starts_on, x1=ends_on, fillcolor="grey", opacity=0.12, line_width=0,
+                          annotation_text=title, annotation_position="top left", annotation_font_size=10)
+        else:
+            fig.add_vline(x=starts_on, line_dash="dot", line_color="grey")
+            fig.add_annotation(x=starts_on, y=1, yref="paper", text=title, showarrow=False,
+                               xanchor="left", yanchor="bottom", font_size=10)
     return fig

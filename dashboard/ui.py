@@ -13,6 +13,7 @@ import streamlit as st
 from dashboard import catalogue, config, figures, filters, kpis, store
 
 FILTERS_KEY = "_filters"
+DRILL_KEY = "_drill_team"   # a team picked by clicking a chart, applied before the filters are drawn
 
 
 @st.cache_resource(show_spinner=False, max_entries=2)
@@ -56,6 +57,7 @@ def sidebar_filters() -> filters.Filters:
     Bad URL values are found first, reported, and removed, so the bound widgets start from
     their defaults instead of silently dropping them."""
     known = choices()
+    _apply_drill(known)
     raw = {key: st.query_params.get_all(key) for key in filters.URL_KEYS if key in st.query_params}
     _, notices, rejected = filters.parse_url(raw, known)
     for key in rejected:
@@ -88,6 +90,27 @@ def sidebar_filters() -> filters.Filters:
     return chosen
 
 
+def _apply_drill(known: filters.Choices) -> None:
+    """A chart click asked to narrow (or widen) the team filter: set the bound widgets and the
+    URL before they are drawn, so the address bar shows the new view."""
+    if DRILL_KEY not in st.session_state:
+        return
+    team = st.session_state.pop(DRILL_KEY)
+    st.session_state["team"] = team
+    if team == filters.ALL:
+        st.query_params.pop("team", None)
+        return
+    st.query_params["team"] = team
+    if st.session_state.get("site", filters.ALL) not in (filters.ALL, known.teams[team]):
+        st.session_state["site"] = known.teams[team]
+        st.query_params["site"] = known.teams[team]
+
+
+def drill_to(team: str) -> None:
+    st.session_state[DRILL_KEY] = team
+    st.rerun()
+
+
 def current_filters() -> filters.Filters:
     return st.session_state[FILTERS_KEY]
 
@@ -97,11 +120,26 @@ def query_catalogue() -> catalogue.Catalogue:
     return catalogue.load(config.queries_dir())
 
 
-def render_page(page: str, title: str) -> None:
-    """Everything the query files assign to this page, in their declared order."""
+@st.cache_data(show_spinner=False, max_entries=4)
+def _table_rows(version: tuple) -> dict[str, int]:
+    con = _connection(version)
+    tables = store.run(con, "select table_name from information_schema.tables where table_schema = 'main'")
+    return {t: store.run(con, f'select count(*) as n from "{t}"').item() for t in tables.to_series()}  # names from the catalog
+
+
+def table_rows() -> dict[str, int]:
+    return _table_rows(store.version(config.store_path()))
+
+
+def render_page(page: str, title: str, values: dict | None = None) -> None:
+    """Everything the query files assign to this page, in their declared order. values: the
+    page's own parameters (catalogue.PAGE_PARAMS) set by controls on the page."""
     chosen = current_filters()
     st.title(title)
-    st.caption(chosen.describe())
+    caption, back = st.columns([5, 1], vertical_alignment="center")
+    caption.caption(chosen.describe())
+    if chosen.team and back.button("Back to all teams", icon=":material/arrow_back:", key="drill_back"):
+        drill_to(filters.ALL)
     cat = query_catalogue()
     for err in cat.errors_for_page(page):
         st.error(f"{err.location}: {err.message}", icon=":material/error:")
@@ -110,16 +148,53 @@ def render_page(page: str, title: str) -> None:
         st.info("This page is coming in a later release. Any query file in queries/ whose header says "
                 f"`page: {page}` appears here.", icon=":material/construction:")
         return
+    bound = {**chosen.as_params(), **catalogue.page_param_defaults(), **(values or {})}
     for query in queries:
-        render_query(query, chosen)
+        render_query(query, chosen, bound)
 
 
-def render_query(query: catalogue.Query, chosen: filters.Filters) -> None:
+EVENTS_SQL = """
+    select e.starts_on, e.ends_on, e.title, e.category, t.team_name
+    from events as e
+    left join teams as t using (team_id)
+    where (e.team_id is null or $team is null or t.team_name = $team)
+      and e.starts_on <= $date_to and coalesce(e.ends_on, e.starts_on) >= $date_from
+    order by e.starts_on
+"""
+
+
+def events(chosen: filters.Filters) -> pl.DataFrame:
+    """Events in the period that concern the filtered team (or the whole centre)."""
+    query = catalogue.Query(name="events", path=config.queries_dir(), title="", description="", chart="data",
+                            sql=EVENTS_SQL, params=("date_from", "date_to", "team"))
+    return run(query, chosen.as_params())
+
+
+def frame(name: str, values: dict | None = None) -> pl.DataFrame:
+    """The result of the named query (a 'data' query, say) for the current filters."""
+    chosen = current_filters()
+    bound = {**chosen.as_params(), **catalogue.page_param_defaults(), **(values or {})}
+    return run(query_catalogue().get(name), bound)
+
+
+def missing_data(query: catalogue.Query) -> list[str]:
+    rows = table_rows()
+    return [t for t in query.needs if rows.get(t, 0) == 0]
+
+
+def render_query(query: catalogue.Query, chosen: filters.Filters, values: dict | None = None) -> None:
+    values = values or {**chosen.as_params(), **catalogue.page_param_defaults()}
+    empty = missing_data(query)
+    if empty:
+        st.subheader(query.title)
+        st.info(f"This chart needs rows in {', '.join(empty)}, and the store has none. Import them with "
+                "`python -m dashboard import` and a mapping file (see the README).", icon=":material/database:")
+        return
     try:
         if query.chart == "kpi":
             _render_tiles(query, chosen)
             return
-        frame = run(query, chosen.as_params())
+        frame = run(query, values)
     except catalogue.QueryFileError as err:
         st.error(f"{err.location}: {err.message}", icon=":material/error:")
         return
@@ -135,7 +210,17 @@ def render_query(query: catalogue.Query, chosen: filters.Filters) -> None:
         except Exception as exc:  # a header naming a column the query does not return
             st.error(f"{query.path.name}: cannot draw the {query.chart} chart: {exc}", icon=":material/error:")
             return
-        st.plotly_chart(fig, key=f"chart_{query.name}", width="stretch")
+        if query.annotate_events:
+            figures.add_events(fig, events(chosen))
+        if query.drill:
+            st.caption("Click a team to narrow every page to it.")
+            event = st.plotly_chart(fig, key=f"chart_{query.name}", width="stretch", on_select="rerun",
+                                    selection_mode="points")
+            team = figures.selected_team(event.selection.points if event else [], choices().teams)
+            if team and team != chosen.team:
+                drill_to(team)
+        else:
+            st.plotly_chart(fig, key=f"chart_{query.name}", width="stretch")
     with st.expander("Data", expanded=False):
         st.dataframe(frame, hide_index=True, width="stretch")
         st.download_button("Download CSV", frame.write_csv(), file_name=f"{query.name}.csv",

@@ -129,3 +129,17 @@ create macro filtered_agents(site, team) as table
     join teams as t using (team_id)
     where (site is null or t.site = site)
       and (team is null or t.team_name = team);
+
+-- Wilson score interval (95 %) of a share k / n: ranks small counts honestly, so 1 of 1 does not
+-- beat 95 of 100. Returns a fraction (0-1); NULL when n = 0.
+create macro wilson_lower(k, n) as
+    case when n > 0 then
+        ((k / n) + 1.96 * 1.96 / (2 * n) - 1.96 * sqrt((k / n) * (1 - k / n) / n + 1.96 * 1.96 / (4 * n * n)))
+        / (1 + 1.96 * 1.96 / n)
+    end;
+
+create macro wilson_upper(k, n) as
+    case when n > 0 then
+        ((k / n) + 1.96 * 1.96 / (2 * n) + 1.96 * sqrt((k / n) * (1 - k / n) / n + 1.96 * 1.96 / (4 * n * n)))
+        / (1 + 1.96 * 1.96 / n)
+    end;

@@ -24,6 +24,23 @@ def store_path(tmp_path_factory) -> Path:
                       interactions=STORE_INTERACTIONS, seed=STORE_SEED, progress=False)
 
 
+# what a first import from a telephony system alone would give (issue 3: pages must still work)
+SPARSE_TABLES_KEPT = ("teams", "agents", "touchpoints", "interactions", "customer_surveys")
+
+
+@pytest.fixture(scope="session")
+def sparse_store_path(tmp_path_factory) -> Path:
+    """A store with only teams, agents, touchpoints, interactions and customer surveys."""
+    import duckdb
+
+    path = demo.build(tmp_path_factory.mktemp("sparse") / "sparse.duckdb", interactions=5_000, seed=3,
+                      progress=False)
+    with duckdb.connect(str(path)) as connection:
+        for table in ("customers", "agent_surveys", "agent_requests", "training", "events"):
+            connection.execute(f"delete from {table}")
+    return path
+
+
 @pytest.fixture(scope="session")
 def con(store_path):
     connection = store.open_read_only(store_path)
