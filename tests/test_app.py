@@ -36,6 +36,23 @@ def test_every_page_runs_without_exception(app_env, page):
     assert at.title, "each page has a title"
 
 
+@pytest.mark.parametrize("page", PAGES)
+def test_every_page_runs_on_a_store_with_only_contacts_and_customer_surveys(sparse_store_path, monkeypatch, page):
+    monkeypatch.setenv("DASHBOARD_DB", str(sparse_store_path))
+    at = app()
+    at.switch_page(f"pages/{page}").run()
+    assert not at.exception, [e.value for e in at.exception]
+    assert not at.error, [e.value for e in at.error]
+
+
+def test_overview_on_a_sparse_store_says_no_data_where_tables_are_empty(sparse_store_path, monkeypatch):
+    monkeypatch.setenv("DASHBOARD_DB", str(sparse_store_path))
+    tiles = {m.label: m.value for m in app().metric}
+    assert tiles["Agent satisfaction"] == "no data" and tiles["Manager response within 72 h"] == "no data"
+    assert tiles["Customer churn"] == "no data"
+    assert tiles["CSAT"].endswith("%") and tiles["CSAT"] != "no data"
+
+
 def test_overview_tiles_show_the_linked_view(app_env, con):
     team = filters.read_choices(con).teams_at(None)[2]
     at = app(team=team, **{"from": "2025-03-01", "to": "2025-05-31"})
