@@ -16,7 +16,9 @@ if not config.store_path().exists():
              "`python -m dashboard demo`, or point DASHBOARD_DB at a store.")
     st.stop()
 
-PAGES = Path(__file__).parent / "pages"
+# not "pages/": beside the main script that name switches on Streamlit's legacy multipage mode, which
+# runs a page alone (without this file) when its path is a fresh server's first request
+PAGES = Path(__file__).parent / "views"
 navigation = st.navigation({
     "Executive": [
         st.Page(PAGES / "overview.py", title="Overview", icon=":material/dashboard:", url_path="overview", default=True),

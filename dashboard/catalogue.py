@@ -14,7 +14,9 @@ DuckDB parameters and returns polars frames.
 
 from __future__ import annotations
 
+import functools
 import re
+import threading
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -48,7 +50,7 @@ CHART_KINDS = {"kpi", "line", "bar", "area", "scatter", "heatmap", "table", "dat
 NEEDS_AXES = {"line", "bar", "area", "scatter", "heatmap"}
 REQUIRED = ("title", "description", "chart")
 OPTIONAL = ("page", "x", "y", "color", "z", "params", "order", "tags", "y_title", "x_title", "labels",
-            "error_low", "error_high", "hover", "needs", "drill", "log_x", "annotate_events")
+            "error_low", "error_high", "hover", "needs", "drill", "log_x", "annotate_events", "barmode")
 
 
 class QueryFileError(Exception):
@@ -89,6 +91,7 @@ class Query:
     drill: str | None = None         # a team_name column: clicking a point narrows the team filter
     log_x: bool = False
     annotate_events: bool = False    # draw the events table on a time axis
+    barmode: str | None = None       # bar charts with a colour: group (default), stack or relative
     header_lines: dict = field(default_factory=dict, hash=False)  # header key -> line number
 
     def bind(self, values: dict) -> dict:
@@ -154,6 +157,8 @@ def parse_query_file(path: Path) -> Query:
         for axis in ("x", "y") + (("z",) if chart == "heatmap" else ()):
             if not fields.get(axis):
                 raise QueryFileError(path, where.get("chart", 1), f"a {chart} chart needs '{axis}' in its header")
+    if fields.get("barmode") not in (None, "group", "stack", "relative", "overlay"):
+        raise QueryFileError(path, where.get("barmode", 1), "barmode must be group, stack, relative or overlay")
     if fields.get("drill") and fields["drill"] != "team_name":
         raise QueryFileError(path, where.get("drill", 1), "drill can only be team_name (it narrows the team filter)")
     params = _as_tuple(fields.get("params"))
@@ -173,16 +178,26 @@ def parse_query_file(path: Path) -> Query:
         x_title=fields.get("x_title"), y_title=fields.get("y_title"), error_low=fields.get("error_low"),
         error_high=fields.get("error_high"), hover=_as_tuple(fields.get("hover")),
         needs=_as_tuple(fields.get("needs")), drill=fields.get("drill"), log_x=bool(fields.get("log_x")),
-        annotate_events=bool(fields.get("annotate_events")),
+        annotate_events=bool(fields.get("annotate_events")), barmode=fields.get("barmode"),
         header_lines=where,
     )
+
+
+_parser = threading.local()
+
+
+def _parse(sql: str) -> list:
+    # one in-memory connection per thread just to parse: opening one per file cost ~50 ms each
+    if not hasattr(_parser, "con"):
+        _parser.con = duckdb.connect()
+    return _parser.con.extract_statements(sql)
 
 
 def check_statement(query: Query) -> None:
     """One SELECT statement whose $parameters are exactly those the header declares, judged by
     DuckDB's own parser rather than by matching keywords."""
     try:
-        statements = duckdb.connect().extract_statements(query.sql)
+        statements = _parse(query.sql)
     except duckdb.Error as exc:
         raise QueryFileError(query.path, _error_line(query, str(exc)), _first_line(exc)) from None
     if len(statements) != 1:
@@ -263,16 +278,28 @@ class Catalogue:
         raise KeyError(name)
 
 
+@functools.lru_cache(maxsize=2048)
+def _load_file(path: Path, mtime_ns: int, size: int) -> Query | QueryFileError:
+    """A file is read again only when it changes (the key holds its mtime and size)."""
+    try:
+        query = parse_query_file(path)
+        check_statement(query)
+        return query
+    except QueryFileError as err:
+        return err
+    except (OSError, UnicodeDecodeError) as exc:
+        return QueryFileError(path, 1, f"cannot read: {exc}")
+
+
 def load(folder: Path) -> Catalogue:
     """Every *.sql file in the folder; a broken file is kept as an error, never hides the rest."""
     queries, errors = [], []
     for path in sorted(Path(folder).glob("*.sql")):
         try:
-            query = parse_query_file(path)
-            check_statement(query)
-            queries.append(query)
-        except QueryFileError as err:
-            errors.append(err)
-        except (OSError, UnicodeDecodeError) as exc:
+            stat = path.stat()
+        except OSError as exc:  # removed between listing and reading
             errors.append(QueryFileError(path, 1, f"cannot read: {exc}"))
+            continue
+        loaded = _load_file(path, stat.st_mtime_ns, stat.st_size)
+        (errors if isinstance(loaded, QueryFileError) else queries).append(loaded)
     return Catalogue(queries, errors)

@@ -41,8 +41,8 @@ def build(query: Query, frame: pl.DataFrame) -> go.Figure:
             frame = frame.with_columns((pl.col(query.error_high) - pl.col(y[0])).alias("_error_plus"),
                                        (pl.col(y[0]) - pl.col(query.error_low)).alias("_error_minus"))
             extra.update(error_y="_error_plus", error_y_minus="_error_minus")
-        if query.chart == "bar" and color:
-            extra["barmode"] = "group"
+        if query.chart == "bar" and (color or len(y) > 1):
+            extra["barmode"] = query.barmode or "group"
         fig = draw(frame, x=query.x, y=y_arg, color=color, **common, **extra)
         if len(y) > 1:  # wide form: plotly names traces by column, not by label
             fig.for_each_trace(lambda trace: trace.update(name=labels.get(trace.name, trace.name)))
@@ -69,14 +69,17 @@ def selected_team(points: list[dict], teams) -> str | None:
     return None
 
 
-def add_events(fig: go.Figure, events: pl.DataFrame) -> go.Figure:
+def add_events(fig: go.Figure, events: pl.DataFrame, first=None, last=None) -> go.Figure:
     """Shades each event's span (or marks its start) on a time axis, titled, so a change in a
-    series can be read against what happened (e.g. the empowerment pilot)."""
+    series can be read against what happened (e.g. the empowerment pilot). Spans are clipped to
+    [first, last] so an event that began earlier does not stretch the axis."""
     for starts_on, ends_on, title in events.select("starts_on", "ends_on", "title").iter_rows():
         if ends_on is not None and ends_on > starts_on:
-            fig.add_vrect(x0=starts_on, x1=ends_on, fillcolor="grey", opacity=0.12, line_width=0,
+            x0 = max(starts_on, first) if first is not None else starts_on
+            x1 = min(ends_on, last) if last is not None else ends_on
+            fig.add_vrect(x0=x0, x1=x1, fillcolor="grey", opacity=0.12, line_width=0,
                           annotation_text=title, annotation_position="top left", annotation_font_size=10)
-        else:
+        elif (first is None or starts_on >= first) and (last is None or starts_on <= last):
             fig.add_vline(x=starts_on, line_dash="dot", line_color="grey")
             fig.add_annotation(x=starts_on, y=1, yref="paper", text=title, showarrow=False,
                                xanchor="left", yanchor="bottom", font_size=10)

@@ -91,19 +91,14 @@ def sidebar_filters() -> filters.Filters:
 
 
 def _apply_drill(known: filters.Choices) -> None:
-    """A chart click asked to narrow (or widen) the team filter: set the bound widgets and the
-    URL before they are drawn, so the address bar shows the new view."""
+    """A chart click asked to narrow (or widen) the team filter: set the bound widgets before they
+    are drawn; they write the URL themselves (Streamlit refuses a direct write to a bound key)."""
     if DRILL_KEY not in st.session_state:
         return
     team = st.session_state.pop(DRILL_KEY)
     st.session_state["team"] = team
-    if team == filters.ALL:
-        st.query_params.pop("team", None)
-        return
-    st.query_params["team"] = team
-    if st.session_state.get("site", filters.ALL) not in (filters.ALL, known.teams[team]):
+    if team != filters.ALL and st.session_state.get("site", filters.ALL) not in (filters.ALL, known.teams[team]):
         st.session_state["site"] = known.teams[team]
-        st.query_params["site"] = known.teams[team]
 
 
 def drill_to(team: str) -> None:
@@ -144,7 +139,7 @@ def render_page(page: str, title: str, values: dict | None = None) -> None:
     for err in cat.errors_for_page(page):
         st.error(f"{err.location}: {err.message}", icon=":material/error:")
     queries = cat.for_page(page)
-    if not queries:
+    if not any(q.page == page for q in cat.queries):  # a page fed only by 'data' queries is not coming
         st.info("This page is coming in a later release. Any query file in queries/ whose header says "
                 f"`page: {page}` appears here.", icon=":material/construction:")
         return
@@ -211,7 +206,7 @@ def render_query(query: catalogue.Query, chosen: filters.Filters, values: dict |
             st.error(f"{query.path.name}: cannot draw the {query.chart} chart: {exc}", icon=":material/error:")
             return
         if query.annotate_events:
-            figures.add_events(fig, events(chosen))
+            figures.add_events(fig, events(chosen), chosen.date_from, chosen.date_to)
         if query.drill:
             st.caption("Click a team to narrow every page to it.")
             event = st.plotly_chart(fig, key=f"chart_{query.name}", width="stretch", on_select="rerun",

@@ -10,7 +10,7 @@ from streamlit.testing.v1 import AppTest
 
 from dashboard import catalogue, config, filters, kpis
 
-PAGES = sorted(p.name for p in (ROOT / "dashboard" / "pages").glob("*.py"))
+PAGES = sorted(p.name for p in (ROOT / "dashboard" / "views").glob("*.py"))
 
 
 def app(**params) -> AppTest:
@@ -28,9 +28,17 @@ def test_pages_are_the_fixed_url_paths():
 
 
 @pytest.mark.parametrize("page", PAGES)
+def test_views_are_layout_only(page):
+    source = (ROOT / "dashboard" / "views" / page).read_text()
+    assert len(source.splitlines()) <= 90, f"{page}: move logic into a tested module"
+    for forbidden in ("duckdb", "select ", "SELECT "):
+        assert forbidden not in source, f"{page} should not hold SQL or open the store"
+
+
+@pytest.mark.parametrize("page", PAGES)
 def test_every_page_runs_without_exception(app_env, page):
     at = app()
-    at.switch_page(f"pages/{page}").run()
+    at.switch_page(f"views/{page}").run()
     assert not at.exception, [e.value for e in at.exception]
     assert not at.error, [e.value for e in at.error]
     assert at.title, "each page has a title"
@@ -40,7 +48,7 @@ def test_every_page_runs_without_exception(app_env, page):
 def test_every_page_runs_on_a_store_with_only_contacts_and_customer_surveys(sparse_store_path, monkeypatch, page):
     monkeypatch.setenv("DASHBOARD_DB", str(sparse_store_path))
     at = app()
-    at.switch_page(f"pages/{page}").run()
+    at.switch_page(f"views/{page}").run()
     assert not at.exception, [e.value for e in at.exception]
     assert not at.error, [e.value for e in at.error]
 

@@ -143,6 +143,24 @@ def assert_no_exception(page) -> None:
     assert "Traceback" not in page.locator("body").inner_text()
 
 
+ERROR_ALERT = "[data-testid='stAlertContentError']"
+PAGE_PATHS = ("/overview", "/customer-vs-agent", "/wait-times", "/escalations", "/attrition", "/management",
+              "/teams", "/queries", "/sql-lab")
+
+
+def test_every_page_loads_without_an_error(page, server):
+    """First in the module on purpose: a page path as the server's very first request once ran that
+    page alone, without app.py (Streamlit's legacy pages/ folder detection)."""
+    for path in PAGE_PATHS:
+        open_view(page, server, path, **PERIOD)
+        page.wait_for_timeout(300)  # a chart may still be drawing after the script ends
+        page.wait_for_selector(APP_IDLE, timeout=TIMEOUT_MS)
+        expect(page.get_by_role("heading", level=1).first).to_be_visible()
+        assert_no_exception(page)
+        errors = page.locator(ERROR_ALERT)
+        assert errors.count() == 0, f"{path}: {errors.all_inner_texts()}"
+
+
 def test_shared_link_opens_the_view_it_names(page, server, team):
     open_view(page, server, "/", team=team, **PERIOD)
     settle_tiles(page)
@@ -194,4 +212,27 @@ def test_filters_survive_moving_between_pages(page, server, team):
     assert query.get("from") == [PERIOD["from"]], page.url
     expect(page.get_by_role("combobox", name="Team", exact=True)).to_have_value(team)
     expect(date_field(page, "From")).to_have_text(PERIOD["from"])
+    assert_no_exception(page)
+
+
+
+def test_clicking_a_team_drills_down_and_back(page, server):
+    """Click a team's bar: every filter narrows to it (the URL's team changes); then go back."""
+    open_view(page, server, "/teams", **PERIOD)
+    expect(page.get_by_role("heading", name="CSAT by team").first).to_be_visible()
+    chart = page.locator("[data-testid='stPlotlyChart']").first
+    bar = chart.locator("g.point path").first
+    expect(bar).to_be_visible()
+    assert "team" not in query_of(page)
+    box = bar.bounding_box()  # plotly's drag layer covers the bars: click where the bar is drawn
+    page.mouse.click(box["x"] + box["width"] / 2, box["y"] + box["height"] / 2)
+    page.wait_for_url(re.compile(r"[?&]team="))
+    settle(page)
+    drilled = query_of(page)["team"][0]
+    expect(page.get_by_role("combobox", name="Team", exact=True)).to_have_value(drilled)
+    assert query_of(page).get("from") == [PERIOD["from"]]
+    page.get_by_role("button", name="Back to all teams").click()
+    page.wait_for_url(lambda url: "team=" not in url)
+    settle(page)
+    expect(page.get_by_role("combobox", name="Team", exact=True)).to_have_value("All")
     assert_no_exception(page)

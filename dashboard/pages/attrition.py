@@ -1,5 +1,0 @@
-"""Attrition on both sides: the charts whose query files say `page: attrition`."""
-
-from dashboard import ui
-
-ui.render_page("attrition", "Attrition on both sides")

@@ -1,0 +1,75 @@
+"""Customer vs agent: both sides month by month, their relationship per team-month (pooled and
+within team, with a lag), and a mirrored table of the two sides for the filtered scope."""
+
+import streamlit as st
+
+from dashboard import figures, relations, ui
+
+ui.render_page("customer-vs-agent", "Customer vs agent")
+queries = ui.query_catalogue()  # read once: ui.frame re-reads every query file on each call
+
+
+def frame(name: str):
+    return ui.run(queries.get(name), ui.current_filters().as_params())
+
+
+st.subheader("Does the customer's satisfaction move with the agents'?")
+query = queries.get("customer_vs_agent_team_months")
+missing = ui.missing_data(query)
+if missing:
+    st.info(f"This chart needs rows in {', '.join(missing)}: agent satisfaction comes from agent surveys, "
+            "and the store has none.", icon=":material/database:")
+else:
+    st.caption("One point per team and month: agent satisfaction (share of agent survey answers of 4-5) "
+               "against the customer score of the same team's contacts. Point size shows agent answers; "
+               "hover for both n; click a point to narrow every page to its team. Channel and touchpoint "
+               "filters narrow the customer side only. "
+               + relations.CAUTION)
+    left, middle, right, least_col = st.columns([1, 1, 2, 1])
+    measure = left.radio("Customer score", list(relations.MEASURES), key="cva_measure", bind="query-params",
+                         horizontal=True)
+    view = middle.radio("Points", ["Pooled", "Within team"], key="cva_view", bind="query-params",
+                        horizontal=True, help="Within team: each team's values minus its own mean over the "
+                        "period, on both axes, so differences between teams cannot make the correlation.")
+    lag = right.selectbox("Timing", relations.LAGS, index=relations.LAGS.index(0), key="cva_lag",
+                          format_func=relations.lag_label, bind="query-params",
+                          help="Pairs a team's agent satisfaction in one month with the same team's customer "
+                          "score that many months later (or earlier); months without a partner drop out.")
+    least = least_col.number_input("Least agent answers", min_value=1, max_value=30, value=1, step=1,
+                                   key="cva_min_answers", bind="query-params",
+                                   help="Leave out team-months with fewer agent answers than this.")
+    result = relations.relationship(frame(query.name), measure, lag, int(least))
+    within = view == "Within team"
+    pooled_col, within_col = st.columns(2)
+    for column, label, fit, pairs in ((pooled_col, "Pooled r", result.pooled, result.pairs),
+                                      (within_col, "Within-team r", result.within, result.within_pairs)):
+        value, caption = relations.metric_text(fit, pairs.height)
+        column.metric(label, value, border=True)
+        column.caption(caption)
+    shown, fit = (result.within_pairs, result.within) if within else (result.pairs, result.pooled)
+    if fit is None:
+        st.info(relations.small_n_message(shown.height), icon=":material/info:")
+    if shown.height:
+        event = st.plotly_chart(relations.scatter_figure(shown, fit, measure, within), key="cva_scatter",
+                                width="stretch", on_select="rerun", selection_mode="points")
+        team = figures.selected_team(event.selection.points if event else [], ui.choices().teams)
+        if team and team != ui.current_filters().team:
+            ui.drill_to(team)
+    note = relations.sample_note(shown.height)
+    if note and fit is not None:
+        st.caption(note)
+    if within:
+        st.caption("Teams with a single team-month are left out of the within-team view; the interval treats "
+                   "the demeaned points as independent, so it is slightly too narrow.")
+
+st.subheader("Customer and agent, side by side")
+st.caption("The same scope seen from each side. Channel and touchpoint filters apply to the customer column "
+           "only. " + relations.CAUTION)
+empty = {table for table, rows in ui.table_rows().items() if rows == 0}
+mirror = frame("customer_vs_agent_mirror").row(0, named=True)
+customer_kpis = frame("overview_customer_kpis").row(0, named=True)
+agent_kpis = frame("overview_agent_kpis").row(0, named=True)
+table = relations.mirror_table(relations.mirror_figures(mirror, customer_kpis, agent_kpis), empty)
+st.dataframe(table, hide_index=True, width="stretch")
+with st.expander("Definitions"):
+    st.markdown(relations.mirror_definitions())

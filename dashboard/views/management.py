@@ -1,0 +1,32 @@
+"""Management and touchpoints: managers' answers to agents, agent surveys by tenure milestone,
+training against outcomes, and the touchpoint scorecard. The header-drawn charts come from the
+query files that say `page: management`; the milestone survey section is drawn here because its
+t intervals come from scipy (dashboard.ranking)."""
+
+import streamlit as st
+
+from dashboard import ranking, ui
+
+ui.render_page("management", "Management and touchpoints")
+
+items_query = ui.query_catalogue().get("management_survey_items")
+responses_query = ui.query_catalogue().get("management_survey_responses")
+st.subheader(items_query.title)
+st.caption(items_query.description)
+missing = ui.missing_data(items_query)
+if missing:
+    st.info(f"This section needs rows in {', '.join(missing)} (agents' answers to the tenure-milestone "
+            "surveys), and the store has none.", icon=":material/database:")
+else:
+    items = ui.frame(items_query.name)
+    if items.is_empty():
+        st.info("No milestone survey answers for these filters (quarterly pulse answers are counted below).")
+    else:
+        st.plotly_chart(ranking.milestone_figure(items), key="chart_survey_items", width="stretch")
+    st.subheader(responses_query.title)
+    st.caption(responses_query.description)
+    responses = ui.frame(responses_query.name)
+    if responses.is_empty():
+        st.info("No agent survey answers for these filters.")
+    else:
+        st.dataframe(responses, hide_index=True, width="stretch")

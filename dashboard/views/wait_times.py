@@ -1,0 +1,82 @@
+"""Wait times: the charts whose query files say `page: wait-times`, hour-by-weekday heatmaps under a
+measure picker, and an Erlang C staffing what-if (dashboard/erlang.py) seeded from the filtered data."""
+
+from dataclasses import replace
+
+import streamlit as st
+
+from dashboard import erlang, figures, ui
+
+# measure -> (a `data` query file with heatmap axes, lower is better: the red-to-green scale is then
+# turned round so that green always means good)
+HEATMAPS = {"Service level": ("wait_times_service_level_heatmap", False),
+            "ASA": ("wait_times_asa_heatmap", True), "Abandon rate": ("wait_times_abandon_heatmap", True)}
+
+ui.render_page("wait-times", "Wait times")
+
+st.subheader("By hour of day and weekday")
+measure = st.segmented_control("Measure", list(HEATMAPS), default="Service level", key="measure",
+                               bind="query-params") or "Service level"
+name, lower_is_better = HEATMAPS[measure]
+query = replace(ui.query_catalogue().get(name), chart="heatmap")
+cells = ui.frame(name) if not ui.missing_data(query) else None
+st.caption(f"{query.title}. {query.description} Green is good.")
+if cells is None:
+    st.info("This chart needs rows in interactions, and the store has none.", icon=":material/database:")
+elif cells.is_empty():
+    st.info("No hour of the week has 10 or more contacts for these filters.")
+else:
+    figure = figures.build(query, cells)
+    figure.update_coloraxes(reversescale=lower_is_better)
+    st.plotly_chart(figure, key="chart_heatmap", width="stretch")
+    with st.expander("Data"):
+        st.dataframe(cells, hide_index=True, width="stretch")
+
+st.subheader("Staffing what-if (Erlang C)")
+st.caption("The agents one interval needs to meet a service-level target, and what losing agents to attrition "
+           "does. Erlang C treats the filtered contacts as one queue of interchangeable agents who are always on "
+           "it (no breaks, no abandonment): filter to one channel for a truer picture, and add shrinkage before "
+           "rostering. Grey values come from the filtered data; type over them to try others.")
+inputs = ui.frame("wait_times_staffing_inputs")
+found = inputs.row(0, named=True) if inputs.height and inputs["aht_s"][0] else None
+cols = st.columns(5)
+interval_min = cols[0].selectbox("Interval (minutes)", [15, 30, 60], index=1, key="interval", bind="query-params")
+default_calls = max(0.1, round(found["contacts_per_hour"] * interval_min / 60, 1)) if found else None
+default_aht = round(found["aht_s"]) if found else None
+calls = cols[1].number_input("Contacts per interval", min_value=0.1, max_value=100_000.0, value=None, step=1.0,
+                             format="%.1f", key="calls", bind="query-params",
+                             placeholder=str(default_calls or "")) or default_calls
+aht = cols[2].number_input("AHT (s)", min_value=1, max_value=36_000, value=None, key="aht",
+                           bind="query-params", placeholder=str(default_aht or "")) or default_aht
+sl_pct = cols[3].number_input("Target: % answered", min_value=1, max_value=99, value=80, key="sl_target",
+                              bind="query-params")
+sl_s = cols[4].number_input("... within (s)", min_value=1, max_value=3_600, value=20, key="sl_within",
+                            bind="query-params")
+if not calls or not aht:
+    st.info("The what-if takes its defaults from rows in interactions, and these filters leave none: "
+            "enter contacts per interval and AHT above.", icon=":material/database:")
+else:
+    if found:
+        st.caption(f"From the data: the busiest hour of the week, {found['busiest_weekday']}s "
+                   f"{found['busiest_hour']:02d}:00, averaged {found['contacts_per_hour']:.1f} contacts an hour; "
+                   f"answered contacts took {found['aht_s']:.0f} s on average.")
+    interval_s = interval_min * 60
+    needed = erlang.agents_needed(calls, aht, sl_s, sl_pct / 100, interval_s)
+    plan = erlang.staffing(calls, aht, needed, sl_s, interval_s)
+    st.markdown(f"**{calls:g} contacts per {interval_min} min at {aht} s AHT is {plan.traffic_erlangs:.1f} erlangs "
+                f"of work. Answering {sl_pct} % within {sl_s} s takes {needed} agents:**")
+    for column, tile in zip(st.columns(5), erlang.tiles(plan, sl_s)):
+        column.metric(**tile, border=True)
+    lost = st.slider("Agents lost to attrition", min_value=0, max_value=min(5, needed - 1), value=0,
+                     key="lost", bind="query-params") if needed > 1 else 0
+    short = erlang.staffing(calls, aht, needed - lost, sl_s, interval_s)
+    if lost:
+        st.markdown(f"**With {short.agents} agents ({lost} fewer):**")
+        for column, tile in zip(st.columns(5), erlang.tiles(short, sl_s, baseline=plan)):
+            column.metric(**tile, border=True)
+    if not short.stable:
+        st.warning(f"{short.agents} agents for {plan.traffic_erlangs:.1f} erlangs of work (agents <= traffic): "
+                   "the queue grows without bound, every contact waits and waits get longer and longer.")
+    table = erlang.staffing_table(calls, aht, sl_s, interval_s, up_to_agents=needed + 5)
+    with st.expander(f"Service level and ASA from {table['Agents'][0]} to {needed + 5} agents"):
+        st.dataframe(table, hide_index=True, width="stretch")

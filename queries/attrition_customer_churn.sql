@@ -1,0 +1,78 @@
+-- title: Customer churn by what customers went through
+-- description: Of the customers active at the period's start who contacted the filtered scope in the period, the share who churned by its end, for those who had each experience in the period against those who did not; whiskers are Wilson 95 % intervals, n on hover. A long wait is more than 5 minutes or an abandoned contact; an escalation reached a manager or above (depth 2 or more); a low CSAT is a survey answer of 1 or 2 (customers who gave no answer count as "did not"). Association, not proof of cause.
+-- page: attrition
+-- chart: bar
+-- order: 40
+-- x: experience
+-- y: churn_pct
+-- color: went_through
+-- error_low: churn_low_pct
+-- error_high: churn_high_pct
+-- hover: [customers, churned]
+-- needs: [customers]
+-- y_title: "Churned in the period %"
+-- labels: {experience: "Experience in the period", churn_pct: "Churn %", went_through: "Customers who", customers: "Customers (n)", churned: "Churned"}
+-- params: [date_from, date_to, site, team, channel, touchpoint]
+with contacts as (
+    select i.customer_id, i.abandoned, i.wait_s, i.escalation_depth, s.csat
+    from filtered_interactions($date_from, $date_to, $site, $team, $channel, $touchpoint) as i
+    left join customer_surveys as s using (interaction_id)
+    where i.customer_id is not null
+),
+
+experiences as (
+    select
+        customer_id,
+        bool_or(abandoned or wait_s > 300)                   as long_wait,
+        bool_or(coalesce(escalation_depth, 0) >= 2)          as escalated,
+        bool_or(coalesce(csat <= 2, false))                  as low_csat
+    from contacts
+    group by customer_id
+),
+
+active_at_start as (
+    select customer_id, churned_on
+    from customers
+    where joined_on < $date_from and (churned_on is null or churned_on >= $date_from)
+),
+
+customer_experiences as (
+    select
+        a.customer_id,
+        coalesce(a.churned_on <= $date_to, false) as churned,
+        e.long_wait,
+        e.escalated,
+        e.low_csat,
+        e.long_wait or e.escalated or e.low_csat  as any_bad
+    from active_at_start as a
+    join experiences as e using (customer_id)
+),
+
+-- one row per customer and experience, so each experience splits the same customers in two
+long_form as (
+    select 1 as experience_order, 'Long wait (> 5 min) or abandoned' as experience, long_wait as had_it, churned
+    from customer_experiences
+    union all
+    select 2, 'Escalated to a manager or above', escalated, churned from customer_experiences
+    union all
+    select 3, 'Low CSAT answer (1-2)', low_csat, churned from customer_experiences
+    union all
+    select 4, 'Any of the three', any_bad, churned from customer_experiences
+),
+
+grouped as (
+    select experience_order, experience, had_it, count(*) as customers, count(*) filter (where churned) as churned
+    from long_form
+    group by experience_order, experience, had_it
+)
+
+select
+    experience,
+    case when had_it then 'Went through it' else 'Did not' end   as went_through,
+    customers,
+    churned,
+    100.0 * churned / customers                                   as churn_pct,
+    100.0 * wilson_lower(churned, customers)                      as churn_low_pct,
+    100.0 * wilson_upper(churned, customers)                      as churn_high_pct
+from grouped
+order by experience_order, had_it desc

@@ -1,0 +1,48 @@
+-- title: Customer and agent satisfaction per team-month
+-- description: "The counts behind the relationship chart, one row per team and calendar month of the period. Customer answers count contacts of the team queued that month (every filter applies); agent answers count surveys the team's agents took that month (site and team only, since agents belong to a team, not to a channel or touchpoint). Rates are computed from these counts, never by averaging averages."
+-- page: customer-vs-agent
+-- chart: data
+-- needs: [agent_surveys]
+-- params: [date_from, date_to, site, team, channel, touchpoint]
+with customer_answers as (
+    -- a survey belongs to the month its contact was queued, so it sits with the team that served it
+    select
+        c.team_name,
+        date_trunc('month', c.queued_at)::date       as month,
+        count(s.csat)                                as customer_answers,
+        count(*) filter (where s.csat >= 4)          as customer_satisfied,
+        count(s.nps)                                 as nps_answers,
+        count(*) filter (where s.nps >= 9)           as nps_promoters,
+        count(*) filter (where s.nps <= 6)           as nps_detractors
+    from filtered_interactions($date_from, $date_to, $site, $team, $channel, $touchpoint) as c
+    join customer_surveys as s using (interaction_id)
+    group by all
+),
+
+agent_answers as (
+    -- agents by their current team; channel and touchpoint do not describe agents
+    select
+        a.team_name,
+        date_trunc('month', s.surveyed_at)::date     as month,
+        count(s.satisfaction)                        as agent_answers,
+        count(*) filter (where s.satisfaction >= 4)  as agent_satisfied
+    from agent_surveys as s
+    join filtered_agents($site, $team) as a using (agent_id)
+    where s.surveyed_at between $date_from and $date_to
+    group by all
+)
+
+-- a full join keeps months one side lacks: a lagged pairing may still need them
+select
+    team_name,
+    month,
+    coalesce(c.customer_answers, 0)    as customer_answers,
+    coalesce(c.customer_satisfied, 0)  as customer_satisfied,
+    coalesce(c.nps_answers, 0)         as nps_answers,
+    coalesce(c.nps_promoters, 0)       as nps_promoters,
+    coalesce(c.nps_detractors, 0)      as nps_detractors,
+    coalesce(a.agent_answers, 0)       as agent_answers,
+    coalesce(a.agent_satisfied, 0)     as agent_satisfied
+from customer_answers as c
+full join agent_answers as a using (team_name, month)
+order by team_name, month

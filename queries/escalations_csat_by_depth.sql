@@ -1,0 +1,53 @@
+-- title: CSAT by escalation depth
+-- description: Share of survey answers of 4 or 5, for contacts with no exception asked and for exception requests by the level that decided them; whiskers are Wilson 95 % intervals, n on hover. Association, not proof of cause.
+-- page: escalations
+-- chart: bar
+-- order: 20
+-- x: decided_by
+-- y: csat_pct
+-- error_low: csat_low_pct
+-- error_high: csat_high_pct
+-- hover: [survey_answers, satisfied_answers]
+-- y_title: "CSAT %"
+-- labels: {decided_by: "Decided by", csat_pct: "CSAT %", survey_answers: "Survey answers (n)", satisfied_answers: "Answers of 4-5"}
+-- params: [date_from, date_to, site, team, channel, touchpoint]
+with answered as (
+    select interaction_id, exception_requested, escalation_depth
+    from filtered_interactions($date_from, $date_to, $site, $team, $channel, $touchpoint)
+    where not abandoned
+),
+
+-- contacts without an exception are the baseline: nothing needed deciding
+labelled as (
+    select
+        interaction_id,
+        case when not exception_requested then -1 else escalation_depth end as depth_order,
+        case
+            when not exception_requested then 'No exception asked'
+            when escalation_depth = 0 then '0 · agent'
+            when escalation_depth = 1 then '1 · team lead'
+            when escalation_depth = 2 then '2 · manager'
+            else '3 · senior management'
+        end as decided_by
+    from answered
+),
+
+answers as (
+    select l.decided_by, l.depth_order, count(s.csat) as survey_answers,
+           count(*) filter (where s.csat >= 4) as satisfied_answers
+    from labelled as l
+    join customer_surveys as s using (interaction_id)
+    group by l.decided_by, l.depth_order
+)
+
+select
+    decided_by,
+    survey_answers,
+    satisfied_answers,
+    100.0 * satisfied_answers / nullif(survey_answers, 0)        as csat_pct,
+    100.0 * wilson_lower(satisfied_answers, survey_answers)      as csat_low_pct,
+    100.0 * wilson_upper(satisfied_answers, survey_answers)      as csat_high_pct,
+    depth_order
+from answers
+where survey_answers > 0
+order by depth_order

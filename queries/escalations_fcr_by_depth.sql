@@ -1,0 +1,45 @@
+-- title: First-contact resolution by escalation depth
+-- description: Answered contacts resolved with no repeat by the customer on the same touchpoint within 7 days / answered contacts, for contacts with no exception asked and for exception requests by the level that decided them; whiskers are Wilson 95 % intervals, n on hover. Association, not proof of cause.
+-- page: escalations
+-- chart: bar
+-- order: 22
+-- x: decided_by
+-- y: fcr_pct
+-- error_low: fcr_low_pct
+-- error_high: fcr_high_pct
+-- hover: [answered_contacts, resolved_first_time]
+-- y_title: "FCR %"
+-- labels: {decided_by: "Decided by", fcr_pct: "FCR %", answered_contacts: "Answered contacts (n)", resolved_first_time: "Resolved, no repeat in 7 days"}
+-- params: [date_from, date_to, site, team, channel, touchpoint]
+with answered as (
+    select
+        case when not exception_requested then -1 else escalation_depth end as depth_order,
+        case
+            when not exception_requested then 'No exception asked'
+            when escalation_depth = 0 then '0 · agent'
+            when escalation_depth = 1 then '1 · team lead'
+            when escalation_depth = 2 then '2 · manager'
+            else '3 · senior management'
+        end as decided_by,
+        coalesce(resolved and not repeat_within_7d, false) as resolved_first_time
+    from filtered_interactions($date_from, $date_to, $site, $team, $channel, $touchpoint)
+    where not abandoned
+),
+
+by_depth as (
+    select decided_by, depth_order, count(*) as answered_contacts,
+           count(*) filter (where resolved_first_time) as resolved_first_time
+    from answered
+    group by decided_by, depth_order
+)
+
+select
+    decided_by,
+    answered_contacts,
+    resolved_first_time,
+    100.0 * resolved_first_time / answered_contacts                       as fcr_pct,
+    100.0 * wilson_lower(resolved_first_time, answered_contacts)          as fcr_low_pct,
+    100.0 * wilson_upper(resolved_first_time, answered_contacts)          as fcr_high_pct,
+    depth_order
+from by_depth
+order by depth_order

@@ -1,0 +1,34 @@
+-- title: Who decided exceptions, month by month
+-- description: Share of the month's exception requests decided by the agent, a team lead, a manager or senior management. Filter to one team to see a change in its authority limit.
+-- page: escalations
+-- chart: bar
+-- order: 42
+-- x: month_label
+-- y: [agent_pct, team_lead_pct, manager_pct, senior_management_pct]
+-- hover: [exception_requests]
+-- y_title: "% of exception requests"
+-- labels: {month_label: "Month", agent_pct: "0 · agent", team_lead_pct: "1 · team lead", manager_pct: "2 · manager", senior_management_pct: "3 · senior management", exception_requests: "Exception requests (n)"}
+-- params: [date_from, date_to, site, team, channel, touchpoint]
+with by_month as (
+    select
+        date_trunc('month', queued_at)::date              as month,
+        count(*)                                          as exception_requests,
+        count(*) filter (where escalation_depth = 0)      as by_agent,
+        count(*) filter (where escalation_depth = 1)      as by_team_lead,
+        count(*) filter (where escalation_depth = 2)      as by_manager,
+        count(*) filter (where escalation_depth >= 3)     as by_senior_management
+    from filtered_interactions($date_from, $date_to, $site, $team, $channel, $touchpoint)
+    where not abandoned and exception_requested
+    group by month
+)
+
+select
+    strftime(month, '%b %Y')                              as month_label,
+    month,
+    exception_requests,
+    100.0 * by_agent / exception_requests                as agent_pct,
+    100.0 * by_team_lead / exception_requests            as team_lead_pct,
+    100.0 * by_manager / exception_requests              as manager_pct,
+    100.0 * by_senior_management / exception_requests    as senior_management_pct
+from by_month
+order by month

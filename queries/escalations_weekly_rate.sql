@@ -1,0 +1,25 @@
+-- title: Escalation rate week by week
+-- description: Answered contacts escalated beyond the agent (depth 1 or more) / answered contacts, per week; dotted lines and shading mark events (an authority change, a system release). Filter to the piloted team to see its empowerment pilot. A week cut by the period's edge shows only its days inside.
+-- page: escalations
+-- chart: line
+-- order: 50
+-- x: week
+-- y: escalation_rate_pct
+-- hover: [answered_contacts, escalated]
+-- annotate_events: true
+-- y_title: "Escalation rate %"
+-- labels: {week: "Week", escalation_rate_pct: "Escalation rate %", answered_contacts: "Answered contacts (n)", escalated: "Escalated"}
+-- params: [date_from, date_to, site, team, channel, touchpoint]
+with weekly as (
+    select
+        date_trunc('week', queued_at)::date               as week,
+        count(*)                                          as answered_contacts,
+        count(*) filter (where escalation_depth > 0)      as escalated
+    from filtered_interactions($date_from, $date_to, $site, $team, $channel, $touchpoint)
+    where not abandoned
+    group by week
+)
+
+select week, answered_contacts, escalated, 100.0 * escalated / answered_contacts as escalation_rate_pct
+from weekly
+order by week

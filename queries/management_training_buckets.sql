@@ -1,0 +1,101 @@
+-- title: FCR and CSAT by training hours per agent (team-months binned)
+-- description: "Team-months grouped by the training hours per agent held that month (onboarding of new hires left out: it comes with low tenure); each bar pools the group's contacts (summed numerators and denominators) and shows the 95 % Wilson interval; hover for the number of team-months and n. Association, not proof of cause: teams that train more may differ in other ways. Training follows the site and team filters; FCR and CSAT follow every filter."
+-- page: management
+-- chart: bar
+-- x: training_bucket
+-- y: pct
+-- color: measure
+-- error_low: pct_low
+-- error_high: pct_high
+-- hover: [team_months, n]
+-- needs: [training]
+-- labels: {training_bucket: "Training hours per agent in the month", pct: "%", measure: "Measure", team_months: "Team-months", n: "n"}
+-- order: 60
+-- params: [date_from, date_to, site, team, channel, touchpoint]
+with scoped_agents as (
+    select * from filtered_agents($site, $team)
+),
+
+months as (
+    select m::date as month, (m + interval 1 month - interval 1 day)::date as last_day
+    from generate_series(date_trunc('month', $date_from::date), date_trunc('month', $date_to::date), interval 1 month) as g(m)
+),
+
+team_headcount as (
+    select
+        a.team_name,
+        m.month,
+        (count(*) filter (where a.hired_on <= m.month and (a.left_on is null or a.left_on > m.month))
+         + count(*) filter (where a.hired_on <= m.last_day and (a.left_on is null or a.left_on > m.last_day))
+        ) / 2.0 as average_headcount
+    from months as m
+    cross join scoped_agents as a
+    group by a.team_name, m.month
+),
+
+team_training as (
+    select a.team_name, date_trunc('month', t.held_on)::date as month, sum(t.training_hours) as training_hours
+    from training as t
+    join scoped_agents as a using (agent_id)
+    where t.held_on between $date_from and $date_to
+      and t.topic <> 'onboarding'  -- new hires' onboarding comes with low tenure and would mix the two
+    group by all
+),
+
+team_contacts as (
+    select
+        i.team_name,
+        date_trunc('month', i.queued_at)::date                                        as month,
+        count(*) filter (where not i.abandoned)                                       as answered,
+        count(*) filter (where not i.abandoned and i.resolved and not i.repeat_within_7d) as first_contact_resolved,
+        count(s.csat)                                                                 as survey_answers,
+        count(*) filter (where s.csat >= 4)                                           as satisfied
+    from filtered_interactions($date_from, $date_to, $site, $team, $channel, $touchpoint) as i
+    left join customer_surveys as s using (interaction_id)
+    group by all
+),
+
+bucketed as (
+    select
+        c.*,
+        case
+            when coalesce(t.training_hours, 0) / h.average_headcount < 2 then 0
+            when coalesce(t.training_hours, 0) / h.average_headcount < 4 then 1
+            when coalesce(t.training_hours, 0) / h.average_headcount < 6 then 2
+            else 3
+        end as bucket_order
+    from team_contacts as c
+    join team_headcount as h using (team_name, month)
+    left join team_training as t using (team_name, month)
+    where h.average_headcount > 0
+),
+
+per_bucket as (
+    select
+        bucket_order,
+        ['under 2 h', '2-4 h', '4-6 h', '6 h and more'][bucket_order + 1] as training_bucket,
+        count(*)                       as team_months,
+        sum(answered)::bigint          as answered,
+        sum(first_contact_resolved)::bigint as first_contact_resolved,
+        sum(survey_answers)::bigint   as survey_answers,
+        sum(satisfied)::bigint        as satisfied
+    from bucketed
+    group by bucket_order
+)
+
+select training_bucket, 'FCR %' as measure, bucket_order,
+       100.0 * first_contact_resolved / answered                 as pct,
+       100.0 * wilson_lower(first_contact_resolved, answered)    as pct_low,
+       100.0 * wilson_upper(first_contact_resolved, answered)    as pct_high,
+       team_months, answered as n
+from per_bucket
+where answered > 0
+union all
+select training_bucket, 'CSAT %', bucket_order,
+       100.0 * satisfied / survey_answers,
+       100.0 * wilson_lower(satisfied, survey_answers),
+       100.0 * wilson_upper(satisfied, survey_answers),
+       team_months, survey_answers
+from per_bucket
+where survey_answers > 0
+order by bucket_order, measure desc

@@ -1,0 +1,83 @@
+-- title: Training hours per agent against FCR and CSAT, per team-month
+-- description: "One point per team and month: training hours held by the team's agents divided by its average headcount (onboarding of new hires left out: it comes with low tenure), against the month's first-contact resolution (resolved, no repeat within 7 days, of answered contacts) and CSAT (answers of 4-5 of all answers); hover for the team, month and n (answered contacts for FCR, survey answers for CSAT). Association, not proof of cause. Training follows the site and team filters; FCR and CSAT follow every filter."
+-- page: management
+-- chart: scatter
+-- x: training_h_per_agent
+-- y: pct
+-- color: measure
+-- hover: [team_name, month, n]
+-- drill: team_name
+-- needs: [training]
+-- labels: {training_h_per_agent: "Training hours per agent in the month", pct: "%", measure: "Measure", team_name: "Team", month: "Month", n: "n"}
+-- order: 50
+-- params: [date_from, date_to, site, team, channel, touchpoint]
+with scoped_agents as (
+    select * from filtered_agents($site, $team)
+),
+
+months as (
+    select m::date as month, (m + interval 1 month - interval 1 day)::date as last_day
+    from generate_series(date_trunc('month', $date_from::date), date_trunc('month', $date_to::date), interval 1 month) as g(m)
+),
+
+-- headcount as the mean of the month's first and last day, as for attrition: hours per seat filled
+team_headcount as (
+    select
+        a.team_name,
+        m.month,
+        (count(*) filter (where a.hired_on <= m.month and (a.left_on is null or a.left_on > m.month))
+         + count(*) filter (where a.hired_on <= m.last_day and (a.left_on is null or a.left_on > m.last_day))
+        ) / 2.0 as average_headcount
+    from months as m
+    cross join scoped_agents as a
+    group by a.team_name, m.month
+),
+
+team_training as (
+    select a.team_name, date_trunc('month', t.held_on)::date as month, sum(t.training_hours) as training_hours
+    from training as t
+    join scoped_agents as a using (agent_id)
+    where t.held_on between $date_from and $date_to
+      and t.topic <> 'onboarding'  -- new hires' onboarding comes with low tenure and would mix the two
+    group by all
+),
+
+team_contacts as (
+    select
+        i.team_name,
+        date_trunc('month', i.queued_at)::date                                        as month,
+        count(*) filter (where not i.abandoned)                                       as answered,
+        count(*) filter (where not i.abandoned and i.resolved and not i.repeat_within_7d) as first_contact_resolved,
+        count(s.csat)                                                                 as survey_answers,
+        count(*) filter (where s.csat >= 4)                                           as satisfied
+    from filtered_interactions($date_from, $date_to, $site, $team, $channel, $touchpoint) as i
+    left join customer_surveys as s using (interaction_id)
+    group by all
+),
+
+team_months as (
+    select
+        c.team_name,
+        c.month,
+        coalesce(t.training_hours, 0) / h.average_headcount   as training_h_per_agent,
+        c.answered,
+        c.first_contact_resolved,
+        c.survey_answers,
+        c.satisfied
+    from team_contacts as c
+    join team_headcount as h using (team_name, month)
+    left join team_training as t using (team_name, month)
+    where h.average_headcount > 0
+)
+
+-- long form: one row per team-month and measure, so both share the chart and keep their own n
+select team_name, strftime(month, '%Y-%m') as month, round(training_h_per_agent, 2) as training_h_per_agent,
+       'FCR %' as measure, 100.0 * first_contact_resolved / answered as pct, answered as n
+from team_months
+where answered > 0
+union all
+select team_name, strftime(month, '%Y-%m'), round(training_h_per_agent, 2),
+       'CSAT %', 100.0 * satisfied / survey_answers, survey_answers
+from team_months
+where survey_answers > 0
+order by measure, training_h_per_agent

@@ -1,0 +1,52 @@
+-- title: Agents ranked by CSAT
+-- description: "One row per agent who answered contacts in the scope: CSAT with its 95 % Wilson interval, volume, AHT, FCR and escalation rate on those contacts, and the agent's own agent-survey satisfaction (answers of 4-5 / all their answers in the period). Ranked by the Wilson lower bound of CSAT: an agent with 1 answer of 1 does not outrank one with 95 of 100. Contact measures follow every filter; the agent's own satisfaction follows the period."
+-- page: teams
+-- chart: data
+-- params: [date_from, date_to, site, team, channel, touchpoint]
+with answered_contacts as (
+    select *
+    from filtered_interactions($date_from, $date_to, $site, $team, $channel, $touchpoint)
+    where not abandoned and agent_id is not null
+),
+
+contacts_per_agent as (
+    select
+        c.agent_id,
+        mode(c.team_name)                                                  as team_name,  -- the team they took most contacts for
+        count(*)                                                           as answered,
+        sum(c.handle_s)                                                    as handle_s,
+        count(*) filter (where c.resolved and not c.repeat_within_7d)      as first_contact_resolved,
+        count(*) filter (where c.escalation_depth > 0)                     as escalated,
+        count(s.csat)                                                      as survey_answers,
+        count(*) filter (where s.csat >= 4)                                as satisfied
+    from answered_contacts as c
+    left join customer_surveys as s using (interaction_id)
+    group by c.agent_id
+),
+
+own_voice as (
+    select
+        s.agent_id,
+        count(s.satisfaction)                        as agent_survey_answers,
+        count(*) filter (where s.satisfaction >= 4)  as agents_satisfied
+    from agent_surveys as s
+    where s.surveyed_at between $date_from and $date_to
+      and s.agent_id in (select agent_id from contacts_per_agent)
+    group by s.agent_id
+)
+
+select
+    a.agent_name,
+    c.team_name,
+    c.satisfied,
+    c.survey_answers,
+    c.answered,
+    c.handle_s / c.answered                                              as aht_s,
+    100.0 * c.first_contact_resolved / c.answered                        as fcr_pct,
+    100.0 * c.escalated / c.answered                                     as escalation_pct,
+    100.0 * v.agents_satisfied / nullif(v.agent_survey_answers, 0)       as agent_satisfaction_pct,
+    coalesce(v.agent_survey_answers, 0)                                  as agent_survey_answers
+from contacts_per_agent as c
+join agents as a using (agent_id)
+left join own_voice as v using (agent_id)
+order by a.agent_name

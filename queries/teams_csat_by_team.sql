@@ -1,0 +1,40 @@
+-- title: CSAT by team
+-- description: "Share of survey answers scoring 4-5 for the contacts each team handled in the scope, with the 95 % Wilson interval; hover for n. Teams are ordered by the interval's lower bound, so a team with few answers does not top the list by luck. Every filter applies. Click a bar to narrow every page to that team."
+-- page: teams
+-- chart: bar
+-- x: team_name
+-- y: csat_pct
+-- error_low: csat_low
+-- error_high: csat_high
+-- hover: [site, survey_answers, answered]
+-- drill: team_name
+-- labels: {team_name: "Team", csat_pct: "CSAT %", site: "Site", survey_answers: "Survey answers", answered: "Answered contacts"}
+-- order: 10
+-- params: [date_from, date_to, site, team, channel, touchpoint]
+with scoped as (
+    select * from filtered_interactions($date_from, $date_to, $site, $team, $channel, $touchpoint)
+),
+
+per_team as (
+    select
+        c.team_name,
+        c.site,
+        count(*) filter (where not c.abandoned)   as answered,
+        count(s.csat)                             as survey_answers,
+        count(*) filter (where s.csat >= 4)       as satisfied
+    from scoped as c
+    left join customer_surveys as s using (interaction_id)
+    group by c.team_name, c.site
+)
+
+select
+    team_name,
+    site,
+    100.0 * satisfied / survey_answers               as csat_pct,
+    100.0 * wilson_lower(satisfied, survey_answers)  as csat_low,
+    100.0 * wilson_upper(satisfied, survey_answers)  as csat_high,
+    survey_answers,
+    answered
+from per_team
+where survey_answers > 0
+order by csat_low desc, team_name

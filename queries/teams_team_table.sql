@@ -1,0 +1,51 @@
+-- title: Teams ranked by CSAT
+-- description: "One row per team with contacts in the scope: CSAT (answers of 4-5 / all answers) with its 95 % Wilson interval, volume (answered contacts), AHT (handle time / answered), FCR (resolved with no repeat within 7 days / answered), escalation rate (depth above 0 / answered), and the team's agent satisfaction (agent-survey answers of 4-5 / all answers, in the period, by the agents' current team). Ranked by the Wilson lower bound of CSAT. Contact measures follow every filter; agent satisfaction follows site, team and period."
+-- page: teams
+-- chart: data
+-- params: [date_from, date_to, site, team, channel, touchpoint]
+with scoped as (
+    select * from filtered_interactions($date_from, $date_to, $site, $team, $channel, $touchpoint)
+),
+
+contacts_per_team as (
+    select
+        c.team_name,
+        any_value(c.site)                                                           as site,
+        count(*) filter (where not c.abandoned)                                     as answered,
+        sum(c.handle_s) filter (where not c.abandoned)                              as handle_s,
+        count(*) filter (where not c.abandoned and c.resolved and not c.repeat_within_7d) as first_contact_resolved,
+        count(*) filter (where not c.abandoned and c.escalation_depth > 0)          as escalated,
+        count(s.csat)                                                               as survey_answers,
+        count(*) filter (where s.csat >= 4)                                         as satisfied
+    from scoped as c
+    left join customer_surveys as s using (interaction_id)
+    group by c.team_name
+),
+
+agent_voice_per_team as (
+    select
+        a.team_name,
+        count(s.satisfaction)                        as agent_survey_answers,
+        count(*) filter (where s.satisfaction >= 4)  as agents_satisfied
+    from agent_surveys as s
+    join filtered_agents($site, $team) as a using (agent_id)
+    where s.surveyed_at between $date_from and $date_to
+    group by a.team_name
+)
+
+select
+    c.team_name,
+    c.site,
+    t.manager_name,
+    c.satisfied,
+    c.survey_answers,
+    c.answered,
+    c.handle_s / nullif(c.answered, 0)                                   as aht_s,
+    100.0 * c.first_contact_resolved / nullif(c.answered, 0)             as fcr_pct,
+    100.0 * c.escalated / nullif(c.answered, 0)                          as escalation_pct,
+    100.0 * v.agents_satisfied / nullif(v.agent_survey_answers, 0)       as agent_satisfaction_pct,
+    coalesce(v.agent_survey_answers, 0)                                  as agent_survey_answers
+from contacts_per_team as c
+join teams as t using (team_name)
+left join agent_voice_per_team as v using (team_name)
+order by c.team_name

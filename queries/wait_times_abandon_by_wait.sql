@@ -1,0 +1,73 @@
+-- title: Abandon rate by time in queue
+-- description: Of the contacts whose time in queue (until an agent answered or the customer gave up) fell in each bucket, the share that gave up, with 95 % Wilson intervals; hover for the contacts behind each point. One line per channel, and all channels pooled when several are in scope. Long waits are mostly messaging, whose customers are the most patient, so the pooled line can bend down at the longest waits while each channel's line rises. Association, not proof of cause.
+-- page: wait-times
+-- chart: line
+-- order: 20
+-- x: wait_bucket
+-- y: abandon_rate
+-- color: series
+-- error_low: abandon_rate_low
+-- error_high: abandon_rate_high
+-- hover: [offered, abandoned]
+-- labels: {wait_bucket: "Time in queue", abandon_rate: "Abandon rate %", series: "Channel", offered: "Contacts", abandoned: "Abandoned"}
+-- needs: [interactions]
+-- params: [date_from, date_to, site, team, channel, touchpoint]
+with wait_buckets (bucket_order, wait_bucket) as (
+    values (1, '0-10 s'), (2, '10-30 s'), (3, '30-60 s'), (4, '1-2 min'), (5, '2-5 min'),
+           (6, '5-10 min'), (7, '10 min+')
+),
+
+contacts as (
+    select
+        channel,
+        case
+            when wait_s < 10 then 1
+            when wait_s < 30 then 2
+            when wait_s < 60 then 3
+            when wait_s < 120 then 4
+            when wait_s < 300 then 5
+            when wait_s < 600 then 6
+            else 7
+        end as bucket_order,
+        abandoned
+    from filtered_interactions($date_from, $date_to, $site, $team, $channel, $touchpoint)
+),
+
+bucket_totals as (
+    -- each channel, and all channels pooled, in one pass
+    select
+        case when grouping(channel) = 1 then 'All channels' else channel end as series,
+        bucket_order,
+        count(*)                               as offered,
+        count(*) filter (where abandoned)      as abandoned
+    from contacts
+    group by grouping sets ((channel, bucket_order), (bucket_order))
+),
+
+series_in_scope as (
+    -- the pooled line only adds something when it mixes several channels
+    select distinct series
+    from bucket_totals
+    where series <> 'All channels'
+       or (select count(distinct channel) from contacts) > 1
+),
+
+series_buckets as (
+    -- every bucket on every line, so each line lists the buckets in wait order
+    select s.series, b.bucket_order, b.wait_bucket
+    from series_in_scope as s
+    cross join wait_buckets as b
+)
+
+select
+    g.series,
+    g.bucket_order,
+    g.wait_bucket,
+    100.0 * t.abandoned / nullif(t.offered, 0)            as abandon_rate,
+    100.0 * wilson_lower(t.abandoned, t.offered)          as abandon_rate_low,
+    100.0 * wilson_upper(t.abandoned, t.offered)          as abandon_rate_high,
+    coalesce(t.offered, 0)                                as offered,
+    coalesce(t.abandoned, 0)                              as abandoned
+from series_buckets as g
+left join bucket_totals as t using (series, bucket_order)
+order by g.series = 'All channels', g.series, g.bucket_order

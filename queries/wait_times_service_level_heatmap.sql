@@ -1,0 +1,50 @@
+-- title: Service level by hour and weekday
+-- description: Contacts answered within 20 s / (answered + abandoned after 20 s), as a percentage. By hour of day (when the contact joined the queue) and weekday; cells with fewer than 10 contacts are left blank. The Data table below the chart lists the contacts behind each cell.
+-- page: wait-times
+-- chart: data
+-- x: hour
+-- y: weekday
+-- z: service_level
+-- labels: {hour: "Hour of day", weekday: "Weekday", service_level: "Service level % (20 s)"}
+-- needs: [interactions]
+-- params: [date_from, date_to, site, team, channel, touchpoint]
+
+-- A heatmap (x, y, z above) drawn by dashboard/pages/wait_times.py under a measure picker, which
+-- turns the colour scale round where lower is better (ASA, abandon rate) so green always means good.
+with contacts as (
+    select
+        isodow(queued_at)    as weekday_number,   -- 1 = Monday: rows are ordered Monday to Sunday
+        dayname(queued_at)   as weekday,
+        hour(queued_at)      as hour,
+        wait_s,
+        abandoned
+    from filtered_interactions($date_from, $date_to, $site, $team, $channel, $touchpoint)
+),
+
+cell_totals as (
+    select
+        weekday_number,
+        weekday,
+        hour,
+        count(*)                                                   as offered,
+        count(*) filter (where not abandoned)                      as answered,
+        count(*) filter (where abandoned)                          as abandoned,
+        count(*) filter (where not abandoned and wait_s <= 20)     as answered_within_20s,
+        count(*) filter (where abandoned and wait_s > 20)          as abandoned_after_20s,
+        sum(wait_s) filter (where not abandoned)                   as answered_wait_s
+    from contacts
+    group by weekday_number, weekday, hour
+    -- a handful of contacts makes a cell swing between 0 and 100 %: too few to read
+    having count(*) >= 10
+)
+
+select
+    weekday_number,
+    weekday,
+    hour,
+    100.0 * answered_within_20s / nullif(answered + abandoned_after_20s, 0) as service_level,
+    offered,
+    answered_within_20s,
+    answered + abandoned_after_20s as service_level_base
+from cell_totals
+order by weekday_number, hour
