@@ -7,20 +7,19 @@ import streamlit as st
 
 from dashboard import erlang, figures, ui
 
-# measure -> (a `data` query file with heatmap axes, lower is better: the red-to-green scale is then
-# turned round so that green always means good)
-HEATMAPS = {"Service level": ("wait_times_service_level_heatmap", False),
-            "ASA": ("wait_times_asa_heatmap", True), "Abandon rate": ("wait_times_abandon_heatmap", True)}
+# measure -> (column of wait_times_by_hour, lower is better: the red-to-green scale is then turned
+# round so that green always means good)
+HEATMAPS = {"Service level": ("service_level", False), "ASA": ("asa", True), "Abandon rate": ("abandon_rate", True)}
 
 ui.render_page("wait-times", "Wait times")
 
 st.subheader("By hour of day and weekday")
 measure = st.segmented_control("Measure", list(HEATMAPS), default="Service level", key="measure",
                                bind="query-params") or "Service level"
-name, lower_is_better = HEATMAPS[measure]
-query = replace(ui.query_catalogue().get(name), chart="heatmap")
-cells = ui.frame(name) if not ui.missing_data(query) else None
-st.caption(f"{query.title}. {query.description} Green is good.")
+column, lower_is_better = HEATMAPS[measure]
+query = replace(ui.query_catalogue().get("wait_times_by_hour"), chart="heatmap", z=column)
+cells = ui.frame(query.name) if not ui.missing_data(query) else None
+st.caption(f"{query.description} Green is good.")
 if cells is None:
     st.info("This chart needs rows in interactions, and the store has none.", icon=":material/database:")
 elif cells.is_empty():

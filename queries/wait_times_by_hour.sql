@@ -1,16 +1,16 @@
--- title: Average speed of answer by hour and weekday
--- description: Seconds answered contacts waited, on average (total wait of answered contacts / answered contacts). By hour of day (when the contact joined the queue) and weekday; cells with fewer than 10 contacts are left blank. The Data table below the chart lists the contacts behind each cell.
+-- title: By hour of day and weekday
+-- description: ASA (total wait of answered contacts / answered contacts), service level (answered within 20 s / (answered + abandoned after 20 s)) and abandon rate (abandoned / offered), by the hour the contact joined the queue and its weekday; cells with fewer than 10 contacts are left blank. The Data table below the chart lists the contacts behind each cell.
 -- page: wait-times
 -- chart: data
 -- x: hour
 -- y: weekday
--- z: asa
--- labels: {hour: "Hour of day", weekday: "Weekday", asa: "ASA (s)"}
+-- z: service_level
+-- labels: {hour: "Hour of day", weekday: "Weekday", service_level: "Service level % (20 s)", asa: "ASA (s)", abandon_rate: "Abandon rate %"}
 -- needs: [interactions]
 -- params: [date_from, date_to, site, team, channel, touchpoint]
 
--- A heatmap (x, y, z above) drawn by dashboard/pages/wait_times.py under a measure picker, which
--- turns the colour scale round where lower is better (ASA, abandon rate) so green always means good.
+-- Drawn as a heatmap by dashboard/views/wait_times.py under a measure picker that sets z to one of
+-- the three measures, and turns the colour scale round where lower is better so green means good.
 with contacts as (
     select
         isodow(queued_at)    as weekday_number,   -- 1 = Monday: rows are ordered Monday to Sunday
@@ -42,8 +42,11 @@ select
     weekday_number,
     weekday,
     hour,
-    answered_wait_s / nullif(answered, 0) as asa,
+    answered_wait_s / nullif(answered, 0)                                     as asa,
+    100.0 * answered_within_20s / nullif(answered + abandoned_after_20s, 0)   as service_level,
+    100.0 * abandoned / nullif(offered, 0)                                    as abandon_rate,
     offered,
-    answered
+    answered,
+    abandoned
 from cell_totals
 order by weekday_number, hour
