@@ -143,3 +143,27 @@ create macro wilson_upper(k, n) as
         ((k / n) + 1.96 * 1.96 / (2 * n) + 1.96 * sqrt((k / n) * (1 - k / n) / n + 1.96 * 1.96 / (4 * n * n)))
         / (1 + 1.96 * 1.96 / n)
     end;
+
+-- Agent attrition's building block (DESIGN section 4): for every calendar month the period
+-- touches and every team of the filtered agents, the leavers in the month and the average
+-- headcount (headcount on its first and last day, halved). A site's or the centre's monthly rate
+-- is sum(leavers) / sum(average_headcount) over its teams; annualised is the mean monthly rate x 12.
+create macro team_month_attrition(date_from, date_to, site, team) as table
+    with months as (
+        select m::date as month, (m + interval 1 month - interval 1 day)::date as last_day
+        from generate_series(date_trunc('month', date_from::date), date_trunc('month', date_to::date),
+                             interval 1 month) as g(m)
+    )
+    select
+        m.month,
+        m.last_day,
+        a.team_id,
+        a.team_name,
+        a.site,
+        count(*) filter (where a.left_on between m.month and m.last_day) as leavers,
+        (count(*) filter (where a.hired_on <= m.month and (a.left_on is null or a.left_on > m.month))
+         + count(*) filter (where a.hired_on <= m.last_day and (a.left_on is null or a.left_on > m.last_day))
+        ) / 2.0 as average_headcount
+    from months as m
+    cross join filtered_agents(site, team) as a
+    group by m.month, m.last_day, a.team_id, a.team_name, a.site;

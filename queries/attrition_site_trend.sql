@@ -10,27 +10,11 @@
 -- y_title: "Leavers / average headcount, % per month"
 -- labels: {month_label: "Month", monthly_attrition_pct: "Monthly attrition %", site: "Site", leavers: "Leavers", average_headcount: "Average headcount"}
 -- params: [date_from, date_to, site, team]
-with scoped_agents as (
-    select * from filtered_agents($site, $team)
-),
-
-months as (
-    -- every calendar month the period touches, as in the overview's attrition figure
-    select m::date as month, (m + interval 1 month - interval 1 day)::date as last_day
-    from generate_series(date_trunc('month', $date_from::date), date_trunc('month', $date_to::date), interval 1 month) as g(m)
-),
-
-monthly_by_site as (
-    select
-        m.month,
-        a.site,
-        count(*) filter (where a.left_on between m.month and m.last_day) as leavers,
-        (count(*) filter (where a.hired_on <= m.month and (a.left_on is null or a.left_on > m.month))
-         + count(*) filter (where a.hired_on <= m.last_day and (a.left_on is null or a.left_on > m.last_day))
-        ) / 2.0 as average_headcount
-    from months as m
-    cross join scoped_agents as a
-    group by m.month, a.site
+with monthly_by_site as (
+    -- a site's month is the sum of its teams' months
+    select month, site, sum(leavers)::bigint as leavers, sum(average_headcount) as average_headcount
+    from team_month_attrition($date_from, $date_to, $site, $team)
+    group by month, site
 )
 
 select

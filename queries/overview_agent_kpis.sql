@@ -29,22 +29,11 @@ request_totals as (
     where r.opened_at >= $date_from and r.opened_at < $date_to + interval 1 day
 ),
 
-months as (
-    -- every calendar month the period touches
-    select m::date as first_day, (m + interval 1 month - interval 1 day)::date as last_day
-    from generate_series(date_trunc('month', $date_from::date), date_trunc('month', $date_to::date), interval 1 month) as g(m)
-),
-
 monthly_attrition as (
-    select
-        m.first_day,
-        count(*) filter (where a.left_on between m.first_day and m.last_day) as leavers,
-        (count(*) filter (where a.hired_on <= m.first_day and (a.left_on is null or a.left_on > m.first_day))
-         + count(*) filter (where a.hired_on <= m.last_day and (a.left_on is null or a.left_on > m.last_day))
-        ) / 2.0 as average_headcount
-    from months as m
-    cross join scoped_agents as a
-    group by m.first_day
+    -- the centre's (or filtered scope's) month is the sum of its teams' months
+    select month, sum(leavers) as leavers, sum(average_headcount) as average_headcount
+    from team_month_attrition($date_from, $date_to, $site, $team)
+    group by month
 ),
 
 attrition_totals as (

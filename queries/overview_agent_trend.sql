@@ -38,15 +38,9 @@ monthly_requests as (
 ),
 
 monthly_attrition as (
-    select
-        m.month,
-        count(*) filter (where a.left_on between m.month and m.last_day) as leavers,
-        (count(*) filter (where a.hired_on <= m.month and (a.left_on is null or a.left_on > m.month))
-         + count(*) filter (where a.hired_on <= m.last_day and (a.left_on is null or a.left_on > m.last_day))
-        ) / 2.0 as average_headcount
-    from months as m
-    cross join scoped_agents as a
-    group by m.month
+    select month, sum(leavers) as leavers, sum(average_headcount) as average_headcount
+    from team_month_attrition($date_from, $date_to, $site, $team)
+    group by month
 )
 
 select
