@@ -15,22 +15,10 @@ with scoped_agents as (
     select * from filtered_agents($site, $team)
 ),
 
-months as (
-    select m::date as month, (m + interval 1 month - interval 1 day)::date as last_day
-    from generate_series(date_trunc('month', $date_from::date), date_trunc('month', $date_to::date), interval 1 month) as g(m)
-),
-
 -- headcount as the mean of the month's first and last day, as for attrition: hours per seat filled
 team_headcount as (
-    select
-        a.team_name,
-        m.month,
-        (count(*) filter (where a.hired_on <= m.month and (a.left_on is null or a.left_on > m.month))
-         + count(*) filter (where a.hired_on <= m.last_day and (a.left_on is null or a.left_on > m.last_day))
-        ) / 2.0 as average_headcount
-    from months as m
-    cross join scoped_agents as a
-    group by a.team_name, m.month
+    select team_name, month, average_headcount
+    from team_month_attrition($date_from, $date_to, $site, $team)
 ),
 
 team_training as (
