@@ -15,6 +15,10 @@ if not config.store_path().exists():
     st.error(f"No store at {config.store_path()}. Run `make run` (it builds the demo) or "
              "`python -m dashboard demo`, or point DASHBOARD_DB at a store.")
     st.stop()
+if outdated := ui.schema_problems():
+    st.error(f"The store at {config.store_path()} was built by an older version and lacks {', '.join(outdated)}. "
+             "Rebuild it with `make demo` (or re-import your data).")
+    st.stop()
 
 # not "pages/": beside the main script that name switches on Streamlit's legacy multipage mode, which
 # runs a page alone (without this file) when its path is a fresh server's first request

@@ -40,8 +40,14 @@ def _demo(args: argparse.Namespace) -> int:
         return 2
     path = args.db or config.store_path()
     if args.if_missing and path.exists():
-        print(f"{path} exists; leaving it as it is")
-        return 0
+        from dashboard import store
+
+        with store.open_read_only(path) as con:
+            outdated = store.schema_problems(con)
+        if not outdated:
+            print(f"{path} exists; leaving it as it is")
+            return 0
+        print(f"{path} was built by an older version (it lacks {', '.join(outdated)}); rebuilding it")
     started = time.perf_counter()
     demo.build(path, interactions=args.interactions, seed=args.seed, progress=True)
     seconds = time.perf_counter() - started

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import re
 from pathlib import Path
 
 import duckdb
@@ -13,6 +14,16 @@ from dashboard import config
 
 def create_schema(con: duckdb.DuckDBPyConnection) -> None:
     con.execute(config.SCHEMA_SQL.read_text())
+
+
+def schema_problems(con: duckdb.DuckDBPyConnection) -> list[str]:
+    """Tables and macros that data/schema.sql defines but the store lacks: a store built by an
+    older version (its queries would fail with puzzling errors)."""
+    expected = re.findall(r"^create (table|macro) (\w+)", config.SCHEMA_SQL.read_text(), flags=re.M | re.I)
+    present = set(run(con, "select table_name as name from duckdb_tables() union all "
+                           "select function_name from duckdb_functions() where function_type like '%macro%'")
+                  .to_series().to_list())
+    return [f"{kind} {name}" for kind, name in expected if name not in present]
 
 
 def open_read_only(path: str | os.PathLike) -> duckdb.DuckDBPyConnection:

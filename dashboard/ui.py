@@ -26,6 +26,15 @@ def connection() -> duckdb.DuckDBPyConnection:
     return _connection(store.version(config.store_path()))
 
 
+@st.cache_data(show_spinner=False, max_entries=4)
+def _schema_problems(version: tuple) -> list[str]:
+    return store.schema_problems(_connection(version))
+
+
+def schema_problems() -> list[str]:
+    return _schema_problems(store.version(config.store_path()))
+
+
 @st.cache_data(show_spinner=False, max_entries=500)
 def _run(version: tuple, sql: str, params: tuple) -> pl.DataFrame:
     query = catalogue.Query(name="", path=config.queries_dir(), title="", description="", chart="", sql=sql,
