@@ -206,7 +206,7 @@ def check_statement(query: Query) -> None:
     statement = statements[0]
     if statement.type != duckdb.StatementType.SELECT:
         raise QueryFileError(query.path, query.line_of_sql_start(),
-                             f"only SELECT queries make charts; this is {statement.type.name}")
+                             f"a chart needs a select query; this is a {statement.type.name} statement")
     used = set(statement.named_parameters)
     for name in sorted(used - set(query.params)):
         raise QueryFileError(query.path, _line_of(query.sql, "$" + name),

@@ -128,7 +128,7 @@ def query_catalogue() -> catalogue.Catalogue:
 def _table_rows(version: tuple) -> dict[str, int]:
     con = _connection(version)
     tables = store.run(con, "select table_name from information_schema.tables where table_schema = 'main'")
-    return {t: store.run(con, f'select count(*) as n from "{t}"').item() for t in tables.to_series()}  # names from the catalog
+    return {t: store.run(con, f'select count(*) as n from "{t}"').item() for t in tables.to_series()}  # trusted: names from DuckDB's own catalog
 
 
 def table_rows() -> dict[str, int]:

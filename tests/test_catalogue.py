@@ -69,7 +69,7 @@ BROKEN = {
                    "'site' is declared but"),
     "two_statements.sql": ("-- title: t\n-- description: d\n-- chart: table\nselect 1;\nselect 2", 4,
                            "expected one SQL statement"),
-    "a_write.sql": ("-- title: t\n-- description: d\n-- chart: table\ndelete from teams", 4, "only SELECT"),
+    "a_write.sql": ("-- title: t\n-- description: d\n-- chart: table\ndelete from teams", 4, "needs a select query"),
     "bad_yaml.sql": ("-- title: t\n-- description: [unclosed\n-- chart: table\nselect 1", 3, "not valid YAML"),
     "syntax.sql": ("-- title: t\n-- description: d\n-- chart: table\nselect 1,\n  from where", 5, "syntax error"),
     "no_table.sql": ("-- title: t\n-- description: d\n-- chart: table\nselect 1\nfrom teamz", 5, "teamz"),
