@@ -18,12 +18,9 @@ DRILL_KEY = "_drill_team"   # a team picked by clicking a chart, applied before 
 
 @st.cache_resource(show_spinner=False, max_entries=2)
 def _connection(version: tuple) -> duckdb.DuckDBPyConnection:
-    """One read-only connection per store file; a new file (after an import) gets a new one."""
+    """One read-only connection per store file version. Caveat for live swaps (issue 4): DuckDB
+    hands back an instance still open on the same path, so the old one must be released too."""
     return store.open_read_only(version[0])
-
-
-def connection() -> duckdb.DuckDBPyConnection:
-    return _connection(store.version(config.store_path()))
 
 
 @st.cache_data(show_spinner=False, max_entries=4)
