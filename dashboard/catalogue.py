@@ -25,6 +25,7 @@ import polars as pl
 import yaml
 
 from dashboard import store
+from dashboard.mapping import store_columns
 
 # Every parameter a query may declare. The global filters supply the first six (filters.Filters);
 # page parameters come from a control on the page that shows the chart, with a default that
@@ -87,7 +88,7 @@ class Query:
     error_low: str | None = None     # column holding the lower bound of y (a confidence interval)
     error_high: str | None = None
     hover: tuple[str, ...] = ()      # extra columns shown on hover (say, n)
-    needs: tuple[str, ...] = ()      # tables that must hold rows for the chart to mean anything
+    needs: tuple[str, ...] = ()      # tables (or table.column) that must hold data for the chart to mean anything
     drill: str | None = None         # a team_name column: clicking a point narrows the team filter
     log_x: bool = False
     annotate_events: bool = False    # draw the events table on a time axis
@@ -166,6 +167,11 @@ def parse_query_file(path: Path) -> Query:
         if name not in KNOWN_PARAMS:
             raise QueryFileError(path, where.get("params", 1), f"unknown parameter '{name}' (known: "
                                  f"{', '.join(KNOWN_PARAMS)})")
+    for need in _as_tuple(fields.get("needs")):
+        table, _, column = need.partition(".")
+        known = store_columns().get(table)
+        if known is None or (column and column not in known):
+            raise QueryFileError(path, where.get("needs", 1), f"needs '{need}': not a store table or table.column")
     try:
         order = int(fields.get("order", 100))
     except (TypeError, ValueError):

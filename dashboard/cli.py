@@ -1,4 +1,4 @@
-"""Command line: python -m dashboard demo | check."""
+"""Command line: python -m dashboard demo | import | check."""
 
 from __future__ import annotations
 
@@ -20,12 +20,28 @@ def main(argv: list[str] | None = None) -> int:
     demo.add_argument("--db", type=Path, default=None, help="store file (default $DASHBOARD_DB or data/store.duckdb)")
     demo.add_argument("--if-missing", action="store_true", help="do nothing when the store already exists")
 
+    load = commands.add_parser("import", help="import exports into the store through a mapping file",
+                               description="Reads FILE... as the mapping says, checks every row, and swaps a new "
+                                           "store in only when all is well (a running app picks it up).")
+    load.add_argument("files", nargs="+", type=Path, metavar="FILE", help="CSV, TSV, Parquet or XLSX exports")
+    load.add_argument("--mapping", type=Path, required=True, help="mapping file, e.g. data/mappings/pwc_call_centre.yaml")
+    load.add_argument("--db", type=Path, default=None, help="store file (default $DASHBOARD_DB or data/store.duckdb)")
+    mode = load.add_mutually_exclusive_group()
+    mode.add_argument("--replace", dest="mode", action="store_const", const="replace",
+                      help="empty the tables the mapping feeds, then fill them (default)")
+    mode.add_argument("--append", dest="mode", action="store_const", const="append",
+                      help="add rows; rows already in the store (same key) are skipped")
+    load.add_argument("--skip-bad-rows", action="store_true",
+                      help="import the good rows and write the rejected ones to FILE.rejects.csv with the reason")
+
     check = commands.add_parser("check", help="validate every query file in queries/")
     check.add_argument("--queries", type=Path, default=None, help="query folder (default queries/)")
 
     args = parser.parse_args(argv)
     if args.command == "demo":
         return _demo(args)
+    if args.command == "import":
+        return _import(args)
     if args.command == "check":
         from dashboard import check as checker
         return checker.main(args.queries or config.queries_dir())
@@ -53,4 +69,23 @@ def _demo(args: argparse.Namespace) -> int:
     seconds = time.perf_counter() - started
     size_mb = path.stat().st_size / 1e6
     print(f"built {path}: {args.interactions:,} interactions in {seconds:.1f} s, {size_mb:.0f} MB")
+    return 0
+
+
+def _import(args: argparse.Namespace) -> int:
+    from dashboard import importer, mapping, sources
+
+    started = time.perf_counter()
+    try:
+        rules = mapping.load(args.mapping)
+        report = importer.run(args.files, rules, args.db or config.store_path(), mode=args.mode or "replace",
+                              skip_bad_rows=args.skip_bad_rows)
+    except importer.ImportRejected as rejected:
+        print(rejected.report.text(), file=sys.stderr)
+        return 1
+    except (mapping.MappingError, sources.SourceError) as exc:
+        print(f"import failed, the store is unchanged: {exc}", file=sys.stderr)
+        return 1
+    print(report.text())
+    print(f"done in {time.perf_counter() - started:.1f} s")
     return 0

@@ -526,24 +526,20 @@ def _take(d: dict[str, np.ndarray], index: np.ndarray) -> dict[str, np.ndarray]:
 
 def build(db_path: str | os.PathLike, interactions: int = 1_000_000, seed: int = 42,
           progress: bool = True) -> Path:
-    """Builds the demo store into a temporary file beside db_path and moves it into place only
-    when complete, so an interrupted build never leaves a broken store."""
+    """Builds the demo store into a new file and publishes it only when complete (see
+    store.publish), so an interrupted build never leaves a broken store and a running app picks
+    the new one up on its next rerun."""
     target = Path(db_path)
-    target.parent.mkdir(parents=True, exist_ok=True)
-    tmp = target.with_name(f".{target.name}.building-{os.getpid()}")
-    _remove_db_files(tmp)
-    try:
-        with duckdb.connect(str(tmp)) as con:
-            _populate(con, interactions, seed, progress)
-        os.replace(tmp, target)
-    finally:
-        _remove_db_files(tmp)
+    with store.write_lock(target):
+        built = store.new_version_file(target)
+        try:
+            with duckdb.connect(str(built)) as con:
+                _populate(con, interactions, seed, progress)
+            store.publish(built, target)
+        except BaseException:
+            store.discard(built)
+            raise
     return target
-
-
-def _remove_db_files(path: Path) -> None:
-    for p in (path, path.with_name(path.name + ".wal")):
-        p.unlink(missing_ok=True)
 
 
 def _populate(con: duckdb.DuckDBPyConnection, n_interactions: int, seed: int, progress: bool) -> None:

@@ -2,8 +2,12 @@
 
 from __future__ import annotations
 
+import contextlib
+import datetime as dt
+import fcntl
 import os
 import re
+import secrets
 from pathlib import Path
 
 import duckdb
@@ -33,14 +37,75 @@ def open_read_only(path: str | os.PathLike) -> duckdb.DuckDBPyConnection:
     if not path.exists():
         raise FileNotFoundError(
             f"No store at {path}. Build the demo with `python -m dashboard demo` or set DASHBOARD_DB.")
-    return duckdb.connect(str(path), read_only=True, config={"enable_external_access": False})
+    return duckdb.connect(os.path.realpath(path), read_only=True, config={"enable_external_access": False})
 
 
 def version(path: str | os.PathLike) -> tuple[str, int, int]:
-    """Identifies the store file on disk; it changes when an import swaps in a new file, which is
-    what lets cached connections and results be dropped at the right moment."""
-    st = os.stat(path)
-    return str(path), st.st_ino, st.st_mtime_ns
+    """Identifies the store file on disk: (its real file, inode, mtime). It changes when an import
+    or a demo build swaps in a new file, which is what lets cached connections and results be
+    dropped at the right moment. Connections must open the real file named here, never the link:
+    DuckDB hands back an instance already open on the same path, so a fixed name would keep
+    serving the old data."""
+    real = os.path.realpath(path)
+    st = os.stat(real)
+    return real, st.st_ino, st.st_mtime_ns
+
+
+# Publishing a new store. The store path (data/store.duckdb) is a symbolic link to one finished
+# file in the folder beside it (data/store.duckdb.versions/). A writer builds a complete new file
+# there and then replaces the link in one atomic rename: a reader sees the old store or the new
+# one, never a half-written file, and a failed build leaves the published store untouched.
+KEEP_PREVIOUS_VERSIONS = 2   # readers that resolved the link just before a swap may still open these
+
+
+def versions_dir(path: str | os.PathLike) -> Path:
+    path = Path(path)
+    return path.parent / f"{path.name}.versions"
+
+
+def new_version_file(path: str | os.PathLike) -> Path:
+    """A fresh, not yet existing file name for the next version of the store at path."""
+    folder = versions_dir(path)
+    folder.mkdir(parents=True, exist_ok=True)
+    stamp = dt.datetime.now(dt.timezone.utc).strftime("%Y%m%dT%H%M%S")
+    return folder / f"{stamp}-{secrets.token_hex(4)}.duckdb"
+
+
+def publish(built: str | os.PathLike, path: str | os.PathLike) -> Path:
+    """Makes the finished store file `built` (made by new_version_file) the store at path, in one
+    atomic step, then removes versions older than the last few."""
+    built, path = Path(built), Path(path)
+    link = path.with_name(f".{path.name}.link-{os.getpid()}-{secrets.token_hex(4)}")
+    os.symlink(os.path.relpath(built, path.parent), link)
+    os.replace(link, path)
+    _prune(path, current=built)
+    return path
+
+
+def discard(built: str | os.PathLike) -> None:
+    """Removes an unfinished version file (and its write-ahead log)."""
+    for file in (Path(built), Path(f"{built}.wal")):
+        file.unlink(missing_ok=True)
+
+
+def _prune(path: Path, current: Path) -> None:
+    older = sorted((f for f in versions_dir(path).glob("*.duckdb") if f.resolve() != current.resolve()),
+                   key=lambda f: f.stat().st_mtime_ns, reverse=True)
+    for stale in older[KEEP_PREVIOUS_VERSIONS:]:
+        discard(stale)
+
+
+@contextlib.contextmanager
+def write_lock(path: str | os.PathLike):
+    """One writer at a time per store (imports and demo builds); readers never wait."""
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with open(path.with_name(f".{path.name}.lock"), "w") as handle:
+        fcntl.flock(handle, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(handle, fcntl.LOCK_UN)
 
 
 def run(con: duckdb.DuckDBPyConnection, sql: str, params: dict | None = None) -> pl.DataFrame:

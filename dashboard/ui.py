@@ -18,8 +18,9 @@ DRILL_KEY = "_drill_team"   # a team picked by clicking a chart, applied before 
 
 @st.cache_resource(show_spinner=False, max_entries=2)
 def _connection(version: tuple) -> duckdb.DuckDBPyConnection:
-    """One read-only connection per store file version. Caveat for live swaps (issue 4): DuckDB
-    hands back an instance still open on the same path, so the old one must be released too."""
+    """One read-only connection per published store file (version[0] is the real file, not the
+    link). After an import swaps in a new file, the next rerun opens it; sessions still reading the
+    old file finish on it, and the old connection is dropped from the cache with the next swap."""
     return store.open_read_only(version[0])
 
 
@@ -132,6 +133,27 @@ def table_rows() -> dict[str, int]:
     return _table_rows(store.version(config.store_path()))
 
 
+@st.cache_data(show_spinner=False, max_entries=64)
+def _column_values(version: tuple, table: str, column: str) -> int:
+    known = store.run(_connection(version), "select 1 from information_schema.columns where table_schema = 'main' "
+                      "and table_name = $table and column_name = $column", {"table": table, "column": column})
+    if known.is_empty():
+        return 0
+    return store.run(_connection(version), f'select count("{column}") as n from "{table}"').item()  # trusted: checked against the catalog above
+
+
+def missing_data(query: catalogue.Query) -> list[str]:
+    """What a chart's `needs` names that the store lacks: a table with no rows, or a column
+    (table.column) with no values, as when an export has no escalation levels."""
+    rows, version = table_rows(), store.version(config.store_path())
+    missing = []
+    for need in query.needs:
+        table, _, column = need.partition(".")
+        if rows.get(table, 0) == 0 or (column and _column_values(version, table, column) == 0):
+            missing.append(need)
+    return missing
+
+
 def render_page(page: str, title: str, values: dict | None = None) -> None:
     """Everything the query files assign to this page, in their declared order. values: the
     page's own parameters (catalogue.PAGE_PARAMS) set by controls on the page."""
@@ -178,9 +200,11 @@ def frame(name: str, values: dict | None = None) -> pl.DataFrame:
     return run(query_catalogue().get(name), bound)
 
 
-def missing_data(query: catalogue.Query) -> list[str]:
-    rows = table_rows()
-    return [t for t in query.needs if rows.get(t, 0) == 0]
+def _needs_words(missing: list[str]) -> str:
+    tables = [m for m in missing if "." not in m]
+    columns = [m for m in missing if "." in m]
+    words = ([f"rows in {', '.join(tables)}"] if tables else []) + ([f"values in {', '.join(columns)}"] if columns else [])
+    return " and ".join(words)
 
 
 def render_query(query: catalogue.Query, chosen: filters.Filters, values: dict | None = None) -> None:
@@ -188,7 +212,7 @@ def render_query(query: catalogue.Query, chosen: filters.Filters, values: dict |
     empty = missing_data(query)
     if empty:
         st.subheader(query.title)
-        st.info(f"This chart needs rows in {', '.join(empty)}, and the store has none. Import them with "
+        st.info(f"This chart needs {_needs_words(empty)}, and the store has none. Import them with "
                 "`python -m dashboard import` and a mapping file (see the README).", icon=":material/database:")
         return
     try:

@@ -48,7 +48,7 @@ create table interactions (
     queued_at           timestamp not null,
     answered_at         timestamp,          -- null if abandoned
     ended_at            timestamp,
-    wait_s              integer not null,   -- time in queue (until answer or abandon)
+    wait_s              integer,            -- time in queue (until answer or abandon); null if the export lacks it
     handle_s            integer,            -- talk + wrap-up; null if abandoned
     abandoned           boolean not null,
     resolved            boolean,            -- null if abandoned

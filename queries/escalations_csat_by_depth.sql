@@ -1,6 +1,7 @@
 -- title: CSAT by escalation depth
 -- description: Share of survey answers of 4 or 5, for contacts with no exception asked and for exception requests by the level that decided them; whiskers are Wilson 95 % intervals, n on hover. Association, not proof of cause.
 -- page: escalations
+-- needs: [interactions.escalation_depth]
 -- chart: bar
 -- order: 20
 -- x: decided_by

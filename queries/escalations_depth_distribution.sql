@@ -1,6 +1,7 @@
 -- title: Where decisions are made
 -- description: Escalation depth of answered contacts (0 = the agent decided, 1 = team lead, 2 = manager, 3 = senior management), as a share of the contacts where the customer asked for an exception and of all answered contacts. Only exception requests can be escalated, so the overall shares are dominated by depth 0.
 -- page: escalations
+-- needs: [interactions.escalation_depth]
 -- chart: bar
 -- order: 10
 -- x: depth_label

@@ -1,6 +1,7 @@
 -- title: First-contact resolution by escalation depth
 -- description: Answered contacts resolved with no repeat by the customer on the same touchpoint within 7 days / answered contacts, for contacts with no exception asked and for exception requests by the level that decided them; whiskers are Wilson 95 % intervals, n on hover. Association, not proof of cause.
 -- page: escalations
+-- needs: [interactions.escalation_depth]
 -- chart: bar
 -- order: 22
 -- x: decided_by

@@ -1,6 +1,7 @@
 -- title: Who decided exceptions, month by month
 -- description: Share of the month's exception requests decided by the agent, a team lead, a manager or senior management. Filter to one team to see a change in its authority limit.
 -- page: escalations
+-- needs: [interactions.escalation_depth]
 -- chart: bar
 -- order: 42
 -- x: month_label

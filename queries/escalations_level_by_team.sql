@@ -1,6 +1,7 @@
 -- title: Who decided exceptions, by team
 -- description: Share of each team's exception requests decided by the agent, a team lead, a manager or senior management; teams ordered by their current authority limit (on hover).
 -- page: escalations
+-- needs: [interactions.escalation_depth]
 -- chart: bar
 -- order: 40
 -- x: team_name

@@ -1,6 +1,7 @@
 -- title: Escalation rate against the agents' authority limit
 -- description: One point per team. x is the team's current authority limit (median over its agents); y is the share of its exception requests that the agent passed up (depth 1 or more), with Wilson 95 % intervals and n on hover. For a team whose limit was changed by an 'empowerment' event, only requests from the event's start on count, so the limit shown is the one in force. Association, not proof of cause.
 -- page: escalations
+-- needs: [interactions.escalation_depth]
 -- chart: scatter
 -- order: 30
 -- x: authority_limit

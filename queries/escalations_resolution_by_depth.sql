@@ -1,6 +1,7 @@
 -- title: Time to resolution by escalation depth
 -- description: Median hours from joining the queue to resolution (for an exception, to its decision), resolved contacts only; whiskers show the middle half of contacts (25th to 75th percentile), not a confidence interval. Each level adds hours of waiting for the customer. Association, not proof of cause.
 -- page: escalations
+-- needs: [interactions.escalation_depth]
 -- chart: bar
 -- order: 24
 -- x: decided_by

@@ -1,6 +1,7 @@
 -- title: Escalation rate week by week
 -- description: Answered contacts escalated beyond the agent (depth 1 or more) / answered contacts, per week; dotted lines and shading mark events (an authority change, a system release). Filter to the piloted team to see its empowerment pilot. A week cut by the period's edge shows only its days inside.
 -- page: escalations
+-- needs: [interactions.escalation_depth]
 -- chart: line
 -- order: 50
 -- x: week

@@ -18,7 +18,8 @@ contact_totals as (
         sum(wait_s) filter (where not abandoned)                         as answered_wait_s,
         sum(handle_s) filter (where not abandoned)                       as handle_s,
         count(*) filter (where not abandoned and resolved and not repeat_within_7d) as first_contact_resolved,
-        count(*) filter (where not abandoned and escalation_depth > 0)   as escalated
+        count(*) filter (where not abandoned and escalation_depth > 0)   as escalated,
+        count(escalation_depth) filter (where not abandoned)             as depth_recorded
     from scoped
 ),
 
@@ -64,6 +65,7 @@ select
     100.0 * abandoned / nullif(offered, 0)                                       as abandon_rate,
     handle_s / nullif(answered, 0)                                               as aht,
     100.0 * first_contact_resolved / nullif(answered, 0)                         as fcr,
-    100.0 * escalated / nullif(answered, 0)                                      as escalation_rate,
+    -- an export without escalation levels has no rate, not a rate of zero
+    case when depth_recorded > 0 then 100.0 * escalated / nullif(answered, 0) end as escalation_rate,
     100.0 * churned / nullif(active_at_start, 0)                                 as customer_churn
 from contact_totals, survey_totals, churn_totals

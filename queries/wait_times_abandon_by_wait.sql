@@ -1,5 +1,5 @@
 -- title: Abandon rate by time in queue
--- description: Of the contacts whose time in queue (until an agent answered or the customer gave up) fell in each bucket, the share that gave up, with 95 % Wilson intervals; hover for the contacts behind each point. One line per channel, and all channels pooled when several are in scope. Long waits are mostly messaging, whose customers are the most patient, so the pooled line can bend down at the longest waits while each channel's line rises. Association, not proof of cause.
+-- description: Of the contacts whose time in queue (until an agent answered or the customer gave up) fell in each bucket, the share that gave up, with 95 % Wilson intervals; hover for the contacts behind each point. One line per channel, and all channels pooled when several are in scope. Long waits are mostly messaging, whose customers are the most patient, so the pooled line can bend down at the longest waits while each channel's line rises. Contacts whose export records no time in queue are left out, and with no abandoned contact that has one there is nothing to show. Association, not proof of cause.
 -- page: wait-times
 -- chart: line
 -- order: 20
@@ -31,6 +31,7 @@ contacts as (
         end as bucket_order,
         abandoned
     from filtered_interactions($date_from, $date_to, $site, $team, $channel, $touchpoint)
+    where wait_s is not null
 ),
 
 bucket_totals as (
@@ -48,8 +49,9 @@ series_in_scope as (
     -- the pooled line only adds something when it mixes several channels
     select distinct series
     from bucket_totals
-    where series <> 'All channels'
-       or (select count(distinct channel) from contacts) > 1
+    where (series <> 'All channels' or (select count(distinct channel) from contacts) > 1)
+      -- without a recorded wait for any lost contact, every rate would read 0 %: show nothing instead
+      and exists (select 1 from contacts where abandoned)
 ),
 
 series_buckets as (

@@ -66,3 +66,17 @@ def scalar(con, sql: str, params: dict | None = None):
 
 
 MARCH_TO_MAY = (dt.date(2025, 3, 1), dt.date(2025, 5, 31))
+
+
+PWC_CSV = ROOT.parent / "shared" / "datasets" / "pwc_call_centre_trends.csv"
+PWC_MAPPING = ROOT / "data" / "mappings" / "pwc_call_centre.yaml"
+
+
+@pytest.fixture(scope="session")
+def pwc_store_path(tmp_path_factory) -> Path:
+    """A new store holding only what the PwC sample supplies, imported with the shipped mapping."""
+    from dashboard import importer, mapping
+
+    path = tmp_path_factory.mktemp("pwc") / "pwc.duckdb"
+    importer.run([PWC_CSV], mapping.load(PWC_MAPPING), path)
+    return path

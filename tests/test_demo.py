@@ -183,6 +183,9 @@ def test_an_interrupted_build_leaves_the_old_store_untouched(tmp_path, monkeypat
     with pytest.raises(KeyboardInterrupt):
         demo.build(target, interactions=5000, seed=2, progress=False)
     assert hashlib.sha256(target.read_bytes()).hexdigest() == before
-    assert sorted(p.name for p in tmp_path.iterdir()) == ["store.duckdb"]  # no half-built file left
+    versions = store.versions_dir(target)
+    assert sorted(p.name for p in tmp_path.iterdir() if not p.name.startswith(".")) == [
+        "store.duckdb", versions.name]
+    assert [p.resolve() for p in versions.iterdir()] == [target.resolve()]  # no half-built file left
     with store.open_read_only(target) as con:
         assert con.sql("select count(*) from interactions").fetchall()[0][0] == 2000
