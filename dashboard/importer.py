@@ -245,10 +245,7 @@ def _evaluate(f: Field, column: Column, rows: pl.DataFrame, done: pl.DataFrame) 
     height = rows.height
     none = pl.Series([None] * height, dtype=pl.String)
     if f.has_constant:
-        value = pl.Series([f.constant] * height).cast(target_type, strict=False)
-        if f.constant is not None and value.null_count():
-            raise MappingError(Path(), f"columns.{f.target}", f"constant {f.constant!r} is not {_WHAT[kind]}")
-        return value, none
+        return pl.Series([f.constant] * height, dtype=target_type), none
     if f.seconds_between:
         start, end = f.seconds_between
         value = (done[end] - done[start]).dt.total_seconds().cast(target_type)

@@ -101,7 +101,7 @@ class Source:
     columns: tuple[str, ...] = ()      # names of the columns when the file has no header row
     sheet: str | None = None
     missing: tuple[str, ...] = DEFAULT_MISSING
-    skip_lines: int = 0                # lines before the header (titles some exports put on top)
+    skip_lines: int = 0                # CSV/TSV: lines before the header (titles some exports put on top)
 
     def format_of(self, path: Path) -> str:
         if self.format:
@@ -263,7 +263,7 @@ def _table(path: Path, table: str, spec: dict, columns: dict[str, Column]) -> Ta
         if target not in allowed:
             raise MappingError(path, f"{where}.columns.{target}",
                                f"{table} has no column '{target}'; it has {', '.join(allowed)}")
-        fields[target] = _field(path, f"{where}.columns.{target}", target, raw)
+        fields[target] = _field(path, f"{where}.columns.{target}", target, raw, allowed[target])
     for f in fields.values():
         for used in f.uses:
             if used not in fields:
@@ -285,7 +285,7 @@ def _table(path: Path, table: str, spec: dict, columns: dict[str, Column]) -> Ta
     return TableMapping(table=table, fields=fields, distinct=rows == "distinct", where_present=spec.get("where_present"))
 
 
-def _field(path: Path, where: str, target: str, raw) -> Field:
+def _field(path: Path, where: str, target: str, raw, column: Column) -> Field:
     if isinstance(raw, str):
         raw = {"column": raw}
     if not isinstance(raw, dict):
@@ -319,7 +319,8 @@ def _field(path: Path, where: str, target: str, raw) -> Field:
 
     return Field(
         target=target, column=_text(raw.get("column")), date=_text(raw.get("date")), time=_text(raw.get("time")),
-        constant=raw.get("constant"), has_constant="constant" in raw,
+        constant=_constant(path, where, raw["constant"], column) if "constant" in raw else None,
+        has_constant="constant" in raw,
         seconds_between=tuple(raw["seconds_between"]) if "seconds_between" in raw else None,
         add_seconds=tuple(raw["add_seconds"]) if "add_seconds" in raw else None,
         format=raw.get("format"), date_format=raw.get("date_format", "%Y-%m-%d"),
@@ -328,6 +329,19 @@ def _field(path: Path, where: str, target: str, raw) -> Field:
         otherwise=None if "otherwise" not in raw else _flag(path, f"{where}.otherwise", raw["otherwise"]),
         pattern=raw.get("pattern"),
         default=raw.get("default"), unless=raw.get("unless"), aggregate=raw.get("aggregate", "first"))
+
+
+def _constant(path: Path, where: str, value: str, column: Column):
+    """A constant as the store column's type (the YAML is read as text)."""
+    import datetime as dt
+
+    readers = {"integer": int, "number": float, "boolean": lambda v: _flag(path, where, v),
+               "date": dt.date.fromisoformat, "timestamp": dt.datetime.fromisoformat, "text": str}
+    try:
+        return readers[column.kind](str(value).strip() if column.kind != "text" else value)
+    except (TypeError, ValueError, MappingError):
+        raise MappingError(path, where, f"constant {value!r} is not a {column.kind} "
+                                        f"(the store column {column.name} is {column.type})") from None
 
 
 def _flag(path: Path, where: str, value) -> bool:

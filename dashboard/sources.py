@@ -48,11 +48,17 @@ def read(path: Path, source: Source) -> Read:
         return _read_text(path, source, "\t" if fmt == "tsv" and not source.separator else source.separator)
     if fmt == "parquet":
         frame = pl.read_parquet(path)
-        return _numbered(frame, path, first=1, word="row")
-    frame = pl.read_excel(path, sheet_name=source.sheet, infer_schema_length=None)
+        return _numbered(_blank_to_null(frame, source), path, first=1, word="row")
+    frame = pl.read_excel(path, sheet_name=source.sheet, has_header=source.header, infer_schema_length=None)
     if not source.header:
         frame = frame.rename(dict(zip(frame.columns, source.columns)))
-    return _numbered(frame, path, first=2 + source.skip_lines if source.header else 1, word="row")
+    return _numbered(_blank_to_null(frame, source), path, first=2 if source.header else 1, word="row")
+
+
+def _blank_to_null(frame: pl.DataFrame, source: Source) -> pl.DataFrame:
+    """Text cells are trimmed, and the mapping's missing markers ('', '?', 'NA'...) become nulls."""
+    text = [c for c, t in frame.schema.items() if t == pl.String]
+    return frame.with_columns(pl.col(text).str.strip_chars(" ").replace(list(source.missing), None))
 
 
 def _numbered(frame: pl.DataFrame, path: Path, first: int, word: str) -> Read:
@@ -89,8 +95,7 @@ def _read_text(path: Path, source: Source, separator: str | None) -> Read:
             except duckdb.Error as exc:
                 raise SourceError(f"{path.name}: cannot read it as {'TSV' if separator == chr(9) else 'CSV'} "
                                   f"({_first_line(exc)}); check the mapping's source settings") from None
-    rows = rows.select(pl.all().str.strip_chars(" ")).with_columns(
-        pl.all().replace(list(source.missing), None))   # values like ' ? ' count as missing too
+    rows = _blank_to_null(rows, source)   # values like ' ? ' count as missing too
     first = 1 + source.skip_lines + (1 if source.header else 0)
     rows = rows.with_columns(pl.lit(path.name).alias(FILE),
                              pl.Series(LINE, _lines_of_good_rows(len(rows), rejects["line"].to_numpy(), first)))

@@ -4,6 +4,8 @@ page to page. Drives `streamlit run dashboard/app.py` on the session's store in 
 
 from __future__ import annotations
 
+import contextlib
+import csv
 import os
 import re
 import socket
@@ -55,12 +57,12 @@ def _healthy(url: str) -> bool:
         return False
 
 
-@pytest.fixture(scope="module")
-def server(store_path, tmp_path_factory):
-    """The app on a free port, pointed at the session's store; yields its base URL."""
+@contextlib.contextmanager
+def streamlit_server(db_path: Path, log_dir: Path):
+    """`streamlit run dashboard/app.py` on a free port, pointed at db_path; yields its base URL."""
     port = _free_port()
-    log_path = tmp_path_factory.mktemp("streamlit") / "server.log"
-    env = {**os.environ, "DASHBOARD_DB": str(store_path)}
+    log_path = log_dir / "server.log"
+    env = {**os.environ, "DASHBOARD_DB": str(db_path)}
     with open(log_path, "wb") as log:
         proc = subprocess.Popen(
             [sys.executable, "-m", "streamlit", "run", "dashboard/app.py",
@@ -82,6 +84,13 @@ def server(store_path, tmp_path_factory):
         except subprocess.TimeoutExpired:
             proc.kill()
             proc.wait(timeout=10)
+
+
+@pytest.fixture(scope="module")
+def server(store_path, tmp_path_factory):
+    """The app pointed at the session's store; yields its base URL."""
+    with streamlit_server(store_path, tmp_path_factory.mktemp("streamlit")) as base:
+        yield base
 
 
 @pytest.fixture(scope="module")
@@ -144,7 +153,8 @@ def assert_no_exception(page) -> None:
 
 
 ERROR_ALERT = "[data-testid='stAlertContentError']"
-PAGE_PATHS = ("/overview", "/customer-vs-agent", "/wait-times", "/escalations", "/attrition", "/management",
+# the overview is the default page: Streamlit serves it at "/" whatever its url_path
+PAGE_PATHS = ("/customer-vs-agent", "/", "/wait-times", "/escalations", "/attrition", "/management",
               "/teams", "/queries", "/sql-lab")
 
 
@@ -157,6 +167,7 @@ def test_every_page_loads_without_an_error(page, server):
         page.wait_for_selector(APP_IDLE, timeout=TIMEOUT_MS)
         expect(page.get_by_role("heading", level=1).first).to_be_visible()
         assert_no_exception(page)
+        expect(page.get_by_text("Page not found")).to_have_count(0)
         errors = page.locator(ERROR_ALERT)
         assert errors.count() == 0, f"{path}: {errors.all_inner_texts()}"
 
@@ -236,3 +247,48 @@ def test_clicking_a_team_drills_down_and_back(page, server):
     settle(page)
     expect(page.get_by_role("combobox", name="Team", exact=True)).to_have_value("All")
     assert_no_exception(page)
+
+
+def tile_value(page, label: str) -> str:
+    tile = page.locator(METRIC).filter(has=page.locator(METRIC_LABEL, has_text=label)).first
+    return tile.locator("[data-testid='stMetricValue']").inner_text().strip()
+
+
+def test_an_import_while_the_app_is_open_reaches_open_pages_on_their_next_rerun(browser, tmp_path):
+    """Issue 4: the import swaps a new store file in while one page is open and another link is
+    loading; neither errors, and the open page shows the new data when it next reruns."""
+    from conftest import PWC_CSV, PWC_MAPPING
+
+    january = tmp_path / "january.csv"
+    january.write_text("\n".join(PWC_CSV.read_text().splitlines()[:1001]) + "\n")
+    db = tmp_path / "store.duckdb"
+    importing = [sys.executable, "-m", "dashboard", "import", "--mapping", str(PWC_MAPPING), "--db", str(db)]
+    subprocess.run([*importing, str(january)], cwd=ROOT, check=True, capture_output=True, timeout=120)
+    with open(PWC_CSV, newline="") as handle:
+        calls = list(csv.DictReader(handle))
+    first_rate = 100 * sum(r["Answered (Y/N)"] == "N" for r in calls[:1000]) / 1000
+    full_rate = 100 * sum(r["Answered (Y/N)"] == "N" for r in calls) / len(calls)
+    assert f"{first_rate:.1f}" != f"{full_rate:.1f}", "the fixture needs the two imports to differ"
+    link = {"from": "2021-01-01", "to": "2021-03-31"}
+
+    with streamlit_server(db, tmp_path) as base:
+        context = browser.new_context(viewport={"width": 1600, "height": 1000})
+        context.set_default_timeout(TIMEOUT_MS)
+        open_page, late_page = context.new_page(), context.new_page()
+        open_view(open_page, base, "/", **link)
+        settle_tiles(open_page)
+        assert tile_value(open_page, "Abandon rate") == f"{first_rate:.1f} %"
+
+        swap = subprocess.Popen([*importing, str(PWC_CSV)], cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+        late_page.goto(f"{base}/wait-times?{urlencode(link)}")   # a link opened during the swap
+        _, stderr = swap.communicate(timeout=120)
+        assert swap.returncode == 0, stderr.decode()
+        settle(late_page)
+        expect(late_page.locator(EXCEPTION)).to_have_count(0)
+
+        open_page.bring_to_front()
+        open_page.locator(f"[data-testid='stSidebar'] {NAV_LINK}", has_text="Overview").first.click()  # a rerun
+        expect(open_page.locator(METRIC).filter(has=open_page.locator(METRIC_LABEL, has_text="Abandon rate"))
+               .first).to_contain_text(f"{full_rate:.1f} %")
+        expect(open_page.locator(EXCEPTION)).to_have_count(0)
+        context.close()
