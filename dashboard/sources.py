@@ -99,15 +99,20 @@ def _read_text(path: Path, source: Source, separator: str | None) -> Read:
     first = 1 + source.skip_lines + (1 if source.header else 0)
     rows = rows.with_columns(pl.lit(path.name).alias(FILE),
                              pl.Series(LINE, _lines_of_good_rows(len(rows), rejects["line"].to_numpy(), first)))
+    # DuckDB reports each missing field of a short row; one problem per row says it
+    rejects = rejects.group_by("line", maintain_order=True).first()
+    first_missing = pl.when(pl.col("error_type") == "MISSING COLUMNS").then(
+        pl.format(" from '{}' on", pl.col("column_name"))).otherwise(pl.lit(""))
     problems = rejects.select(
         pl.lit(path.name).alias(FILE), pl.col("line").cast(pl.Int64).alias(LINE),
-        pl.col("column_name").alias("column"),
-        pl.col("error_type").replace_strict(_REJECT_WORDS, default=pl.col("error_message")).alias("problem"),
+        pl.lit(None, pl.String).alias("column"),
+        pl.concat_str(pl.col("error_type").replace_strict(_REJECT_WORDS, default=pl.col("error_message")),
+                      first_missing).alias("problem"),
         pl.col("csv_line").alias("value"))
     return Read(rows, problems, "line")
 
 
-_REJECT_WORDS = {"MISSING COLUMNS": "the row has fewer fields than the header (missing columns)",
+_REJECT_WORDS = {"MISSING COLUMNS": "the row has fewer fields than the header: missing columns",
                  "TOO MANY COLUMNS": "the row has more fields than the header (extra columns)",
                  "UNQUOTED VALUE": "a quote inside an unquoted field",
                  "INVALID UNICODE": "bytes that are not valid in the file's encoding",

@@ -132,3 +132,26 @@ def test_a_store_from_an_older_version_is_explained_and_rebuilt(tmp_path, monkey
                             "print(store.schema_problems(store.open_read_only(sys.argv[1])))", str(path)],
                            cwd=ROOT, capture_output=True, text=True, timeout=60)
     assert fresh.stdout.strip() == "[]", fresh.stderr
+
+
+@pytest.mark.parametrize("page", PAGES)
+def test_every_page_runs_on_a_store_holding_only_the_pwc_import(pwc_store_path, monkeypatch, page):
+    monkeypatch.setenv("DASHBOARD_DB", str(pwc_store_path))
+    at = app()
+    at.switch_page(f"views/{page}").run()
+    assert not at.exception, [e.value for e in at.exception]
+    assert not at.error, [e.value for e in at.error]
+
+
+def test_charts_name_the_data_an_import_did_not_supply(pwc_store_path, monkeypatch):
+    monkeypatch.setenv("DASHBOARD_DB", str(pwc_store_path))
+    at = app()
+    tiles = {m.label: m.value for m in at.metric}
+    assert tiles["Escalation rate"] == "no data"   # the export has no escalation levels: not 0 %
+    assert tiles["Agent satisfaction"] == "no data" and tiles["Customer churn"] == "no data"
+    at.switch_page("views/escalations.py").run()
+    notes = [i.value for i in at.info]
+    assert any("needs values in interactions.escalation_depth" in n and "python -m dashboard import" in n
+               for n in notes), notes
+    at.switch_page("views/management.py").run()
+    assert any("needs rows in agent_requests" in i.value for i in at.info)
