@@ -39,6 +39,7 @@ test: $(VENV)/.dev-installed chromium
 
 bench: $(VENV)/.app-installed
 	$(PY) bench/bench_demo.py
+	$(PY) bench/bench_import.py
 
 clean:
 	rm -rf $(VENV) .pytest_cache
