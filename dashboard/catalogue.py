@@ -54,6 +54,9 @@ OPTIONAL = ("page", "x", "y", "color", "z", "params", "order", "tags", "y_title"
             "error_low", "error_high", "hover", "needs", "drill", "log_x", "annotate_events", "barmode")
 
 
+UNTAGGED = "Untagged"
+
+
 class QueryFileError(Exception):
     """A problem in one query file, located by line so an analyst can go straight to it."""
 
@@ -277,6 +280,28 @@ class Catalogue:
                 out.append(err)
         return out
 
+    def by_tag(self) -> dict[str, list[Query]]:
+        """Charts whose header names no page, grouped by their first tag (the queries page)."""
+        groups: dict[str, list[Query]] = {}
+        for q in sorted(self.queries, key=lambda q: (q.order, q.name)):
+            if q.page is None and q.chart != "data":
+                groups.setdefault(q.tags[0] if q.tags else UNTAGGED, []).append(q)
+        return dict(sorted(groups.items(), key=lambda item: (item[0] == UNTAGGED, item[0].lower())))
+
+    def errors_without_page(self) -> list[QueryFileError]:
+        """Broken files that name no page, or whose header cannot even be read: the queries page
+        shows them, so no broken file goes unseen."""
+        out = []
+        for err in self.errors:
+            try:
+                fields, _ = parse_header(err.path, err.path.read_text(encoding="utf-8"))
+            except (QueryFileError, OSError, UnicodeDecodeError):
+                out.append(err)
+                continue
+            if not fields.get("page"):
+                out.append(err)
+        return out
+
     def get(self, name: str) -> Query:
         for q in self.queries:
             if q.name == name:
@@ -309,3 +334,13 @@ def load(folder: Path) -> Catalogue:
         loaded = _load_file(path, stat.st_mtime_ns, stat.st_size)
         (errors if isinstance(loaded, QueryFileError) else queries).append(loaded)
     return Catalogue(queries, errors)
+
+
+def listing(cat: Catalogue) -> pl.DataFrame:
+    """One row per query file, for analysts browsing what exists (broken files included)."""
+    rows = [{"file": q.path.name, "title": q.title, "page": q.page or "", "chart": q.chart,
+             "tags": ", ".join(q.tags), "params": ", ".join(q.params), "problem": ""} for q in cat.queries]
+    rows += [{"file": e.path.name, "title": "", "page": "", "chart": "", "tags": "", "params": "",
+              "problem": f"line {e.line}: {e.message}"} for e in cat.errors]
+    return pl.DataFrame(rows, schema={k: pl.String for k in ("file", "title", "page", "chart", "tags", "params",
+                                                            "problem")}).sort("file")

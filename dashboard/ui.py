@@ -176,6 +176,28 @@ def render_page(page: str, title: str, values: dict | None = None) -> None:
         render_query(query, chosen, bound)
 
 
+def render_catalogue() -> None:
+    """The queries page: every chart whose header names no page, grouped by its first tag."""
+    chosen = current_filters()
+    st.title("Query catalogue")
+    st.caption(f"{chosen.describe()}. Charts from query files that name no page, grouped by their first tag. "
+               "Add one by dropping a .sql file into queries/ (see the README's Add a chart); it shows here on "
+               "the next rerun.")
+    cat = query_catalogue()
+    for err in cat.errors_without_page():
+        st.error(f"{err.location}: {err.message}", icon=":material/error:")
+    groups = cat.by_tag()
+    if not groups:
+        st.info("No query file without a page yet. A file whose header has no `page:` line appears here.")
+    bound = {**chosen.as_params(), **catalogue.page_param_defaults()}
+    for tag, queries in groups.items():
+        st.header(tag, divider="gray")
+        for query in queries:
+            render_query(query, chosen, bound)
+    with st.expander(f"All {len(cat.queries)} query files"):
+        st.dataframe(catalogue.listing(cat), hide_index=True, width="stretch")
+
+
 EVENTS_SQL = """
     select e.starts_on, e.ends_on, e.title, e.category, t.team_name
     from events as e

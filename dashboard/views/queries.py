@@ -1,5 +1,5 @@
-"""Query catalogue: the charts whose query files say `page: queries`."""
+"""Query catalogue: charts from query files whose header names no page, grouped by tag."""
 
 from dashboard import ui
 
-ui.render_page("queries", "Query catalogue")
+ui.render_catalogue()
