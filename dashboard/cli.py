@@ -1,4 +1,4 @@
-"""Command line: python -m dashboard demo | import | check."""
+"""Command line: python -m dashboard demo | import | sql | check."""
 
 from __future__ import annotations
 
@@ -7,7 +7,7 @@ import sys
 import time
 from pathlib import Path
 
-from dashboard import config
+from dashboard import config, sqlcli
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -34,6 +34,8 @@ def main(argv: list[str] | None = None) -> int:
     load.add_argument("--skip-bad-rows", action="store_true",
                       help="import the good rows and write the rejected ones to FILE.rejects.csv with the reason")
 
+    sqlcli.add_parser(commands)
+
     check = commands.add_parser("check", help="validate every query file in queries/")
     check.add_argument("--queries", type=Path, default=None, help="query folder (default queries/)")
 
@@ -42,6 +44,8 @@ def main(argv: list[str] | None = None) -> int:
         return _demo(args)
     if args.command == "import":
         return _import(args)
+    if args.command == "sql":
+        return sqlcli.main(args)
     if args.command == "check":
         from dashboard import check as checker
         return checker.main(args.queries or config.queries_dir())

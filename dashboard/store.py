@@ -30,6 +30,13 @@ def schema_problems(con: duckdb.DuckDBPyConnection) -> list[str]:
     return [f"{kind} {name}" for kind, name in expected if name not in present]
 
 
+# The app's (and the SQL lab's) connection: no file, network or extension access; no spilling to
+# disk (a runaway query fails with Out of Memory instead of filling the disk beside the store);
+# half the machine's memory at most; and the configuration locked, so no SQL can change any of it.
+READ_ONLY_CONFIG = {"enable_external_access": False, "temp_directory": "", "memory_limit": "50%",
+                    "lock_configuration": True}
+
+
 def open_read_only(path: str | os.PathLike) -> duckdb.DuckDBPyConnection:
     """The app's only way into the store: read-only, and unable to read or write any other file
     (enable_external_access cannot be switched back on from SQL)."""
@@ -37,7 +44,7 @@ def open_read_only(path: str | os.PathLike) -> duckdb.DuckDBPyConnection:
     if not path.exists():
         raise FileNotFoundError(
             f"No store at {path}. Build the demo with `python -m dashboard demo` or set DASHBOARD_DB.")
-    return duckdb.connect(os.path.realpath(path), read_only=True, config={"enable_external_access": False})
+    return duckdb.connect(os.path.realpath(path), read_only=True, config=dict(READ_ONLY_CONFIG))
 
 
 def version(path: str | os.PathLike) -> tuple[str, int, int]:

@@ -24,6 +24,11 @@ def _connection(version: tuple) -> duckdb.DuckDBPyConnection:
     return store.open_read_only(version[0])
 
 
+def connection(version: tuple) -> duckdb.DuckDBPyConnection:
+    """The store's cached read-only connection for a version (store.version)."""
+    return _connection(version)
+
+
 @st.cache_data(show_spinner=False, max_entries=4)
 def _schema_problems(version: tuple) -> list[str]:
     return store.schema_problems(_connection(version))

@@ -13,7 +13,7 @@ import datetime as dt
 from collections import defaultdict
 from dataclasses import dataclass
 
-import duckdb
+from dashboard import store
 
 TABLES = ("teams", "agents", "customers", "touchpoints", "interactions",
           "customer_surveys", "agent_surveys", "agent_requests")
@@ -36,8 +36,8 @@ class Raw:
 
 def load_raw(db_path) -> Raw:
     """Fetch every row of the KPI tables with `select *` (no SQL computation)."""
-    # same configuration as the app, since DuckDB shares one instance per file within a process
-    con = duckdb.connect(str(db_path), read_only=True, config={"enable_external_access": False})
+    # the app's own opener: DuckDB shares one instance per file within a process, with one configuration
+    con = store.open_read_only(db_path)
     try:
         tables = {}
         for name in TABLES:

@@ -16,8 +16,9 @@ import urllib.request
 from pathlib import Path
 from urllib.parse import parse_qs, urlencode, urlsplit
 
-import duckdb
 import pytest
+
+from dashboard import store
 
 playwright_api = pytest.importorskip("playwright.sync_api")
 expect = playwright_api.expect
@@ -113,7 +114,7 @@ def page(browser):
 @pytest.fixture(scope="module")
 def team(store_path) -> str:
     # same config as store.open_read_only: DuckDB refuses a second handle on a file with another config
-    con = duckdb.connect(str(store_path), read_only=True, config={"enable_external_access": False})
+    con = store.open_read_only(store_path)
     try:
         name = con.execute("select min(team_name) from teams").fetchone()[0]
     finally:
@@ -292,3 +293,36 @@ def test_an_import_while_the_app_is_open_reaches_open_pages_on_their_next_rerun(
                .first).to_contain_text(f"{full_rate:.1f} %")
         expect(open_page.locator(EXCEPTION)).to_have_count(0)
         context.close()
+
+
+LAB_SQL = "select team_name, count(*) as contacts from teams join interactions using (team_id) group by 1 order by 1"
+
+
+def run_in_lab(page, base: str, sql: str) -> None:
+    open_view(page, base, "/sql-lab", **PERIOD)
+    editor = page.locator("[data-testid='stTextArea'] textarea").first
+    editor.fill(sql)
+    page.get_by_role("button", name="Run").click()
+    page.wait_for_timeout(300)
+    page.wait_for_selector(APP_IDLE, timeout=TIMEOUT_MS)
+
+
+def test_the_sql_lab_runs_a_typed_query_and_shows_its_rows(page, server, store_path):
+    with store.open_read_only(store_path) as con:
+        expected = con.execute(LAB_SQL).fetchall()
+    run_in_lab(page, server, LAB_SQL)
+    assert_no_exception(page)
+    expect(page.get_by_text(re.compile(rf"^{len(expected)} rows · "))).to_be_visible()
+    grid = page.locator("[data-testid='stDataFrame']").filter(has_text="contacts").first
+    expect(grid).to_be_visible()
+    # the grid draws on a canvas; its accessible table holds the cells (column, row)
+    for row, (team_name, contacts) in enumerate(expected[:3]):
+        expect(grid.locator(f"[data-testid='glide-cell-0-{row}']")).to_have_text(team_name)
+        expect(grid.locator(f"[data-testid='glide-cell-1-{row}']")).to_have_text(str(contacts))
+    assert "sql=" in page.url   # the query is part of the link
+
+
+def test_the_sql_lab_refuses_a_drop_with_a_plain_message(page, server):
+    run_in_lab(page, server, "DROP TABLE teams")
+    assert_no_exception(page)
+    expect(page.locator("[data-testid='stAlertContentError']")).to_contain_text("DROP statement")

@@ -1,5 +1,30 @@
-"""SQL lab: the charts whose query files say `page: sql-lab`."""
+"""SQL lab: try SQL on the store safely, chart the result, and save it as a query file."""
 
-from dashboard import ui
+import streamlit as st
 
-ui.render_page("sql-lab", "SQL lab")
+from dashboard import guard, lab, lab_widgets, ui
+
+chosen = ui.current_filters()
+st.title("SQL lab")
+st.caption(f"{chosen.describe()}. One query at a time (a select), read-only, with no access to the server's files; "
+           f"stopped after {lab_widgets.time_limit():g} s; the first {guard.DEFAULT_ROW_CAP:,} rows are shown. "
+           "The sidebar filters are on offer as $date_from, $date_to, $site, $team, $channel and $touchpoint.")
+
+editor, browser = st.columns([3, 1])
+with browser:
+    lab_widgets.schema_browser()
+with editor:
+    sql = st.text_area("SQL", key="sql", height=220, placeholder=lab.EXAMPLE, bind="query-params",
+                       help="The query is part of the page's link: share the link to share it.")
+    st.button("Run", type="primary", icon=":material/play_arrow:", key="lab_run")
+    if not (sql or "").strip():
+        st.info("Type a query and press Run. Try the example in the box, or start from a table on the right.")
+        st.stop()
+    outcome = lab_widgets.run(sql, chosen)
+    lab_widgets.show_outcome(outcome)
+
+if outcome.ok and outcome.frame.width:
+    st.subheader("Chart")
+    kind, x, y, color = lab_widgets.chart_picker(outcome.frame)
+    with st.expander("Save as chart", icon=":material/add_chart:"):
+        lab_widgets.save_as_chart(sql, kind, x, y, color)

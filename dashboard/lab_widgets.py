@@ -1,0 +1,119 @@
+"""The SQL lab page's Streamlit pieces: the guarded run (cached per store version), the schema
+browser, the quick chart and "Save as chart". The logic they call is in lab.py and guard.py."""
+
+from __future__ import annotations
+
+import polars as pl
+import streamlit as st
+
+from dashboard import catalogue, config, figures, filters, guard, lab, store, ui
+
+TABLE = "table"
+PAGES = ("overview", "customer-vs-agent", "wait-times", "escalations", "attrition", "management", "teams")
+
+
+def time_limit() -> float:
+    """The lab's time limit; a malformed setting falls back to the default, with a notice."""
+    try:
+        return guard.timeout_from_env()
+    except ValueError as exc:
+        st.warning(f"{exc}; using {guard.DEFAULT_TIMEOUT_S} s.")
+        return float(guard.DEFAULT_TIMEOUT_S)
+
+
+@st.cache_data(show_spinner=False, max_entries=50, ttl=600)
+def _outcome(version: tuple, sql: str, params: tuple, timeout_s: float) -> guard.Outcome:
+    return guard.run(ui.connection(version), sql, dict(params), timeout_s=timeout_s)
+
+
+def run(sql: str, chosen: filters.Filters) -> guard.Outcome:
+    """The lab's one way to run SQL: guard.run with the global filters on offer as $parameters."""
+    params = {**chosen.as_params(), **catalogue.page_param_defaults()}
+    outcome = _outcome(store.version(config.store_path()), sql, tuple(sorted(params.items())), time_limit())
+    if outcome.kind == "timeout":
+        _outcome.clear()   # a stopped query may finish on a quieter server: try again next time
+    return outcome
+
+
+def show_outcome(outcome: guard.Outcome) -> None:
+    if not outcome.ok:
+        icon = {"refused": ":material/block:", "timeout": ":material/timer_off:"}.get(outcome.kind, ":material/error:")
+        st.error(outcome.message, icon=icon)
+        return
+    st.caption(f"{outcome.message} · {outcome.seconds:.2f} s")
+    st.dataframe(outcome.frame, hide_index=True, width="stretch", height=320)
+    st.download_button("Download CSV", outcome.frame.write_csv(), file_name="lab_result.csv", mime="text/csv",
+                       key="lab_csv")
+
+
+def chart_picker(frame: pl.DataFrame) -> tuple[str, str | None, list[str], str | None]:
+    """Kind, x, y and colour chosen over the result's columns; draws the chart unless 'table'."""
+    columns = frame.columns
+    numeric = [c for c, t in frame.schema.items() if t.is_numeric()] or columns
+    kind_col, x_col, y_col, color_col = st.columns(4)
+    kind = kind_col.selectbox("Chart", [TABLE, *lab.QUICK_CHARTS], key="lab_kind")
+    if kind == TABLE:
+        return kind, None, [], None
+    x = x_col.selectbox("x", columns, key="lab_x")
+    y = y_col.multiselect("y", numeric, default=[c for c in numeric if c != x][:1], key="lab_y")
+    color = color_col.selectbox("Colour", ["(none)", *[c for c in columns if c not in (x, *y)]], key="lab_color")
+    color = None if color == "(none)" else color
+    if not y:
+        st.info("Pick at least one column for y.")
+        return kind, x, y, color
+    try:
+        st.plotly_chart(figures.build(lab.quick_chart(kind, x, y, color), frame), key="lab_chart", width="stretch")
+    except Exception as exc:  # say, a text column on a numeric axis: plotly's words, no traceback
+        st.warning(f"Cannot draw this {kind} chart: {exc}")
+    return kind, x, y, color
+
+
+def save_as_chart(sql: str, kind: str, x: str | None, y: list[str], color: str | None) -> None:
+    title = st.text_input("Title", key="lab_title", placeholder="Contacts per team")
+    description = st.text_area("Description", key="lab_description", height=68,
+                               placeholder="What the chart shows, which filters apply, what n means.")
+    page_col, tags_col, name_col = st.columns(3)
+    page = page_col.selectbox("Page", ["(query catalogue)", *PAGES], key="lab_page",
+                              help="No page: the chart appears on the Query catalogue page, under its first tag.")
+    tags = [t.strip() for t in tags_col.text_input("Tags", key="lab_tags", placeholder="volume, surveys").split(",")
+            if t.strip()]
+    name = name_col.text_input("File name", key="lab_name", placeholder=lab.slug(title),
+                               help="Saved as NAME.sql; blank: from the title") or lab.slug(title)
+    try:
+        text = lab.query_file_text(sql, title, description, kind, x=x, y=y, color=color,
+                                   page=None if page.startswith("(") else page, tags=tags)
+    except catalogue.QueryFileError as err:
+        st.error(f"This would not load as a query file: line {err.line}: {err.message}")
+        return
+    st.code(text, language="sql")
+    download, write = st.columns(2)
+    download.download_button("Download query file", text, file_name=f"{name}.sql", mime="text/plain",
+                             key="lab_download", icon=":material/download:")
+    if not lab.can_save():
+        write.caption(f"Drop the file into queries/. (Writing it there from the lab is off; a server turns it on "
+                      f"with {lab.SAVE_ENV}=1.)")
+    elif write.button("Save into queries/", key="lab_save", icon=":material/save:"):
+        try:
+            path = lab.save(text, config.queries_dir(), name)
+        except ValueError as exc:
+            st.error(str(exc))
+        else:
+            st.success(f"Saved {path.name}: it shows on its page on the next rerun.")
+
+
+@st.cache_data(show_spinner=False, max_entries=4)
+def _schema(version: tuple) -> tuple[pl.DataFrame, pl.DataFrame]:
+    return lab.schema(ui.connection(version))
+
+
+def schema_browser() -> None:
+    tables, columns = _schema(store.version(config.store_path()))
+    st.markdown("**Tables**")
+    for table, rows in tables.iter_rows():
+        with st.expander(f"{table} · {rows:,} rows"):
+            st.dataframe(columns.filter(pl.col("table") == table).drop("table"), hide_index=True, width="stretch")
+    st.markdown("**Parameters**")
+    st.dataframe(pl.DataFrame({"name": [f"${n}" for n in catalogue.KNOWN_PARAMS],
+                               "meaning": list(catalogue.KNOWN_PARAMS.values())}), hide_index=True, width="stretch")
+    st.caption("Macros: filtered_interactions($date_from, $date_to, $site, $team, $channel, $touchpoint), "
+               "filtered_agents($site, $team), team_month_attrition(...), wilson_lower(k, n), wilson_upper(k, n).")
