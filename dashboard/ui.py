@@ -221,10 +221,22 @@ def events(chosen: filters.Filters) -> pl.DataFrame:
 
 
 def frame(name: str, values: dict | None = None) -> pl.DataFrame:
-    """The result of the named query (a 'data' query, say) for the current filters."""
+    """The result of the named query (a 'data' query, say) for the current filters. A broken or
+    missing file is shown in place (file, line, message) and the page stops there: what the page
+    drew above stays, and the code below, which needs these rows, does not run on nothing."""
     chosen = current_filters()
     bound = {**chosen.as_params(), **catalogue.page_param_defaults(), **(values or {})}
-    return run(query_catalogue().get(name), bound)
+    cat = query_catalogue()
+    try:
+        return run(cat.get(name), bound)
+    except catalogue.QueryFileError as err:
+        st.error(f"{err.location}: {err.message}", icon=":material/error:")
+    except KeyError:
+        broken = [e for e in cat.errors if e.path.stem == name]
+        st.error(f"{broken[0].location}: {broken[0].message}" if broken
+                 else f"{name}.sql is missing from {config.queries_dir()}; this section needs it.",
+                 icon=":material/error:")
+    st.stop()
 
 
 def _needs_words(missing: list[str]) -> str:

@@ -102,3 +102,13 @@ def test_queries_page_groups_files_without_a_page_by_their_first_tag(queries_fol
     at = catalogue_page()
     assert [h.value for h in at.header] == list(groups)
     assert not at.exception and not at.error
+
+
+def test_a_broken_data_query_is_named_in_place_without_a_traceback(queries_folder):
+    path = queries_folder / "escalations_what_if.sql"
+    path.write_text(path.read_text().replace("select", "selec", 1))
+    at = AppTest.from_file(str(ROOT / "dashboard" / "app.py"), default_timeout=90).run()
+    at.switch_page("views/escalations.py").run()
+    assert not at.exception
+    assert any("escalations_what_if.sql:" in e.value for e in at.error), [e.value for e in at.error]
+    assert len(at.get("plotly_chart")) > 0   # the page's charts above it still drawn
