@@ -13,7 +13,6 @@ Steps, each finishing before the next starts:
 from __future__ import annotations
 
 import csv
-import datetime as dt
 import shutil
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -24,7 +23,7 @@ import polars as pl
 from dashboard import store
 from dashboard.mapping import (AUTO_IDS, DEFAULT_FALSE, DEFAULT_TRUE, KEYS, REFERENCES, Column, Field, Mapping,
                                MappingError, TableMapping, store_columns)
-from dashboard.sources import FILE, LINE, PROBLEM_SCHEMA, Read, SourceError, empty_problems, original_lines, read, \
+from dashboard.sources import FILE, LINE, Read, SourceError, empty_problems, original_lines, read, \
     row_as_text
 
 EXAMPLES_PER_PROBLEM = 5

@@ -21,7 +21,6 @@ import polars as pl
 from dashboard.mapping import LINE_ENDS, Source
 
 FILE, LINE = "__file", "__line"
-DUCKDB_ENCODINGS = {"utf-8": "utf-8", "utf-8-sig": "utf-8", "utf-16": "utf-16", "latin-1": "latin-1"}
 
 
 class SourceError(ValueError):

@@ -6,7 +6,6 @@ from __future__ import annotations
 import csv
 import threading
 
-import pytest
 from conftest import PWC_CSV, PWC_MAPPING, ROOT
 from streamlit.testing.v1 import AppTest
 

@@ -3,7 +3,6 @@ numbers against an independent count, and the page itself on the demo and sparse
 
 from __future__ import annotations
 
-import datetime as dt
 
 import numpy as np
 import polars as pl
