@@ -20,7 +20,7 @@ sys.path.insert(0, str(ROOT))
 
 from dashboard import importer, mapping  # noqa: E402
 
-SAMPLE = ROOT.parent / "shared" / "datasets" / "pwc_call_centre_trends.csv"
+SAMPLE = ROOT / "tests" / "data" / "pwc_call_centre_trends.csv"
 MAPPING = ROOT / "data" / "mappings" / "pwc_call_centre.yaml"
 
 

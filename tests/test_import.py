@@ -415,3 +415,10 @@ def test_mapping_mistakes_are_named_by_key(tmp_path, change, message):
 def test_the_shipped_mappings_load():
     for path in (ROOT / "data" / "mappings").glob("*.yaml"):
         assert mapping.load(path).tables
+
+
+def test_the_kept_sample_is_the_shared_one_byte_for_byte():
+    shared = ROOT.parent / "shared" / "datasets" / PWC_CSV.name
+    if not shared.exists():
+        pytest.skip("no shared/datasets beside this clone")
+    assert checksum(shared) == checksum(PWC_CSV)
