@@ -195,7 +195,7 @@ def parse_query_file(path: Path) -> Query:
 _parser = threading.local()
 
 
-def _parse(sql: str) -> list:
+def parse_statements(sql: str) -> list:
     # one in-memory connection per thread just to parse: opening one per file cost ~50 ms each
     if not hasattr(_parser, "con"):
         _parser.con = duckdb.connect()
@@ -206,7 +206,7 @@ def check_statement(query: Query) -> None:
     """One SELECT statement whose $parameters are exactly those the header declares, judged by
     DuckDB's own parser rather than by matching keywords."""
     try:
-        statements = _parse(query.sql)
+        statements = parse_statements(query.sql)
     except duckdb.Error as exc:
         raise QueryFileError(query.path, _error_line(query, str(exc)), _first_line(exc)) from None
     if len(statements) != 1:
@@ -270,15 +270,7 @@ class Catalogue:
 
     def errors_for_page(self, page: str) -> list[QueryFileError]:
         """Broken files that say they belong to the page (read loosely, since they did not parse)."""
-        out = []
-        for err in self.errors:
-            try:
-                fields, _ = parse_header(err.path, err.path.read_text(encoding="utf-8"))
-            except (QueryFileError, OSError, UnicodeDecodeError):
-                continue
-            if fields.get("page") == page:
-                out.append(err)
-        return out
+        return [err for err in self.errors if _declared_page(err) == page]
 
     def by_tag(self) -> dict[str, list[Query]]:
         """Charts whose header names no page, grouped by their first tag (the queries page)."""
@@ -291,22 +283,22 @@ class Catalogue:
     def errors_without_page(self) -> list[QueryFileError]:
         """Broken files that name no page, or whose header cannot even be read: the queries page
         shows them, so no broken file goes unseen."""
-        out = []
-        for err in self.errors:
-            try:
-                fields, _ = parse_header(err.path, err.path.read_text(encoding="utf-8"))
-            except (QueryFileError, OSError, UnicodeDecodeError):
-                out.append(err)
-                continue
-            if not fields.get("page"):
-                out.append(err)
-        return out
+        return [err for err in self.errors if _declared_page(err) is None]
 
     def get(self, name: str) -> Query:
         for q in self.queries:
             if q.name == name:
                 return q
         raise KeyError(name)
+
+
+def _declared_page(err: QueryFileError) -> str | None:
+    """The page a broken file's header names, when the header can be read at all."""
+    try:
+        fields, _ = parse_header(err.path, err.path.read_text(encoding="utf-8"))
+    except (QueryFileError, OSError, UnicodeDecodeError):
+        return None
+    return fields.get("page") or None
 
 
 @functools.lru_cache(maxsize=2048)

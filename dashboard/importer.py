@@ -261,7 +261,7 @@ def _evaluate(f: Field, column: Column, rows: pl.DataFrame, done: pl.DataFrame) 
         present = raw.is_not_null()
         value = raw.str.strptime(target_type, fmt, strict=False) if kind in ("date", "timestamp") else raw
         unreadable = pl.Series([f"cannot read as {_WHAT[kind]} in the format {fmt}"] * height).zip_with(
-            present & value.is_null(), none).alias("p")
+            present & value.is_null(), none)
         return _finish_value(f, column, value, present, unreadable, done)
     raw = rows[f.column]
     present = raw.is_not_null()
@@ -358,11 +358,10 @@ def _duplicates(tables: dict[str, pl.DataFrame], mapping: Mapping) -> list[pl.Da
         keys = _key_columns(table, frame)
         if mapping.tables[table].distinct or not all(k in frame.columns for k in keys):
             continue
-        keyed = frame.filter(pl.all_horizontal(pl.col(k).is_not_null() for k in keys))
-        first_line = pl.col(LINE).first().over(keys)
-        repeats = keyed.filter(pl.struct(keys).is_first_distinct().not_())
+        repeats = (frame.filter(pl.all_horizontal(pl.col(k).is_not_null() for k in keys))
+                   .with_columns(pl.col(LINE).first().over(keys).alias("first_line"))
+                   .filter(pl.struct(keys).is_first_distinct().not_()))
         if repeats.height:
-            repeats = keyed.with_columns(first_line.alias("first_line")).filter(pl.struct(keys).is_first_distinct().not_())
             label = ", ".join(f"{mapping.tables[table].fields[k].describe()} ({table}.{k})" for k in keys)
             found.append(repeats.select(
                 FILE, LINE, pl.lit(label).alias("column"),

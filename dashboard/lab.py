@@ -105,7 +105,7 @@ def save(text: str, folder: Path, name: str) -> Path:
 
 def _named_parameters(sql: str) -> set[str]:
     try:
-        statements = duckdb.connect().extract_statements(sql)
+        statements = catalogue.parse_statements(sql)
     except duckdb.Error:
         return set()
     return {name for statement in statements for name in statement.named_parameters}

@@ -8,7 +8,10 @@ module reads it, checks it against data/schema.sql, and reports mistakes by file
 
 from __future__ import annotations
 
+import codecs
+import datetime as dt
 import functools
+import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -225,7 +228,6 @@ def _source(path: Path, raw: dict) -> Source:
         raise MappingError(path, "source.separator", f"must be one character, got {separator!r}")
     encoding = str(raw.get("encoding", "utf-8"))
     try:
-        import codecs
         codecs.lookup(encoding)
     except LookupError:
         raise MappingError(path, "source.encoding", f"unknown encoding '{encoding}'") from None
@@ -306,7 +308,6 @@ def _field(path: Path, where: str, target: str, raw, column: Column) -> Field:
     if raw.get("aggregate", "first") not in AGGREGATES:
         raise MappingError(path, where, f"aggregate '{raw['aggregate']}' is not one of {', '.join(AGGREGATES)}")
     if "pattern" in raw:
-        import re
         try:
             if re.compile(raw["pattern"]).groups != 1:
                 raise MappingError(path, where, "pattern needs exactly one (group): the part to keep")
@@ -333,8 +334,6 @@ def _field(path: Path, where: str, target: str, raw, column: Column) -> Field:
 
 def _constant(path: Path, where: str, value: str, column: Column):
     """A constant as the store column's type (the YAML is read as text)."""
-    import datetime as dt
-
     readers = {"integer": int, "number": float, "boolean": lambda v: _flag(path, where, v),
                "date": dt.date.fromisoformat, "timestamp": dt.datetime.fromisoformat, "text": str}
     try:

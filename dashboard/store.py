@@ -115,6 +115,14 @@ def write_lock(path: str | os.PathLike):
             fcntl.flock(handle, fcntl.LOCK_UN)
 
 
+def table_rows(con: duckdb.DuckDBPyConnection) -> dict[str, int]:
+    """Each table of the store and its row count."""
+    names = run(con, "select table_name from information_schema.tables where table_schema = 'main' "
+                     "order by table_name").to_series().to_list()
+    # names come from DuckDB's own catalog, not from a user: safe to quote into the count
+    return {name: run(con, f'select count(*) as n from "{name}"').item() for name in names}
+
+
 def run(con: duckdb.DuckDBPyConnection, sql: str, params: dict | None = None) -> pl.DataFrame:
     """Runs one query with its parameters bound by DuckDB (never spliced into the text) on a
     cursor of its own, since a connection is shared across Streamlit's threads."""

@@ -129,9 +129,7 @@ def query_catalogue() -> catalogue.Catalogue:
 
 @st.cache_data(show_spinner=False, max_entries=4)
 def _table_rows(version: tuple) -> dict[str, int]:
-    con = _connection(version)
-    tables = store.run(con, "select table_name from information_schema.tables where table_schema = 'main'")
-    return {t: store.run(con, f'select count(*) as n from "{t}"').item() for t in tables.to_series()}  # trusted: names from DuckDB's own catalog
+    return store.table_rows(_connection(version))
 
 
 def table_rows() -> dict[str, int]:
