@@ -20,7 +20,7 @@ from pathlib import Path
 import duckdb
 import polars as pl
 
-from dashboard import store
+from dashboard import coverage, store
 from dashboard.mapping import (AUTO_IDS, DEFAULT_FALSE, DEFAULT_TRUE, KEYS, REFERENCES, Column, Field, Mapping,
                                MappingError, TableMapping, store_columns)
 from dashboard.sources import FILE, LINE, Read, SourceError, empty_problems, original_lines, read, \
@@ -518,12 +518,25 @@ def _write(db: Path, tables: dict[str, pl.DataFrame], mapping: Mapping, mode: st
                 if "interactions" in tables:
                     _mark_repeats(con)
                 report.warnings += _orphans(con, tables)
+                coverage.record(con, _supplied(mapping), append=mode == "append")
                 con.commit()
                 con.execute("checkpoint")
             store.publish(built, db)
         except BaseException:
             store.discard(built)
             raise
+
+
+def _supplied(mapping: Mapping) -> dict[str, set[str]]:
+    """The store columns each fed table gets from this mapping (a name given for an id fills the id)."""
+    out = {}
+    for table, tm in mapping.tables.items():
+        columns = store_columns()[table]
+        filled = {REFERENCES[t][0] if t in REFERENCES and t not in columns else t for t in tm.fields}
+        if AUTO_IDS.get(table):
+            filled.add(AUTO_IDS[table])
+        out[table] = filled & set(columns)
+    return out
 
 
 def _insert(con: duckdb.DuckDBPyConnection, table: str, frame: pl.DataFrame, mode: str, report: Report) -> None:

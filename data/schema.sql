@@ -105,6 +105,32 @@ create table events (
     team_id   integer            -- null = the whole centre
 );
 
+-- What the store holds, column by column (DESIGN: no data is not zero). Written whenever a store is
+-- published (an import or the demo build): `supplied` says an import filled the column at all (an
+-- export without escalation levels leaves interactions.escalation_depth unsupplied, so the escalation
+-- rate is "no data", not 0 %); `filled` counts the rows holding a value; first_day and last_day are
+-- the period those rows cover. The row with column_name '*' describes the table itself (its rows and
+-- its period). Pages read it to say "no data" and why, and to compare periods only inside the data.
+create table store_coverage (
+    table_name  varchar not null,
+    column_name varchar not null,
+    supplied    boolean not null,
+    filled      bigint not null,
+    first_day   date,
+    last_day    date,
+    primary key (table_name, column_name)
+);
+
+-- True when an import supplied this column and its table holds rows: a query can write
+--   case when supplied('interactions', 'escalation_depth') then ... end
+-- to give NULL (no data) instead of a zero computed from nothing.
+create macro supplied(wanted_table, wanted_column) as coalesce((
+    select c.supplied and t.filled > 0
+    from store_coverage as c
+    join store_coverage as t on t.table_name = c.table_name and t.column_name = '*'
+    where c.table_name = wanted_table and c.column_name = wanted_column
+), false);
+
 -- The global filters, defined once. A chart's query reads
 --   from filtered_interactions($date_from, $date_to, $site, $team, $channel, $touchpoint)
 -- instead of repeating the joins and conditions; a NULL filter means "all". The period is

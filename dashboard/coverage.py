@@ -1,0 +1,176 @@
+"""What the store holds, column by column: the basis of the truth rule "no data is not zero".
+
+A figure whose inputs the store lacks must say "no data" and why, never 0. Whether an input exists
+is not the same as whether its values are non-null: an export with leaving dates where nobody left
+has a true attrition of 0 %, while an export with no leaving-date column has no attrition at all.
+So every publish of a store (an import, the demo build) records in the `store_coverage` table which
+columns were *supplied*, how many rows hold a value and the period they cover. The KPI tiles, the
+charts' `needs`, the import's dry run and the data range all read it through this module.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass, field
+
+import duckdb
+
+TABLE_ROW = "*"   # the store_coverage row that describes a table as a whole
+
+# The period a table's rows cover: (first day, last day) expressions over its own columns. Agents
+# and customers span from joining to leaving (or joining, while they stay).
+TABLE_PERIODS = {
+    "interactions": ("queued_at", "queued_at"),
+    "customer_surveys": ("answered_at", "answered_at"),
+    "agent_surveys": ("surveyed_at", "surveyed_at"),
+    "agent_requests": ("opened_at", "opened_at"),
+    "training": ("held_on", "held_on"),
+    "events": ("starts_on", "coalesce(ends_on, starts_on)"),
+    "agents": ("hired_on", "coalesce(left_on, hired_on)"),
+    "customers": ("joined_on", "coalesce(churned_on, joined_on)"),
+}
+
+# Tables whose periods make up "the data" a period is compared within (activity, not registers).
+ACTIVITY_TABLES = ("interactions", "customer_surveys", "agent_surveys", "agent_requests", "training")
+
+# Columns computed by the store itself from other columns: supplied when their inputs are.
+DERIVED = {("interactions", "repeat_within_7d"): ("interactions", "customer_id")}
+
+# How a missing input reads to a manager: "this store has no <noun>".
+NOUNS = {
+    "interactions": "contacts (interactions)",
+    "customer_surveys": "customer survey answers",
+    "agent_surveys": "agent survey answers",
+    "agent_requests": "agent requests to managers",
+    "agents": "agents",
+    "customers": "customer records",
+    "training": "training records",
+    "events": "events",
+    "teams": "teams",
+    "touchpoints": "touchpoints",
+    "interactions.resolved": "resolution field",
+    "interactions.customer_id": "customer ids to tell repeat contacts apart",
+    "interactions.wait_s": "waiting times",
+    "interactions.handle_s": "handle times",
+    "interactions.escalation_depth": "escalation levels",
+    "interactions.resolution_s": "resolution times",
+    "interactions.transfers": "transfer counts",
+    "interactions.exception_requested": "exception requests",
+    "interactions.answered_at": "answer times",
+    "interactions.agent_id": "agents on contacts",
+    "customer_surveys.csat": "CSAT answers",
+    "customer_surveys.nps": "NPS answers",
+    "customer_surveys.ces": "customer effort (CES) answers",
+    "agent_surveys.satisfaction": "agent satisfaction answers",
+    "agent_surveys.enps": "eNPS answers",
+    "agents.left_on": "leaving dates",
+    "agents.hired_on": "hiring dates",
+    "agents.authority_limit": "authority limits",
+    "agent_requests.answered_at": "managers' answer times",
+    "customers.churned_on": "customer churn dates",
+}
+
+
+def noun(need: str) -> str:
+    table, _, column = need.partition(".")
+    return NOUNS.get(need) or (f"{column.replace('_', ' ')} ({need})" if column else table.replace("_", " "))
+
+
+@dataclass(frozen=True)
+class Entry:
+    supplied: bool
+    filled: int
+    first_day: dt.date | None
+    last_day: dt.date | None
+
+
+@dataclass(frozen=True)
+class Coverage:
+    """store_coverage as read once per store version."""
+    entries: dict[tuple[str, str], Entry] = field(default_factory=dict)
+
+    def rows(self, table: str) -> int:
+        entry = self.entries.get((table, TABLE_ROW))
+        return entry.filled if entry else 0
+
+    def period(self, table: str) -> tuple[dt.date, dt.date] | None:
+        entry = self.entries.get((table, TABLE_ROW))
+        if entry is None or entry.first_day is None:
+            return None
+        return entry.first_day, entry.last_day
+
+    def data_period(self) -> tuple[dt.date, dt.date] | None:
+        """The span of all activity in the store (contacts, surveys, requests, training)."""
+        spans = [p for p in (self.period(t) for t in ACTIVITY_TABLES) if p]
+        if not spans:
+            return None
+        return min(s[0] for s in spans), max(s[1] for s in spans)
+
+    def absent(self, need: str) -> str | None:
+        """Why a figure needing `table` or `table.column` has no data, or None when it has."""
+        table, _, column = need.partition(".")
+        if self.rows(table) == 0:
+            return f"no {noun(table)} were imported ({table} is empty)"
+        if column:
+            entry = self.entries.get((table, column))
+            if entry is None or not entry.supplied:
+                return f"this store has no {noun(need)} ({need} was not imported)"
+        return None
+
+    def reasons(self, needs) -> list[str]:
+        return [reason for reason in (self.absent(n) for n in needs) if reason]
+
+
+def read(con: duckdb.DuckDBPyConnection) -> Coverage:
+    cursor = con.cursor()
+    try:
+        rows = cursor.sql("select table_name, column_name, supplied, filled, first_day, last_day "
+                          "from store_coverage").fetchall()
+    finally:
+        cursor.close()
+    return Coverage({(t, c): Entry(bool(s), int(f), a, b) for t, c, s, f, a, b in rows})
+
+
+def record(con: duckdb.DuckDBPyConnection, supplied: dict[str, set[str]] | None = None,
+           append: bool = False) -> None:
+    """Rewrites store_coverage from the tables as they now are.
+
+    supplied: for each table an import fed, the columns it filled (its mapping's targets); with
+    append, added to what earlier imports supplied. Tables not named keep what earlier imports
+    supplied; a table never recorded counts as fully supplied when it holds rows. None (the demo
+    build): every column of every table."""
+    from dashboard.mapping import store_columns   # the schema's columns, as DuckDB reads schema.sql
+
+    before = {(t, c): s for t, c, s in con.execute(
+        "select table_name, column_name, supplied from store_coverage").fetchall()}
+    rows = []
+    for table, columns in store_columns().items():
+        if table == "store_coverage":
+            continue
+        first_expr, last_expr = TABLE_PERIODS.get(table, ("null", "null"))
+        names = list(columns)
+        # names come from data/schema.sql (DuckDB's own catalog of it), never from a user: trusted
+        aggregates = ", ".join(
+            [f"count(*)", f"min({first_expr})::date", f"max({last_expr})::date"]
+            + [f'count("{c}"), min({first_expr}) filter (where "{c}" is not null)::date, '
+               f'max({last_expr}) filter (where "{c}" is not null)::date' for c in names])
+        values = con.execute(f"select {aggregates} from {table}").fetchone()   # trusted: schema names
+        total, first, last = values[:3]
+        fed = None if supplied is None else supplied.get(table)
+        table_supplied = total > 0
+        rows.append((table, TABLE_ROW, table_supplied, total, first, last))
+        for i, column in enumerate(names):
+            filled, col_first, col_last = values[3 + 3 * i: 6 + 3 * i]
+            if fed is not None:
+                is_supplied = column in fed or (append and before.get((table, column), False))
+            elif (table, column) in before:
+                is_supplied = before[(table, column)]
+            else:
+                is_supplied = total > 0 or supplied is None
+            rows.append((table, column, is_supplied, filled, col_first, col_last))
+    flags = {(t, c): s for t, c, s, *_ in rows}
+    for (table, column), (source_table, source_column) in DERIVED.items():
+        flags[(table, column)] = flags.get((source_table, source_column), False)
+    rows = [(t, c, flags[(t, c)], f, a, b) for t, c, _, f, a, b in rows]
+    con.execute("delete from store_coverage")
+    con.executemany("insert into store_coverage values (?, ?, ?, ?, ?, ?)", rows)

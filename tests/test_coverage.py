@@ -1,0 +1,45 @@
+"""store_coverage: what each publish records about the columns it supplied, read back by
+dashboard.coverage and by the SQL macro supplied(); the basis of "no data is not zero"."""
+
+from __future__ import annotations
+
+import csv
+import datetime as dt
+
+from conftest import PWC_CSV
+
+from dashboard import coverage, store
+
+
+def test_demo_supplies_every_column_with_its_period(con):
+    found = coverage.read(con)
+    assert found.absent("interactions.escalation_depth") is None
+    assert found.absent("agents.left_on") is None
+    first, last = found.period("interactions")
+    assert (first, last) == tuple(con.sql("select min(queued_at)::date, max(queued_at)::date from interactions")
+                                  .fetchall()[0])
+    assert found.rows("interactions") == con.sql("select count(*) from interactions").fetchall()[0][0]
+
+
+def test_pwc_import_records_what_the_export_lacks(pwc_store_path):
+    with open(PWC_CSV, newline="", encoding="utf-8") as handle:
+        dates = [dt.date.fromisoformat(r["Date"]) for r in csv.DictReader(handle)]
+    with store.open_read_only(pwc_store_path) as con:
+        found = coverage.read(con)
+        flags = con.sql("select supplied('interactions', 'escalation_depth'), supplied('interactions', 'resolved'), "
+                        "supplied('agents', 'left_on'), supplied('no_table', 'x')").fetchall()[0]
+    assert flags == (False, True, False, False)
+    assert "escalation levels" in found.absent("interactions.escalation_depth")
+    assert "leaving dates" in found.absent("agents.left_on")
+    assert "agent_surveys is empty" in found.absent("agent_surveys.satisfaction")
+    assert found.absent("interactions.resolved") is None
+    assert found.period("interactions") == (min(dates), max(dates))
+    assert found.data_period() == (min(dates), max(dates))
+
+
+def test_sparse_store_says_which_tables_are_empty(sparse_store_path):
+    with store.open_read_only(sparse_store_path) as con:
+        found = coverage.read(con)
+    assert found.rows("agent_surveys") == 0
+    assert found.absent("agent_requests") == "no agent requests to managers were imported (agent_requests is empty)"
+    assert found.absent("interactions.wait_s") is None
