@@ -35,10 +35,9 @@ def _column_problems(query: catalogue.Query, columns: list[str]) -> list[catalog
     out = []
     if query.chart == "kpi":
         for column in columns:
-            if column not in kpis.KPIS:
-                out.append(catalogue.QueryFileError(
-                    query.path, query.line_of_sql_start(),
-                    f"kpi column '{column}' is not a known KPI (known: {', '.join(kpis.KPIS)})"))
+            problem = kpis.column_problem(column, columns)
+            if problem:
+                out.append(catalogue.QueryFileError(query.path, query.line_of_sql_start(), problem))
         return out
     for key in ("x", "color", "z", "error_low", "error_high", "drill"):
         name = getattr(query, key)

@@ -20,3 +20,13 @@ def queries_dir() -> Path:
 
 def targets_path() -> Path:
     return Path(os.environ.get("DASHBOARD_TARGETS", ROOT / "targets.yaml"))
+
+
+DEFAULT_MIN_COMPARISON_N = 30
+
+
+def min_comparison_n() -> int:
+    """The fewest answers, contacts or requests each period needs before a tile shows a change
+    (DASHBOARD_MIN_COMPARISON_N). A bad value falls back to the default."""
+    text = os.environ.get("DASHBOARD_MIN_COMPARISON_N", "")
+    return int(text) if text.strip().isdigit() else DEFAULT_MIN_COMPARISON_N

@@ -1,16 +1,27 @@
 """KPI tiles: what each figure means, how it is shown, which way is better, and its target.
 
-The numbers come from the kpi queries in queries/ (each column there is a KPI id below); this
-module only explains and formats them, and compares them with the previous period and target.
+The numbers come from the kpi queries in queries/ (each column there is a KPI id below, with
+<id>_n beside it: the count the figure rests on); this module explains and formats them, and
+decides what a tile may honestly claim (DESIGN's truth rules):
+- a KPI whose inputs no import supplied shows "no data" and why, never 0, never met or missed;
+- every figure shows its n;
+- a change against the previous period is shown only when both periods lie inside the data and
+  both rest on at least a minimum n; otherwise the tile says why there is no comparison;
+- a change of zero is neutral.
 """
 
 from __future__ import annotations
 
+import datetime as dt
 import math
 from dataclasses import dataclass
 from pathlib import Path
 
 import yaml
+
+from dashboard.coverage import ACTIVITY_TABLES, Coverage
+
+N_SUFFIX = "_n"
 
 
 @dataclass(frozen=True)
@@ -20,6 +31,9 @@ class Kpi:
     unit: str                 # pct (0-100), seconds, points (NPS-like, -100..100), score
     higher_is_better: bool
     formula: str
+    needs: tuple[str, ...] = ()      # store inputs (table.column) without which the KPI is "no data"
+    period_table: str = "interactions"   # whose period a comparison must lie inside
+    n_word: str = "contacts"         # what <id>_n counts
     target_scales_with_period: bool = False  # churn: a yearly target converted to the period
 
     def format(self, value: float | None) -> str:
@@ -33,34 +47,53 @@ class Kpi:
             return f"{value:+.0f}"
         return f"{value:.2f}"
 
+    @property
+    def delta_digits(self) -> int:
+        return 2 if self.unit == "score" else (0 if self.unit in ("seconds", "points") else 1)
+
     def format_delta(self, delta: float) -> str:
         unit = {"pct": " pp", "seconds": " s", "points": " pts", "score": ""}[self.unit]
-        digits = 2 if self.unit == "score" else (0 if self.unit in ("seconds", "points") else 1)
-        return f"{delta:+.{digits}f}{unit}"
+        if round(delta, self.delta_digits) == 0:
+            return f"{0:.{self.delta_digits}f}{unit}"   # no sign: no change is neither up nor down
+        return f"{delta:+.{self.delta_digits}f}{unit}"
 
 
 KPIS: dict[str, Kpi] = {k.id: k for k in (
-    Kpi("csat", "CSAT", "pct", True, "survey answers of 4 or 5 / all answers"),
-    Kpi("nps", "NPS", "points", True, "% of 9-10 minus % of 0-6"),
-    Kpi("ces", "CES", "score", False, "mean customer effort, 1 (easy) to 7"),
-    Kpi("asa", "ASA", "seconds", False, "total wait of answered contacts / answered contacts"),
+    Kpi("csat", "CSAT", "pct", True, "survey answers of 4 or 5 / all answers",
+        needs=("customer_surveys.csat",), period_table="customer_surveys", n_word="answers"),
+    Kpi("nps", "NPS", "points", True, "% of 9-10 minus % of 0-6",
+        needs=("customer_surveys.nps",), period_table="customer_surveys", n_word="answers"),
+    Kpi("ces", "CES", "score", False, "mean customer effort, 1 (easy) to 7",
+        needs=("customer_surveys.ces",), period_table="customer_surveys", n_word="answers"),
+    Kpi("asa", "ASA", "seconds", False, "total wait of answered contacts / answered contacts with a recorded wait",
+        needs=("interactions.wait_s",), n_word="answered contacts"),
     Kpi("service_level", "Service level (20 s)", "pct", True,
-        "answered within 20 s / (answered + abandoned after 20 s)"),
-    Kpi("abandon_rate", "Abandon rate", "pct", False, "abandoned / offered"),
-    Kpi("aht", "AHT", "seconds", False, "handle time / handled contacts"),
+        "answered within 20 s / (answered + abandoned after 20 s), contacts with a recorded wait",
+        needs=("interactions.wait_s",), n_word="contacts"),
+    Kpi("abandon_rate", "Abandon rate", "pct", False, "abandoned / offered",
+        needs=("interactions",), n_word="offered"),
+    Kpi("aht", "AHT", "seconds", False, "handle time / handled contacts with a recorded handle time",
+        needs=("interactions.handle_s",), n_word="handled"),
     Kpi("fcr", "FCR", "pct", True,
-        "resolved with no repeat by the customer on the same touchpoint within 7 days / answered"),
-    Kpi("escalation_rate", "Escalation rate", "pct", False, "answered contacts escalated beyond the agent / answered"),
+        "resolved with no repeat by the customer on the same touchpoint within 7 days / answered",
+        needs=("interactions.resolved", "interactions.customer_id"), n_word="answered contacts"),
+    Kpi("escalation_rate", "Escalation rate", "pct", False, "answered contacts escalated beyond the agent / answered",
+        needs=("interactions.escalation_depth",), n_word="answered contacts"),
     Kpi("agent_satisfaction", "Agent satisfaction", "pct", True,
-        "agent survey answers of 4 or 5 / all answers (channel and touchpoint do not apply)"),
-    Kpi("enps", "eNPS", "points", True, "% of agents answering 9-10 minus % answering 0-6"),
+        "agent survey answers of 4 or 5 / all answers (channel and touchpoint do not apply)",
+        needs=("agent_surveys.satisfaction",), period_table="agent_surveys", n_word="answers"),
+    Kpi("enps", "eNPS", "points", True, "% of agents answering 9-10 minus % answering 0-6",
+        needs=("agent_surveys.enps",), period_table="agent_surveys", n_word="answers"),
     Kpi("attrition_annualised", "Agent attrition (annualised)", "pct", False,
-        "mean over the period's months of leavers / average headcount, x 12"),
+        "mean over the period's months of leavers / average headcount, x 12",
+        needs=("agents.left_on",), period_table="agents", n_word="agents on average"),
     Kpi("manager_response_72h", "Manager response within 72 h", "pct", True,
-        "agent requests answered within 72 h / requests opened"),
+        "agent requests answered within 72 h / requests opened",
+        needs=("agent_requests.answered_at",), period_table="agent_requests", n_word="requests"),
     Kpi("customer_churn", "Customer churn", "pct", False,
         "customers churned in the period / customers active at its start "
         "(with a site, team, channel or touchpoint filter: those the scope has served)",
+        needs=("customers.churned_on",), period_table="customers", n_word="customers",
         target_scales_with_period=True),
 )}
 
@@ -94,18 +127,41 @@ def period_target(kpi: Kpi, target: float | None, days: int) -> float | None:
     return 100 * (1 - (1 - target / 100) ** (days / 365.25))
 
 
+def column_problem(column: str, columns: list[str]) -> str | None:
+    """Why a kpi query's result column is not allowed, or None. Every column is a KPI id or the
+    <id>_n count of a KPI in the same result, and every KPI has its count."""
+    if column.endswith(N_SUFFIX) and column[:-len(N_SUFFIX)] in KPIS:
+        return None if column[:-len(N_SUFFIX)] in columns else f"'{column}' counts a KPI the query does not return"
+    if column not in KPIS:
+        return f"kpi column '{column}' is not a known KPI (known: {', '.join(KPIS)}, each with <id>{N_SUFFIX})"
+    if column + N_SUFFIX not in columns:
+        return f"kpi column '{column}' needs '{column}{N_SUFFIX}' beside it: the count the figure rests on"
+    return None
+
+
+Period = tuple[dt.date, dt.date]
+
+
 @dataclass(frozen=True)
 class Tile:
     kpi: Kpi
     value: float | None
     previous: float | None
     target: float | None
+    n: int | None = None
+    previous_n: int | None = None
+    no_data: str | None = None         # why there is no figure
+    no_comparison: str | None = None   # why there is no change against the previous period
 
     @property
     def delta(self) -> float | None:
-        if self.value is None or self.previous is None:
+        if self.value is None or self.previous is None or self.no_comparison:
             return None
         return self.value - self.previous
+
+    @property
+    def delta_is_zero(self) -> bool:
+        return self.delta is not None and round(self.delta, self.kpi.delta_digits) == 0
 
     @property
     def meets_target(self) -> bool | None:
@@ -119,6 +175,11 @@ class Tile:
         verdict = {True: "met", False: "missed", None: ""}[self.meets_target]
         return f"target {self.kpi.format(self.target)} {verdict}".strip()
 
+    def n_text(self) -> str:
+        if self.n is None:
+            return ""
+        return f"n = {self.n:,.0f} {self.kpi.n_word}"
+
 
 def _clean(value) -> float | None:
     if value is None:
@@ -127,11 +188,50 @@ def _clean(value) -> float | None:
     return None if math.isnan(value) else value
 
 
-def tiles(current: dict, previous: dict, targets: dict[str, float], days: int) -> list[Tile]:
-    """One tile per KPI column of a kpi query's single-row results, in the query's column order."""
-    out = []
-    for column, value in current.items():
-        kpi = KPIS[column]
-        out.append(Tile(kpi, _clean(value), _clean(previous.get(column)),
-                        period_target(kpi, targets.get(column), days)))
-    return out
+def _day(d: dt.date) -> str:
+    return f"{d.day} {d:%b %Y}"
+
+
+def _outside(kpi: Kpi, period: Period, which: str, coverage: Coverage) -> str | None:
+    """Why `period` does not lie inside the data this KPI rests on, or None. A KPI's data begins
+    with its own table's first day, and ends with the store's last day of activity. Registers
+    (agents, customers) reach back to the earliest hire, but who left or churned is known only
+    while the store records activity, so their data begins with that activity too."""
+    own, everything = coverage.period(kpi.period_table), coverage.data_period()
+    if own is None or everything is None:
+        return f"the store has no {kpi.period_table.replace('_', ' ')} period"
+    first, last = own[0], everything[1]
+    if kpi.period_table not in ACTIVITY_TABLES:
+        first = max(first, everything[0])
+    if period[0] < first:
+        return f"the {which} period starts {_day(period[0])}, before the data begins ({_day(first)})"
+    if period[1] > last:
+        return f"the {which} period ends {_day(period[1])}, after the data ends ({_day(last)})"
+    return None
+
+
+def _tile(kpi: Kpi, now: dict, before: dict, target: float | None, periods: tuple[Period, Period],
+          coverage: Coverage, min_n: int) -> Tile:
+    value, previous = _clean(now.get(kpi.id)), _clean(before.get(kpi.id))
+    n, previous_n = now.get(kpi.id + N_SUFFIX), before.get(kpi.id + N_SUFFIX)
+    reasons = coverage.reasons(kpi.needs)
+    if reasons:
+        return Tile(kpi, None, None, target, None, None, no_data="; ".join(reasons))
+    if value is None:
+        return Tile(kpi, None, None, target, n, previous_n, no_data=f"no {kpi.n_word} in this period")
+    why_not = (_outside(kpi, periods[0], "current", coverage) or _outside(kpi, periods[1], "previous", coverage))
+    if why_not is None and (previous is None or not previous_n):
+        why_not = f"the previous period has no {kpi.n_word}"
+    if why_not is None and min(n or 0, previous_n or 0) < min_n:
+        low, which = (n, "this") if (n or 0) < (previous_n or 0) else (previous_n, "the previous")
+        why_not = f"{which} period rests on {low or 0:,.0f} {kpi.n_word}, fewer than {min_n}"
+    return Tile(kpi, value, previous, target, n, previous_n, no_comparison=why_not)
+
+
+def tiles(current: dict, previous: dict, targets: dict[str, float], days: int, coverage: Coverage,
+          periods: tuple[Period, Period], min_n: int) -> list[Tile]:
+    """One tile per KPI column of a kpi query's single-row results, in the query's column order.
+    periods: (current, previous) as (first day, last day)."""
+    return [_tile(KPIS[column], current, previous, period_target(KPIS[column], targets.get(column), days),
+                  periods, coverage, min_n)
+            for column in current if column in KPIS]

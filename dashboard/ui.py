@@ -10,7 +10,7 @@ import duckdb
 import polars as pl
 import streamlit as st
 
-from dashboard import catalogue, config, figures, filters, kpis, store
+from dashboard import catalogue, config, coverage, figures, filters, kpis, store
 
 FILTERS_KEY = "_filters"
 DRILL_KEY = "_drill_team"   # a team picked by clicking a chart, applied before the filters are drawn
@@ -52,6 +52,16 @@ def run(query: catalogue.Query, values: dict) -> pl.DataFrame:
         return _run(store.version(config.store_path()), query.sql, tuple(query.bind(values).items()))
     except catalogue.QueryFileError as err:  # located at the query's own file
         raise catalogue.QueryFileError(query.path, err.line, err.message) from None
+
+
+@st.cache_data(show_spinner=False, max_entries=4)
+def _coverage(version: tuple) -> coverage.Coverage:
+    return coverage.read(_connection(version))
+
+
+def store_coverage() -> coverage.Coverage:
+    """What the store's imports supplied (dashboard.coverage), read once per store version."""
+    return _coverage(store.version(config.store_path()))
 
 
 @st.cache_data(show_spinner=False, max_entries=4)
@@ -296,27 +306,40 @@ def _render_tiles(query: catalogue.Query, chosen: filters.Filters) -> None:
     targets, problems = kpis.load_targets(config.targets_path())
     for problem in problems:
         st.warning(problem)
-    unknown = [c for c in current.columns if c not in kpis.KPIS]
-    if unknown:
-        st.error(f"{query.path.name}: columns {unknown} are not KPIs (known: {', '.join(kpis.KPIS)})")
+    wrong = [p for p in (kpis.column_problem(c, current.columns) for c in current.columns) if p]
+    if wrong:
+        st.error(f"{query.path.name}: {'; '.join(wrong)}", icon=":material/error:")
         return
     st.subheader(query.title)
     st.caption(f"{query.description} Changes are against {previous_filters.date_from:%d %b %Y} – "
-               f"{previous_filters.date_to:%d %b %Y}, the {chosen.days} days before.")
+               f"{previous_filters.date_to:%d %b %Y}, the {chosen.days} days before, where both periods "
+               f"lie inside the data and rest on at least {config.min_comparison_n()} each.")
     row_now = current.row(0, named=True) if current.height else {c: None for c in current.columns}
     row_before = previous.row(0, named=True) if previous.height else {}
-    tiles = kpis.tiles(row_now, row_before, targets, chosen.days)
+    periods = ((chosen.date_from, chosen.date_to), (previous_filters.date_from, previous_filters.date_to))
+    tiles = kpis.tiles(row_now, row_before, targets, chosen.days, store_coverage(), periods,
+                       config.min_comparison_n())
     for start in range(0, len(tiles), 5):
         columns = st.columns(5)
         for column, tile in zip(columns, tiles[start:start + 5]):
             with column:
-                st.metric(
-                    tile.kpi.label, tile.kpi.format(tile.value),
-                    delta=None if tile.delta is None else tile.kpi.format_delta(tile.delta),
-                    delta_color="normal" if tile.kpi.higher_is_better else "inverse",
-                    help=f"{tile.kpi.formula}. Previous period: {tile.kpi.format(tile.previous)}.",
-                    border=True,
-                )
-                met = tile.meets_target
-                mark = {True: ":green[●]", False: ":red[●]", None: ""}[met]
-                st.caption(f"{mark} {tile.target_text()}".strip())
+                _tile(tile)
+
+
+def _tile(tile: kpis.Tile) -> None:
+    """One KPI: the figure, its n, the change (or why there is none) and the target (or why the
+    figure is missing). Texts from data go through st.text/caption as plain strings."""
+    st.metric(
+        tile.kpi.label, tile.kpi.format(tile.value),
+        delta=None if tile.delta is None else tile.kpi.format_delta(tile.delta),
+        delta_color="off" if tile.delta_is_zero else ("normal" if tile.kpi.higher_is_better else "inverse"),
+        help=f"{tile.kpi.formula}. Previous period: {tile.kpi.format(tile.previous)}.",
+        border=True,
+    )
+    if tile.no_data:
+        st.caption(f"No data: {tile.no_data}.")
+        return
+    mark = {True: ":green[●] ", False: ":red[●] ", None: ""}[tile.meets_target]
+    st.caption(f"{mark}{tile.target_text()} · {tile.n_text()}")
+    if tile.no_comparison:
+        st.caption(f"No comparison: {tile.no_comparison}.")

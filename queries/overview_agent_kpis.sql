@@ -4,6 +4,9 @@
 -- chart: kpi
 -- order: 20
 -- params: [date_from, date_to, site, team]
+
+-- Each KPI column comes with <kpi>_n, the count it rests on; a KPI whose input no import supplied is
+-- NULL (no data), never 0 (see overview_customer_kpis.sql).
 with scoped_agents as (
     select * from filtered_agents($site, $team)
 ),
@@ -37,14 +40,22 @@ monthly_attrition as (
 ),
 
 attrition_totals as (
-    select 100.0 * 12 * avg(leavers / average_headcount) as attrition_annualised
+    select
+        100.0 * 12 * avg(leavers / average_headcount) as attrition_annualised,
+        avg(average_headcount)                        as average_headcount
     from monthly_attrition
     where average_headcount > 0
 )
 
 select
     100.0 * satisfied / nullif(satisfaction_answers, 0)          as agent_satisfaction,
+    satisfaction_answers                                          as agent_satisfaction_n,
     100.0 * (promoters - detractors) / nullif(enps_answers, 0)   as enps,
-    attrition_annualised,
-    100.0 * answered_within_72h / nullif(opened, 0)              as manager_response_72h
+    enps_answers                                                  as enps_n,
+    -- with no leaving dates imported nobody can be seen to leave: no data, not 0 %
+    case when supplied('agents', 'left_on') then attrition_annualised end as attrition_annualised,
+    coalesce(average_headcount, 0)                                as attrition_annualised_n,
+    case when supplied('agent_requests', 'answered_at')
+         then 100.0 * answered_within_72h / nullif(opened, 0) end as manager_response_72h,
+    opened                                                        as manager_response_72h_n
 from survey_totals, request_totals, attrition_totals

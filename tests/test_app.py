@@ -63,21 +63,31 @@ def test_overview_on_a_sparse_store_says_no_data_where_tables_are_empty(sparse_s
 
 def test_overview_tiles_show_the_linked_view(app_env, con):
     team = filters.read_choices(con).teams_at(None)[2]
-    at = app(team=team, **{"from": "2025-03-01", "to": "2025-05-31"})
+    at = app(team=team, **{"from": "2025-05-01", "to": "2025-06-30"})
     assert not at.exception and not at.warning
     assert [s.value for s in at.sidebar.selectbox][:2] == ["All", team]
-    assert [d.value for d in at.sidebar.date_input] == [dt.date(2025, 3, 1), dt.date(2025, 5, 31)]
+    assert [d.value for d in at.sidebar.date_input] == [dt.date(2025, 5, 1), dt.date(2025, 6, 30)]
     tiles = {m.label: m for m in at.metric}
     assert set(tiles) == {k.label for k in kpis.KPIS.values()}
-    # the tile shows what the query gives for this team and period, and a delta against Dec-Feb
-    chosen = filters.Filters(dt.date(2025, 3, 1), dt.date(2025, 5, 31), team=team)
+    # the tile shows what the query gives for this team and period, and a delta against Mar-Apr
+    chosen = filters.Filters(dt.date(2025, 5, 1), dt.date(2025, 6, 30), team=team)
     query = catalogue.load(config.queries_dir()).get("overview_customer_kpis")
     now = catalogue.execute(con, query, chosen.as_params()).row(0, named=True)
     before = catalogue.execute(con, query, chosen.previous_period().as_params()).row(0, named=True)
     csat = kpis.KPIS["csat"]
     assert tiles["CSAT"].value == csat.format(now["csat"])
     assert tiles["CSAT"].delta == csat.format_delta(now["csat"] - before["csat"])
+    assert f"n = {now['csat_n']:,} answers" in " ".join(c.value for c in at.caption)
     assert len(at.get("plotly_chart")) == 2
+
+
+def test_a_previous_period_before_the_data_shows_no_change(app_env):
+    """March-May against December-February: the data begins on 1 January, so no tile compares."""
+    at = app(**{"from": "2025-03-01", "to": "2025-05-31"})
+    assert not at.exception
+    assert all(not m.delta for m in at.metric)
+    captions = [c.value for c in at.caption]
+    assert "No comparison: the previous period starts 29 Nov 2024, before the data begins (1 Jan 2025)." in captions
 
 
 def test_a_malformed_link_falls_back_with_visible_notices(app_env):

@@ -30,10 +30,15 @@ def app_kpis(con, chosen: filters.Filters) -> dict:
     return out
 
 
+def kpi_values(row: dict) -> dict:
+    """The KPI columns of the kpi queries' rows, without the <kpi>_n counts beside them."""
+    return {k: v for k, v in row.items() if k in kpis.KPIS}
+
+
 @pytest.mark.parametrize("scope", SCOPES, ids=list(SCOPES))
 def test_sql_kpis_equal_python_reference(con, raw, scope):
     chosen = filters.Filters(**SCOPES[scope])
-    from_sql = app_kpis(con, chosen)
+    from_sql = kpi_values(app_kpis(con, chosen))
     expected = compute_kpis(raw, **SCOPES[scope])
     assert set(from_sql) == set(kpis.KPIS), "every KPI of DESIGN section 4 has a tile"
     for kpi_id, value in from_sql.items():
@@ -61,7 +66,7 @@ def test_service_level_worked_example(tmp_path):
     answered 1000 (860 within 20 s), abandoned 60 (40 after 20 s): 860 / 1040 = 82.7 %."""
     import duckdb
 
-    from dashboard import store
+    from dashboard import coverage, store
 
     path = tmp_path / "example.duckdb"
     with duckdb.connect(str(path)) as con:
@@ -73,9 +78,30 @@ def test_service_level_worked_example(tmp_path):
             "insert into interactions (interaction_id, team_id, touchpoint_id, channel, queued_at, wait_s, abandoned)"
             " values (?, 1, 1, 'phone', timestamp '2025-03-03 10:00:00', ?, ?)",
             [(i, wait, abandoned) for i, (abandoned, wait) in enumerate(waits)])
+        coverage.record(con)
     with store.open_read_only(path) as con:
         query = catalogue.load(config.queries_dir()).get("overview_customer_kpis")
         row = catalogue.execute(con, query, filters.Filters(dt.date(2025, 3, 1), dt.date(2025, 3, 31)).as_params()).row(0, named=True)
     assert row["service_level"] == pytest.approx(100 * 860 / 1040)
     assert round(row["service_level"], 1) == 82.7
     assert row["abandon_rate"] == pytest.approx(100 * 60 / 1060)
+
+
+@pytest.mark.parametrize("scope", ["spring", "site and channel"])
+def test_each_kpi_carries_the_count_it_rests_on(con, raw, scope):
+    """<kpi>_n is the count behind the figure, counted here from the raw rows."""
+    bounds = SCOPES[scope]
+    chosen = filters.Filters(**bounds)
+    row = app_kpis(con, chosen)
+    assert all(f"{k}_n" in row for k in kpis.KPIS)
+    teams = {t["team_id"]: t for t in raw.teams}
+    scoped = [r for r in raw.interactions
+              if bounds["date_from"] <= r["queued_at"].date() <= bounds["date_to"]
+              and (chosen.site is None or teams[r["team_id"]]["site"] == chosen.site)
+              and (chosen.channel is None or r["channel"] == chosen.channel)]
+    ids = {r["interaction_id"] for r in scoped}
+    answered = [r for r in scoped if not r["abandoned"]]
+    assert row["abandon_rate_n"] == len(scoped)
+    assert row["asa_n"] == sum(r["wait_s"] is not None for r in answered)
+    assert row["csat_n"] == sum(s["csat"] is not None for s in raw.customer_surveys if s["interaction_id"] in ids)
+    assert row["service_level_n"] == len(answered) + sum(r["abandoned"] and r["wait_s"] > 20 for r in scoped)

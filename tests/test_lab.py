@@ -18,7 +18,7 @@ def test_schema_lists_every_table_with_its_row_count(con):
     tables, columns = lab.schema(con)
     expected = {name: scalar(con, f"select count(*) from {name}") for name in
                 ("teams", "agents", "customers", "touchpoints", "interactions", "customer_surveys", "agent_surveys",
-                 "agent_requests", "training", "events")}
+                 "agent_requests", "training", "events", "store_coverage")}
     assert dict(tables.iter_rows()) == expected
     wait = columns.filter((columns["table"] == "interactions") & (columns["column"] == "wait_s")).row(0, named=True)
     assert wait["type"] == "INTEGER" and wait["nullable"]

@@ -43,10 +43,15 @@ def test_meeting_a_target_respects_which_way_is_better(kpi_id, value, target, me
 
 
 def test_tiles_follow_the_query_columns_and_compute_deltas():
-    tiles = kpis.tiles({"csat": 80.0, "asa": float("nan")}, {"csat": 75.5}, {"csat": 85}, 30)
+    from test_honest_tiles import QUARTERS, full_coverage
+
+    tiles = kpis.tiles({"csat": 80.0, "csat_n": 400, "asa": float("nan"), "asa_n": 0},
+                       {"csat": 75.5, "csat_n": 380}, {"csat": 85}, 30, full_coverage(), QUARTERS, 30)
     assert [t.kpi.id for t in tiles] == ["csat", "asa"]
     assert tiles[0].delta == pytest.approx(4.5) and tiles[0].meets_target is False
+    assert tiles[0].n_text() == "n = 400 answers"
     assert tiles[1].value is None and tiles[1].delta is None
+    assert tiles[1].no_data == "no answered contacts in this period"
 
 
 @pytest.mark.parametrize("kpi_id, value, text", [
