@@ -174,3 +174,22 @@ def record(con: duckdb.DuckDBPyConnection, supplied: dict[str, set[str]] | None 
     rows = [(t, c, flags[(t, c)], f, a, b) for t, c, _, f, a, b in rows]
     con.execute("delete from store_coverage")
     con.executemany("insert into store_coverage values (?, ?, ?, ?, ?, ?)", rows)
+
+
+def projected(before: Coverage | None, fed: dict[str, tuple[int, set[str]]], append: bool) -> Coverage:
+    """The coverage a store would have after an import, without writing it (the import's dry run).
+    before: the store's coverage now (None for a new store); fed: table -> (rows the import brings,
+    columns it supplies). Replaced tables hold only the import's rows; appended ones add to theirs."""
+    entries = dict(before.entries) if before else {}
+    for table, (rows, columns) in fed.items():
+        old_rows = before.rows(table) if (before and append) else 0
+        entries[(table, TABLE_ROW)] = Entry(rows + old_rows > 0, rows + old_rows, None, None)
+        for key in [k for k in entries if k[0] == table and k[1] != TABLE_ROW]:
+            del entries[key]
+        for column in columns | ({c for (t, c), e in (before.entries.items() if before else ()) if t == table
+                                  and c != TABLE_ROW and e.supplied} if append else set()):
+            entries[(table, column)] = Entry(True, 0, None, None)
+    for (table, column), (source_table, source_column) in DERIVED.items():
+        source = entries.get((source_table, source_column))
+        entries[(table, column)] = Entry(bool(source and source.supplied), 0, None, None)
+    return Coverage(entries)

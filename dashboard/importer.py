@@ -588,3 +588,51 @@ def _orphans(con: duckdb.DuckDBPyConnection, tables: dict[str, pl.DataFrame]) ->
             warnings.append(f"{count:,} {child} row(s) refer to {parent} that are not in the store "
                             f"({child}.{column}); import their {parent} too, or import into a new store with --db")
     return warnings
+
+
+# -- the dry run: what an import would do, written nowhere ----------------------------------------
+
+@dataclass
+class Plan:
+    """What `import --dry-run` reports: the rows each table would get, the columns it would fill,
+    and which KPIs and charts would then say "no data" and why."""
+    rows: dict[str, int]
+    filled: dict[str, list[str]]
+    kpi_gaps: list[tuple[str, str]]                  # (KPI label, why)
+    chart_gaps: list[tuple[str, str, str]]           # (page, chart title, why)
+
+    def text(self) -> str:
+        out = ["Rows per table (after folding and leaving out rejected rows):"]
+        out += [f"  {table}: {count:,}" for table, count in self.rows.items()]
+        out.append("Columns the import fills:")
+        out += [f"  {table}: {', '.join(columns)}" for table, columns in self.filled.items()]
+        if self.kpi_gaps:
+            out.append('KPIs that will say "no data":')
+            out += [f"  {label}: {why}" for label, why in self.kpi_gaps]
+        else:
+            out.append("Every KPI will have data.")
+        if self.chart_gaps:
+            out.append('Charts that will say "no data" (page: chart - why):')
+            out += [f"  {page}: {title} - {why}" for page, title, why in self.chart_gaps]
+        return "\n".join(out)
+
+
+def _plan(tables: dict[str, pl.DataFrame], mapping: Mapping, db: Path, mode: str) -> Plan:
+    from dashboard import catalogue, config, kpis
+
+    supplied = _supplied(mapping)
+    before = None
+    if Path(db).exists():
+        con = store.open_read_only(db)
+        try:
+            before = coverage.read(con)
+        finally:
+            con.close()
+    fed = {table: (frame.height, supplied[table]) for table, frame in tables.items()}
+    after = coverage.projected(before, fed, append=mode == "append")
+    order = list(store_columns())
+    filled = {t: [c for c in store_columns()[t] if c in supplied[t]] for t in sorted(tables, key=order.index)}
+    charts = [(q.page or "queries", q.title, "; ".join(after.reasons(q.needs)))
+              for q in catalogue.load(config.queries_dir()).queries if q.needs and after.reasons(q.needs)]
+    return Plan(rows={t: f.height for t, f in tables.items()}, filled=filled,
+                kpi_gaps=[(kpi.label, why) for kpi, why in kpis.gaps(after)], chart_gaps=sorted(charts))

@@ -127,6 +127,11 @@ def period_target(kpi: Kpi, target: float | None, days: int) -> float | None:
     return 100 * (1 - (1 - target / 100) ** (days / 365.25))
 
 
+def gaps(coverage: Coverage) -> list[tuple[Kpi, str]]:
+    """The KPIs a store with this coverage shows as "no data", each with why."""
+    return [(kpi, "; ".join(reasons)) for kpi in KPIS.values() if (reasons := coverage.reasons(kpi.needs))]
+
+
 def column_problem(column: str, columns: list[str]) -> str | None:
     """Why a kpi query's result column is not allowed, or None. Every column is a KPI id or the
     <id>_n count of a KPI in the same result, and every KPI has its count."""

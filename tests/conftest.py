@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import sys
+import textwrap
 from pathlib import Path
 
 import pytest
@@ -82,3 +83,53 @@ def pwc_store_path(tmp_path_factory) -> Path:
     path = tmp_path_factory.mktemp("pwc") / "pwc.duckdb"
     importer.run([PWC_CSV], mapping.load(PWC_MAPPING), path)
     return path
+
+
+def import_text(folder: Path, name: str, csv_text: str, mapping_text: str) -> Path:
+    """Writes a CSV and its mapping into folder and imports them into a new store there."""
+    from dashboard import importer, mapping
+
+    (folder / f"{name}.csv").write_text(csv_text)
+    (folder / f"{name}.yaml").write_text(mapping_text)
+    db = folder / f"{name}.duckdb"
+    importer.run([folder / f"{name}.csv"], mapping.load(folder / f"{name}.yaml"), db)
+    return db
+
+
+BARE_LOG = textwrap.dedent("""\
+    id,date,time,answered,agent
+    1,2025-03-03,09:00:00,Y,Ann
+    2,2025-03-03,09:05:00,N,
+    3,2025-03-04,10:00:00,Y,Bob
+    4,2025-03-05,11:30:00,Y,Ann
+    """)
+BARE_MAPPING = textwrap.dedent("""\
+    # a call log with no waits, handle times, resolution, customers or surveys
+    tables:
+      teams: {rows: distinct, columns: {team_name: {constant: Desk}, site: {constant: HQ}, manager_name: {constant: M}}}
+      touchpoints:
+        rows: distinct
+        columns: {touchpoint_name: {constant: Calls}, owner_unit: {constant: Desk}, sla_name: {constant: "20 s"},
+                  sla_seconds: {constant: 20}, sla_measure: {constant: wait_s}}
+      agents:
+        rows: distinct
+        where_present: agent
+        columns: {agent_name: agent, team_name: {constant: Desk}, hired_on: {column: date, aggregate: min},
+                  authority_limit: {constant: 0}}
+      interactions:
+        columns:
+          interaction_id: id
+          team_name: {constant: Desk}
+          touchpoint_name: {constant: Calls}
+          channel: {constant: phone}
+          queued_at: {date: date, time: time}
+          abandoned: {column: answered, true: [N], false: [Y]}
+          agent_name: {column: agent, unless: abandoned}
+    """)
+
+
+@pytest.fixture(scope="session")
+def bare_log_store_path(tmp_path_factory) -> Path:
+    """A store from a call log with no waits, handle times, resolution, customers, surveys or
+    leaving dates: every figure resting on those must say "no data", never 0."""
+    return import_text(tmp_path_factory.mktemp("bare"), "bare", BARE_LOG, BARE_MAPPING)

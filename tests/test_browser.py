@@ -326,3 +326,30 @@ def test_the_sql_lab_refuses_a_drop_with_a_plain_message(page, server):
     run_in_lab(page, server, "DROP TABLE teams")
     assert_no_exception(page)
     expect(page.locator("[data-testid='stAlertContentError']")).to_contain_text("DROP statement")
+
+
+def test_no_tile_reads_zero_when_the_import_lacks_its_input(browser, bare_log_store_path, tmp_path_factory):
+    """A call log without resolution, waits or leaving dates: those tiles say "no data" and why,
+    no tile reads 0.0 %, and no tile claims a change or a met target it cannot know."""
+    with streamlit_server(bare_log_store_path, tmp_path_factory.mktemp("bare-streamlit")) as base:
+        context = browser.new_context(viewport={"width": 1600, "height": 2400})
+        context.set_default_timeout(TIMEOUT_MS)
+        pg = context.new_page()
+        try:
+            open_view(pg, base, "/", **{"from": "2025-03-01", "to": "2025-03-31"})
+            expect(pg.locator(METRIC)).to_have_count(14)
+            values = {pg.locator(METRIC).nth(i).locator(METRIC_LABEL).inner_text():
+                      pg.locator(METRIC).nth(i).locator("[data-testid='stMetricValue']").inner_text()
+                      for i in range(14)}
+            for label in ("FCR", "ASA", "Service level (20 s)", "AHT", "Agent attrition (annualised)"):
+                assert values[label] == "no data", (label, values)
+            assert not [v for v in values.values() if re.fullmatch(r"0(\.0)? %", v)], values
+            body = pg.locator("[data-testid='stMain']").inner_text()
+            assert "No data: this store has no resolution field" in body
+            assert "No data: this store has no waiting times" in body
+            assert "No data: this store has no leaving dates" in body
+            assert pg.locator("[data-testid='stMetricDelta']").count() == 0
+            assert pg.locator(EXCEPTION).count() == 0
+            pg.screenshot(path=str(tmp_path_factory.mktemp("shots") / "bare_overview.png"), full_page=True)
+        finally:
+            context.close()

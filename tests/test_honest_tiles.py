@@ -11,10 +11,9 @@ import datetime as dt
 import textwrap
 
 import pytest
-from conftest import PWC_CSV
 from streamlit.testing.v1 import AppTest
 
-from dashboard import catalogue, config, coverage, filters, importer, kpis, mapping, store
+from dashboard import catalogue, config, coverage, filters, kpis, store
 from dashboard.coverage import Coverage, Entry
 
 QUARTERS = ((dt.date(2025, 4, 1), dt.date(2025, 6, 30)), (dt.date(2025, 1, 1), dt.date(2025, 3, 31)))
@@ -106,36 +105,6 @@ def test_kpi_columns_need_their_counts():
 
 # -- every KPI on a real store that lacks its input ----------------------------------------------
 
-BARE_LOG = textwrap.dedent("""\
-    id,date,time,answered,agent
-    1,2025-03-03,09:00:00,Y,Ann
-    2,2025-03-03,09:05:00,N,
-    3,2025-03-04,10:00:00,Y,Bob
-    4,2025-03-05,11:30:00,Y,Ann
-    """)
-BARE_MAPPING = textwrap.dedent("""\
-    # a call log with no waits, handle times, resolution, customers or surveys
-    tables:
-      teams: {rows: distinct, columns: {team_name: {constant: Desk}, site: {constant: HQ}, manager_name: {constant: M}}}
-      touchpoints:
-        rows: distinct
-        columns: {touchpoint_name: {constant: Calls}, owner_unit: {constant: Desk}, sla_name: {constant: "20 s"},
-                  sla_seconds: {constant: 20}, sla_measure: {constant: wait_s}}
-      agents:
-        rows: distinct
-        where_present: agent
-        columns: {agent_name: agent, team_name: {constant: Desk}, hired_on: {column: date, aggregate: min},
-                  authority_limit: {constant: 0}}
-      interactions:
-        columns:
-          interaction_id: id
-          team_name: {constant: Desk}
-          touchpoint_name: {constant: Calls}
-          channel: {constant: phone}
-          queued_at: {date: date, time: time}
-          abandoned: {column: answered, true: [N], false: [Y]}
-          agent_name: {column: agent, unless: abandoned}
-    """)
 HR_ONLY = "name,team,hired,left\nAnn,Desk,2024-01-10,\nBob,Desk,2024-02-01,2025-02-28\n"
 HR_MAPPING = textwrap.dedent("""\
     tables:
@@ -146,17 +115,14 @@ HR_MAPPING = textwrap.dedent("""\
 
 
 def _import(tmp_path_factory, name: str, csv_text: str, mapping_text: str):
-    folder = tmp_path_factory.mktemp(name)
-    (folder / f"{name}.csv").write_text(csv_text)
-    (folder / f"{name}.yaml").write_text(mapping_text)
-    db = folder / f"{name}.duckdb"
-    importer.run([folder / f"{name}.csv"], mapping.load(folder / f"{name}.yaml"), db)
-    return db
+    from conftest import import_text
+
+    return import_text(tmp_path_factory.mktemp(name), name, csv_text, mapping_text)
 
 
 @pytest.fixture(scope="module")
-def bare_log_store(tmp_path_factory):
-    return _import(tmp_path_factory, "bare", BARE_LOG, BARE_MAPPING)
+def bare_log_store(bare_log_store_path):
+    return bare_log_store_path
 
 
 @pytest.fixture(scope="module")
