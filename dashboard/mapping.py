@@ -144,7 +144,7 @@ class Condition:
             return f"not {self.parts[0].describe()}"
         if self.op == "present":
             return f"{self.column} {'present' if self.values[0] else 'missing'}"
-        value = ", ".join(str(v) for v in self.values)
+        value = ", ".join(f"{v:g}" if isinstance(v, float) else str(v) for v in self.values)
         return f"{self.column} {self.op} {value!r}" if self.op == "matches" else f"{self.column} {self.op} {value}"
 
 
