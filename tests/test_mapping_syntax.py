@@ -257,3 +257,134 @@ def test_when_gives_a_boolean_and_only_if_blanks_a_value_where_it_does_not_hold(
                          whole if outcome in ("agent", "hang") else None,
                          whole if outcome == "agent" and whole is not None else 99))
     assert rows_of(db, "select interaction_id, abandoned, wait_s, transfers from interactions order by 1") == expected
+
+
+# -- an ACD log: a key from two columns, phantom rows, a value map, times crossing midnight -------
+
+ACD_HEADER = ["vru+line", "call_id", "date", "q_start", "ser_start", "ser_exit", "outcome", "media", "q_time", "ser_time"]
+ACD = [["AA0101", "33116", "990101", "0:00:36", "0:03:09", "0:06:49", "AGENT", "Voice", "153", "0:03:40"],
+       ["AA0101", "33117", "990101", "23:57:10", "23:58:00", "0:02:30", "AGENT", "Chat", "50", "0:04:30"],
+       ["AA0102", "33116", "990101", "0:10:05", "0:00:00", "0:00:00", "HANG", "Voice", "35", "0:00:00"],
+       ["AA0103", "33118", "990101", "1:00:00", "0:00:00", "0:00:00", "HANG", "voice", "0", "0:00:00"],
+       ["AA0104", "33119", "990101", "2:00:00", "0:00:00", "0:00:00", "PHANTOM", "Voice", "0", "0:00:00"],
+       ["AA0105", "33120", "990102", "23:59:30", "0:00:20", "0:01:20", "AGENT", "E-mail", "50", "0:01:00"],
+       ["AA0106", "33121", "990102", "3:00:00", "0:00:00", "0:00:00", "PHANTOM", "Voice", "0", "0:00:00"]]
+
+ACD_COLUMNS = {
+    "interaction_id": {"columns": ["vru+line", "call_id"]},
+    "channel": {"column": "media", "map": {"Voice": "phone", "Chat": "chat"}, "otherwise": "messaging"},
+    "queued_at": {"date": "date", "time": "q_start", "date_format": "%y%m%d"},
+    "answered_at": {"date": "date", "time": "ser_start", "date_format": "%y%m%d", "after": "queued_at",
+                    "only_if": {"column": "outcome", "in": ["AGENT"]}},
+    "ended_at": {"date": "date", "time": "ser_exit", "date_format": "%y%m%d", "after": "answered_at",
+                 "only_if": {"column": "outcome", "in": ["AGENT"]}},
+    "abandoned": {"when": {"all": [{"column": "outcome", "in": ["HANG"]}, {"column": "q_time", "above": 0}]}},
+    "wait_s": "q_time",
+    "handle_s": {"column": "ser_time", "duration": "hms", "only_if": {"column": "outcome", "in": ["AGENT"]}},
+}
+
+
+def acd_expected(path: Path) -> list[tuple]:
+    """The ACD file's calls as the mapping describes them, worked out with datetime from the csv rows."""
+    expected = []
+    for r in records(path, "\t"):
+        if r["outcome"] == "PHANTOM":
+            continue
+        day = dt.datetime.strptime(r["date"], "%y%m%d")
+        queued = day + dt.timedelta(seconds=seconds(r["q_start"]))
+        answered = ended = handle = None
+        if r["outcome"] == "AGENT":
+            answered = day + dt.timedelta(seconds=seconds(r["ser_start"]))
+            answered += dt.timedelta(days=1) if answered < queued else dt.timedelta(0)
+            ended = day + dt.timedelta(seconds=seconds(r["ser_exit"]))
+            ended += dt.timedelta(days=1) if ended < answered else dt.timedelta(0)
+            handle = seconds(r["ser_time"])
+        channel = {"voice": "phone", "chat": "chat"}.get(r["media"].lower(), "messaging")
+        expected.append((stable_id(r["vru+line"], r["call_id"]), channel, queued, answered, ended,
+                         r["outcome"] == "HANG" and int(r["q_time"]) > 0, int(r["q_time"]), handle))
+    return sorted(expected)
+
+
+def test_an_acd_log_imports_without_editing_the_file(tmp_path):
+    data = data_file(tmp_path, "acd.tsv", ACD_HEADER, ACD, delimiter="\t")
+    rules = mapping_file(tmp_path, {**ACD_COLUMNS, "interaction_id": ACD_COLUMNS["interaction_id"]},
+                         source={"format": "tsv", "drop_rows": {"column": "outcome", "in": ["PHANTOM"]}})
+    db, report = import_into(tmp_path, data, rules)
+    assert rows_of(db, "select interaction_id, channel, queued_at, answered_at, ended_at, abandoned, wait_s, handle_s "
+                       "from interactions order by 1") == acd_expected(data)
+    phantoms = sum(r["outcome"] == "PHANTOM" for r in records(data, "\t"))
+    assert f"{phantoms} rows dropped by source.drop_rows (outcome in PHANTOM)" in report.text()
+    # the call id repeats across lines (33116 twice); with the line it is a key, and no duplicate
+    assert len({r["call_id"] for r in records(data, "\t")}) < len(ACD)
+
+
+def test_a_key_from_several_columns_is_the_same_id_in_another_import(tmp_path):
+    data = data_file(tmp_path, "acd.tsv", ACD_HEADER, ACD, delimiter="\t")
+    calls = mapping_file(tmp_path, ACD_COLUMNS, source={"format": "tsv",
+                                                        "drop_rows": {"column": "outcome", "in": ["PHANTOM"]}})
+    db, _ = import_into(tmp_path, data, calls)
+    answers = data_file(tmp_path, "survey.csv", ["line", "call", "when", "score"],
+                        [["AA0101", "33116", "1999-01-01 00:10:00", "4"], ["AA0102", "33116", "1999-01-01 00:20:00", "2"]])
+    doc = {"tables": {"customer_surveys": {"columns": {
+        "interaction_id": {"columns": ["line", "call"]}, "answered_at": "when", "csat": "score"}}}}
+    survey_rules = tmp_path / "survey.yaml"
+    survey_rules.write_text(yaml.safe_dump(doc))
+    report = importer.run([answers], mapping.load(survey_rules), db, mode="append")
+    assert not report.warnings   # every answer points at a call in the store
+    expected = sorted((stable_id(r["line"], r["call"]), int(r["score"])) for r in records(answers))
+    assert rows_of(db, "select s.interaction_id, s.csat from customer_surveys as s join interactions "
+                       "using (interaction_id) order by 1") == expected
+
+
+def test_a_text_key_from_several_columns_joins_the_cells(tmp_path):
+    data = data_file(tmp_path, "calls.csv", ["id", "queued", "queue", "skill"],
+                     [["1", "2024-03-05 09:00:00", "Billing", "EN"], ["2", "2024-03-05 09:01:00", "Billing", "DE"],
+                      ["3", "2024-03-05 09:02:00", "Sales", "EN"], ["4", "2024-03-05 09:03:00", "Sales", ""]])
+    touchpoints = {"rows": "distinct", "keep_rows": {"all": [{"column": "queue", "present": True},
+                                                             {"column": "skill", "present": True}]},
+                   "columns": {**TOUCHPOINTS["columns"], "touchpoint_name": {"columns": ["queue", "skill"]}}}
+    rules = mapping_file(tmp_path, {"touchpoint_name": {"columns": ["queue", "skill"]}},
+                         tables={"touchpoints": touchpoints})
+    # a row missing one of the cells has no key, and interactions need a touchpoint
+    text = rejection(tmp_path, data, rules)
+    assert "column 'queue' + 'skill' (interactions.touchpoint_name): missing value (the store needs one)" in text
+    assert "calls.csv line 5" in text
+    rules = mapping_file(tmp_path, {"touchpoint_name": {"columns": ["queue", "skill"]}},
+                         tables={"touchpoints": touchpoints}, keep_rows={"column": "skill", "present": True})
+    db, _ = import_into(tmp_path, data, rules)
+    expected = [(int(r["id"]), f"{r['queue']} / {r['skill']}") for r in records(data) if r["skill"]]
+    assert rows_of(db, "select interaction_id, touchpoint_name from interactions join touchpoints "
+                       "using (touchpoint_id) order by 1") == expected
+
+
+def test_a_value_in_no_key_of_a_map_is_a_problem_naming_the_value_and_the_keys(tmp_path):
+    data = data_file(tmp_path, "acd.tsv", ACD_HEADER, ACD, delimiter="\t")
+    columns = {**ACD_COLUMNS, "channel": {"column": "media", "map": {"Voice": "phone", "Chat": "chat"}}}
+    rules = mapping_file(tmp_path, columns, source={"format": "tsv"})
+    text = rejection(tmp_path, data, rules)
+    assert "column 'media' (interactions.channel): not a key of the map (Voice, Chat) and no otherwise - 1 row" in text
+    line = 2 + next(i for i, r in enumerate(ACD) if r[7] == "E-mail")
+    assert f"acd.tsv line {line}: 'E-mail'" in text
+
+
+@pytest.mark.parametrize("column, words, cells, expected", [
+    ("abandoned", {"HANG": "true", "AGENT": "false"}, ["hang", " AGENT "], [True, False]),
+    ("transfers", {"none": "0", "one": "1", "many": "5"}, ["None", "MANY"], [0, 5]),
+    ("exception_amount", {"small": "9.5", "big": "100"}, ["small", "Big"], [9.5, 100.0]),
+    ("decided_at", {"same day": "2024-03-05 18:00:00"}, ["Same Day", "same day"],
+     [dt.datetime(2024, 3, 5, 18), dt.datetime(2024, 3, 5, 18)]),
+    ("channel", {"V": "phone", "C": "chat"}, ["v", "c"], ["phone", "chat"]),
+])
+def test_a_value_map_works_for_every_type(tmp_path, column, words, cells, expected):
+    data = data_file(tmp_path, "calls.csv", ["id", "queued", "cell"],
+                     [[str(i), f"2024-03-05 09:0{i}:00", c] for i, c in enumerate(cells, start=1)])
+    db, _ = import_into(tmp_path, data, mapping_file(tmp_path, {column: {"column": "cell", "map": words}}))
+    assert [v for (v,) in rows_of(db, f"select {column} from interactions order by interaction_id")] == expected
+
+
+def test_a_map_value_left_empty_means_missing(tmp_path):
+    data = data_file(tmp_path, "calls.csv", ["id", "queued", "cell"],
+                     [["1", "2024-03-05 09:00:00", "n/k"], ["2", "2024-03-05 09:01:00", "two"]])
+    rules = mapping_file(tmp_path, {"transfers": {"column": "cell", "map": {"n/k": "", "two": "2"}}})
+    db, _ = import_into(tmp_path, data, rules)
+    assert rows_of(db, "select transfers from interactions order by interaction_id") == [(None,), (2,)]
