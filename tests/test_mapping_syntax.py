@@ -388,3 +388,118 @@ def test_a_map_value_left_empty_means_missing(tmp_path):
     rules = mapping_file(tmp_path, {"transfers": {"column": "cell", "map": {"n/k": "", "two": "2"}}})
     db, _ = import_into(tmp_path, data, rules)
     assert rows_of(db, "select transfers from interactions order by interaction_id") == [(None,), (2,)]
+
+
+# -- numbers: cap, bands, scale --------------------------------------------------------------------
+
+def counts_file(tmp_path: Path, values: list[str]) -> Path:
+    return data_file(tmp_path, "calls.csv", ["id", "queued", "n"],
+                     [[str(i), "2024-03-05 09:00:00", v] for i, v in enumerate(values, start=1)])
+
+
+def stored_depths(tmp_path: Path, values: list[str], depth: dict) -> list:
+    db, _ = import_into(tmp_path, counts_file(tmp_path, values), mapping_file(tmp_path, {"escalation_depth": depth}))
+    return [v for (v,) in rows_of(db, "select escalation_depth from interactions order by interaction_id")]
+
+
+def test_cap_clips_at_the_top(tmp_path):
+    values = ["0", "1", "2", "3", "4", "11", ""]
+    assert stored_depths(tmp_path, values, {"column": "n", "cap": 3}) == [
+        None if v == "" else min(int(v), 3) for v in values]
+
+
+def test_cap_low_and_high(tmp_path):
+    data = counts_file(tmp_path, ["-4", "0", "2", "9"])
+    db, _ = import_into(tmp_path, data, mapping_file(tmp_path, {"transfers": {"column": "n", "cap": [0, 5]}}))
+    assert [v for (v,) in rows_of(db, "select transfers from interactions order by 1")] == [
+        max(0, min(int(r["n"]), 5)) for r in records(data)]
+
+
+def test_bands_turn_counts_into_levels(tmp_path):
+    values = ["0", "1", "2", "3", "4", "17", ""]
+    bands = {"0": 0, "1": 1, "2-3": 2, "4+": 3}   # the reassignments 0..n -> depth 0..3
+    level = {"0": 0, "1": 1, "2": 2, "3": 2}
+    assert stored_depths(tmp_path, values, {"column": "n", "bands": bands}) == [
+        None if v == "" else level.get(v, 3) for v in values]
+
+
+def test_a_number_in_no_band_is_a_problem(tmp_path):
+    data = counts_file(tmp_path, ["1", "2.5", "0"])
+    rules = mapping_file(tmp_path, {"escalation_depth": {"column": "n", "bands": {"1-2": 1, "3+": 2}}})
+    text = rejection(tmp_path, data, rules)
+    assert "column 'n' (interactions.escalation_depth): in no band (1-2, 3+) - 2 rows" in text
+    assert "calls.csv line 3: '2.5'" in text and "calls.csv line 4: '0'" in text
+
+
+def test_bands_of_durations_give_text(tmp_path):
+    data = counts_file(tmp_path, ["0:00:40", "0:05:00", "1:10:00"])
+    bands = {"0-59": "quick", "60-3599": "normal", "3600+": "long"}
+    rules = mapping_file(tmp_path, {"channel": {"column": "n", "duration": "hms", "bands": bands}})
+    db, _ = import_into(tmp_path, data, rules)
+    expected = ["quick" if seconds(v) < 60 else "normal" if seconds(v) < 3600 else "long"
+                for v in (r["n"] for r in records(data))]
+    assert [v for (v,) in rows_of(db, "select channel from interactions order by interaction_id")] == expected
+
+
+def hr_mapping(tmp_path: Path, satisfaction: dict) -> Path:
+    doc = {"tables": {
+        "teams": TEAMS,
+        "agents": {"rows": "distinct", "columns": {"agent_name": "name", "team_name": {"constant": "Alpha"},
+                                                   "hired_on": {"column": "date", "aggregate": "min"},
+                                                   "authority_limit": {"constant": 0}}},
+        "agent_surveys": {"columns": {"agent_name": "name", "surveyed_at": "date", "milestone": {"constant": "pulse"},
+                                      "satisfaction": satisfaction}}}}
+    path = tmp_path / "hr.yaml"
+    path.write_text(yaml.safe_dump(doc, sort_keys=False))
+    return path
+
+
+def hr_file(tmp_path: Path, answers: list[str]) -> Path:
+    return data_file(tmp_path, "hr.csv", ["name", "date", "sat"],
+                     [[f"Agent {i}", "2024-02-01", a] for i, a in enumerate(answers)])
+
+
+def test_a_1_to_4_scale_is_rescaled_onto_the_stores_1_to_5(tmp_path):
+    data = hr_file(tmp_path, ["1", "2", "3", "4", "", "4"])
+    db, _ = import_into(tmp_path, data, hr_mapping(tmp_path, {"column": "sat", "scale": "1-4"}))
+    spec = {"1": 1, "2": 2, "3": 4, "4": 5}   # the spec's table: 1->1, 2->2.33->2, 3->3.67->4, 4->5
+    assert rows_of(db, "select a.agent_name, s.satisfaction from agent_surveys s join agents a using (agent_id) "
+                       "order by 1") == sorted((r["name"], spec.get(r["sat"])) for r in records(data))
+
+
+def test_an_answer_outside_the_declared_scale_is_a_problem(tmp_path):
+    text = rejection(tmp_path, hr_file(tmp_path, ["1", "5", "3"]), hr_mapping(tmp_path, {"column": "sat", "scale": "1-4"}))
+    assert "column 'sat' (agent_surveys.satisfaction): outside the declared scale 1-4 - 1 row" in text
+    assert "hr.csv line 3: '5'" in text
+
+
+def test_a_scale_that_never_reaches_the_top_is_refused_unless_declared(tmp_path):
+    answers = [str(1 + i % 4) for i in range(30)]   # 1-4 only, 30 answers
+    data = hr_file(tmp_path, answers)
+    db = tmp_path / "store.duckdb"
+    importer.run([data], mapping.load(hr_mapping(tmp_path, {"column": "sat", "scale": "1-5"})), db)
+    before = hashlib.sha256(Path(store.version(db)[0]).read_bytes()).hexdigest()
+    result = import_cli(str(data), "--mapping", str(hr_mapping(tmp_path, "sat")), "--db", str(db))
+    assert result.returncode == 1 and "Traceback" not in result.stderr
+    assert ("hr.yaml: tables.agent_surveys.columns.satisfaction: answers in hr.csv span 1-4 only, the store's "
+            "satisfaction is 1-5: declare `scale: 1-4` to rescale, or `scale: 1-5` if the top answer simply never "
+            "occurs") in result.stderr
+    assert hashlib.sha256(Path(store.version(db)[0]).read_bytes()).hexdigest() == before
+    # `scale: 1-5` said the top answer simply never occurred: the answers are kept as they are
+    assert sorted(v for (v,) in rows_of(db, "select satisfaction from agent_surveys")) == sorted(int(a) for a in answers)
+
+
+def test_fewer_than_30_answers_are_not_judged_by_their_top(tmp_path):
+    answers = [str(1 + i % 4) for i in range(29)]
+    db, _ = import_into(tmp_path, hr_file(tmp_path, answers), hr_mapping(tmp_path, "sat"))
+    assert sorted(v for (v,) in rows_of(db, "select satisfaction from agent_surveys")) == sorted(int(a) for a in answers)
+
+
+def test_an_nps_scale_of_0_to_5_is_rescaled_onto_0_to_10(tmp_path):
+    data = data_file(tmp_path, "calls.csv", ["id", "queued", "nps"],
+                     [[str(i), "2024-03-05 09:00:00", str(i)] for i in range(6)])
+    surveys = {"customer_surveys": {"columns": {"interaction_id": "id", "answered_at": "queued",
+                                                "nps": {"column": "nps", "scale": "0-5"}}}}
+    db, _ = import_into(tmp_path, data, mapping_file(tmp_path, tables=surveys))
+    assert rows_of(db, "select interaction_id, nps from customer_surveys order by 1") == [
+        (int(r["id"]), 2 * int(r["nps"])) for r in records(data)]
