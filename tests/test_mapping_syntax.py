@@ -503,3 +503,117 @@ def test_an_nps_scale_of_0_to_5_is_rescaled_onto_0_to_10(tmp_path):
     db, _ = import_into(tmp_path, data, mapping_file(tmp_path, tables=surveys))
     assert rows_of(db, "select interaction_id, nps from customer_surveys order by 1") == [
         (int(r["id"]), 2 * int(r["nps"])) for r in records(data)]
+
+
+# -- an event log folded into one contact per incident ---------------------------------------------
+
+EVENTS_HEADER = ["incident", "at", "state", "assigned_to", "media", "work"]
+EVENTS = [["INC1", "2024-03-05 09:00:00", "New", "", "", "0"],
+          ["INC1", "2024-03-05 09:30:00", "Reassigned", "Ann", "Voice", "300"],
+          ["INC1", "2024-03-05 10:00:00", "Resolved", "Ann", "", "60"],
+          ["INC1", "2024-03-05 09:10:00", "Assigned", "Bob", "", "120"],   # entered late: earlier than the two above
+          ["INC2", "2024-03-06 08:00:00", "New", "", "Chat", ""],
+          ["INC2", "2024-03-06 08:20:00", "Reassigned", "Cid", "", "200"],
+          ["INC2", "2024-03-06 08:25:00", "Reassigned", "Ann", "", ""]]
+
+EVENT_COLUMNS = {
+    "interaction_id": {"column": "incident", "pattern": r"INC(\d+)"},
+    "queued_at": {"column": "at", "aggregate": "min"},
+    "ended_at": {"column": "at", "aggregate": "max"},
+    "agent_name": {"column": "assigned_to", "aggregate": "last"},
+    "channel": {"column": "media", "map": {"Voice": "phone", "Chat": "chat"}, "aggregate": "last"},
+    "transfers": {"aggregate": "count", "only_if": {"column": "state", "in": ["Reassigned"]}},
+    "escalation_depth": {"column": "assigned_to", "aggregate": "count_distinct"},
+    "handle_s": {"column": "work", "aggregate": "sum"},
+    "resolution_s": {"column": "work", "aggregate": "count"},
+}
+
+
+def events_mapping(tmp_path: Path, **interactions) -> Path:
+    agents = {"rows": "distinct", "keep_rows": {"column": "assigned_to", "present": True}, "columns": {
+        "agent_name": "assigned_to", "team_name": {"constant": "Alpha"},
+        "hired_on": {"column": "at", "pattern": r"^(\S+)", "aggregate": "min"}, "authority_limit": {"constant": 0}}}
+    return mapping_file(tmp_path, EVENT_COLUMNS, tables={"agents": agents},
+                        **{"rows": "distinct", "order_by": "at", **interactions})
+
+
+def folded(path: Path, order) -> list[tuple]:
+    """Each incident's contact, worked out from the csv rows in Python."""
+    by_incident: dict[str, list[dict]] = {}
+    for r in sorted(records(path), key=order):
+        by_incident.setdefault(r["incident"], []).append(r)
+    result = []
+    for incident, rows in by_incident.items():
+        times = [dt.datetime.fromisoformat(r["at"]) for r in rows]
+        agents = [r["assigned_to"] for r in rows if r["assigned_to"]]
+        media = [r["media"] for r in rows if r["media"]]
+        work = [int(r["work"]) for r in rows if r["work"]]
+        result.append((int(incident[3:]), min(times), max(times), agents[-1],
+                       {"Voice": "phone", "Chat": "chat"}[media[-1]],
+                       sum(r["state"] == "Reassigned" for r in rows), len(set(agents)), sum(work), len(work)))
+    return sorted(result)
+
+
+FOLDED_SQL = """select i.interaction_id, i.queued_at, i.ended_at, a.agent_name, i.channel, i.transfers,
+                       i.escalation_depth, i.handle_s, i.resolution_s
+                from interactions as i join agents as a using (agent_id) order by 1"""
+
+
+@pytest.mark.parametrize("order_by", ["at", "queued_at"])   # a source column, or a store column of the table
+def test_an_event_log_folds_into_one_contact_per_incident_in_time_order(tmp_path, order_by):
+    data = data_file(tmp_path, "events.csv", EVENTS_HEADER, EVENTS)
+    db, _ = import_into(tmp_path, data, events_mapping(tmp_path, order_by=order_by))
+    assert rows_of(db, FOLDED_SQL) == folded(data, order=lambda r: r["at"])
+    assert rows_of(db, "select agent_name from interactions join agents using (agent_id) "
+                       "where interaction_id = 1") == [("Ann",)]   # Bob's row was entered last, but happened earlier
+
+
+def test_without_order_by_rows_fold_in_file_order(tmp_path):
+    data = data_file(tmp_path, "events.csv", EVENTS_HEADER, EVENTS)
+    rules = events_mapping(tmp_path)
+    doc = yaml.safe_load(rules.read_text())
+    del doc["tables"]["interactions"]["order_by"]
+    rules.write_text(yaml.safe_dump(doc))
+    db, _ = import_into(tmp_path, data, rules)
+    assert rows_of(db, FOLDED_SQL) == folded(data, order=lambda r: 0)   # sorted() is stable: file order
+    assert rows_of(db, "select agent_name from interactions join agents using (agent_id) "
+                       "where interaction_id = 1") == [("Bob",)]
+
+
+def test_a_value_the_store_needs_may_come_from_any_row_of_the_key(tmp_path):
+    rows = [*EVENTS, ["INC3", "2024-03-07 10:00:00", "New", "Ann", "", ""],
+            ["INC3", "2024-03-07 10:05:00", "Assigned", "Ann", "", ""]]
+    data = data_file(tmp_path, "events.csv", EVENTS_HEADER, rows)
+    text = rejection(tmp_path, data, events_mapping(tmp_path))
+    # INC1's first row has no media either, but a later row has: only INC3 lacks a channel, at its first line
+    first = 2 + next(i for i, r in enumerate(rows) if r[0] == "INC3")
+    assert ("column 'media' (interactions.channel): missing value (the store needs one) in every row of its key"
+            " - 1 row") in text
+    assert f"events.csv line {first}: '3'" in text
+
+
+def test_a_sum_of_no_values_is_missing_not_zero(tmp_path):
+    rows = [["INC7", "2024-03-07 10:00:00", "New", "Ann", "Voice", ""]]
+    data = data_file(tmp_path, "events.csv", EVENTS_HEADER, rows)
+    db, _ = import_into(tmp_path, data, events_mapping(tmp_path))
+    assert rows_of(db, "select handle_s, resolution_s, transfers from interactions") == [(None, 0, 0)]
+
+
+# -- aggregated exports: refused for now -----------------------------------------------------------
+
+def test_an_aggregated_export_is_refused_and_the_store_is_unchanged(tmp_path):
+    days = data_file(tmp_path, "daily.csv", ["id", "queued", "calls"],
+                     [["1", "2024-03-05 00:00:00", "412"], ["2", "2024-03-06 00:00:00", "388"]])
+    db = tmp_path / "store.duckdb"
+    importer.run([days], mapping.load(mapping_file(tmp_path)), db)
+    before = hashlib.sha256(Path(store.version(db)[0]).read_bytes()).hexdigest()
+    rules = mapping_file(tmp_path, contacts_per_row="calls")
+    with pytest.raises(importer.AggregatedRows):
+        importer.run([days], mapping.load(rules), db)
+    result = import_cli(str(days), "--mapping", str(rules), "--db", str(db))
+    assert result.returncode == 1 and "Traceback" not in result.stderr
+    message = result.stderr
+    assert "daily.csv" in message and "contacts_per_row: calls" in message
+    assert "aggregated rows" in message and "interval data has no place in the store yet" in message
+    assert "refused rather than imported as one contact per row" in message and "unchanged" in message
+    assert hashlib.sha256(Path(store.version(db)[0]).read_bytes()).hexdigest() == before
