@@ -64,6 +64,11 @@ SCALES = {("customer_surveys", "csat"): (1, 5), ("customer_surveys", "nps"): (0,
 # An undeclared scale is refused when at least this many answers never reach the store's top answer.
 SCALE_CHECK_ANSWERS = 30
 
+# how a value of each kind is written in a mapping, for messages
+KIND_WORDS = {"integer": "a whole number", "number": "a number", "boolean": "true or false",
+              "date": "a date such as 2024-03-05", "timestamp": "a date and time such as 2024-03-05 09:30:00",
+              "text": "text"}
+
 SOURCE_KEYS = {"format", "separator", "encoding", "line_end", "header", "columns", "sheet", "missing", "skip_lines",
                "drop_rows", "keep_rows"}
 TABLE_KEYS = {"rows", "where_present", "columns", "drop_rows", "keep_rows", "order_by", "contacts_per_row"}
@@ -617,9 +622,10 @@ def _value_map(path: Path, where: str, raw: dict, column: Column) -> dict | None
     at = f"{where}.map"
     if not isinstance(raw["map"], dict) or not raw["map"]:
         raise MappingError(path, at, "takes source values and what each becomes, e.g. {Voice: phone, Chat: chat}")
-    for clash in ("true", "false"):
+    for clash in ("true", "false", "bands"):
         if clash in raw:
-            raise MappingError(path, at, f"give map or true/false, not both ({clash} is set)")
+            raise MappingError(path, at, f"give map or {'bands' if clash == 'bands' else 'true/false'}, not both "
+                                         f"({clash} is set)")
     values, seen = {}, {}
     for key, value in raw["map"].items():
         word = str(key).strip().lower()
@@ -706,9 +712,7 @@ def _typed(path: Path, where: str, value, column: Column, what: str, missing_all
     except (TypeError, ValueError, MappingError):
         read = None
     if read is None or read == "":
-        example = {"date": " such as 2024-03-05", "timestamp": " such as 2024-03-05 09:30:00",
-                   "boolean": " (true or false)"}.get(column.kind, "")
-        raise MappingError(path, where, f"{what} {value!r} is not a {column.kind}{example} "
+        raise MappingError(path, where, f"{what} {value!r} is not {KIND_WORDS[column.kind]} "
                                         f"(the store column {column.name} is {column.type})")
     return read
 

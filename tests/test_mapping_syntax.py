@@ -617,3 +617,145 @@ def test_an_aggregated_export_is_refused_and_the_store_is_unchanged(tmp_path):
     assert "aggregated rows" in message and "interval data has no place in the store yet" in message
     assert "refused rather than imported as one contact per row" in message and "unchanged" in message
     assert hashlib.sha256(Path(store.version(db)[0]).read_bytes()).hexdigest() == before
+
+
+# -- mistakes in the new keys: a MappingError naming the key path, at load ------------------------
+
+def interactions_column(name: str, value):
+    return lambda doc: doc["tables"]["interactions"]["columns"].__setitem__(name, value)
+
+
+def interactions_key(name: str, value):
+    return lambda doc: doc["tables"]["interactions"].__setitem__(name, value)
+
+
+MISTAKES = [
+    # conditions
+    (lambda d: d["source"].__setitem__("drop_rows", {"column": "outcome", "equals": "X"}),
+     "source.drop_rows", "a condition is {column: NAME, TEST: VALUE}"),
+    (lambda d: d["source"].__setitem__("keep_rows", "outcome"), "source.keep_rows", "a condition is"),
+    (interactions_key("drop_rows", {"column": "wait", "above": "lots"}),
+     "tables.interactions.drop_rows.above", "must be a number (or H:MM:SS), got 'lots'"),
+    (interactions_key("keep_rows", {"any": [{"column": "a", "present": True}, {"column": "b", "present": "maybe"}]}),
+     "tables.interactions.keep_rows.any.1.present", "must be true or false"),
+    (interactions_key("keep_rows", {"all": {"column": "a", "present": True}}),
+     "tables.interactions.keep_rows.all", "takes a list of conditions"),
+    (interactions_key("keep_rows", {"not": {"column": "a", "present": True}, "column": "b"}),
+     "tables.interactions.keep_rows", "'not' stands alone in its condition"),
+    (interactions_key("keep_rows", []), "tables.interactions.keep_rows", "an empty list of conditions"),
+    (interactions_key("keep_rows", {"column": "note", "matches": "(?=vip)"}),
+     "tables.interactions.keep_rows.matches", "is not a usable regular expression"),
+    (interactions_key("keep_rows", {"column": "note", "in": []}),
+     "tables.interactions.keep_rows.in", "takes a list of values"),
+    (interactions_key("where_present", ["a", "b"]), "tables.interactions.where_present", "names one source column"),
+    (interactions_column("abandoned", {"when": {"column": "outcome", "in": ["HANG"], "above": 0}}),
+     "tables.interactions.columns.abandoned.when", "a condition is"),
+    (interactions_column("channel", {"when": {"column": "outcome", "in": ["HANG"]}}),
+     "tables.interactions.columns.channel.when", "gives true or false; the store column channel is VARCHAR"),
+    (interactions_column("wait_s", {"column": "wait", "only_if": {"column": "x"}}),
+     "tables.interactions.columns.wait_s.only_if", "a condition is"),
+    # columns
+    (interactions_column("interaction_id", {"columns": ["line"]}),
+     "tables.interactions.columns.interaction_id.columns", "takes two or more source columns"),
+    (interactions_column("customer_id", {"columns": ["a", "b"]}),
+     "tables.interactions.columns.customer_id.columns", "interactions.customer_id is INTEGER"),
+    (interactions_column("interaction_id", {"columns": ["a", "b"], "pattern": r"(\d+)"}),
+     "tables.interactions.columns.interaction_id.pattern", "does not go with columns"),
+    (interactions_column("interaction_id", {"column": "id", "columns": ["a", "b"]}),
+     "tables.interactions.columns.interaction_id", "give exactly one of"),
+    # map and otherwise
+    (interactions_column("channel", {"column": "media", "map": ["Voice", "Chat"]}),
+     "tables.interactions.columns.channel.map", "takes source values and what each becomes"),
+    (interactions_column("transfers", {"column": "n", "map": {"none": "zero"}}),
+     "tables.interactions.columns.transfers.map.none", "map value 'zero' is not a whole number"),
+    (interactions_column("channel", {"column": "media", "map": {"Voice": "phone", " voice": "chat"}}),
+     "tables.interactions.columns.channel.map", "are the same key"),
+    (interactions_column("abandoned", {"column": "outcome", "map": {"HANG": "true"}, "true": ["HANG"]}),
+     "tables.interactions.columns.abandoned.map", "give map or true/false, not both"),
+    (interactions_column("channel", {"column": "media", "otherwise": "phone"}),
+     "tables.interactions.columns.channel.otherwise", "goes with map"),
+    (interactions_column("transfers", {"column": "n", "map": {"a": "1"}, "otherwise": "many"}),
+     "tables.interactions.columns.transfers.otherwise", "otherwise 'many' is not a whole number"),
+    # cap, bands, scale
+    (interactions_column("channel", {"column": "media", "cap": 3}),
+     "tables.interactions.columns.channel.cap", "caps numbers"),
+    (interactions_column("transfers", {"column": "n", "cap": [5, 1]}),
+     "tables.interactions.columns.transfers.cap", "LOW 5 is above HIGH 1"),
+    (interactions_column("transfers", {"column": "n", "cap": 2.5}),
+     "tables.interactions.columns.transfers.cap", "cap it at whole numbers"),
+    (interactions_column("transfers", {"column": "n", "cap": "max"}),
+     "tables.interactions.columns.transfers.cap", "must be a number"),
+    (interactions_column("escalation_depth", {"column": "n", "bands": {"two": 2}}),
+     "tables.interactions.columns.escalation_depth.bands.two", 'a band is "N", "LOW-HIGH" (inclusive) or "N+"'),
+    (interactions_column("escalation_depth", {"column": "n", "bands": {"0-2": 0, "2+": 1}}),
+     "tables.interactions.columns.escalation_depth.bands.2+", "overlaps the band 0-2"),
+    (interactions_column("escalation_depth", {"column": "n", "bands": {"3-1": 0}}),
+     "tables.interactions.columns.escalation_depth.bands.3-1", "runs from 3 down to 1"),
+    (interactions_column("escalation_depth", {"column": "n", "bands": {"0+": "high"}}),
+     "tables.interactions.columns.escalation_depth.bands.0+", "band value 'high' is not a whole number"),
+    (interactions_column("escalation_depth", {"column": "n", "bands": {"0": 0}, "map": {"a": 1}}),
+     "tables.interactions.columns.escalation_depth.map", "give map or bands, not both"),
+    (interactions_column("wait_s", {"column": "n", "scale": "1-4"}),
+     "tables.interactions.columns.wait_s.scale", "rescales survey answers; interactions.wait_s has no answer scale"),
+    # after
+    (interactions_column("wait_s", {"column": "n", "after": "queued_at"}),
+     "tables.interactions.columns.wait_s.after", "names a timestamp column of this table"),
+    (interactions_column("ended_at", {"column": "end", "after": "answered_at"}),
+     "tables.interactions.columns.ended_at", "uses 'answered_at', which this table's mapping does not fill"),
+    (lambda d: d["tables"]["interactions"]["columns"].update(wait_s="wait", ended_at={"column": "e", "after": "wait_s"}),
+     "tables.interactions.columns.ended_at.after", "'wait_s' is not a timestamp"),
+    (interactions_column("ended_at", {"constant": "2024-03-05 10:00:00", "after": "queued_at"}),
+     "tables.interactions.columns.ended_at.after", "does not go with constant"),
+    # default
+    (interactions_column("answered_at", {"column": "answered", "default": "tomorrow"}),
+     "tables.interactions.columns.answered_at.default", "default 'tomorrow' is not a date and time"),
+    (interactions_column("resolved", {"column": "r", "default": "maybe"}),
+     "tables.interactions.columns.resolved.default", "default 'maybe' is not true or false (the store column resolved is BOOLEAN)"),
+    (interactions_column("transfers", {"column": "n", "default": "1.5"}),
+     "tables.interactions.columns.transfers.default", "default '1.5' is not a whole number"),
+    (interactions_column("exception_amount", {"column": "n", "default": ["1"]}),
+     "tables.interactions.columns.exception_amount.default", "default must be one value"),
+    # aggregate and order_by, on tables folded or not
+    (interactions_column("queued_at", {"column": "queued", "aggregate": "median"}),
+     "tables.interactions.columns.queued_at.aggregate", "'median' is not one of first, last, min, max, count"),
+    (interactions_column("queued_at", {"column": "queued", "aggregate": "last"}),
+     "tables.interactions.columns.queued_at.aggregate", "needs rows: distinct on the table"),
+    (interactions_key("order_by", "queued"), "tables.interactions.order_by", "needs rows: distinct"),
+    (lambda d: d["tables"]["interactions"].update(rows="distinct", columns={
+        **d["tables"]["interactions"]["columns"], "channel": {"column": "media", "aggregate": "count"}}),
+     "tables.interactions.columns.channel.aggregate", "count gives a number; interactions.channel is VARCHAR"),
+    (lambda d: d["tables"]["interactions"].update(rows="distinct", columns={
+        **d["tables"]["interactions"]["columns"], "interaction_id": {"column": "id", "aggregate": "max"}}),
+     "tables.interactions.columns.interaction_id.aggregate", "is the table's key"),
+    (lambda d: d["tables"]["interactions"].update(rows="distinct", order_by=["a", "b"]),
+     "tables.interactions.order_by", "names one column"),
+    (interactions_key("contacts_per_row", {"column": "calls"}), "tables.interactions.contacts_per_row",
+     "names one column"),
+    # a key that was silently ignored before
+    (interactions_column("wait_s", {"column": "wait", "date_format": "%d.%m.%Y"}),
+     "tables.interactions.columns.wait_s.date_format", "does not go with column"),
+]
+
+
+@pytest.mark.parametrize("change, where, message", MISTAKES, ids=[f"{w}: {m}" for _, w, m in MISTAKES])
+def test_a_mistake_in_a_new_key_is_named_by_its_key_path(tmp_path, change, where, message):
+    rules = mapping_file(tmp_path)
+    doc = yaml.safe_load(rules.read_text())
+    change(doc)
+    rules.write_text(yaml.safe_dump(doc))
+    with pytest.raises(mapping.MappingError) as error:
+        mapping.load(rules)
+    assert str(error.value).startswith(f"calls.yaml: {where}: ")
+    assert message in error.value.message
+
+
+def test_a_mapping_mistake_reaches_the_cli_user_as_one_line_without_a_traceback(tmp_path):
+    data = data_file(tmp_path, "calls.csv", CELLS_HEADER, CELLS)
+    rules = mapping_file(tmp_path, {"channel": {"column": "outcome", "map": {"AGENT": "phone"}, "otherwise": ""},
+                                    "transfers": {"column": "wait", "bands": {"0-": 1}}})
+    result = import_cli(str(data), "--mapping", str(rules), "--db", str(tmp_path / "store.duckdb"))
+    assert result.returncode == 1 and "Traceback" not in result.stderr
+    assert result.stderr.strip() == ("import failed, the store is unchanged: calls.yaml: "
+                                     "tables.interactions.columns.transfers.bands.0-: a band is \"N\", \"LOW-HIGH\" "
+                                     "(inclusive) or \"N+\"")
+    assert not (tmp_path / "store.duckdb").exists()
