@@ -759,3 +759,13 @@ def test_a_mapping_mistake_reaches_the_cli_user_as_one_line_without_a_traceback(
                                      "tables.interactions.columns.transfers.bands.0-: a band is \"N\", \"LOW-HIGH\" "
                                      "(inclusive) or \"N+\"")
     assert not (tmp_path / "store.duckdb").exists()
+
+
+def test_the_readmes_mapping_example_is_a_mapping_that_loads(tmp_path):
+    section = (ROOT / "README.md").read_text().split("### Mapping files", 1)[1]
+    example = section.split("```yaml\n", 1)[1].split("```", 1)[0]
+    path = tmp_path / "readme.yaml"
+    path.write_text(example)
+    rules = mapping.load(path)
+    assert set(rules.tables) == {"agents", "interactions", "agent_surveys"}
+    assert rules.tables["interactions"].fields["interaction_id"].columns == ("vru+line", "call_id")
