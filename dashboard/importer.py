@@ -215,6 +215,7 @@ def _read_checked(path: Path, mapping: Mapping) -> Read:
 
 ORDER = "__order"   # a distinct table's fold order when order_by names a source column
 ROW = "__row"       # a row's place in the files, to find a folded key's first line
+UNSOUND = "__unsound_key"   # the row's key folds into a row the store cannot take (see _sound)
 
 
 def _apply_row_rules(rows: pl.DataFrame, rules: tuple[RowRule, ...]) \
@@ -299,6 +300,10 @@ def _table_rows(rows: pl.DataFrame, tm: TableMapping, mapping: Mapping) \
         folded = _fold(out, tm)
         problems += _missing_after_fold(folded, tm, columns)
         problems += _broken_rules(folded, tm)
+        # reported at the key's first line, but with --skip-bad-rows every row of the key stays out
+        keys = _key_columns(tm.table, folded)
+        unsound = folded.filter(_sound(folded, tm.table).not_()).select(pl.struct(keys)).to_series()
+        out = out.with_columns(pl.struct(keys).is_in(unsound.implode()).fill_null(False).alias(UNSOUND))
     else:
         problems += _broken_rules(out, tm)
     return out, pl.concat(problems, how="vertical_relaxed") if problems else empty_problems(), dropped
@@ -716,11 +721,10 @@ def _finish(tables: dict[str, pl.DataFrame], mapping: Mapping, existing: Existin
     for table, frame in tables.items():
         tm = mapping.tables[table]
         if tm.distinct:
-            frame = _fold(frame, tm)
-            # with --skip-bad-rows a key may have lost every row that held a value the store needs
-            needed = [c.name for c in _columns_of(table).values() if c.required and c.name in frame.columns]
-            if needed:
-                frame = frame.filter(pl.all_horizontal(pl.col(c).is_not_null() for c in needed))
+            # with --skip-bad-rows: keys whose folded row was reported bad stay out whole, and so do keys
+            # that lost a row holding a value the store needs
+            frame = _fold(frame.filter(pl.col(UNSOUND).not_()), tm)
+            frame = frame.filter(_sound(frame, table))
         auto = AUTO_IDS.get(table)
         name = next((n for n, (_, dim) in REFERENCES.items() if dim == table), None)
         if auto and auto not in frame.columns:
@@ -757,6 +761,15 @@ def _fold(frame: pl.DataFrame, tm: TableMapping) -> pl.DataFrame:
             .agg(pl.col(ROW).min(), pl.col(FILE).get(first_row), pl.col(LINE).get(first_row),
                  *[_aggregate(f, columns[f.target]) for f in tm.fields.values() if f.target not in keys])
             .sort(ROW).drop(ROW))
+
+
+def _sound(frame: pl.DataFrame, table: str) -> pl.Expr:
+    """Rows with every value the store needs and no broken rule (a missing value breaks no rule)."""
+    needed = [pl.col(c.name).is_not_null() for c in _columns_of(table).values()
+              if c.required and c.name in frame.columns]
+    rules = [condition(frame).fill_null(True) for involved, condition, _ in RULES.get(table, [])
+             if all(c in frame.columns for c in involved)]
+    return pl.all_horizontal(needed + rules) if needed or rules else pl.lit(True)
 
 
 def _aggregate(f: Field, column: Column) -> pl.Expr:

@@ -769,3 +769,20 @@ def test_the_readmes_mapping_example_is_a_mapping_that_loads(tmp_path):
     rules = mapping.load(path)
     assert set(rules.tables) == {"agents", "interactions", "agent_surveys"}
     assert rules.tables["interactions"].fields["interaction_id"].columns == ("vru+line", "call_id")
+
+
+def test_skip_bad_rows_leaves_out_a_whole_key_whose_folded_row_is_bad(tmp_path):
+    rows = [*EVENTS, ["INC4", "2024-03-07 10:00:00", "New", "Ann", "Voice", "5"],
+            ["INC4", "2024-03-07 10:01:00", "Reassigned", "Bob", "Voice", ""],
+            ["INC4", "2024-03-07 10:02:00", "Reassigned", "Cid", "Voice", ""],
+            ["INC4", "2024-03-07 10:03:00", "Reassigned", "Dan", "Voice", ""]]   # four agents: depth 4 breaks 0-3
+    data = data_file(tmp_path, "events.csv", EVENTS_HEADER, rows)
+    rules = events_mapping(tmp_path)
+    text = rejection(tmp_path, data, rules)
+    first = 2 + next(i for i, r in enumerate(rows) if r[0] == "INC4")
+    assert "(interactions.escalation_depth): outside 0-3 - 1 row" in text and f"events.csv line {first}: '4'" in text
+    # without its first line INC4 would fold to depth 3 and look sound: the whole incident stays out
+    result = import_cli(str(data), "--mapping", str(rules), "--db", str(tmp_path / "store.duckdb"), "--skip-bad-rows")
+    assert result.returncode == 0, result.stderr
+    good = data_file(tmp_path, "good.csv", EVENTS_HEADER, EVENTS)
+    assert rows_of(tmp_path / "store.duckdb", FOLDED_SQL) == folded(good, order=lambda r: r["at"])
