@@ -224,21 +224,21 @@ def _apply_row_rules(rows: pl.DataFrame, rules: tuple[RowRule, ...]) \
     dropped, problems = {}, []
     for rule in rules:
         problems += _unreadable_numbers(rows, rule.condition, rule.where)
-        holds = _holds(rule.condition)
+        holds = _holds(rule.condition, rows.schema)
         kept = rows.filter(holds if rule.keep else holds.not_())
         dropped[rule.describe()] = rows.height - kept.height
         rows = kept
     return rows, dropped, problems
 
 
-def _holds(condition: Condition) -> pl.Expr:
+def _holds(condition: Condition, schema: pl.Schema) -> pl.Expr:
     """True where the condition holds, False elsewhere (never null: a missing cell meets no test but not_in)."""
     if condition.op in ("all", "any"):
-        parts = [_holds(part) for part in condition.parts]
+        parts = [_holds(part, schema) for part in condition.parts]
         return pl.all_horizontal(parts) if condition.op == "all" else pl.any_horizontal(parts)
     if condition.op == "not":
-        return _holds(condition.parts[0]).not_()
-    cell = pl.col(condition.column).cast(pl.String)
+        return _holds(condition.parts[0], schema).not_()
+    cell = _as_text(condition.column, schema[condition.column])
     if condition.op == "present":
         return cell.is_not_null() if condition.values[0] else cell.is_null()
     if condition.op in ("in", "not_in"):
@@ -250,6 +250,15 @@ def _holds(condition: Condition) -> pl.Expr:
     compared = {">": number > limit, "<": number < limit, ">=": number >= limit,
                 "<=": number <= limit}[NUMERIC_TESTS[condition.op]]
     return compared.fill_null(False)
+
+
+def _as_text(column: str, dtype: pl.DataType) -> pl.Expr:
+    """A cell as text, whatever the file typed it as: a whole spreadsheet number reads 3, not 3.0."""
+    cell = pl.col(column)
+    if dtype.is_float():
+        whole = pl.when(cell == cell.round()).then(cell.cast(pl.Int64, strict=False).cast(pl.String))
+        return pl.coalesce(whole, cell.cast(pl.String))
+    return cell.cast(pl.String)
 
 
 def _hms_seconds(text: pl.Expr) -> pl.Expr:
@@ -269,7 +278,7 @@ def _unreadable_numbers(rows: pl.DataFrame, condition: Condition, where: str) ->
     """A cell a numeric test reads that is not a number: said, not silently taken as failing the test."""
     found = []
     for column, test in condition.numeric_tests().items():
-        cell = pl.col(column).cast(pl.String)
+        cell = _as_text(column, rows.schema[column])
         bad = rows.filter(cell.is_not_null() & _number_of(cell).is_null())
         if bad.height:
             found.append(bad.select(FILE, LINE, pl.lit(f"'{column}' ({where})").alias("column"),
@@ -373,7 +382,7 @@ def _evaluate(f: Field, column: Column, rows: pl.DataFrame, done: pl.DataFrame) 
     value, problem = _shape(f, column, value, problem, done)
     usable = present
     if f.only_if:   # where it does not hold, the value is missing (and what the cell held does not matter)
-        holds = rows.select(_holds(f.only_if)).to_series()
+        holds = rows.select(_holds(f.only_if, rows.schema)).to_series()
         value, problem = _null_where(value, ~holds), _null_where(problem, ~holds)
         usable = present & holds
     if f.default is not None:
@@ -406,9 +415,9 @@ def _read(f: Field, column: Column, rows: pl.DataFrame, done: pl.DataFrame) \
         value = done.select(pl.col(base) + pl.duration(seconds=pl.col(seconds)))[base].cast(target_type)
         return value, value.is_not_null(), none
     if f.when:
-        return rows.select(_holds(f.when)).to_series(), every, none
+        return rows.select(_holds(f.when, rows.schema)).to_series(), every, none
     if f.columns:
-        cells = [pl.col(c).cast(pl.String) for c in f.columns]
+        cells = [_as_text(c, rows.schema[c]) for c in f.columns]
         if kind == "integer":
             value = _stable_ids(rows.select(pl.concat_str(cells, separator=KEY_SEPARATOR)).to_series())
         else:
@@ -458,7 +467,7 @@ def _text_cells(raw: pl.Series, fmt: str) -> pl.Series:
 
 
 def _pattern_text(raw: pl.Series, f: Field) -> pl.Series:
-    text = raw.cast(pl.String) if raw.dtype != pl.String else raw
+    text = raw if raw.dtype == pl.String else raw.to_frame("cell").select(_as_text("cell", raw.dtype)).to_series()
     return text.str.extract(f.pattern, 1) if f.pattern else text
 
 

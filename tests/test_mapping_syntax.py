@@ -786,3 +786,25 @@ def test_skip_bad_rows_leaves_out_a_whole_key_whose_folded_row_is_bad(tmp_path):
     assert result.returncode == 0, result.stderr
     good = data_file(tmp_path, "good.csv", EVENTS_HEADER, EVENTS)
     assert rows_of(tmp_path / "store.duckdb", FOLDED_SQL) == folded(good, order=lambda r: r["at"])
+
+
+def test_typed_cells_of_parquet_read_as_the_same_words_as_in_a_csv(tmp_path):
+    import polars as pl
+
+    data = data_file(tmp_path, "calls.csv", ["id", "queued", "line", "n"],
+                     [["1", "2024-03-05 09:00:00", "7", "3"], ["2", "2024-03-05 09:01:00", "7", "1.5"],
+                      ["3", "2024-03-05 09:02:00", "8", "2"]])
+    typed = pl.read_csv(data, schema_overrides={"n": pl.Float64, "line": pl.Float64})
+    typed.write_parquet(tmp_path / "calls.parquet")   # n and line are numbers there: 3.0, 7.0
+    columns = {"interaction_id": {"columns": ["line", "id"]},
+               "transfers": {"column": "n", "map": {"3": 3, "1.5": 1}, "otherwise": 0},
+               "abandoned": {"when": {"column": "n", "in": ["3", "2"]}}}
+    rules = mapping_file(tmp_path, columns)
+    stored = []
+    for name in ("calls.csv", "calls.parquet"):
+        db = tmp_path / f"{name}.duckdb"
+        importer.run([tmp_path / name], mapping.load(rules), db)
+        stored.append(rows_of(db, "select interaction_id, transfers, abandoned from interactions order by queued_at"))
+    expected = [(stable_id(r["line"], r["id"]), {"3": 3, "1.5": 1}.get(r["n"], 0), r["n"] in ("3", "2"))
+                for r in records(data)]
+    assert stored == [expected, expected]
