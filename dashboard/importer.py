@@ -23,9 +23,10 @@ import duckdb
 import polars as pl
 
 from dashboard import store
-from dashboard.mapping import (AUTO_IDS, DEFAULT_FALSE, DEFAULT_TRUE, KEY_JOIN, KEY_SEPARATOR, KEYS, NUMERIC_TESTS,
-                               REFERENCES, SCALE_CHECK_ANSWERS, SCALES, Band, Column, Condition, Field, Mapping,
-                               MappingError, RowRule, TableMapping, store_columns)
+from dashboard.mapping import (AUTO_IDS, DEFAULT_FALSE, DEFAULT_TRUE, KEYS, REFERENCES, Column, Field, Mapping,
+                               MappingError, TableMapping, store_columns)
+from dashboard.mapping import (KEY_JOIN, KEY_SEPARATOR, NUMERIC_TESTS, SCALE_CHECK_ANSWERS, SCALES, Band, Condition,
+                               RowRule)
 from dashboard.sources import FILE, LINE, Read, SourceError, empty_problems, original_lines, read, \
     row_as_text
 
