@@ -13,10 +13,8 @@ Steps, each finishing before the next starts:
 from __future__ import annotations
 
 import csv
-import dataclasses
-import datetime as dt
 import shutil
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 import duckdb
@@ -80,10 +78,6 @@ RULES = {
     "events": [_not_before("ends_on", "starts_on", "ends before it starts")],
     "teams": [_at_least("planned_seats", 0, "negative planned seats")],
 }
-
-
-class AggregatedRows(SourceError):
-    """The mapping says one row stands for many contacts: refused until interval data has a place."""
 
 
 class ImportRejected(Exception):
@@ -157,7 +151,6 @@ def run(files: list[Path], mapping: Mapping, db: Path, mode: str = "replace", sk
     if mode not in ("replace", "append"):
         raise ValueError(f"mode must be replace or append, not {mode!r}")
     files = [Path(f) for f in files]
-    _refuse_aggregated(files, mapping)
     report = Report(mapping=mapping.path.name, files=files, db=Path(db), mode=mode)
     reads = [_read_checked(f, mapping) for f in files]
     report.line_word = reads[0].line_word
@@ -189,17 +182,22 @@ def run(files: list[Path], mapping: Mapping, db: Path, mode: str = "replace", sk
     return report
 
 
-def _refuse_aggregated(files: list[Path], mapping: Mapping) -> None:
+class AggregatedRows(SourceError):
+    """The mapping says one row stands for many contacts: refused until interval data has a place."""
+
+
+def _refuse_aggregated(path: Path, mapping: Mapping) -> None:
     for table, tm in mapping.tables.items():
         if tm.contacts_per_row:
             raise AggregatedRows(
-                f"{', '.join(p.name for p in files)}: the mapping {mapping.path.name} says one row stands for many "
+                f"{path.name}: the mapping {mapping.path.name} says one row stands for many "
                 f"contacts (tables.{table}.contacts_per_row: {tm.contacts_per_row}). The file holds aggregated rows, "
                 f"and interval data has no place in the store yet, so it is refused rather than imported as one "
                 f"contact per row. Nothing was imported.")
 
 
 def _read_checked(path: Path, mapping: Mapping) -> Read:
+    _refuse_aggregated(path, mapping)   # before reading: such a file is refused whatever it holds
     if not path.is_file():
         raise SourceError(f"{path}: no such file")
     result = read(path, mapping.source)
@@ -343,7 +341,7 @@ def _reading(f: Field, column: Column, tm: TableMapping) -> Column:
     if f.aggregate in ("count", "count_distinct"):
         return Column(f.target, "VARCHAR", False)
     if tm.distinct and not _is_key(tm.table, f.target):
-        return dataclasses.replace(column, required=False)
+        return replace(column, required=False)
     return column
 
 
@@ -540,7 +538,7 @@ def _shape(f: Field, column: Column, value: pl.Series, problem: pl.Series, done:
         value = _null_where(scaled, outside).cast(target_type)
     if f.after:   # a time of day before the earlier moment is on the next day
         earlier = done[f.after]
-        value = value.zip_with(~(value < earlier).fill_null(False), value + dt.timedelta(days=1))
+        value = value.zip_with(~(value < earlier).fill_null(False), value.dt.offset_by("1d"))
     return value, problem
 
 
