@@ -516,7 +516,7 @@ def _mapped(text: pl.Series, f: Field, target_type: pl.DataType) -> tuple[pl.Ser
     unknown = word.is_not_null() & ~word.is_in(keys)
     if f.has_otherwise:
         other = pl.repeat(f.otherwise, len(word), dtype=target_type, eager=True)
-        return value.zip_with(~unknown, other), unknown & False
+        return value.zip_with(~unknown, other), pl.repeat(False, len(word), dtype=pl.Boolean, eager=True)
     return value, unknown
 
 
@@ -599,7 +599,7 @@ def _refuse_undeclared_scales(out: pl.DataFrame, tm: TableMapping, mapping: Mapp
 
 def _missing_after_fold(folded: pl.DataFrame, tm: TableMapping, columns: dict[str, Column]) -> list[pl.DataFrame]:
     """Values the store needs that no row of a key had, reported at the key's first line."""
-    keys = [k for k in _key_columns(tm.table, folded)]
+    keys = _key_columns(tm.table, folded)
     found = []
     for f in tm.fields.values():
         if not columns[f.target].required or _is_key(tm.table, f.target):

@@ -11,6 +11,7 @@ from __future__ import annotations
 import codecs
 import datetime as dt
 import functools
+import math
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -294,7 +295,7 @@ class Mapping:
             for f in tm.fields.values():
                 for col in f.source_columns + f.condition_columns:
                     used.setdefault(col, []).append(f"{tm.table}.{f.target}")
-        return used
+        return {col: list(dict.fromkeys(places)) for col, places in used.items()}
 
 
 def load(path: str | Path) -> Mapping:
@@ -433,8 +434,8 @@ def _number(path: Path, where: str, value) -> float:
     try:
         number = float(text)
     except ValueError:
-        number = float("nan")
-    if number != number or number in (float("inf"), float("-inf")):
+        number = math.nan
+    if not math.isfinite(number):
         raise MappingError(path, where, f"must be a number (or H:MM:SS), got {value!r}")
     return number
 
