@@ -235,7 +235,8 @@ def support_tickets(rng: random.Random) -> list[list[str]]:
             if rng.random() < 0.55:
                 rating = str(rng.choices([1, 2, 3, 4, 5], [6, 8, 14, 32, 40])[0])
         category = rng.choice(TICKET_CATEGORIES[group])
-        description = rng.choice(DESCRIPTIONS[category]).format(n=f"{rng.randint(10_000, 99_999)}", name=rng.choice(FIRST_NAMES))
+        description = rng.choice(DESCRIPTIONS[category]).format(n=f"{rng.randint(10_000, 99_999)}",
+                                                                 name=rng.choice(FIRST_NAMES))
         rows.append([f"TCK-{number}", ticket_time(created), f"CUST-{rng.randint(20_000, 20_150)}",
                      rng.choices(["Email", "Phone", "Chat", "Social media"], [45, 25, 22, 8])[0],
                      category, rng.choice(["Low", "Normal", "Normal", "High", "Urgent"]),
