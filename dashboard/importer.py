@@ -13,6 +13,8 @@ Steps, each finishing before the next starts:
 from __future__ import annotations
 
 import csv
+import dataclasses
+import datetime as dt
 import shutil
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -21,8 +23,9 @@ import duckdb
 import polars as pl
 
 from dashboard import store
-from dashboard.mapping import (AUTO_IDS, DEFAULT_FALSE, DEFAULT_TRUE, KEYS, REFERENCES, Column, Field, Mapping,
-                               MappingError, TableMapping, store_columns)
+from dashboard.mapping import (AUTO_IDS, DEFAULT_FALSE, DEFAULT_TRUE, KEY_JOIN, KEY_SEPARATOR, KEYS, NUMERIC_TESTS,
+                               REFERENCES, SCALE_CHECK_ANSWERS, SCALES, Band, Column, Condition, Field, Mapping,
+                               MappingError, RowRule, TableMapping, store_columns)
 from dashboard.sources import FILE, LINE, Read, SourceError, empty_problems, original_lines, read, \
     row_as_text
 
@@ -45,6 +48,10 @@ def _not_before(later: str, earlier: str, message: str):
     return (later, earlier), lambda f: pl.col(later) >= pl.col(earlier), message
 
 
+def _answer_scales(table: str):
+    return [_between(column, low, high) for (t, column), (low, high) in SCALES.items() if t == table]
+
+
 # Impossible values, by store table: (columns involved, condition a good row meets, problem).
 # A missing value never breaks a rule; whether it may be missing is the schema's NOT NULL.
 RULES = {
@@ -57,10 +64,8 @@ RULES = {
         _not_before("ended_at", "answered_at", "ended before answered"),
         _not_before("decided_at", "queued_at", "decided before queued"),
     ],
-    "customer_surveys": [_between("csat", 1, 5), _between("nps", 0, 10), _between("ces", 1, 7)],
-    "agent_surveys": [*(_between(c, 1, 5) for c in ("satisfaction", "empowerment", "manager_support",
-                                                    "training_adequacy", "pressure")),
-                      _between("enps", 0, 10),
+    "customer_surveys": _answer_scales("customer_surveys"),
+    "agent_surveys": [*_answer_scales("agent_surveys"),
                       (("milestone",), lambda f: pl.col("milestone").is_in(["3m", "6m", "12m", "24m", "pulse"]),
                        "not one of 3m, 6m, 12m, 24m, pulse")],
     "agent_requests": [_not_before("answered_at", "opened_at", "answered before opened")],
@@ -74,6 +79,10 @@ RULES = {
     "events": [_not_before("ends_on", "starts_on", "ends before it starts")],
     "teams": [_at_least("planned_seats", 0, "negative planned seats")],
 }
+
+
+class AggregatedRows(SourceError):
+    """The mapping says one row stands for many contacts: refused until interval data has a place."""
 
 
 class ImportRejected(Exception):
@@ -98,6 +107,7 @@ class Report:
     rejects_files: list[Path] = field(default_factory=list)
     warnings: list[str] = field(default_factory=list)
     imported: bool = False
+    dropped: dict[str, int] = field(default_factory=dict)   # row rule (as written) -> source rows it left out
 
     def problem_summary(self) -> list[str]:
         """Each kind of problem once, with its count and the first examples by file and line."""
@@ -111,6 +121,9 @@ class Report:
                 value = "" if example["value"] is None else f": '{example['value']}'"
                 lines.append(f"      {example[FILE]} {self.line_word} {example[LINE]}{value}")
         return lines
+
+    def dropped_lines(self) -> list[str]:
+        return [f"  {count:,} row{'s' if count != 1 else ''} dropped by {rule}" for rule, count in self.dropped.items()]
 
     def text(self) -> str:
         names = ", ".join(p.name for p in self.files)
@@ -128,6 +141,7 @@ class Report:
             skipped = self.already_present.get(table, 0)
             note = f" ({skipped:,} already in the store, skipped)" if skipped else ""
             out.append(f"  {table}: {count:,} row{'s' if count != 1 else ''} added{note}")
+        out += self.dropped_lines()
         if self.rejected_rows:
             out.append(f"{self.rejected_rows:,} row(s) rejected and left out, written to "
                        f"{', '.join(str(p) for p in self.rejects_files)}:")
@@ -142,17 +156,20 @@ def run(files: list[Path], mapping: Mapping, db: Path, mode: str = "replace", sk
     if mode not in ("replace", "append"):
         raise ValueError(f"mode must be replace or append, not {mode!r}")
     files = [Path(f) for f in files]
+    _refuse_aggregated(files, mapping)
     report = Report(mapping=mapping.path.name, files=files, db=Path(db), mode=mode)
     reads = [_read_checked(f, mapping) for f in files]
     report.line_word = reads[0].line_word
     rows = pl.concat([r.rows for r in reads], how="diagonal_relaxed")
     existing = _existing(db, mapping, mode)
 
-    tables, problems = {}, [r.problems for r in reads]
+    fed, report.dropped, found = _apply_row_rules(rows, mapping.source.row_rules)
+    tables, problems = {}, [r.problems for r in reads] + found
     for table, tm in mapping.tables.items():
-        frame, found = _table_rows(rows, tm, mapping)
+        frame, found, dropped = _table_rows(fed, tm, mapping)
         tables[table] = frame
         problems.append(found)
+        report.dropped.update(dropped)
     problems += _duplicates(tables, mapping)
     problems += _unknown_names(tables, mapping, existing)
     report.problems = pl.concat(problems, how="vertical_relaxed").sort(FILE, LINE) if problems else empty_problems()
@@ -171,6 +188,16 @@ def run(files: list[Path], mapping: Mapping, db: Path, mode: str = "replace", sk
     return report
 
 
+def _refuse_aggregated(files: list[Path], mapping: Mapping) -> None:
+    for table, tm in mapping.tables.items():
+        if tm.contacts_per_row:
+            raise AggregatedRows(
+                f"{', '.join(p.name for p in files)}: the mapping {mapping.path.name} says one row stands for many "
+                f"contacts (tables.{table}.contacts_per_row: {tm.contacts_per_row}). The file holds aggregated rows, "
+                f"and interval data has no place in the store yet, so it is refused rather than imported as one "
+                f"contact per row. Nothing was imported.")
+
+
 def _read_checked(path: Path, mapping: Mapping) -> Read:
     if not path.is_file():
         raise SourceError(f"{path}: no such file")
@@ -186,34 +213,131 @@ def _read_checked(path: Path, mapping: Mapping) -> Read:
 
 # -- step 2: source cells -> store values ------------------------------------------------------
 
-def _table_rows(rows: pl.DataFrame, tm: TableMapping, mapping: Mapping) -> tuple[pl.DataFrame, pl.DataFrame]:
-    if tm.where_present:
-        rows = rows.filter(pl.col(tm.where_present).is_not_null())
+ORDER = "__order"   # a distinct table's fold order when order_by names a source column
+ROW = "__row"       # a row's place in the files, to find a folded key's first line
+
+
+def _apply_row_rules(rows: pl.DataFrame, rules: tuple[RowRule, ...]) \
+        -> tuple[pl.DataFrame, dict[str, int], list[pl.DataFrame]]:
+    """(the rows the rules keep, rows each rule dropped, problems of cells a rule cannot read)."""
+    dropped, problems = {}, []
+    for rule in rules:
+        problems += _unreadable_numbers(rows, rule.condition, rule.where)
+        holds = _holds(rule.condition)
+        kept = rows.filter(holds if rule.keep else holds.not_())
+        dropped[rule.describe()] = rows.height - kept.height
+        rows = kept
+    return rows, dropped, problems
+
+
+def _holds(condition: Condition) -> pl.Expr:
+    """True where the condition holds, False elsewhere (never null: a missing cell meets no test but not_in)."""
+    if condition.op in ("all", "any"):
+        parts = [_holds(part) for part in condition.parts]
+        return pl.all_horizontal(parts) if condition.op == "all" else pl.any_horizontal(parts)
+    if condition.op == "not":
+        return _holds(condition.parts[0]).not_()
+    cell = pl.col(condition.column).cast(pl.String)
+    if condition.op == "present":
+        return cell.is_not_null() if condition.values[0] else cell.is_null()
+    if condition.op in ("in", "not_in"):
+        found = cell.str.strip_chars().str.to_lowercase().is_in([v.lower() for v in condition.values])
+        return found.fill_null(False) if condition.op == "in" else found.not_().fill_null(True)
+    if condition.op == "matches":
+        return cell.str.contains(condition.values[0]).fill_null(False)
+    number, limit = _number_of(cell), condition.values[0]
+    compared = {">": number > limit, "<": number < limit, ">=": number >= limit,
+                "<=": number <= limit}[NUMERIC_TESTS[condition.op]]
+    return compared.fill_null(False)
+
+
+def _hms_seconds(text: pl.Expr) -> pl.Expr:
+    """H:MM:SS as seconds; null for anything else."""
+    parts = text.str.extract_groups(r"^(\d+):([0-5]\d):([0-5]\d)$")
+    return (parts.struct.field("1").cast(pl.Int64) * 3600 + parts.struct.field("2").cast(pl.Int64) * 60
+            + parts.struct.field("3").cast(pl.Int64)).cast(pl.Float64)
+
+
+def _number_of(cell: pl.Expr) -> pl.Expr:
+    """A cell as conditions read it: a number, or H:MM:SS as seconds."""
+    text = cell.str.strip_chars()
+    return pl.coalesce(text.cast(pl.Float64, strict=False), _hms_seconds(text))
+
+
+def _unreadable_numbers(rows: pl.DataFrame, condition: Condition, where: str) -> list[pl.DataFrame]:
+    """A cell a numeric test reads that is not a number: said, not silently taken as failing the test."""
+    found = []
+    for column, test in condition.numeric_tests().items():
+        cell = pl.col(column).cast(pl.String)
+        bad = rows.filter(cell.is_not_null() & _number_of(cell).is_null())
+        if bad.height:
+            found.append(bad.select(FILE, LINE, pl.lit(f"'{column}' ({where})").alias("column"),
+                                    pl.lit(f"cannot read as a number for the condition {test}").alias("problem"),
+                                    cell.alias("value")))
+    return found
+
+
+def _table_rows(rows: pl.DataFrame, tm: TableMapping, mapping: Mapping) \
+        -> tuple[pl.DataFrame, pl.DataFrame, dict[str, int]]:
+    """(one row of store values per source row, problems, rows each of the table's row rules dropped)."""
+    rows, dropped, problems = _apply_row_rules(rows, tm.row_rules)
     columns = _columns_of(tm.table)
     out = rows.select(FILE, LINE)
-    problems = []
+    if tm.order_by_source:
+        out = out.with_columns(_order_key(rows[tm.order_by_source]).alias(ORDER))
     for f in _in_dependency_order(tm, mapping):
-        value, problem = _evaluate(f, columns[f.target], rows, out)
+        for condition, key in ((f.when, "when"), (f.only_if, "only_if")):
+            if condition:
+                problems += _unreadable_numbers(rows, condition, f"tables.{tm.table}.columns.{f.target}.{key}")
+        value, problem = _evaluate(f, _reading(f, columns[f.target], tm), rows, out)
         out = out.with_columns(value.alias(f.target))
         problems.append(out.select(FILE, LINE, pl.lit(f"{f.describe()} ({tm.table}.{f.target})").alias("column"),
                                    problem.alias("problem"), _raw_text(f, rows).alias("value"))
                         .filter(pl.col("problem").is_not_null()))
+    _refuse_undeclared_scales(out, tm, mapping)
+    if tm.distinct:   # the store needs a value per key, not per source row
+        folded = _fold(out, tm)
+        problems += _missing_after_fold(folded, tm, columns)
+        problems += _broken_rules(folded, tm)
+    else:
+        problems += _broken_rules(out, tm)
+    return out, pl.concat(problems, how="vertical_relaxed") if problems else empty_problems(), dropped
+
+
+def _broken_rules(frame: pl.DataFrame, tm: TableMapping) -> list[pl.DataFrame]:
+    found = []
     for involved, condition, message in RULES.get(tm.table, []):
-        if not all(c in out.columns for c in involved):
+        if not all(c in frame.columns for c in involved):
             continue
-        broken = out.filter(condition(out).not_())   # null (a missing value) is not a broken rule
+        broken = frame.filter(condition(frame).not_())   # null (a missing value) is not a broken rule
         if broken.height:
             label = " / ".join(f"{tm.fields[c].describe()} ({tm.table}.{c})" for c in involved)
             value = pl.concat_str([pl.col(c).cast(pl.String).fill_null("missing") for c in involved], separator=" / ")
-            problems.append(broken.select(FILE, LINE, pl.lit(label).alias("column"), pl.lit(message).alias("problem"),
-                                          value.alias("value")))
-    return out, pl.concat(problems, how="vertical_relaxed") if problems else empty_problems()
+            found.append(broken.select(FILE, LINE, pl.lit(label).alias("column"), pl.lit(message).alias("problem"),
+                                       value.alias("value")))
+    return found
+
+
+def _is_key(table: str, target: str) -> bool:
+    return target in KEYS[table] or REFERENCES.get(target, ("",))[0] in KEYS[table]
+
+
+def _reading(f: Field, column: Column, tm: TableMapping) -> Column:
+    """The column a field's per-row values are read as: count and count_distinct fold any value (read as text)
+    into a number, and in distinct tables a value the store needs may come from any row of the key."""
+    if f.aggregate in ("count", "count_distinct"):
+        return Column(f.target, "VARCHAR", False)
+    if tm.distinct and not _is_key(tm.table, f.target):
+        return dataclasses.replace(column, required=False)
+    return column
 
 
 def _columns_of(table: str) -> dict[str, Column]:
+    """The table's store columns, and names standing in for ids (needed where the id is)."""
     columns = dict(store_columns()[table])
-    for name in REFERENCES:
-        columns.setdefault(name, Column(name, "VARCHAR", False))
+    for name, (id_column, _) in REFERENCES.items():
+        needed = id_column in columns and columns[id_column].required
+        columns.setdefault(name, Column(name, "VARCHAR", needed))
     return columns
 
 
@@ -232,27 +356,59 @@ def _in_dependency_order(tm: TableMapping, mapping: Mapping) -> list[Field]:
 
 
 def _raw_text(f: Field, rows: pl.DataFrame) -> pl.Expr:
-    if not f.source_columns:
+    columns = f.source_columns or f.condition_columns
+    if not columns:
         return pl.lit(None, pl.String)
-    return pl.concat_str([rows[c].cast(pl.String) for c in f.source_columns], separator=" ", ignore_nulls=True)
+    return pl.concat_str([rows[c].cast(pl.String) for c in columns], separator=" ", ignore_nulls=True)
 
 
 def _evaluate(f: Field, column: Column, rows: pl.DataFrame, done: pl.DataFrame) -> tuple[pl.Series, pl.Series]:
-    """(store values, problem per row or null) for one field."""
+    """(store values, problem per row or null) for one field, in the steps' order (see mapping.Field)."""
+    value, present, problem = _read(f, column, rows, done)
+    value, problem = _shape(f, column, value, problem, done)
+    usable = present
+    if f.only_if:   # where it does not hold, the value is missing (and what the cell held does not matter)
+        holds = rows.select(_holds(f.only_if)).to_series()
+        value, problem = _null_where(value, ~holds), _null_where(problem, ~holds)
+        usable = present & holds
+    if f.default is not None:
+        fallback = value.is_null() & problem.is_null() & ~usable
+        value = value.zip_with(~fallback, pl.repeat(f.default, len(value), dtype=value.dtype, eager=True))
+    if f.unless:   # e.g. no agent for an abandoned call, whatever the export says
+        skip = done[f.unless].fill_null(False)
+        value, problem = _null_where(value, skip), _null_where(problem, skip)
+    if column.required:
+        problem = _note(problem, value.is_null(), "missing value (the store needs one)")
+    return value, problem
+
+
+def _read(f: Field, column: Column, rows: pl.DataFrame, done: pl.DataFrame) \
+        -> tuple[pl.Series, pl.Series, pl.Series]:
+    """(values of the column's type, whether the source had a value, problem per row or null)."""
     kind = column.kind
     target_type = _POLARS_TYPES[kind]
     height = rows.height
-    none = pl.Series([None] * height, dtype=pl.String)
+    none = pl.repeat(None, height, dtype=pl.String, eager=True)
+    every = pl.repeat(True, height, dtype=pl.Boolean, eager=True)
     if f.has_constant:
-        return pl.Series([f.constant] * height, dtype=target_type), none
+        return pl.repeat(f.constant, height, dtype=target_type, eager=True), every, none
     if f.seconds_between:
         start, end = f.seconds_between
         value = (done[end] - done[start]).dt.total_seconds().cast(target_type)
-        return _finish_value(f, column, value, value.is_not_null(), none, done)
+        return value, value.is_not_null(), none
     if f.add_seconds:
         base, seconds = f.add_seconds
         value = done.select(pl.col(base) + pl.duration(seconds=pl.col(seconds)))[base].cast(target_type)
-        return _finish_value(f, column, value, value.is_not_null(), none, done)
+        return value, value.is_not_null(), none
+    if f.when:
+        return rows.select(_holds(f.when)).to_series(), every, none
+    if f.columns:
+        cells = [pl.col(c).cast(pl.String) for c in f.columns]
+        if kind == "integer":
+            value = _stable_ids(rows.select(pl.concat_str(cells, separator=KEY_SEPARATOR)).to_series())
+        else:
+            value = rows.select(pl.concat_str(cells, separator=KEY_JOIN)).to_series()
+        return value, value.is_not_null(), none
     if f.date:
         raw = _text_cells(rows[f.date], f.date_format)
         if f.time:
@@ -260,14 +416,20 @@ def _evaluate(f: Field, column: Column, rows: pl.DataFrame, done: pl.DataFrame) 
         fmt = f"{f.date_format} {f.time_format}" if f.time else (f.format or f.date_format)
         present = raw.is_not_null()
         value = raw.str.strptime(target_type, fmt, strict=False) if kind in ("date", "timestamp") else raw
-        unreadable = pl.Series([f"cannot read as {_WHAT[kind]} in the format {fmt}"] * height).zip_with(
-            present & value.is_null(), none)
-        return _finish_value(f, column, value, present, unreadable, done)
+        return value, present, _note(none, present & value.is_null(),
+                                     f"cannot read as {_WHAT[kind]} in the format {fmt}")
+    if not f.column:   # aggregate: count with no value: every row counts
+        return pl.repeat("1", height, dtype=pl.String, eager=True), every, none
     raw = rows[f.column]
     present = raw.is_not_null()
-    value, failed = _parse(raw, f, kind)
-    unreadable = none.zip_with(~(present & failed), pl.Series([_cannot(f, kind)] * height, dtype=pl.String))
-    return _finish_value(f, column, value, present, unreadable, done)
+    if f.map is not None:
+        text = _pattern_text(raw, f)
+        value, unmapped = _mapped(text, f, target_type)
+        problem = _note(none, present & text.is_null(), _cannot(f, kind))   # a pattern that did not match
+        keys = ", ".join(f.map)
+        return value, present, _note(problem, unmapped, f"not a key of the map ({keys}) and no otherwise")
+    value, failed = _parse(raw, f, "number" if f.bands else kind)
+    return value, present, _note(none, present & failed, _cannot(f, "number" if f.bands else kind))
 
 
 def _cannot(f: Field, kind: str) -> str:
@@ -290,19 +452,21 @@ def _text_cells(raw: pl.Series, fmt: str) -> pl.Series:
     return raw.cast(pl.String)
 
 
+def _pattern_text(raw: pl.Series, f: Field) -> pl.Series:
+    text = raw.cast(pl.String) if raw.dtype != pl.String else raw
+    return text.str.extract(f.pattern, 1) if f.pattern else text
+
+
 def _parse(raw: pl.Series, f: Field, kind: str) -> tuple[pl.Series, pl.Series]:
     """(values, failed) where failed marks present cells that could not be read."""
-    text = raw.cast(pl.String) if raw.dtype != pl.String else raw
+    text = _pattern_text(raw, f)
     if f.pattern:
-        text = text.str.extract(f.pattern, 1)
         raw = text
     if kind == "text":
         value = text
     elif kind in ("integer", "number"):
         if f.duration == "hms":
-            parts = text.str.extract_groups(r"^(\d+):([0-5]\d):([0-5]\d)$")
-            value = (parts.struct.field("1").cast(pl.Int64) * 3600 + parts.struct.field("2").cast(pl.Int64) * 60
-                     + parts.struct.field("3").cast(pl.Int64)).cast(pl.Float64)
+            value = text.to_frame("t").select(_hms_seconds(pl.col("t"))).to_series()
         elif raw.dtype.is_numeric() and not f.pattern:
             value = raw.cast(pl.Float64)
         else:
@@ -318,7 +482,7 @@ def _parse(raw: pl.Series, f: Field, kind: str) -> tuple[pl.Series, pl.Series]:
             value = raw
         else:
             word = text.str.strip_chars().str.to_lowercase()
-            otherwise = pl.lit(f.otherwise, pl.Boolean) if f.otherwise is not None else pl.lit(None, pl.Boolean)
+            otherwise = pl.lit(f.otherwise, pl.Boolean)
             value = pl.select(pl.when(word.is_in(list(f.true or DEFAULT_TRUE))).then(True)
                               .when(word.is_in(list(f.false or DEFAULT_FALSE))).then(False)
                               .otherwise(otherwise)).to_series()
@@ -330,20 +494,110 @@ def _parse(raw: pl.Series, f: Field, kind: str) -> tuple[pl.Series, pl.Series]:
     return value, value.is_null()
 
 
-def _finish_value(f: Field, column: Column, value: pl.Series, present: pl.Series, unreadable: pl.Series,
-                  done: pl.DataFrame) -> tuple[pl.Series, pl.Series]:
-    """Applies default and unless, then marks values the store needs but the row lacks."""
-    if f.default is not None:
-        fallback = pl.Series([f.default] * len(value)).cast(value.dtype, strict=False)
-        value = value.zip_with(present | value.is_not_null(), fallback)
-    if f.unless:   # e.g. no agent for an abandoned call, whatever the export says
-        keep = ~done[f.unless].fill_null(False)
-        value = value.zip_with(keep, pl.Series([None] * len(value), dtype=value.dtype))
-        unreadable = unreadable.zip_with(keep, pl.Series([None] * len(value), dtype=pl.String))
-    if column.required:
-        missing = value.is_null() & unreadable.is_null()
-        unreadable = unreadable.zip_with(~missing, pl.Series(["missing value (the store needs one)"] * len(value)))
-    return value, unreadable
+def _mapped(text: pl.Series, f: Field, target_type: pl.DataType) -> tuple[pl.Series, pl.Series]:
+    """(the map's value for each cell, cells in no key and no otherwise); keys ignore case and spaces."""
+    word = text.str.strip_chars().str.to_lowercase()
+    keys = [k.lower() for k in f.map]
+    value = word.replace_strict(keys, pl.Series(list(f.map.values()), dtype=target_type), default=None,
+                                return_dtype=target_type)
+    unknown = word.is_not_null() & ~word.is_in(keys)
+    if f.has_otherwise:
+        other = pl.repeat(f.otherwise, len(word), dtype=target_type, eager=True)
+        return value.zip_with(~unknown, other), unknown & False
+    return value, unknown
+
+
+def _shape(f: Field, column: Column, value: pl.Series, problem: pl.Series, done: pl.DataFrame) \
+        -> tuple[pl.Series, pl.Series]:
+    """bands -> cap -> scale -> after."""
+    target_type = _POLARS_TYPES[column.kind]
+    if f.bands:
+        value, outside = _band(value, f.bands, target_type)
+        problem = _note(problem, outside, f"in no band ({', '.join(b.label for b in f.bands)})")
+    if f.cap:
+        value = value.clip(*f.cap).cast(target_type)
+    if f.scale:
+        (low, high), (store_low, store_high) = f.scale, f.scale_to
+        outside = value.is_not_null() & ~value.is_between(low, high)
+        problem = _note(problem, outside, f"outside the declared scale {low}-{high}")
+        # linear onto the store's scale, rounded half up to a whole answer
+        scaled = ((value.cast(pl.Float64) - low) * (store_high - store_low) / (high - low) + store_low + 0.5).floor()
+        value = _null_where(scaled, outside).cast(target_type)
+    if f.after:   # a time of day before the earlier moment is on the next day
+        earlier = done[f.after]
+        value = value.zip_with(~(value < earlier).fill_null(False), value + dt.timedelta(days=1))
+    return value, problem
+
+
+def _band(value: pl.Series, bands: tuple[Band, ...], target_type: pl.DataType) -> tuple[pl.Series, pl.Series]:
+    """(each number's band value, numbers in no band)."""
+    x = pl.col("x")
+    inside = [(x >= b.low) & (x <= b.high) if b.high is not None else x >= b.low for b in bands]
+    chain = pl.when(inside[0]).then(pl.lit(bands[0].value, target_type))
+    for condition, band in zip(inside[1:], bands[1:]):
+        chain = chain.when(condition).then(pl.lit(band.value, target_type))
+    frame = value.cast(pl.Float64).to_frame("x").select(
+        chain.otherwise(pl.lit(None, target_type)).alias("value"),
+        (x.is_not_null() & ~pl.any_horizontal(inside)).alias("outside"))
+    return frame["value"], frame["outside"]
+
+
+def _note(problem: pl.Series, where: pl.Series, message: str) -> pl.Series:
+    """The message where `where` holds and the row has no problem yet (the first problem of a cell is its cause)."""
+    add = where.fill_null(False) & problem.is_null()
+    return problem.zip_with(~add, pl.repeat(message, len(problem), dtype=pl.String, eager=True))
+
+
+def _null_where(series: pl.Series, where: pl.Series) -> pl.Series:
+    return series.zip_with(~where.fill_null(False), series.clear(len(series)))
+
+
+def _stable_ids(keys: pl.Series) -> pl.Series:
+    """The first 62 bits of each key's MD5, read big-endian: the same cells give the same id in any import,
+    so rows of other files (surveys) can point at the same contact. Missing keys stay missing."""
+    with duckdb.connect() as con:
+        con.register("keys", keys.to_frame("key"))
+        return con.sql("select (('0x' || left(md5(key), 16))::ubigint >> 2)::bigint as id from keys").pl()["id"]
+
+
+def _order_key(cells: pl.Series) -> pl.Series:
+    """A source column to fold rows in: as numbers (H:MM:SS as seconds) when every cell is one, else as text."""
+    text = cells.cast(pl.String)
+    numbers = text.to_frame("t").select(_number_of(pl.col("t"))).to_series()
+    return numbers if numbers.null_count() == text.null_count() else text
+
+
+def _refuse_undeclared_scales(out: pl.DataFrame, tm: TableMapping, mapping: Mapping) -> None:
+    """A 1-4 survey read as 1-5 would rate everyone low: with enough answers and none at the top of the
+    store's scale, the mapping must say which scale the answers are on."""
+    for f in tm.fields.values():
+        if not f.scale_to or f.scale or f.map or f.bands or not f.source_columns:
+            continue
+        answers = out[f.target].drop_nulls()
+        low, high = f.scale_to
+        if answers.len() >= SCALE_CHECK_ANSWERS and answers.max() < high:
+            seen_low, seen_high = answers.min(), answers.max()
+            files = ", ".join(out[FILE].unique(maintain_order=True).to_list())
+            raise MappingError(mapping.path, f"tables.{tm.table}.columns.{f.target}",
+                               f"answers in {files} span {seen_low}-{seen_high} only, the store's {f.target} is "
+                               f"{low}-{high}: declare `scale: {min(low, seen_low)}-{seen_high}` to rescale, "
+                               f"or `scale: {low}-{high}` if the top answer simply never occurs")
+
+
+def _missing_after_fold(folded: pl.DataFrame, tm: TableMapping, columns: dict[str, Column]) -> list[pl.DataFrame]:
+    """Values the store needs that no row of a key had, reported at the key's first line."""
+    keys = [k for k in _key_columns(tm.table, folded)]
+    found = []
+    for f in tm.fields.values():
+        if not columns[f.target].required or _is_key(tm.table, f.target):
+            continue
+        lacking = folded.filter(pl.col(f.target).is_null())
+        if lacking.height:
+            found.append(lacking.select(
+                FILE, LINE, pl.lit(f"{f.describe()} ({tm.table}.{f.target})").alias("column"),
+                pl.lit("missing value (the store needs one) in every row of its key").alias("problem"),
+                pl.concat_str([pl.col(k).cast(pl.String) for k in keys], separator=" / ").alias("value")))
+    return found
 
 
 def _key_columns(table: str, frame: pl.DataFrame) -> list[str]:
@@ -462,10 +716,11 @@ def _finish(tables: dict[str, pl.DataFrame], mapping: Mapping, existing: Existin
     for table, frame in tables.items():
         tm = mapping.tables[table]
         if tm.distinct:
-            keys = _key_columns(table, frame)
-            frame = frame.filter(pl.all_horizontal(pl.col(k).is_not_null() for k in keys))
-            frame = frame.group_by(keys, maintain_order=True).agg(
-                [_aggregate(f) for f in tm.fields.values() if f.target not in keys])
+            frame = _fold(frame, tm)
+            # with --skip-bad-rows a key may have lost every row that held a value the store needs
+            needed = [c.name for c in _columns_of(table).values() if c.required and c.name in frame.columns]
+            if needed:
+                frame = frame.filter(pl.all_horizontal(pl.col(c).is_not_null() for c in needed))
         auto = AUTO_IDS.get(table)
         name = next((n for n, (_, dim) in REFERENCES.items() if dim == table), None)
         if auto and auto not in frame.columns:
@@ -488,9 +743,29 @@ def _finish(tables: dict[str, pl.DataFrame], mapping: Mapping, existing: Existin
     return finished
 
 
-def _aggregate(f: Field) -> pl.Expr:
-    column = pl.col(f.target)
-    return {"min": column.min(), "max": column.max()}.get(f.aggregate, column.drop_nulls().first())
+def _fold(frame: pl.DataFrame, tm: TableMapping) -> pl.DataFrame:
+    """A distinct table's rows, one per key: each column by its aggregate, first and last in order_by's
+    order (default: file order); __file and __line are the key's first line in the files."""
+    columns = _columns_of(tm.table)
+    keys = _key_columns(tm.table, frame)
+    frame = frame.filter(pl.all_horizontal(pl.col(k).is_not_null() for k in keys)).with_row_index(ROW)
+    order = tm.order_by if tm.order_by in tm.fields else (ORDER if tm.order_by else None)
+    if order:
+        frame = frame.sort(order, nulls_last=True, maintain_order=True)
+    first_row = pl.col(ROW).arg_min()
+    return (frame.group_by(keys, maintain_order=True)
+            .agg(pl.col(ROW).min(), pl.col(FILE).get(first_row), pl.col(LINE).get(first_row),
+                 *[_aggregate(f, columns[f.target]) for f in tm.fields.values() if f.target not in keys])
+            .sort(ROW).drop(ROW))
+
+
+def _aggregate(f: Field, column: Column) -> pl.Expr:
+    values = pl.col(f.target)
+    folded = {"first": values.drop_nulls().first(), "last": values.drop_nulls().last(),
+              "min": values.min(), "max": values.max(), "count": values.count(),
+              "count_distinct": values.drop_nulls().n_unique(),
+              "sum": pl.when(values.count() > 0).then(values.sum())}[f.aggregate]   # no values: no sum, not 0
+    return folded.cast(_POLARS_TYPES[column.kind]).alias(f.target)
 
 
 # Columns that point at another table's rows, checked after an import so that replacing one

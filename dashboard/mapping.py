@@ -16,6 +16,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import duckdb
+import polars as pl
 import yaml
 
 from dashboard import config
@@ -48,13 +49,35 @@ DEFAULT_MISSING = ("", "NA", "N/A", "?")
 DEFAULT_TRUE = ("y", "yes", "1", "true", "t")
 DEFAULT_FALSE = ("n", "no", "0", "false", "f")
 DURATIONS = ("seconds", "minutes", "hms")
-AGGREGATES = ("first", "min", "max")
+AGGREGATES = ("first", "last", "min", "max", "count", "count_distinct", "sum")
+COUNTING = ("count", "count_distinct", "sum")          # aggregates that give a number whatever they fold
+TESTS = ("in", "not_in", "present", "above", "below", "at_least", "at_most", "matches")
+NUMERIC_TESTS = {"above": ">", "below": "<", "at_least": ">=", "at_most": "<="}
 
-SOURCE_KEYS = {"format", "separator", "encoding", "line_end", "header", "columns", "sheet", "missing", "skip_lines"}
-TABLE_KEYS = {"rows", "where_present", "columns"}
-FIELD_KEYS = {"column", "date", "time", "constant", "seconds_between", "add_seconds", "format", "date_format",
-              "time_format", "duration", "true", "false", "otherwise", "pattern", "default", "unless", "aggregate"}
-VALUE_KINDS = ("column", "date", "constant", "seconds_between", "add_seconds")
+# The answer scales of survey columns: a `scale:` key rescales another scale onto these, and
+# answers outside them are impossible values.
+SCALES = {("customer_surveys", "csat"): (1, 5), ("customer_surveys", "nps"): (0, 10),
+          ("customer_surveys", "ces"): (1, 7),
+          **{("agent_surveys", c): (1, 5) for c in ("satisfaction", "empowerment", "manager_support",
+                                                    "training_adequacy", "pressure")},
+          ("agent_surveys", "enps"): (0, 10)}
+# An undeclared scale is refused when at least this many answers never reach the store's top answer.
+SCALE_CHECK_ANSWERS = 30
+
+# how a value of each kind is written in a mapping, for messages
+KIND_WORDS = {"integer": "a whole number", "number": "a number", "boolean": "true or false",
+              "date": "a date such as 2024-03-05", "timestamp": "a date and time such as 2024-03-05 09:30:00",
+              "text": "text"}
+
+SOURCE_KEYS = {"format", "separator", "encoding", "line_end", "header", "columns", "sheet", "missing", "skip_lines",
+               "drop_rows", "keep_rows"}
+TABLE_KEYS = {"rows", "where_present", "columns", "drop_rows", "keep_rows", "order_by", "contacts_per_row"}
+FIELD_KEYS = {"column", "columns", "date", "time", "constant", "seconds_between", "add_seconds", "when", "format",
+              "date_format", "time_format", "duration", "true", "false", "otherwise", "pattern", "map", "bands",
+              "cap", "scale", "after", "only_if", "default", "unless", "aggregate"}
+VALUE_KINDS = ("column", "columns", "date", "constant", "seconds_between", "add_seconds", "when")
+KEY_SEPARATOR = "\x1f"     # between the cells of a key from several columns, before hashing
+KEY_JOIN = " / "            # between the cells of a key from several columns kept as text
 
 
 class MappingError(ValueError):
@@ -95,6 +118,62 @@ def store_columns() -> dict[str, dict[str, Column]]:
 
 
 @dataclass(frozen=True)
+class Condition:
+    """A test on source cells: {column: C, TEST: V}, or all / any / not of other conditions."""
+    op: str                                  # one of TESTS, or all, any, not
+    column: str | None = None
+    values: tuple = ()                       # in/not_in: the words; a numeric test: (N,); matches: (REGEX,);
+                                             # present: (True/False,)
+    parts: tuple["Condition", ...] = ()
+
+    @property
+    def columns(self) -> tuple[str, ...]:
+        if self.column:
+            return (self.column,)
+        return tuple(dict.fromkeys(c for p in self.parts for c in p.columns))
+
+    def numeric_tests(self) -> dict[str, str]:
+        """Each column read as a number here -> one test on it, as written (for messages)."""
+        if self.op in NUMERIC_TESTS:
+            return {self.column: self.describe()}
+        found: dict[str, str] = {}
+        for part in self.parts:
+            for column, test in part.numeric_tests().items():
+                found.setdefault(column, test)
+        return found
+
+    def describe(self) -> str:
+        if self.op in ("all", "any"):
+            return "(" + f" {'and' if self.op == 'all' else 'or'} ".join(p.describe() for p in self.parts) + ")"
+        if self.op == "not":
+            return f"not {self.parts[0].describe()}"
+        if self.op == "present":
+            return f"{self.column} {'present' if self.values[0] else 'missing'}"
+        value = ", ".join(f"{v:g}" if isinstance(v, float) else str(v) for v in self.values)
+        return f"{self.column} {self.op} {value!r}" if self.op == "matches" else f"{self.column} {self.op} {value}"
+
+
+@dataclass(frozen=True)
+class RowRule:
+    """drop_rows / keep_rows (or where_present): which source rows feed the file's tables or one table."""
+    where: str                 # the key it is written under, e.g. source.drop_rows
+    condition: Condition
+    keep: bool                 # True: only rows meeting the condition stay; False: rows meeting it go
+
+    def describe(self) -> str:
+        return f"{self.where} ({'keeps only ' if self.keep else ''}{self.condition.describe()})"
+
+
+@dataclass(frozen=True)
+class Band:
+    """One band of `bands:`: numbers from low to high (inclusive; high None: no limit) become value."""
+    label: str
+    low: float
+    high: float | None
+    value: object
+
+
+@dataclass(frozen=True)
 class Source:
     format: str | None = None          # csv, tsv, parquet, xlsx; None: from the file's extension
     separator: str | None = None
@@ -105,6 +184,7 @@ class Source:
     sheet: str | None = None
     missing: tuple[str, ...] = DEFAULT_MISSING
     skip_lines: int = 0                # CSV/TSV: lines before the header (titles some exports put on top)
+    row_rules: tuple[RowRule, ...] = ()   # drop_rows / keep_rows for every table the file feeds
 
     def format_of(self, path: Path) -> str:
         if self.format:
@@ -118,41 +198,59 @@ class Source:
 
 @dataclass(frozen=True)
 class Field:
-    """How one store column is filled. Exactly one value kind is set."""
+    """How one store column is filled: one value kind (none only for aggregate: count), then the
+    steps in this order: pattern -> map or true/false -> duration -> bands -> cap -> scale -> after
+    -> only_if -> default -> unless."""
     target: str
     column: str | None = None
+    columns: tuple[str, ...] | None = None     # a key from several columns together
     date: str | None = None
     time: str | None = None
     constant: object = None
     has_constant: bool = False
     seconds_between: tuple[str, str] | None = None
     add_seconds: tuple[str, str] | None = None
+    when: Condition | None = None
     format: str | None = None
     date_format: str = "%Y-%m-%d"
     time_format: str = "%H:%M:%S"
     duration: str | None = None
     true: tuple[str, ...] | None = None
     false: tuple[str, ...] | None = None
-    otherwise: bool | None = None
+    otherwise: object = None
+    has_otherwise: bool = False
     pattern: str | None = None
+    map: dict | None = None                    # source word (as written) -> store value (None: missing)
+    bands: tuple[Band, ...] | None = None
+    cap: tuple[float | None, float] | None = None
+    scale: tuple[int, int] | None = None       # the answers' own scale ...
+    scale_to: tuple[int, int] | None = None    # ... and the store column's, which it is rescaled onto
+    after: str | None = None
+    only_if: Condition | None = None
     default: object = None
     unless: str | None = None
     aggregate: str = "first"
 
     @property
     def source_columns(self) -> tuple[str, ...]:
-        return tuple(c for c in (self.column, self.date, self.time) if c)
+        return tuple(c for c in (self.column, *(self.columns or ()), self.date, self.time) if c)
+
+    @property
+    def condition_columns(self) -> tuple[str, ...]:
+        return tuple(dict.fromkeys(c for cond in (self.when, self.only_if) if cond for c in cond.columns))
 
     @property
     def uses(self) -> tuple[str, ...]:
         """Store columns of the same table this field is computed from."""
         derived = self.seconds_between or self.add_seconds or ()
-        return tuple(derived) + ((self.unless,) if self.unless else ())
+        return tuple(derived) + tuple(c for c in (self.unless, self.after) if c)
 
     def describe(self) -> str:
         """How the field reads in a message: the source column(s) it comes from."""
         if self.source_columns:
             return " + ".join(f"'{c}'" for c in self.source_columns)
+        if self.when:
+            return f"when {self.when.describe()}"
         return f"{self.target} (derived)"
 
 
@@ -161,7 +259,14 @@ class TableMapping:
     table: str
     fields: dict[str, Field]
     distinct: bool = False             # one row per distinct key instead of one per source row
-    where_present: str | None = None   # only source rows where this column has a value
+    row_rules: tuple[RowRule, ...] = ()   # drop_rows, keep_rows and where_present of this table
+    order_by: str | None = None        # distinct tables: the order rows are folded in (store or source column)
+    contacts_per_row: str | None = None   # the file is aggregated: refused by the importer for now
+
+    @property
+    def order_by_source(self) -> str | None:
+        """order_by when it names a source column rather than a store column of this table."""
+        return self.order_by if self.order_by and self.order_by not in self.fields else None
 
 
 @dataclass(frozen=True)
@@ -177,11 +282,17 @@ class Mapping:
     def source_columns(self) -> dict[str, list[str]]:
         """Each source column the mapping reads -> the 'table.column' places it feeds."""
         used: dict[str, list[str]] = {}
+        for rule in self.source.row_rules:
+            for col in rule.condition.columns:
+                used.setdefault(col, []).append(rule.where)
         for tm in self.tables.values():
-            if tm.where_present:
-                used.setdefault(tm.where_present, []).append(f"{tm.table} (where_present)")
+            for rule in tm.row_rules:
+                for col in rule.condition.columns:
+                    used.setdefault(col, []).append(rule.where)
+            if tm.order_by_source:
+                used.setdefault(tm.order_by_source, []).append(f"tables.{tm.table}.order_by")
             for f in tm.fields.values():
-                for col in f.source_columns:
+                for col in f.source_columns + f.condition_columns:
                     used.setdefault(col, []).append(f"{tm.table}.{f.target}")
         return used
 
@@ -243,7 +354,89 @@ def _source(path: Path, raw: dict) -> Source:
         raise MappingError(path, "source.missing", "must be a list of the values that mean 'no value'")
     return Source(format=fmt, separator=separator, encoding=encoding, line_end=line_end, header=bool(header),
                   columns=columns, sheet=raw.get("sheet"), missing=tuple("" if m is None else str(m) for m in missing),
-                  skip_lines=int(skip_lines))
+                  skip_lines=int(skip_lines), row_rules=_row_rules(path, "source", raw))
+
+
+def _row_rules(path: Path, where: str, raw: dict) -> tuple[RowRule, ...]:
+    """drop_rows, keep_rows and the older where_present: C (keep rows where C has a value), in that order."""
+    rules = [RowRule(f"{where}.{key}", _condition(path, f"{where}.{key}", raw[key]), keep=key == "keep_rows")
+             for key in ("drop_rows", "keep_rows") if key in raw]
+    if "where_present" in raw:
+        column = raw["where_present"]
+        if not isinstance(column, str) or not column:
+            raise MappingError(path, f"{where}.where_present", "names one source column")
+        rules.append(RowRule(f"{where}.where_present", Condition("present", column, (True,)), keep=True))
+    return tuple(rules)
+
+
+def _condition(path: Path, where: str, raw) -> Condition:
+    """{column: C, TEST: V} | {all: [...]} | {any: [...]} | {not: condition} | [condition, ...] (all of them)."""
+    if isinstance(raw, list):
+        if not raw:
+            raise MappingError(path, where, "an empty list of conditions; give at least one")
+        parts = tuple(_condition(path, f"{where}.{i}", part) for i, part in enumerate(raw))
+        return parts[0] if len(parts) == 1 else Condition("all", parts=parts)
+    shape = ("a condition is {column: NAME, TEST: VALUE} with one test of " + ", ".join(TESTS)
+             + "; or {all: [...]}, {any: [...]}, {not: CONDITION}, or a list (all of them)")
+    if not isinstance(raw, dict):
+        raise MappingError(path, where, f"{shape}; got {raw!r}")
+    logic = [k for k in ("all", "any", "not") if k in raw]
+    if logic:
+        key = logic[0]
+        if len(raw) != 1:
+            raise MappingError(path, where, f"'{key}' stands alone in its condition; found {sorted(raw)}")
+        if key == "not":
+            return Condition("not", parts=(_condition(path, f"{where}.not", raw["not"]),))
+        if not isinstance(raw[key], list) or not raw[key]:
+            raise MappingError(path, f"{where}.{key}", "takes a list of conditions")
+        return Condition(key, parts=tuple(_condition(path, f"{where}.{key}.{i}", part)
+                                          for i, part in enumerate(raw[key])))
+    tests = [k for k in TESTS if k in raw]
+    unknown = set(raw) - {"column", *TESTS}
+    if unknown or len(tests) != 1 or not isinstance(raw.get("column"), str) or not raw["column"]:
+        found = f"unknown key(s) {sorted(unknown)}" if unknown else f"found {sorted(raw)}"
+        raise MappingError(path, where, f"{shape}; {found}")
+    test, value = tests[0], raw[tests[0]]
+    at = f"{where}.{test}"
+    if test in ("in", "not_in"):
+        words = value if isinstance(value, list) else [value]
+        if not words or not all(isinstance(w, str) for w in words):
+            raise MappingError(path, at, "takes a list of values, e.g. [PHANTOM, TEST]")
+        return Condition(test, raw["column"], tuple(w.strip() for w in words))
+    if test == "present":
+        return Condition(test, raw["column"], (_flag(path, at, value),))
+    if test == "matches":
+        return Condition(test, raw["column"], (_regex(path, at, value),))
+    return Condition(test, raw["column"], (_number(path, at, value),))
+
+
+def _regex(path: Path, where: str, value) -> str:
+    """A regular expression polars can run (Rust syntax: no look-around or back-references)."""
+    if not isinstance(value, str) or not value:
+        raise MappingError(path, where, "takes a regular expression")
+    try:
+        re.compile(value)
+        pl.select(pl.lit("").str.contains(value))
+    except (re.error, pl.exceptions.PolarsError) as exc:
+        reason = str(exc).strip().splitlines()[-1] if str(exc).strip() else type(exc).__name__
+        raise MappingError(path, where, f"{value!r} is not a usable regular expression ({reason}; "
+                                        f"look-around and back-references are not supported)") from None
+    return value
+
+
+def _number(path: Path, where: str, value) -> float:
+    """A number as YAML text: 30, 2.5, -1, or H:MM:SS read as seconds (as cells are in conditions)."""
+    text = str(value).strip() if isinstance(value, str) else ""
+    hms = re.fullmatch(r"(\d+):([0-5]\d):([0-5]\d)", text)
+    if hms:
+        return float(int(hms[1]) * 3600 + int(hms[2]) * 60 + int(hms[3]))
+    try:
+        number = float(text)
+    except ValueError:
+        number = float("nan")
+    if number != number or number in (float("inf"), float("-inf")):
+        raise MappingError(path, where, f"must be a number (or H:MM:SS), got {value!r}")
+    return number
 
 
 def _table(path: Path, table: str, spec: dict, columns: dict[str, Column]) -> TableMapping:
@@ -260,17 +453,23 @@ def _table(path: Path, table: str, spec: dict, columns: dict[str, Column]) -> Ta
     for name, (id_column, _) in REFERENCES.items():
         if id_column in columns and name not in columns:
             allowed[name] = Column(name, "VARCHAR", False)   # a name standing in for the id
+    raw_columns = spec.get("columns") or {}
+    if not isinstance(raw_columns, dict):
+        raise MappingError(path, f"{where}.columns", "must map store columns to source columns or settings")
     fields = {}
-    for target, raw in (spec.get("columns") or {}).items():
+    for target, raw in raw_columns.items():
         if target not in allowed:
             raise MappingError(path, f"{where}.columns.{target}",
                                f"{table} has no column '{target}'; it has {', '.join(allowed)}")
-        fields[target] = _field(path, f"{where}.columns.{target}", target, raw, allowed[target])
+        fields[target] = _field(path, f"{where}.columns.{target}", target, raw, allowed[target], table)
     for f in fields.values():
         for used in f.uses:
             if used not in fields:
                 raise MappingError(path, f"{where}.columns.{f.target}",
                                    f"uses '{used}', which this table's mapping does not fill")
+        if f.after and allowed[f.after].kind != "timestamp":
+            raise MappingError(path, f"{where}.columns.{f.target}.after",
+                               f"'{f.after}' is not a timestamp ({table}.{f.after} is {allowed[f.after].type})")
     for name, (id_column, _) in REFERENCES.items():
         if name in fields and id_column in fields and name in allowed and name not in columns:
             raise MappingError(path, f"{where}.columns", f"give either {id_column} or {name}, not both")
@@ -282,12 +481,57 @@ def _table(path: Path, table: str, spec: dict, columns: dict[str, Column]) -> Ta
             hint = f" (or {reference})" if reference and reference not in columns else ""
             raise MappingError(path, f"{where}.columns",
                                f"the store needs {table}.{column.name}{hint}; map it to a source column or a constant")
-    if rows == "distinct" and not all(k in fields or k == auto for k in KEYS[table]):
+    distinct = rows == "distinct"
+    if distinct and not all(k in fields or k == auto for k in KEYS[table]):
         raise MappingError(path, where, f"rows: distinct needs {', '.join(KEYS[table])} mapped (the key)")
-    return TableMapping(table=table, fields=fields, distinct=rows == "distinct", where_present=spec.get("where_present"))
+    _check_folding(path, where, table, spec, fields, distinct)
+    return TableMapping(table=table, fields=fields, distinct=distinct, row_rules=_row_rules(path, where, spec),
+                        order_by=_name(path, f"{where}.order_by", spec.get("order_by")),
+                        contacts_per_row=_name(path, f"{where}.contacts_per_row", spec.get("contacts_per_row")))
 
 
-def _field(path: Path, where: str, target: str, raw, column: Column) -> Field:
+def _check_folding(path: Path, where: str, table: str, spec: dict, fields: dict[str, Field], distinct: bool) -> None:
+    """aggregate and order_by fold the rows of one key: they belong to rows: distinct tables."""
+    folded_by_key = [f.target for f in fields.values() if f.target in KEYS[table] or
+                     REFERENCES.get(f.target, ("",))[0] in KEYS[table]]
+    for f in fields.values():
+        if f.aggregate == "first" and "aggregate" not in _raw_keys(spec, f.target):
+            continue
+        if not distinct:
+            raise MappingError(path, f"{where}.columns.{f.target}.aggregate",
+                               "aggregate folds the rows of one key: it needs rows: distinct on the table")
+        if f.target in folded_by_key:
+            raise MappingError(path, f"{where}.columns.{f.target}.aggregate",
+                               f"{f.target} is the table's key: rows are grouped by it, not aggregated")
+    if "order_by" in spec and not distinct:
+        raise MappingError(path, f"{where}.order_by", "order_by orders the rows of one key: it needs rows: distinct")
+
+
+def _raw_keys(spec: dict, target: str) -> set:
+    raw = (spec.get("columns") or {}).get(target)
+    return set(raw) if isinstance(raw, dict) else set()
+
+
+def _name(path: Path, where: str, value) -> str | None:
+    if value is not None and (not isinstance(value, str) or not value):
+        raise MappingError(path, where, f"names one column, got {value!r}")
+    return value
+
+
+# keys that shape a value read from a cell; each value kind takes only some of them
+_CELL_STEPS = ("pattern", "map", "true", "false", "duration", "format", "date_format", "time_format", "bands",
+               "cap", "scale", "after")
+_STEPS_OF = {"column": {"pattern", "map", "true", "false", "duration", "format", "bands", "cap", "scale", "after"},
+             "columns": set(),
+             "date": {"date_format", "time_format", "format", "after"},
+             "constant": set(),
+             "seconds_between": {"bands", "cap", "scale"},
+             "add_seconds": {"after"},
+             "when": set(),
+             None: set()}      # aggregate: count without a value kind: each row counts
+
+
+def _field(path: Path, where: str, target: str, raw, column: Column, table: str) -> Field:
     if isinstance(raw, str):
         raw = {"column": raw}
     if not isinstance(raw, dict):
@@ -295,9 +539,16 @@ def _field(path: Path, where: str, target: str, raw, column: Column) -> Field:
     unknown = set(raw) - FIELD_KEYS
     if unknown:
         raise MappingError(path, where, f"unknown key(s) {sorted(unknown)}; known: {sorted(FIELD_KEYS)}")
+    aggregate = raw.get("aggregate", "first")
+    if aggregate not in AGGREGATES:
+        raise MappingError(path, f"{where}.aggregate", f"'{aggregate}' is not one of {', '.join(AGGREGATES)}")
     kinds = [k for k in VALUE_KINDS if k in raw]
-    if len(kinds) != 1:
+    if not (len(kinds) == 1 or (aggregate == "count" and not kinds)):
         raise MappingError(path, where, f"give exactly one of {', '.join(VALUE_KINDS)} (found {kinds or 'none'})")
+    kind = kinds[0] if kinds else None
+    misplaced = sorted(k for k in raw if k in _CELL_STEPS and k not in _STEPS_OF[kind])
+    if misplaced:
+        raise MappingError(path, f"{where}.{misplaced[0]}", f"does not go with {kind or 'aggregate: count'}")
     if "time" in raw and "date" not in raw:
         raise MappingError(path, where, "'time' goes with 'date' (a timestamp from two columns)")
     for pair in ("seconds_between", "add_seconds"):
@@ -305,42 +556,165 @@ def _field(path: Path, where: str, target: str, raw, column: Column) -> Field:
             raise MappingError(path, where, f"{pair} takes two store columns, e.g. [queued_at, answered_at]")
     if raw.get("duration") not in (None, *DURATIONS):
         raise MappingError(path, where, f"duration '{raw['duration']}' is not one of {', '.join(DURATIONS)}")
-    if raw.get("aggregate", "first") not in AGGREGATES:
-        raise MappingError(path, where, f"aggregate '{raw['aggregate']}' is not one of {', '.join(AGGREGATES)}")
     if "pattern" in raw:
         try:
             if re.compile(raw["pattern"]).groups != 1:
                 raise MappingError(path, where, "pattern needs exactly one (group): the part to keep")
         except re.error as exc:
             raise MappingError(path, where, f"pattern is not a valid regular expression: {exc}") from None
+    # the values a field gives before it is folded: count and count_distinct fold any value into a number
+    reading = Column(target, "VARCHAR", False) if aggregate in ("count", "count_distinct") else column
+    if aggregate in COUNTING and column.kind not in ("integer", "number"):
+        raise MappingError(path, f"{where}.aggregate", f"{aggregate} gives a number; {table}.{target} is {column.type}")
 
     def words(key):
         value = raw.get(key)
         return None if value is None else tuple(str(v).strip().lower() for v in (value if isinstance(value, list) else [value]))
 
     return Field(
-        target=target, column=_text(raw.get("column")), date=_text(raw.get("date")), time=_text(raw.get("time")),
-        constant=_constant(path, where, raw["constant"], column) if "constant" in raw else None,
+        target=target, column=_text(raw.get("column")), columns=_composite(path, where, raw, column, table),
+        date=_text(raw.get("date")), time=_text(raw.get("time")),
+        constant=_typed(path, f"{where}.constant", raw["constant"], column, "constant") if "constant" in raw else None,
         has_constant="constant" in raw,
         seconds_between=tuple(raw["seconds_between"]) if "seconds_between" in raw else None,
         add_seconds=tuple(raw["add_seconds"]) if "add_seconds" in raw else None,
+        when=_when(path, where, raw, reading),
         format=raw.get("format"), date_format=raw.get("date_format", "%Y-%m-%d"),
         time_format=raw.get("time_format", "%H:%M:%S"), duration=raw.get("duration"),
         true=words("true"), false=words("false"),
-        otherwise=None if "otherwise" not in raw else _flag(path, f"{where}.otherwise", raw["otherwise"]),
-        pattern=raw.get("pattern"),
-        default=raw.get("default"), unless=raw.get("unless"), aggregate=raw.get("aggregate", "first"))
+        otherwise=_otherwise(path, where, raw, reading), has_otherwise="otherwise" in raw,
+        pattern=raw.get("pattern"), map=_value_map(path, where, raw, reading),
+        bands=_bands(path, f"{where}.bands", raw["bands"], reading) if "bands" in raw else None,
+        cap=_cap(path, f"{where}.cap", raw["cap"], reading) if "cap" in raw else None,
+        scale=_scale(path, f"{where}.scale", raw["scale"], table, target) if "scale" in raw else None,
+        scale_to=SCALES.get((table, target)),
+        after=_after(path, where, raw, reading),
+        only_if=_condition(path, f"{where}.only_if", raw["only_if"]) if "only_if" in raw else None,
+        default=_typed(path, f"{where}.default", raw["default"], reading, "default") if "default" in raw else None,
+        unless=raw.get("unless"), aggregate=aggregate)
 
 
-def _constant(path: Path, where: str, value: str, column: Column):
-    """A constant as the store column's type (the YAML is read as text)."""
+def _composite(path: Path, where: str, raw: dict, column: Column, table: str) -> tuple[str, ...] | None:
+    if "columns" not in raw:
+        return None
+    names = raw["columns"]
+    if not isinstance(names, list) or len(names) < 2 or not all(isinstance(n, str) and n for n in names):
+        raise MappingError(path, f"{where}.columns", "takes two or more source columns, e.g. [vru_line, call_id]")
+    if column.type != "BIGINT" and column.kind != "text":
+        raise MappingError(path, f"{where}.columns",
+                           f"a key from several columns fills a BIGINT column (with a 62-bit id) or a text column "
+                           f"(the cells joined with '{KEY_JOIN}'); {table}.{column.name} is {column.type}")
+    return tuple(names)
+
+
+def _when(path: Path, where: str, raw: dict, column: Column) -> Condition | None:
+    if "when" not in raw:
+        return None
+    if column.kind != "boolean":
+        raise MappingError(path, f"{where}.when", f"gives true or false; the store column {column.name} is "
+                                                  f"{column.type} (use map: for other values)")
+    return _condition(path, f"{where}.when", raw["when"])
+
+
+def _value_map(path: Path, where: str, raw: dict, column: Column) -> dict | None:
+    if "map" not in raw:
+        return None
+    at = f"{where}.map"
+    if not isinstance(raw["map"], dict) or not raw["map"]:
+        raise MappingError(path, at, "takes source values and what each becomes, e.g. {Voice: phone, Chat: chat}")
+    for clash in ("true", "false", "bands"):
+        if clash in raw:
+            raise MappingError(path, at, f"give map or {'bands' if clash == 'bands' else 'true/false'}, not both "
+                                         f"({clash} is set)")
+    values, seen = {}, {}
+    for key, value in raw["map"].items():
+        word = str(key).strip().lower()
+        if word in seen:
+            raise MappingError(path, at, f"'{key}' and '{seen[word]}' are the same key (keys ignore case and spaces)")
+        seen[word] = key
+        values[str(key).strip()] = _typed(path, f"{at}.{key}", value, column, "map value", missing_allowed=True)
+    return values
+
+
+def _otherwise(path: Path, where: str, raw: dict, column: Column):
+    if "otherwise" not in raw:
+        return None
+    if column.kind != "boolean" and "map" not in raw:
+        raise MappingError(path, f"{where}.otherwise", "goes with map (or true/false on a yes/no column): "
+                                                       "the value for source values in no key")
+    return _typed(path, f"{where}.otherwise", raw["otherwise"], column, "otherwise", missing_allowed=True)
+
+
+def _bands(path: Path, where: str, raw, column: Column) -> tuple[Band, ...]:
+    if not isinstance(raw, dict) or not raw:
+        raise MappingError(path, where, 'takes bands and their values, e.g. {"0": 0, "1-3": 1, "4+": 2}')
+    bands = []
+    for label, value in raw.items():
+        found = re.fullmatch(r"\s*(-?\d+(?:\.\d+)?)\s*(?:(\+)|-\s*(-?\d+(?:\.\d+)?))?\s*", str(label))
+        if not found:
+            raise MappingError(path, f"{where}.{label}", 'a band is "N", "LOW-HIGH" (inclusive) or "N+"')
+        low = float(found[1])
+        high = None if found[2] else float(found[3] if found[3] is not None else found[1])
+        if high is not None and high < low:
+            raise MappingError(path, f"{where}.{label}", f"the band runs from {found[1]} down to {found[3]}")
+        bands.append(Band(str(label).strip(), low, high, _typed(path, f"{where}.{label}", value, column, "band value")))
+    ordered = sorted(bands, key=lambda b: b.low)
+    for before, after in zip(ordered, ordered[1:]):
+        if before.high is None or after.low <= before.high:
+            raise MappingError(path, f"{where}.{after.label}", f"overlaps the band {before.label}")
+    return tuple(bands)
+
+
+def _cap(path: Path, where: str, raw, column: Column) -> tuple[float | None, float]:
+    if column.kind not in ("integer", "number"):
+        raise MappingError(path, where, f"caps numbers; the store column {column.name} is {column.type}")
+    low, high = (raw if isinstance(raw, list) and len(raw) == 2 else (None, raw))
+    if isinstance(high, list):
+        raise MappingError(path, where, "takes HIGH, or [LOW, HIGH]")
+    bounds = [None if b is None else _number(path, where, b) for b in (low, high)]
+    if column.kind == "integer" and any(b is not None and b != int(b) for b in bounds):
+        raise MappingError(path, where, f"{column.name} holds whole numbers; cap it at whole numbers")
+    if bounds[0] is not None and bounds[0] > bounds[1]:
+        raise MappingError(path, where, f"LOW {low} is above HIGH {high}")
+    return tuple(b if b is None or column.kind != "integer" else int(b) for b in bounds)
+
+
+def _scale(path: Path, where: str, raw, table: str, target: str) -> tuple[int, int]:
+    if (table, target) not in SCALES:
+        known = ", ".join(f"{t}.{c}" for t, c in SCALES)
+        raise MappingError(path, where, f"rescales survey answers; {table}.{target} has no answer scale "
+                                        f"(those with one: {known})")
+    found = re.fullmatch(r"\s*(-?\d+)\s*-\s*(-?\d+)\s*", str(raw))
+    if not found or int(found[1]) >= int(found[2]):
+        raise MappingError(path, where, f"the answers' own scale, LOW-HIGH in whole numbers (e.g. 1-4), got {raw!r}")
+    return int(found[1]), int(found[2])
+
+
+def _after(path: Path, where: str, raw: dict, column: Column) -> str | None:
+    if "after" not in raw:
+        return None
+    if column.kind != "timestamp" or not isinstance(raw["after"], str):
+        raise MappingError(path, f"{where}.after", "names a timestamp column of this table: times earlier than it "
+                                                   f"are on the next day ({column.name} is {column.type})")
+    return raw["after"]
+
+
+def _typed(path: Path, where: str, value, column: Column, what: str, missing_allowed: bool = False):
+    """A value written in the mapping (YAML text) as the store column's type; '' is missing where allowed."""
     readers = {"integer": int, "number": float, "boolean": lambda v: _flag(path, where, v),
                "date": dt.date.fromisoformat, "timestamp": dt.datetime.fromisoformat, "text": str}
+    if not isinstance(value, str):
+        raise MappingError(path, where, f"{what} must be one value, got {value!r}")
+    if value.strip() == "" and missing_allowed:
+        return None
     try:
-        return readers[column.kind](str(value).strip() if column.kind != "text" else value)
+        read = readers[column.kind](value.strip() if column.kind != "text" else value)
     except (TypeError, ValueError, MappingError):
-        raise MappingError(path, where, f"constant {value!r} is not a {column.kind} "
-                                        f"(the store column {column.name} is {column.type})") from None
+        read = None
+    if read is None or read == "":
+        raise MappingError(path, where, f"{what} {value!r} is not {KIND_WORDS[column.kind]} "
+                                        f"(the store column {column.name} is {column.type})")
+    return read
 
 
 def _flag(path: Path, where: str, value) -> bool:
