@@ -23,9 +23,10 @@ import duckdb
 import polars as pl
 
 from dashboard import store
-from dashboard.mapping import (AUTO_IDS, DEFAULT_FALSE, DEFAULT_TRUE, KEY_JOIN, KEY_SEPARATOR, KEYS, NUMERIC_TESTS,
-                               REFERENCES, SCALE_CHECK_ANSWERS, SCALES, Band, Column, Condition, Field, Mapping,
-                               MappingError, RowRule, TableMapping, store_columns)
+from dashboard.mapping import (AUTO_IDS, DEFAULT_FALSE, DEFAULT_TRUE, KEYS, REFERENCES, Column, Field, Mapping,
+                               MappingError, TableMapping, store_columns)
+from dashboard.mapping import (KEY_JOIN, KEY_SEPARATOR, NUMERIC_TESTS, SCALE_CHECK_ANSWERS, SCALES, Band, Condition,
+                               RowRule)
 from dashboard.sources import FILE, LINE, Read, SourceError, empty_problems, original_lines, read, \
     row_as_text
 
@@ -215,6 +216,7 @@ def _read_checked(path: Path, mapping: Mapping) -> Read:
 
 ORDER = "__order"   # a distinct table's fold order when order_by names a source column
 ROW = "__row"       # a row's place in the files, to find a folded key's first line
+UNSOUND = "__unsound_key"   # the row's key folds into a row the store cannot take (see _sound)
 
 
 def _apply_row_rules(rows: pl.DataFrame, rules: tuple[RowRule, ...]) \
@@ -223,21 +225,21 @@ def _apply_row_rules(rows: pl.DataFrame, rules: tuple[RowRule, ...]) \
     dropped, problems = {}, []
     for rule in rules:
         problems += _unreadable_numbers(rows, rule.condition, rule.where)
-        holds = _holds(rule.condition)
+        holds = _holds(rule.condition, rows.schema)
         kept = rows.filter(holds if rule.keep else holds.not_())
         dropped[rule.describe()] = rows.height - kept.height
         rows = kept
     return rows, dropped, problems
 
 
-def _holds(condition: Condition) -> pl.Expr:
+def _holds(condition: Condition, schema: pl.Schema) -> pl.Expr:
     """True where the condition holds, False elsewhere (never null: a missing cell meets no test but not_in)."""
     if condition.op in ("all", "any"):
-        parts = [_holds(part) for part in condition.parts]
+        parts = [_holds(part, schema) for part in condition.parts]
         return pl.all_horizontal(parts) if condition.op == "all" else pl.any_horizontal(parts)
     if condition.op == "not":
-        return _holds(condition.parts[0]).not_()
-    cell = pl.col(condition.column).cast(pl.String)
+        return _holds(condition.parts[0], schema).not_()
+    cell = _as_text(condition.column, schema[condition.column])
     if condition.op == "present":
         return cell.is_not_null() if condition.values[0] else cell.is_null()
     if condition.op in ("in", "not_in"):
@@ -249,6 +251,15 @@ def _holds(condition: Condition) -> pl.Expr:
     compared = {">": number > limit, "<": number < limit, ">=": number >= limit,
                 "<=": number <= limit}[NUMERIC_TESTS[condition.op]]
     return compared.fill_null(False)
+
+
+def _as_text(column: str, dtype: pl.DataType) -> pl.Expr:
+    """A cell as text, whatever the file typed it as: a whole spreadsheet number reads 3, not 3.0."""
+    cell = pl.col(column)
+    if dtype.is_float():
+        whole = pl.when(cell == cell.round()).then(cell.cast(pl.Int64, strict=False).cast(pl.String))
+        return pl.coalesce(whole, cell.cast(pl.String))
+    return cell.cast(pl.String)
 
 
 def _hms_seconds(text: pl.Expr) -> pl.Expr:
@@ -268,7 +279,7 @@ def _unreadable_numbers(rows: pl.DataFrame, condition: Condition, where: str) ->
     """A cell a numeric test reads that is not a number: said, not silently taken as failing the test."""
     found = []
     for column, test in condition.numeric_tests().items():
-        cell = pl.col(column).cast(pl.String)
+        cell = _as_text(column, rows.schema[column])
         bad = rows.filter(cell.is_not_null() & _number_of(cell).is_null())
         if bad.height:
             found.append(bad.select(FILE, LINE, pl.lit(f"'{column}' ({where})").alias("column"),
@@ -299,6 +310,10 @@ def _table_rows(rows: pl.DataFrame, tm: TableMapping, mapping: Mapping) \
         folded = _fold(out, tm)
         problems += _missing_after_fold(folded, tm, columns)
         problems += _broken_rules(folded, tm)
+        # reported at the key's first line, but with --skip-bad-rows every row of the key stays out
+        keys = _key_columns(tm.table, folded)
+        unsound = folded.filter(_sound(folded, tm.table).not_()).select(pl.struct(keys)).to_series()
+        out = out.with_columns(pl.struct(keys).is_in(unsound.implode()).fill_null(False).alias(UNSOUND))
     else:
         problems += _broken_rules(out, tm)
     return out, pl.concat(problems, how="vertical_relaxed") if problems else empty_problems(), dropped
@@ -368,7 +383,7 @@ def _evaluate(f: Field, column: Column, rows: pl.DataFrame, done: pl.DataFrame) 
     value, problem = _shape(f, column, value, problem, done)
     usable = present
     if f.only_if:   # where it does not hold, the value is missing (and what the cell held does not matter)
-        holds = rows.select(_holds(f.only_if)).to_series()
+        holds = rows.select(_holds(f.only_if, rows.schema)).to_series()
         value, problem = _null_where(value, ~holds), _null_where(problem, ~holds)
         usable = present & holds
     if f.default is not None:
@@ -401,9 +416,9 @@ def _read(f: Field, column: Column, rows: pl.DataFrame, done: pl.DataFrame) \
         value = done.select(pl.col(base) + pl.duration(seconds=pl.col(seconds)))[base].cast(target_type)
         return value, value.is_not_null(), none
     if f.when:
-        return rows.select(_holds(f.when)).to_series(), every, none
+        return rows.select(_holds(f.when, rows.schema)).to_series(), every, none
     if f.columns:
-        cells = [pl.col(c).cast(pl.String) for c in f.columns]
+        cells = [_as_text(c, rows.schema[c]) for c in f.columns]
         if kind == "integer":
             value = _stable_ids(rows.select(pl.concat_str(cells, separator=KEY_SEPARATOR)).to_series())
         else:
@@ -453,7 +468,7 @@ def _text_cells(raw: pl.Series, fmt: str) -> pl.Series:
 
 
 def _pattern_text(raw: pl.Series, f: Field) -> pl.Series:
-    text = raw.cast(pl.String) if raw.dtype != pl.String else raw
+    text = raw if raw.dtype == pl.String else raw.to_frame("cell").select(_as_text("cell", raw.dtype)).to_series()
     return text.str.extract(f.pattern, 1) if f.pattern else text
 
 
@@ -716,11 +731,10 @@ def _finish(tables: dict[str, pl.DataFrame], mapping: Mapping, existing: Existin
     for table, frame in tables.items():
         tm = mapping.tables[table]
         if tm.distinct:
-            frame = _fold(frame, tm)
-            # with --skip-bad-rows a key may have lost every row that held a value the store needs
-            needed = [c.name for c in _columns_of(table).values() if c.required and c.name in frame.columns]
-            if needed:
-                frame = frame.filter(pl.all_horizontal(pl.col(c).is_not_null() for c in needed))
+            # with --skip-bad-rows: keys whose folded row was reported bad stay out whole, and so do keys
+            # that lost a row holding a value the store needs
+            frame = _fold(frame.filter(pl.col(UNSOUND).not_()), tm)
+            frame = frame.filter(_sound(frame, table))
         auto = AUTO_IDS.get(table)
         name = next((n for n, (_, dim) in REFERENCES.items() if dim == table), None)
         if auto and auto not in frame.columns:
@@ -757,6 +771,15 @@ def _fold(frame: pl.DataFrame, tm: TableMapping) -> pl.DataFrame:
             .agg(pl.col(ROW).min(), pl.col(FILE).get(first_row), pl.col(LINE).get(first_row),
                  *[_aggregate(f, columns[f.target]) for f in tm.fields.values() if f.target not in keys])
             .sort(ROW).drop(ROW))
+
+
+def _sound(frame: pl.DataFrame, table: str) -> pl.Expr:
+    """Rows with every value the store needs and no broken rule (a missing value breaks no rule)."""
+    needed = [pl.col(c.name).is_not_null() for c in _columns_of(table).values()
+              if c.required and c.name in frame.columns]
+    rules = [condition(frame).fill_null(True) for involved, condition, _ in RULES.get(table, [])
+             if all(c in frame.columns for c in involved)]
+    return pl.all_horizontal(needed + rules) if needed or rules else pl.lit(True)
 
 
 def _aggregate(f: Field, column: Column) -> pl.Expr:
