@@ -58,17 +58,17 @@ NAMES = {
     "time": ("time", "start time", "call time", "time of day", "zeit"),
     "answered_at": ("answered at", "answer time", "answered time", "pickup", "connected"),
     "ended_at": ("end", "ended", "end time", "hangup", "finished", "completed", "disconnect", "closed at"),
-    "wait_s": ("wait", "waiting", "speed of answer", "asa", "queue time", "time to answer", "ring time",
+    "wait_s": ("wait", "waiting", "speed of answer", "asa", "queue time", "q time", "time to answer", "ring time",
                "wartezeit"),
     "handle_s": ("handle", "handling", "talk", "talk time", "duration", "aht", "call length", "length",
-                 "service time", "gesprachsdauer", "dauer"),
+                 "service time", "ser time", "gesprachsdauer", "dauer"),
     "agent_name": ("agent", "agent name", "rep", "representative", "operator", "employee", "assigned to",
                    "assignee", "owner", "handled by", "user", "staff", "advisor", "mitarbeiter"),
     "abandoned": ("abandoned", "abandon", "answered", "outcome", "disposition", "result", "status"),
     "resolved": ("resolved", "resolution", "fcr", "solved", "first contact resolution", "fixed", "erledigt"),
     "channel": ("channel", "media", "medium", "media type", "contact type"),
     "touchpoint_name": ("topic", "queue", "skill", "reason", "category", "subject", "service", "touchpoint",
-                        "call type", "type"),
+                        "call type", "type", "thema"),
     "team_name": ("team", "group", "team name", "unit", "department"),
     "customer_id": ("customer", "customer id", "caller", "client", "account", "customer number", "kundennr"),
     "transfers": ("transfers", "transferred", "transfer count"),
@@ -250,7 +250,7 @@ def _text_layout(path: Path, data: bytes) -> tuple[dict, pl.DataFrame, list[Find
     sniffed = _sniff(text)
     separator, records, skip, found = _separator(path, text, sniffed)
     findings += found
-    line_end, found = _line_end(text, sniffed)
+    line_end, found = _line_end(text)
     findings.append(found)
     header_row = records[0][1] if records else []
     # the sniffer's header verdict is about the rows it took for the table
@@ -389,7 +389,7 @@ def _separator(path: Path, text: str, sniffed: dict) -> tuple[str, list[tuple[in
         "separator", repr(separator), GUESS, f"only {share:.0%} of the records have {width} fields")]
 
 
-def _line_end(text: str, sniffed: dict) -> tuple[str, Finding]:
+def _line_end(text: str) -> tuple[str, Finding]:
     crlf = text.count("\r\n")
     counts = {"crlf": crlf, "cr": text.count("\r") - crlf, "lf": text.count("\n") - crlf}
     used = {k: v for k, v in counts.items() if v}
@@ -717,6 +717,8 @@ def _interactions(profiles: dict[str, Profile], keys: list[str], aggregated: Agg
         if found and (found.kind in ("integer", "number") or found.hms):
             used.add(found.name)
             extra = {"duration": "hms"} if found.hms else ({"duration": "minutes"} if "min" in _tokens(found.name) else {})
+            if target == "handle_s":
+                extra.update(lost)   # the store has no handle time for a lost contact
             why = _why(found, target) + ("; H:MM:SS read as seconds" if found.hms else "")
             if found.kind == "number":
                 why += "; TODO: values have decimals, the store keeps whole seconds"
@@ -822,9 +824,11 @@ def _abandoned(profiles: dict[str, Profile], used: set[str], column: Column) -> 
         lost = [v for v in profile.levels if re.search(LOST_WORDS, v, re.IGNORECASE)]
         if profile.kind == "text" and profile.name not in used and lost:
             used.add(profile.name)
+            others = [v for v in profile.levels if v not in lost]
             return Choice({"column": profile.name, "true": lost, "otherwise": "false"},
-                          f"'{profile.name}' has values that mean a lost contact ({', '.join(lost)}); check the "
-                          f"others (suggestion, issue 9's syntax: map: {{{lost[0]}: true, ...}})")
+                          f"'{profile.name}' has values that mean a lost contact ({', '.join(lost)}); the others "
+                          f"({', '.join(others)}) count as answered: check (suggestion, issue 9's syntax: "
+                          f"map: {{{lost[0]}: true, ...}})")
     return _todo(column, "no answered/abandoned column found: every contact counts as answered")
 
 
