@@ -76,8 +76,7 @@ NAMES = {
 }
 POSITIVE = ("answer", "answered", "connected", "handled", "success")   # a yes here means NOT abandoned
 LOST_WORDS = r"abandon|hang|lost|missed|unanswer|no answer|dropped"
-COUNT_WORDS = ("offered", "total", "count", "volume", "handled", "calls", "contacts", "answered", "abandoned",
-               "number")
+COUNT_WORDS = ("offered", "total", "count", "volume", "handled", "calls", "contacts", "answered", "abandoned")
 # Stand-ins for a store column nothing fills: values the store accepts, so a draft imports as it is.
 TODO_VALUES = {"milestone": "pulse", "training_hours": "1",     # by store column, where the store checks values
                "integer": "0", "number": "0", "boolean": "false", "date": "2000-01-01",   # else by type
@@ -128,7 +127,7 @@ class Profile:
             kind += f" {_number(self.low)} to {_number(self.high)}"
         examples = ", ".join(repr(e) for e in self.examples)
         notes = "".join(f"; {n}" for n in self.notes)
-        return (f"{self.name}: {kind}; {self.distinct:,} distinct, {self.missing_share:.0%} missing"
+        return (f"{_yaml(self.name)}: {kind}; {self.distinct:,} distinct, {self.missing_share:.0%} missing"
                 f"{'; e.g. ' + examples if examples else ''}{notes}")
 
     def _words(self) -> str:
@@ -274,7 +273,7 @@ def _text_layout(path: Path, data: bytes) -> tuple[dict, pl.DataFrame, list[Find
     findings += found
     source["missing"] = ["", *markers]
     frame = _read(path, dataclasses.replace(settings, missing=("", *markers))).rows if markers else first.rows
-    findings += _multiline(text, separator)
+    findings += _multiline(frame)
     findings += _uneven_rows(first.problems)
     return source, frame, findings
 
@@ -313,7 +312,7 @@ def _encoding(path: Path, data: bytes) -> tuple[str, str, list[Finding]]:
 
 
 def _sniff(text: str) -> dict:
-    """DuckDB's opinion on the layout (delimiter, skip, header, newline, column types); {} if it has none."""
+    """DuckDB's opinion on the layout (delimiter, title lines, header, column types); {} if it has none."""
     with tempfile.TemporaryDirectory() as scratch:
         copy = Path(scratch) / "utf8.csv"
         copy.write_text(text, encoding="utf-8", newline="")
@@ -322,7 +321,7 @@ def _sniff(text: str) -> dict:
             # strict first (ignore_errors blurs title lines away); lenient if a bad row stops it
             for lenient in (False, True):
                 try:
-                    row = con.sql("select Delimiter, SkipRows, HasHeader, NewLineDelimiter, Columns "
+                    row = con.sql("select Delimiter, SkipRows, HasHeader, Columns "
                                   "from sniff_csv($path, ignore_errors = $lenient)",
                                   params={"path": str(copy), "lenient": lenient}).fetchall()
                     break
@@ -330,8 +329,8 @@ def _sniff(text: str) -> dict:
                     continue
     if not row:
         return {}
-    delimiter, skip, has_header, newline, columns = row[0]
-    return {"delimiter": delimiter, "skip": skip, "header": has_header, "newline": newline,
+    delimiter, skip, has_header, columns = row[0]
+    return {"delimiter": delimiter, "skip": skip, "header": has_header,
             "typed": any(c["type"] != "VARCHAR" for c in columns or [])}
 
 
@@ -348,18 +347,20 @@ def _records(text: str, separator: str, limit: int = SAMPLE_RECORDS) -> list[tup
     return out
 
 
-def _table_start(records: list[tuple[int, list[str]]]) -> tuple[int, int, float]:
-    """(index of the header record, its number of fields, share of records from there with that many)."""
+def _table_start(records: list[tuple[int, list[str]]], sniffed_skip: int | None) -> tuple[int, int, float]:
+    """(index of the header record, its number of fields, share of records from there with that many).
+    The header is where the sniffer says, if that record has the common number of fields; else the
+    first record with it whose next record has it too (title lines above have fewer)."""
     widths = [len(f) for _, f in records if f]
     if not widths:
         return 0, 0, 0.0
     width = max(set(widths), key=widths.count)
-    for i, (_, fields) in enumerate(records):
-        following = [len(f) for _, f in records[i:i + 6] if f]
-        if len(fields) == width and all(w == width for w in following):
-            rest = [len(f) for _, f in records[i:] if f]
-            return i, width, sum(w == width for w in rest) / len(rest)
-    return 0, width, widths.count(width) / len(widths)
+    full = [i for i, (_, f) in enumerate(records) if len(f) == width]
+    said = [i for i in full if records[i][0] == (sniffed_skip or 0) + 1]
+    paired = [i for i in full if i + 1 in full]
+    start = (said or paired or full)[0]
+    rest = [len(f) for _, f in records[start:] if f]
+    return start, width, sum(w == width for w in rest) / len(rest)
 
 
 def _separator(path: Path, text: str, sniffed: dict) -> tuple[str, list[tuple[int, list[str]]], int, list[Finding]]:
@@ -368,7 +369,7 @@ def _separator(path: Path, text: str, sniffed: dict) -> tuple[str, list[tuple[in
     tried = []
     for separator in order:
         records = _records(text, separator)
-        start, width, share = _table_start(records)
+        start, width, share = _table_start(records, sniffed.get("skip") if separator == said else None)
         tried.append((width > 1, share, width, separator, records, start))
         if width > 1 and share >= 0.9:
             skip = records[start][0] - 1
@@ -424,23 +425,18 @@ def _first_line(text: str) -> str:
     return text.splitlines()[0][:60] if text.splitlines() else ""
 
 
-def _multiline(text: str, separator: str) -> list[Finding]:
-    spanning, columns = 0, set()
-    try:
-        reader = csv.reader(io.StringIO(text, newline=""), delimiter=separator)
-        header = next(reader, [])
-        for fields in reader:
-            broken = [j for j, cell in enumerate(fields) if "\n" in cell or "\r" in cell]
-            if broken:
-                spanning += 1
-                columns.update(header[j] if j < len(header) else f"field {j + 1}" for j in broken)
-    except csv.Error:
+def _multiline(frame: pl.DataFrame) -> list[Finding]:
+    """Records whose quoted fields hold line breaks, as the import's reader split them."""
+    text = [c for c, t in frame.schema.items() if t == pl.String and c not in (sources.FILE, sources.LINE)]
+    if not text:
         return []
+    breaks = frame.select(pl.col(text).str.contains("[\r\n]").fill_null(False))
+    spanning = breaks.select(pl.any_horizontal(pl.all()).sum()).item()
     if not spanning:
         return []
+    columns = [c for c in text if breaks[c].any()]
     return [Finding("multi-line fields", f"{spanning:,} records", SURE,
-                    f"quoted fields hold line breaks (in {', '.join(sorted(columns))}); the reader keeps each "
-                    f"record together")]
+                    f"quoted fields hold line breaks (in {', '.join(columns)}); the reader keeps each record together")]
 
 
 def _uneven_rows(problems: pl.DataFrame) -> list[Finding]:
@@ -485,7 +481,7 @@ def _profile(name: str, series: pl.Series, rows: int) -> Profile:
     if not len(values):
         profile.kind = "empty"
     elif series.dtype == pl.String:
-        _text_kind(profile, values.str.strip_chars())
+        _text_kind(profile, values)
     else:
         _native_kind(profile, values)
     return profile
@@ -513,7 +509,7 @@ def _text_kind(profile: Profile, values: pl.Series) -> None:
     distinct = values.unique(maintain_order=True)
     lowered = set(distinct.str.to_lowercase().to_list())
     for yes, no in BOOLEAN_WORDS:
-        if lowered <= {yes, no} and not lowered <= {"1", "0"}:
+        if lowered <= {yes, no}:
             profile.kind = "boolean"
             spelled = distinct.to_list()
             profile.words = (tuple(v for v in spelled if v.lower() == yes), tuple(v for v in spelled if v.lower() == no))
@@ -524,8 +520,11 @@ def _text_kind(profile: Profile, values: pl.Series) -> None:
             profile.kind, profile.format = "date", dates[0]
             profile.notes.append("digits only, read as a date because of the column's name")
             return
-        profile.kind = "integer"
         numbers = values.cast(pl.Int64, strict=False)
+        if numbers.null_count():
+            profile.notes.append("digits too long for a whole number (an id to keep as text?)")
+            return
+        profile.kind = "integer"
         profile.low, profile.high = float(numbers.min()), float(numbers.max())
         if lowered <= {"0", "1"}:
             profile.notes.append("only 0 and 1: may be a yes/no")
@@ -539,11 +538,11 @@ def _text_kind(profile: Profile, values: pl.Series) -> None:
     if distinct.str.contains(r"^-?\d+,\d+$").any() and distinct.str.contains(r"^-?\d+(,\d+)?$").all():
         profile.notes.append("numbers with a decimal comma: the importer reads a decimal point only (TODO)")
         return
-    if _dates_and_times(profile, distinct):
-        return
+    _dates_and_times(profile, distinct)
 
 
 def _dates_and_times(profile: Profile, distinct: pl.Series) -> bool:
+    """Sets the kind and format when every value is a date, a date and time, a time or a duration."""
     if not distinct.str.contains(r"^[\w/:.\-, ]{4,32}$").all() or not distinct.str.contains(r"\d").all():
         return False
     if distinct.str.contains(HMS).all():
@@ -565,20 +564,19 @@ def _dates_and_times(profile: Profile, distinct: pl.Series) -> bool:
 
 
 def _reading_formats(distinct: pl.Series, formats, dtype, prefix: str = "") -> list[str]:
-    """The formats that read every value, tried as the importer parses (a time after a date)."""
+    """The formats that read every value, tried as the importer parses (a time after a date): the
+    first, then any other that reads some value differently (an ambiguity such as d/m against m/d)."""
+    def parse(values: pl.Series, fmt: str) -> pl.Series:
+        return (prefix + values).str.strptime(dtype, ("%Y-%m-%d " if prefix else "") + fmt, strict=False)
+
     def reads_all(values: pl.Series, fmt: str) -> bool:
-        read = (prefix + values).str.strptime(dtype, ("%Y-%m-%d " if prefix else "") + fmt, strict=False)
-        if read.null_count():
-            return False
-        years = read.dt.year()
-        return bool(years.min() >= 1900 and years.max() <= 2100)   # %Y would read '21' as the year 21
-    def parsed(fmt: str) -> pl.Series:
-        return (prefix + distinct).str.strptime(dtype, ("%Y-%m-%d " if prefix else "") + fmt, strict=False)
+        read = parse(values, fmt)
+        years = read.dt.year()   # %Y would read '21' as the year 21
+        return not read.null_count() and bool(years.min() >= 1900 and years.max() <= 2100)
 
     sample = distinct.head(SAMPLE_VALUES)
     found = [f for f in formats if reads_all(sample, f) and reads_all(distinct, f)]
-    # a second format is an ambiguity only if it reads some value differently (d/m against m/d)
-    return found[:1] + [f for f in found[1:] if not parsed(f).equals(parsed(found[0]))]
+    return found[:1] + [f for f in found[1:] if not parse(distinct, f).equals(parse(distinct, found[0]))]
 
 
 # -- keys and aggregated files -------------------------------------------------------------------------
@@ -622,7 +620,10 @@ def _pair(frame: pl.DataFrame, first: Profile, candidates: list[Profile]) -> lis
 
 
 def _aggregated(frame: pl.DataFrame, profiles: dict[str, Profile]) -> Aggregated | None:
-    """Counts per row (Calls Offered, Total...) at a date-only grain: one row stands for many contacts."""
+    """Counts per row (Calls Offered, Total...) at a date-only grain, and no id of a contact: one row
+    stands for many contacts."""
+    if any(_score(name, NAMES["interaction_id"]) for name in profiles):
+        return None
     counts = [p for p in profiles.values() if p.kind == "integer" and (p.high or 0) > 1
               and _score(p.name, COUNT_WORDS)
               and not _score(p.name, NAMES["interaction_id"] + NAMES["wait_s"] + NAMES["handle_s"])]

@@ -18,6 +18,7 @@ from pathlib import Path
 
 import polars as pl
 import pytest
+import yaml
 from conftest import PWC_CSV, ROOT
 
 from dashboard import drafting, importer, mapping, store
@@ -305,6 +306,14 @@ def test_parquet_and_xlsx_by_content(tmp_path):
         assert rows_of(db, "select interaction_id, queued_at from interactions order by 1") == list(
             zip(frame["ticket"], frame["opened"]))
         assert one(db, "select count(*) from customer_surveys") == 2
+
+
+@pytest.mark.parametrize("name", ["Call Id", "Answered (Y/N)", "a: b", "c #d", 'q"uote', "it's", "multi\nline",
+                                  "[x]", "{y}", "-dash", "?", "%pct", "", " padded ", "Gesprächsdauer", "tab\there",
+                                  "N", "no", "01", "null", "~"])
+def test_names_and_values_read_back_as_written(name):
+    written = f"key: {drafting._yaml(name)}\nflow: {drafting._yaml({'column': name, 'true': [name]})}\n"
+    assert yaml.load(written, Loader=yaml.BaseLoader) == {"key": name, "flow": {"column": name, "true": [name]}}
 
 
 # -- the command ---------------------------------------------------------------------------------------
