@@ -31,7 +31,7 @@ import duckdb
 import polars as pl
 
 from dashboard import sources
-from dashboard.mapping import AUTO_IDS, KEYS, REFERENCES, SOURCE_FORMATS, TABLE_ORDER, Column, Source, store_columns
+from dashboard.mapping import AUTO_IDS, FIELD_KEYS, KEYS, REFERENCES, SOURCE_FORMATS, TABLE_ORDER, Column, Source, store_columns
 
 SURE, LIKELY, GUESS = "sure", "likely", "a guess"
 SEPARATORS = (",", ";", "\t", "|")
@@ -46,18 +46,19 @@ HMS = r"^\d+:[0-5]\d:[0-5]\d$"
 SAMPLE_RECORDS = 200      # records the layout checks look at
 SAMPLE_VALUES = 200       # distinct values a format is tried on before it is tried on all of them
 MAX_PAIR_COLUMNS = 12     # columns searched for a key of two columns (pairs grow with the square)
+ID_PATTERNS = (r"(\d+)", r"(\d+)\D*$")   # the first run of digits, the last
 LEVELS = 20               # a text column with at most this many values is a category
 
 # Words in a column's name that suggest what it holds (matched as whole words, plural or not).
 NAMES = {
     "interaction_id": ("id", "call id", "contact id", "interaction", "ticket", "case", "incident", "call number",
-                       "reference", "ref"),
+                       "reference", "ref", "number", "num"),
     "queued_at": ("date time", "datetime", "timestamp", "start", "start time", "queued", "created", "opened",
                   "received", "arrival", "call start"),
     "date": ("date", "day", "call date", "start date", "datum"),
     "time": ("time", "start time", "call time", "time of day", "zeit"),
     "answered_at": ("answered at", "answer time", "answered time", "pickup", "connected"),
-    "ended_at": ("end", "ended", "end time", "hangup", "finished", "completed", "disconnect", "closed at"),
+    "ended_at": ("end", "ended", "end time", "hangup", "finished", "completed", "disconnect", "closed", "close date"),
     "wait_s": ("wait", "waiting", "speed of answer", "asa", "queue time", "q time", "time to answer", "ring time",
                "wartezeit"),
     "handle_s": ("handle", "handling", "talk", "talk time", "duration", "aht", "call length", "length",
@@ -66,7 +67,9 @@ NAMES = {
                    "assignee", "owner", "handled by", "user", "staff", "advisor", "mitarbeiter"),
     "abandoned": ("abandoned", "abandon", "answered", "outcome", "disposition", "result", "status"),
     "resolved": ("resolved", "resolution", "fcr", "solved", "first contact resolution", "fixed", "erledigt"),
-    "channel": ("channel", "media", "medium", "media type", "contact type"),
+    "channel": ("channel", "media", "medium", "media type", "contact type", "method received", "received via",
+                "origin"),
+    "owner_unit": ("agency", "owner unit", "owning", "department", "responsible", "division"),
     "touchpoint_name": ("topic", "queue", "skill", "reason", "category", "subject", "service", "touchpoint",
                         "call type", "type", "thema"),
     "team_name": ("team", "group", "team name", "unit", "department"),
@@ -107,7 +110,7 @@ class Profile:
     alternatives: tuple[str, ...] = ()   # other formats that read every value too
     words: tuple[tuple[str, ...], tuple[str, ...]] | None = None   # yes words, no words (file spelling)
     hms: bool = False      # every value is H:MM:SS (a time of day or a duration)
-    digits_unique: bool = False   # unique text whose first run of digits is unique too (ID0001 -> 1)
+    id_pattern: str | None = None   # unique text whose digits picked by this pattern are unique too
     values: int = 0
     distinct: int = 0
     missing_share: float = 0.0
@@ -476,8 +479,7 @@ def _profile(name: str, series: pl.Series, rows: int) -> Profile:
     if series.dtype == pl.String and profile.distinct <= LEVELS:
         profile.levels = tuple(values.unique(maintain_order=True).to_list())
     if series.dtype == pl.String and profile.distinct == rows:
-        digits = values.str.extract(r"(\d+)", 1).cast(pl.Int64, strict=False)
-        profile.digits_unique = digits.null_count() == 0 and digits.n_unique() == rows
+        profile.id_pattern = _id_pattern(values)
     if not len(values):
         profile.kind = "empty"
     elif series.dtype == pl.String:
@@ -485,6 +487,16 @@ def _profile(name: str, series: pl.Series, rows: int) -> Profile:
     else:
         _native_kind(profile, values)
     return profile
+
+
+def _id_pattern(values: pl.Series) -> str | None:
+    """A pattern keeping a run of digits of each value (the store's interaction id is a number) that
+    stays unique: ID0001 -> 1, 18-00269879 -> 269879."""
+    for pattern in ID_PATTERNS:
+        digits = values.str.extract(pattern, 1).cast(pl.Int64, strict=False)
+        if digits.null_count() == 0 and digits.n_unique() == len(values):
+            return pattern
+    return None
 
 
 def _native_kind(profile: Profile, values: pl.Series) -> None:
@@ -587,7 +599,7 @@ def _keys(frame: pl.DataFrame, profiles: dict[str, Profile]) -> tuple[list[str],
     rows, ids = frame.height, NAMES["interaction_id"]
     complete = [p for p in profiles.values() if p.missing_share == 0 and p.kind in ("integer", "text", "time", "date")]
     idlike = sorted((p for p in complete if _score(p.name, ids)), key=lambda p: (-_score(p.name, ids), p.kind != "integer"))
-    unique = [p for p in idlike if p.distinct == rows]
+    unique = sorted((p for p in idlike if p.distinct == rows), key=lambda p: p.kind != "integer" and not p.id_pattern)
     if unique:
         return [unique[0].name], [Finding("key", repr(unique[0].name), SURE, f"unique over the {rows:,} rows")]
     for first in idlike[:1]:
@@ -644,7 +656,7 @@ def _aggregated(frame: pl.DataFrame, profiles: dict[str, Profile]) -> Aggregated
 
 
 def _tokens(name: str) -> list[str]:
-    spaced = re.sub(r"([a-z])([A-Z])", r"\1 \2", name)
+    spaced = re.sub(r"([a-z])([A-Z])|([A-Z])([A-Z][a-z])", r"\1\3 \2\4", name)   # CallId, SRType
     words = re.findall(r"[a-z0-9]+", spaced.lower().replace("ä", "a").replace("ö", "o").replace("ü", "u"))
     return [w[:-1] if len(w) > 3 and w.endswith("s") and not w.endswith("ss") else w for w in words]
 
@@ -663,9 +675,11 @@ def _score(name: str, phrases) -> float:
 
 # -- store columns: which source column could fill each ----------------------------------------------
 
-def _best(profiles: dict[str, Profile], phrases, kinds, used: set[str]) -> Profile | None:
+def _best(profiles: dict[str, Profile], phrases, kinds, used: set[str], category: bool = False) -> Profile | None:
+    """The column of one of these kinds whose name fits the phrases best (the first on a tie);
+    category: only a column whose values repeat (a name of an agent, team or topic, not an id)."""
     scored = [(_score(p.name, phrases), -i, p) for i, p in enumerate(profiles.values())
-              if p.kind in kinds and p.name not in used]
+              if p.kind in kinds and p.name not in used and (not category or p.distinct < p.values)]
     scored = [s for s in scored if s[0] > 0]
     return max(scored, key=lambda s: s[:2])[2] if scored else None
 
@@ -724,7 +738,7 @@ def _interactions(profiles: dict[str, Profile], keys: list[str], aggregated: Agg
             if found.kind == "number":
                 why += "; TODO: values have decimals, the store keeps whole seconds"
             td.fields[target] = Choice(_column_value(found, **extra), why)
-    agent = _best(profiles, NAMES["agent_name"], ("text",), used)
+    agent = _best(profiles, NAMES["agent_name"], ("text",), used, category=True)
     if agent:
         used.add(agent.name)
         td.fields["agent_name"] = Choice(_column_value(agent, **lost), _why(agent, "agent") + (
@@ -737,7 +751,7 @@ def _interactions(profiles: dict[str, Profile], keys: list[str], aggregated: Agg
                                        _why(resolved, "resolved"))
     for target, kinds in (("channel", ("text",)), ("touchpoint_name", ("text",)), ("team_name", ("text",)),
                           ("customer_id", ("integer",)), ("transfers", ("integer",))):
-        found = _best(profiles, NAMES[target], kinds, used)
+        found = _best(profiles, NAMES[target], kinds, used, category=kinds == ("text",))
         if found:
             used.add(found.name)
             td.fields[target] = Choice(found.name, _why(found, target) + _channel_note(found, target))
@@ -762,23 +776,25 @@ def _channel_note(profile: Profile, target: str) -> str:
 
 
 def _interaction_id(profiles: dict[str, Profile], keys: list[str], column: Column) -> Choice:
+    """The key as the store's numeric id: a whole-number column, the digits of a text id, or (once the
+    loader knows issue 9's `columns:`) an id built from the key's columns; else a TODO."""
+    if len(keys) == 1 and profiles[keys[0]].kind == "integer":
+        return Choice(keys[0], f"'{keys[0]}' is unique over the rows")
+    if len(keys) == 1 and profiles[keys[0]].id_pattern:
+        return Choice({"column": keys[0], "pattern": profiles[keys[0]].id_pattern},
+                      f"'{keys[0]}' is unique over the rows; the store's id is a number: the digits the pattern "
+                      f"keeps, which are unique too")
+    if not keys:
+        return _todo(column, "no column is unique over the rows; the store needs one id per contact")
     if len(keys) == 1:
-        key = profiles[keys[0]]
-        if key.kind == "integer":
-            return Choice(key.name, f"'{key.name}' is unique over the rows")
-        if key.digits_unique:
-            return Choice({"column": key.name, "pattern": r"(\d+)"},
-                          f"'{key.name}' is unique over the rows; the store's id is a number: its first run of "
-                          f"digits, which is unique too")
-        return _todo(column, f"'{key.name}' is unique, but the store's id is a number and its digits alone are "
-                             f"not unique (suggestion, issue 9's syntax: interaction_id: {{columns: [{key.name}]}})")
-    if len(keys) == 2:
-        first = profiles[keys[0]]
-        value = first.name if first.kind == "integer" else {"column": first.name, "pattern": r"(\d+)"}
-        return Choice(value, f"TODO: '{keys[0]}' repeats; '{keys[0]}' + '{keys[1]}' together are unique. "
-                             f"Suggestion (issue 9's syntax): interaction_id: {{columns: [{keys[0]}, {keys[1]}]}}",
-                      todo=True)
-    return _todo(column, "no column is unique over the rows; the store needs one id per contact")
+        return _todo(column, f"'{keys[0]}' is unique, but the store's id is a number and no run of its digits "
+                             f"alone is unique")
+    built, why = {"columns": keys}, f"'{keys[0]}' repeats; '{keys[0]}' + '{keys[1]}' together are unique"
+    if "columns" in FIELD_KEYS:   # issue 9's syntax, once the loader has it
+        return Choice(built, f"{why}: a stable number is made from the two")
+    first = profiles[keys[0]]
+    stand_in = first.name if first.kind == "integer" else {"constant": TODO_VALUES["integer"]}
+    return Choice(stand_in, f"TODO: {why}. Suggestion (issue 9's syntax): interaction_id: {_yaml(built)}", todo=True)
 
 
 def _queued_at(profiles: dict[str, Profile], used: set[str], column: Column) -> Choice:
@@ -919,7 +935,10 @@ def _dimension_fields(table: str, td: TableDraft, profiles: dict[str, Profile], 
         fields.setdefault("site", _todo(Column("site", "VARCHAR", True), "the export has no site"))
         fields.setdefault("manager_name", _todo(Column("manager_name", "VARCHAR", True), "the export has no manager"))
     elif table == "touchpoints":
-        fields.setdefault("owner_unit", _todo(Column("owner_unit", "VARCHAR", True), "the unit accountable for it"))
+        owner = _best(profiles, NAMES["owner_unit"], ("text",), set(), category=True)
+        fields.setdefault("owner_unit", Choice(owner.name, f"'{owner.name}', a name like owner_unit: each touchpoint "
+                                                           f"takes the value of its first row (check it has one owner)")
+                          if owner else _todo(Column("owner_unit", "VARCHAR", True), "the unit accountable for it"))
         fields.setdefault("sla_name", Choice({"constant": "Answered within 20 s"}, "TODO: your service level", todo=True))
         fields.setdefault("sla_seconds", Choice({"constant": "20"}, "TODO: your service level's seconds", todo=True))
         fields.setdefault("sla_measure", Choice({"constant": "wait_s"}, "wait_s (queue time) or resolution_s"))
