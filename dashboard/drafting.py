@@ -725,30 +725,49 @@ def _interactions(profiles: dict[str, Profile], keys: list[str], aggregated: Agg
                         f"message instead of importing one contact per row")
     td.fields["interaction_id"] = _interaction_id(profiles, keys, columns["interaction_id"])
     td.fields["queued_at"] = _queued_at(profiles, used, columns["queued_at"])
-    abandoned = td.fields["abandoned"] = _abandoned(profiles, used, columns["abandoned"])
-    lost = {"unless": "abandoned"} if not abandoned.todo else {}
+    td.fields["abandoned"] = _abandoned(profiles, used, columns["abandoned"])
+    # no agent, handle time or resolution for a lost contact, whatever the export says
+    lost = {"unless": "abandoned"} if not td.fields["abandoned"].todo else {}
+    _durations(td, profiles, used, lost)
+    _agent_and_resolved(td, profiles, used, lost)
+    _categories(td, profiles, used)
+    _derived_times(td, profiles, used, lost)
+    for name, column in columns.items():
+        reference = next((r for r, (idc, _) in REFERENCES.items() if idc == name), None)
+        if column.required and name not in td.fields and reference not in td.fields:
+            td.fields[name] = _todo(column, "nothing in the file looks like it; the store needs a value")
+    return td
+
+
+def _durations(td: TableDraft, profiles: dict[str, Profile], used: set[str], lost: dict) -> None:
     for target in ("wait_s", "handle_s"):
         found = _best(profiles, NAMES[target], ("integer", "number", "duration", "time"), used)
-        if found and (found.kind in ("integer", "number") or found.hms):
-            used.add(found.name)
-            extra = {"duration": "hms"} if found.hms else ({"duration": "minutes"} if "min" in _tokens(found.name) else {})
-            if target == "handle_s":
-                extra.update(lost)   # the store has no handle time for a lost contact
-            why = _why(found, target) + ("; H:MM:SS read as seconds" if found.hms else "")
-            if found.kind == "number":
-                why += "; TODO: values have decimals, the store keeps whole seconds"
-            td.fields[target] = Choice(_column_value(found, **extra), why)
+        if not found or not (found.kind in ("integer", "number") or found.hms):
+            continue
+        used.add(found.name)
+        extra = {"duration": "hms"} if found.hms else ({"duration": "minutes"} if "min" in _tokens(found.name) else {})
+        if target == "handle_s":
+            extra.update(lost)
+        why = _why(found, target) + ("; H:MM:SS read as seconds" if found.hms else "")
+        if found.kind == "number":
+            why += "; TODO: values have decimals, the store keeps whole seconds"
+        td.fields[target] = Choice(_column_value(found, **extra), why, todo=found.kind == "number")
+
+
+def _agent_and_resolved(td: TableDraft, profiles: dict[str, Profile], used: set[str], lost: dict) -> None:
     agent = _best(profiles, NAMES["agent_name"], ("text",), used, category=True)
     if agent:
         used.add(agent.name)
         td.fields["agent_name"] = Choice(_column_value(agent, **lost), _why(agent, "agent") + (
-            "; no agent for an abandoned contact, whatever the export names" if lost else ""))
+            "; none for an abandoned contact" if lost else ""))
     resolved = _best(profiles, NAMES["resolved"], ("boolean",), used)
     if resolved:
         used.add(resolved.name)
-        td.fields["resolved"] = Choice(_column_value(resolved, true=list(resolved.words[0]), false=list(resolved.words[1]),
-                                                     **lost) if resolved.words else _column_value(resolved, **lost),
-                                       _why(resolved, "resolved"))
+        words = {"true": list(resolved.words[0]), "false": list(resolved.words[1])} if resolved.words else {}
+        td.fields["resolved"] = Choice(_column_value(resolved, **words, **lost), _why(resolved, "resolved"))
+
+
+def _categories(td: TableDraft, profiles: dict[str, Profile], used: set[str]) -> None:
     for target, kinds in (("channel", ("text",)), ("touchpoint_name", ("text",)), ("team_name", ("text",)),
                           ("customer_id", ("integer",)), ("transfers", ("integer",))):
         found = _best(profiles, NAMES[target], kinds, used, category=kinds == ("text",))
@@ -760,18 +779,13 @@ def _interactions(profiles: dict[str, Profile], keys: list[str], aggregated: Agg
                                                   "no topic, queue or skill column: one touchpoint for every contact"))
     td.fields.setdefault("team_name", _todo(Column("team_name", "VARCHAR", True),
                                             "no team column: one team for every contact; name it"))
-    _derived_times(td, profiles, used, lost)
-    for name, column in columns.items():
-        reference = next((r for r, (idc, _) in REFERENCES.items() if idc == name), None)
-        if column.required and name not in td.fields and reference not in td.fields:
-            td.fields[name] = _todo(column, "nothing in the file looks like it; the store needs a value")
-    return td
 
 
 def _channel_note(profile: Profile, target: str) -> str:
-    if target != "channel":
-        return ""
-    return (f"; values {', '.join(profile.examples)}...: the store's channels are phone, chat, messaging "
+    if target != "channel" or profile.levels and set(profile.levels) <= {"phone", "chat", "messaging"}:
+        return ""   # not a channel, or already the store's words
+    values = ", ".join(profile.levels or profile.examples)
+    return (f"; values {values}: the store's channels are phone, chat, messaging "
             f"(suggestion, issue 9's syntax: map: {{Voice: phone, Chat: chat, E-mail: messaging}})")
 
 
@@ -832,7 +846,12 @@ def _abandoned(profiles: dict[str, Profile], used: set[str], column: Column) -> 
     found = _best(profiles, NAMES["abandoned"], ("boolean",), used)
     if found:
         used.add(found.name)
-        yes, no = found.words or ((), ())
+        if not found.words:   # a Parquet or spreadsheet boolean: read as it is
+            inverted = _score(found.name, POSITIVE)
+            return Choice(found.name, _why(found, "abandoned") + (
+                "; TODO: it says answered, and a native yes/no cannot be turned round here" if inverted else ""),
+                todo=bool(inverted))
+        yes, no = found.words
         if _score(found.name, POSITIVE):
             return Choice({"column": found.name, "true": list(no), "false": list(yes)},
                           f"'{found.name}' is yes/no and says answered: its no means abandoned")
