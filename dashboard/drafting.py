@@ -269,9 +269,13 @@ def _text_layout(path: Path, data: bytes) -> tuple[dict, pl.DataFrame, list[Find
         source["columns"] = list(columns)
     if skip:
         source["skip_lines"] = str(skip)
+    by_extension = SOURCE_FORMATS.get(path.suffix.lower())
+    findings.insert(0, Finding("format", source["format"], SURE, "text, split by the separator below" + (
+        f"; the extension '{path.suffix}' says {by_extension}" if by_extension not in (None, source["format"]) else "")))
     settings = Source(format=source["format"], separator=separator, encoding=encoding, line_end=line_end,
                       header=header, columns=columns, missing=("",), skip_lines=skip)
     first = _read(path, settings)
+    findings += _empty_cells(first.rows)
     markers, found = _missing_markers(first.rows)
     findings += found
     source["missing"] = ["", *markers]
@@ -451,6 +455,14 @@ def _uneven_rows(problems: pl.DataFrame) -> list[Finding]:
                     f"unless --skip-bad-rows")]
 
 
+def _empty_cells(frame: pl.DataFrame) -> list[Finding]:
+    counts = {c: n for c, n in frame.drop(sources.FILE, sources.LINE).null_count().row(0, named=True).items() if n}
+    if not counts:
+        return []
+    where = ", ".join(f"{_yaml(c)} ({n:,})" for c, n in counts.items())
+    return [Finding("missing marker", "'' (an empty cell)", SURE, f"in {where}")]
+
+
 def _missing_markers(frame: pl.DataFrame) -> tuple[list[str], list[Finding]]:
     wanted = {m.upper() for m in MISSING_MARKERS}
     spellings: dict[str, dict[str, int]] = {}
@@ -463,7 +475,7 @@ def _missing_markers(frame: pl.DataFrame) -> tuple[list[str], list[Finding]]:
             spellings.setdefault(value, {})[name] = count
     findings = []
     for value, where in spellings.items():
-        columns = ", ".join(f"{c} ({n:,})" for c, n in where.items())
+        columns = ", ".join(f"{_yaml(c)} ({n:,})" for c, n in where.items())
         findings.append(Finding("missing marker", repr(value), LIKELY,
                                 f"used in {columns}; it is read as no value (drop it from source.missing if it means something)"))
     return sorted(spellings), findings
