@@ -1,4 +1,4 @@
-"""Command line: python -m dashboard demo | import | sql | check."""
+"""Command line: python -m dashboard demo | import | mapping draft | sql | check."""
 
 from __future__ import annotations
 
@@ -7,7 +7,7 @@ import sys
 import time
 from pathlib import Path
 
-from dashboard import config, sqlcli
+from dashboard import config, drafting, sqlcli
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -34,6 +34,7 @@ def main(argv: list[str] | None = None) -> int:
     load.add_argument("--skip-bad-rows", action="store_true",
                       help="import the good rows and write the rejected ones to FILE.rejects.csv with the reason")
 
+    drafting.add_parser(commands)
     sqlcli.add_parser(commands)
 
     check = commands.add_parser("check", help="validate every query file in queries/")
@@ -44,6 +45,8 @@ def main(argv: list[str] | None = None) -> int:
         return _demo(args)
     if args.command == "import":
         return _import(args)
+    if args.command == "mapping":
+        return drafting.main(args)
     if args.command == "sql":
         return sqlcli.main(args)
     if args.command == "check":
