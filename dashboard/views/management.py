@@ -15,8 +15,7 @@ st.subheader(items_query.title)
 st.caption(items_query.description)
 missing = ui.missing_data(items_query)
 if missing:
-    st.info(f"This section needs rows in {', '.join(missing)} (agents' answers to the tenure-milestone "
-            "surveys), and the store has none.", icon=":material/database:")
+    ui.no_data(missing)
 else:
     items = ui.frame(items_query.name)
     if items.is_empty():
