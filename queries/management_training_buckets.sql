@@ -9,6 +9,7 @@
 -- error_high: pct_high
 -- hover: [team_months, n]
 -- needs: [training]
+-- row_needs: {"FCR %": [interactions.resolved, interactions.customer_id], "CSAT %": customer_surveys.csat}
 -- labels: {training_bucket: "Training hours per agent in the month", pct: "%", measure: "Measure", team_months: "Team-months", n: "n"}
 -- order: 60
 -- params: [date_from, date_to, site, team, channel, touchpoint]

@@ -8,6 +8,7 @@
 -- hover: [team_name, month, n]
 -- drill: team_name
 -- needs: [training]
+-- row_needs: {"FCR %": [interactions.resolved, interactions.customer_id], "CSAT %": customer_surveys.csat}
 -- labels: {training_h_per_agent: "Training hours per agent in the month", pct: "%", measure: "Measure", team_name: "Team", month: "Month", n: "n"}
 -- order: 50
 -- params: [date_from, date_to, site, team, channel, touchpoint]

@@ -2,6 +2,8 @@
 -- description: "One row per agent who answered contacts in the scope: CSAT with its 95 % Wilson interval, volume, AHT, FCR and escalation rate on those contacts, and the agent's own agent-survey satisfaction (answers of 4-5 / all their answers in the period). Ranked by the Wilson lower bound of CSAT: an agent with 1 answer of 1 does not outrank one with 95 of 100. Contact measures follow every filter; the agent's own satisfaction follows the period."
 -- page: teams
 -- chart: data
+-- column_needs: {satisfied: customer_surveys.csat, survey_answers: customer_surveys.csat, aht_s: interactions.handle_s, fcr_pct: [interactions.resolved, interactions.customer_id], escalation_pct: interactions.escalation_depth, agent_satisfaction_pct: agent_surveys.satisfaction, agent_survey_answers: agent_surveys.satisfaction}
+-- labels: {satisfied: "CSAT answers of 4-5", survey_answers: "Answers (n)", aht_s: "AHT (s)", fcr_pct: "FCR %", escalation_pct: "Escalation %", agent_satisfaction_pct: "Agent satisfaction %", agent_survey_answers: "Agent answers (n)"}
 -- params: [date_from, date_to, site, team, channel, touchpoint]
 with answered_contacts as (
     select *

@@ -2,6 +2,8 @@
 -- description: "One row per team with contacts in the scope: CSAT (answers of 4-5 / all answers) with its 95 % Wilson interval, volume (answered contacts), AHT (handle time / answered), FCR (resolved with no repeat within 7 days / answered), escalation rate (depth above 0 / answered), and the team's agent satisfaction (agent-survey answers of 4-5 / all answers, in the period, by the agents' current team). Ranked by the Wilson lower bound of CSAT. Contact measures follow every filter; agent satisfaction follows site, team and period."
 -- page: teams
 -- chart: data
+-- column_needs: {satisfied: customer_surveys.csat, survey_answers: customer_surveys.csat, aht_s: interactions.handle_s, fcr_pct: [interactions.resolved, interactions.customer_id], escalation_pct: interactions.escalation_depth, agent_satisfaction_pct: agent_surveys.satisfaction, agent_survey_answers: agent_surveys.satisfaction}
+-- labels: {satisfied: "CSAT answers of 4-5", survey_answers: "Answers (n)", aht_s: "AHT (s)", fcr_pct: "FCR %", escalation_pct: "Escalation %", agent_satisfaction_pct: "Agent satisfaction %", agent_survey_answers: "Agent answers (n)"}
 -- params: [date_from, date_to, site, team, channel, touchpoint]
 with scoped as (
     select * from filtered_interactions($date_from, $date_to, $site, $team, $channel, $touchpoint)

@@ -3,6 +3,8 @@
 -- page: wait-times
 -- chart: data
 -- needs: [interactions]
+-- column_needs: {aht_s: interactions.handle_s}
+-- labels: {aht_s: AHT}
 -- params: [date_from, date_to, site, team, channel, touchpoint]
 with scoped as (
     select * from filtered_interactions($date_from, $date_to, $site, $team, $channel, $touchpoint)
