@@ -17,6 +17,7 @@ Nothing here touches Streamlit or DuckDB: ui.py calls it with the store's cached
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 
 import polars as pl
@@ -24,8 +25,8 @@ import polars as pl
 from dashboard.catalogue import Query
 from dashboard.coverage import Coverage
 
-IMPORT_HINT = ("Import it with `python -m dashboard import` and a mapping file that fills it (see the README's "
-               "Import your data).")
+IMPORT_HINT = ("Import the missing data with `python -m dashboard import` and a mapping file that fills it "
+               "(see the README's Import your data).")
 
 
 def message(reasons: list[str]) -> str:
@@ -69,6 +70,13 @@ def blank(query: Query, frame: pl.DataFrame, coverage: Coverage) -> pl.DataFrame
         named = pl.any_horizontal(pl.col(c).cast(pl.String).is_in(values) for c in labels)
         frame = frame.filter(~named.fill_null(False))
     return frame
+
+
+def unknown_columns(query: Query, frame: pl.DataFrame) -> list[str]:
+    """Columns the header's column_needs or n name that the result lacks (a typo would otherwise
+    leave a figure from nothing unblanked, or a left-out count uncounted)."""
+    named = dict.fromkeys([*query.column_needs, *([query.n] if query.n else [])])
+    return [name for name in named if name not in frame.columns]
 
 
 def _label(query: Query, column: str) -> str:
@@ -118,7 +126,9 @@ def split_unknown(query: Query, frame: pl.DataFrame) -> tuple[pl.DataFrame, Left
         return frame, None
     kept = frame.filter(~unknown)
     if query.n and query.n in frame.columns:
-        count, noun = int(dropped.get_column(query.n).fill_null(0).sum()), _label(query, query.n).lower()
+        # "Survey answers (n)" counts survey answers
+        noun = re.sub(r"\s*\([^)]*\)$", "", _label(query, query.n)).lower()
+        count = int(dropped.get_column(query.n).fill_null(0).sum())
     else:
         count, noun = dropped.height, "rows"
     why = query.unknown or f"{_label(query, labels[0]).lower()} unknown"

@@ -273,6 +273,10 @@ def render_query(query: catalogue.Query, chosen: filters.Filters, values: dict |
         return
     st.subheader(query.title)
     st.caption(query.description)
+    if unknown := nodata.unknown_columns(query, frame):
+        st.error(f"{query.path.name}: the header names {', '.join(unknown)}, which the query does not return "
+                 f"(its columns: {', '.join(frame.columns)})", icon=":material/error:")
+        return
     if nothing := nodata.all_y_absent(query, store_coverage()):
         no_data(nothing)
         return

@@ -22,6 +22,7 @@ else:
         st.info("No milestone survey answers for these filters (quarterly pulse answers are counted below).")
     else:
         st.plotly_chart(ranking.milestone_figure(items), key="chart_survey_items", width="stretch")
+    ui.absent_notes(items_query)
     st.subheader(responses_query.title)
     st.caption(responses_query.description)
     responses = ui.frame(responses_query.name)
@@ -29,3 +30,4 @@ else:
         st.info("No agent survey answers for these filters.")
     else:
         st.dataframe(responses, hide_index=True, width="stretch")
+        ui.absent_notes(responses_query)
