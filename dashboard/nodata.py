@@ -102,6 +102,13 @@ def all_y_absent(query: Query, coverage: Coverage) -> list[str]:
     return list(dict.fromkeys(reason for y in query.y for reason in absent[y]))
 
 
+def nothing_to_plot(query: Query, frame: pl.DataFrame) -> bool:
+    """True when the chart has rows but no value to draw (every y empty: a period without staff,
+    say), which would otherwise show as an empty frame without a word."""
+    ys = [y for y in query.y if y in frame.columns]
+    return frame.is_empty() or (bool(ys) and all(frame[y].null_count() == frame.height for y in ys))
+
+
 @dataclass(frozen=True)
 class LeftOut:
     """Rows left out of a chart because their bucket is unknown."""

@@ -237,22 +237,31 @@ def events(chosen: filters.Filters) -> pl.DataFrame:
     return run(query, chosen.as_params())
 
 
-def frame(name: str, values: dict | None = None) -> pl.DataFrame:
-    """The result of the named query (a 'data' query, say) for the current filters. A broken or
-    missing file is shown in place (file, line, message) and the page stops there: what the page
-    drew above stays, and the code below, which needs these rows, does not run on nothing."""
-    chosen = current_filters()
-    bound = {**chosen.as_params(), **catalogue.page_param_defaults(), **(values or {})}
+def query(name: str) -> catalogue.Query:
+    """The named query file. A broken or missing file is shown in place (file, line, message) and
+    the page stops there: what the page drew above stays, and the code below, which needs the
+    query, does not run on nothing."""
     cat = query_catalogue()
     try:
-        return run(cat.get(name), bound)
-    except catalogue.QueryFileError as err:
-        st.error(f"{err.location}: {err.message}", icon=":material/error:")
+        return cat.get(name)
     except KeyError:
         broken = [e for e in cat.errors if e.path.stem == name]
         st.error(f"{broken[0].location}: {broken[0].message}" if broken
                  else f"{name}.sql is missing from {config.queries_dir()}; this section needs it.",
                  icon=":material/error:")
+    st.stop()
+
+
+def frame(name: str, values: dict | None = None) -> pl.DataFrame:
+    """The result of the named query (a 'data' query, say) for the current filters; a broken file
+    stops the page in place, as query() does."""
+    chosen = current_filters()
+    bound = {**chosen.as_params(), **catalogue.page_param_defaults(), **(values or {})}
+    named = query(name)
+    try:
+        return run(named, bound)
+    except catalogue.QueryFileError as err:
+        st.error(f"{err.location}: {err.message}", icon=":material/error:")
     st.stop()
 
 
@@ -297,8 +306,8 @@ def _render_chart(query: catalogue.Query, chosen: filters.Filters, frame: pl.Dat
     """The header's chart of the rows whose buckets are known; rows of an unknown bucket are left
     out and counted under it (nodata.split_unknown)."""
     drawn, left_out = nodata.split_unknown(query, frame)
-    if drawn.is_empty():
-        st.info("Nothing to draw for these filters." + (f" {left_out.text()}" if left_out else ""))
+    if nodata.nothing_to_plot(query, drawn):
+        st.info("No data for these filters." + (f" {left_out.text()}" if left_out else ""))
         return
     try:
         fig = figures.build(query, drawn)

@@ -571,3 +571,10 @@ def test_a_header_naming_a_column_the_query_lacks_is_shown_in_place(chart):
     frame = pl.DataFrame({"wait_bucket": ["0-10 s"], "measure": ["CSAT"], "csat": [50.0], "fcr": [1.0]})
     assert nodata.unknown_columns(chart, frame) == ["answers"]
     assert nodata.unknown_columns(replace(chart, n="csat", column_needs={}), frame) == []
+
+
+def test_a_chart_whose_rows_hold_no_value_is_not_drawn_empty(chart):
+    frame = pl.DataFrame({"wait_bucket": ["0-10 s"], "measure": ["CSAT"], "csat": [None], "fcr": [None],
+                          "answers": [0]}, schema_overrides={"csat": pl.Float64, "fcr": pl.Float64})
+    assert nodata.nothing_to_plot(chart, frame) and nodata.nothing_to_plot(chart, frame.clear())
+    assert not nodata.nothing_to_plot(chart, frame.with_columns(pl.lit(1.0).alias("fcr")))

@@ -14,7 +14,7 @@ st.caption("Share of agents still employed after each month of tenure (Kaplan-Me
            "employed at the period's end are censored. Each curve stops where fewer than "
            f"{survival.MIN_AT_RISK} agents remain at risk. Site and team filters apply; channel and touchpoint "
            "do not. Association, not proof of cause.")
-tenure = ui.query_catalogue().get("attrition_agent_tenure")
+tenure = ui.query("attrition_agent_tenure")
 missing = ui.missing_data(tenure)  # without leaving dates every curve would stay at 100 %
 agents = None if missing else ui.frame(tenure.name)
 SPLITS = (

@@ -17,7 +17,7 @@ st.caption("Escalated exception requests in the period that asked for no more th
 grant = st.number_input("Agents may grant up to (money)", min_value=0.0, max_value=100_000.0, value=DEFAULT_GRANT,
                         step=50.0, format="%.0f", key="grant", bind="query-params")
 grant = DEFAULT_GRANT if grant is None else float(grant)
-missing = ui.missing_data(ui.query_catalogue().get("escalations_what_if"))
+missing = ui.missing_data(ui.query("escalations_what_if"))
 what_if = {} if missing else ui.frame("escalations_what_if", {"grant_limit": grant}).row(0, named=True)
 escalations = what_if.get("escalations") or 0
 if missing:

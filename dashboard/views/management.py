@@ -9,8 +9,8 @@ from dashboard import ranking, ui
 
 ui.render_page("management", "Management and touchpoints")
 
-items_query = ui.query_catalogue().get("management_survey_items")
-responses_query = ui.query_catalogue().get("management_survey_responses")
+items_query = ui.query("management_survey_items")
+responses_query = ui.query("management_survey_responses")
 st.subheader(items_query.title)
 st.caption(items_query.description)
 missing = ui.missing_data(items_query)

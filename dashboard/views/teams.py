@@ -8,7 +8,7 @@ from dashboard import figures, ranking, ui
 
 ui.render_page("teams", "Teams and agents")
 chosen = ui.current_filters()
-team_query, agent_query = ui.query_catalogue().get("teams_team_table"), ui.query_catalogue().get("teams_agent_table")
+team_query, agent_query = ui.query("teams_team_table"), ui.query("teams_agent_table")
 teams = ui.frame(team_query.name)
 agents = ui.frame(agent_query.name)
 

@@ -17,7 +17,7 @@ st.subheader("By hour of day and weekday")
 measure = st.segmented_control("Measure", list(HEATMAPS), default="Service level", key="measure",
                                bind="query-params") or "Service level"
 column, lower_is_better = HEATMAPS[measure]
-query = replace(ui.query_catalogue().get("wait_times_by_hour"), chart="heatmap", z=column)
+query = replace(ui.query("wait_times_by_hour"), chart="heatmap", z=column)
 missing = ui.missing_data(query) or ui.absent_columns(query).get(column)  # ASA and service level need waits
 cells = None if missing else ui.frame(query.name)
 st.caption(f"{query.description} Green is good.")
@@ -37,7 +37,7 @@ st.caption("The agents one interval needs to meet a service-level target, and wh
            "does. Erlang C treats the filtered contacts as one queue of interchangeable agents who are always on "
            "it (no breaks, no abandonment): filter to one channel for a truer picture, and add shrinkage before "
            "rostering. Grey values come from the filtered data; type over them to try others.")
-staffing_query = ui.query_catalogue().get("wait_times_staffing_inputs")
+staffing_query = ui.query("wait_times_staffing_inputs")
 inputs = ui.frame(staffing_query.name)
 found = inputs.row(0, named=True) if inputs.height and inputs["aht_s"][0] else None
 ui.absent_notes(staffing_query)
