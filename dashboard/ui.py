@@ -57,6 +57,16 @@ def run(query: catalogue.Query, values: dict) -> pl.DataFrame:
 
 
 @st.cache_data(show_spinner=False, max_entries=4)
+def _coverage(version: tuple) -> coverage.Coverage:
+    return coverage.read(_connection(version))
+
+
+def store_coverage() -> coverage.Coverage:
+    """What the store's imports supplied (dashboard.coverage), read once per store version."""
+    return _coverage(store.version(config.store_path()))
+
+
+@st.cache_data(show_spinner=False, max_entries=4)
 def _choices(version: tuple) -> filters.Choices:
     return filters.read_choices(_connection(version))
 
@@ -142,16 +152,6 @@ def _table_rows(version: tuple) -> dict[str, int]:
 
 def table_rows() -> dict[str, int]:
     return _table_rows(store.version(config.store_path()))
-
-
-@st.cache_data(show_spinner=False, max_entries=4)
-def _coverage(version: tuple) -> coverage.Coverage:
-    return coverage.read(_connection(version))
-
-
-def store_coverage() -> coverage.Coverage:
-    """What the store holds, column by column (store_coverage), read once per store version."""
-    return _coverage(store.version(config.store_path()))
 
 
 def missing_data(query: catalogue.Query) -> list[str]:
