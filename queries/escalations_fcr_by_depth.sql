@@ -1,5 +1,5 @@
 -- title: First-contact resolution by escalation depth
--- description: Answered contacts resolved with no repeat by the customer on the same touchpoint within 7 days / answered contacts, for contacts with no exception asked and for exception requests by the level that decided them; whiskers are Wilson 95 % intervals, n on hover. Association, not proof of cause.
+-- description: Answered contacts resolved with no repeat by the customer on the same touchpoint within 7 days / answered contacts whose resolution is recorded, for contacts with no exception asked and for exception requests by the level that decided them; whiskers are Wilson 95 % intervals, n on hover. Association, not proof of cause.
 -- page: escalations
 -- needs: [interactions.escalation_depth, interactions.exception_requested, interactions.resolved, interactions.customer_id]
 -- n: answered_contacts
@@ -29,6 +29,7 @@ with answered as (
         coalesce(resolved and not repeat_within_7d, false) as resolved_first_time
     from filtered_interactions($date_from, $date_to, $site, $team, $channel, $touchpoint)
     where not abandoned
+      and resolved is not null  -- as the KPI: only contacts whose resolution is recorded are judged
 ),
 
 by_depth as (
