@@ -51,7 +51,8 @@ CHART_KINDS = {"kpi", "line", "bar", "area", "scatter", "heatmap", "table", "dat
 NEEDS_AXES = {"line", "bar", "area", "scatter", "heatmap"}
 REQUIRED = ("title", "description", "chart")
 OPTIONAL = ("page", "x", "y", "color", "z", "params", "order", "tags", "y_title", "x_title", "labels",
-            "error_low", "error_high", "hover", "needs", "drill", "log_x", "annotate_events", "barmode")
+            "error_low", "error_high", "hover", "needs", "column_needs", "row_needs", "n", "unknown", "drill",
+            "log_x", "annotate_events", "barmode")
 
 
 UNTAGGED = "Untagged"
@@ -92,6 +93,12 @@ class Query:
     error_high: str | None = None
     hover: tuple[str, ...] = ()      # extra columns shown on hover (say, n)
     needs: tuple[str, ...] = ()      # tables (or table.column) that must hold data for the chart to mean anything
+    # result column -> the needs its values rest on: without them the column is blanked (no data, never 0)
+    column_needs: dict = field(default_factory=dict, hash=False)
+    # an x or colour value (a series of a long-form chart) -> its needs: without them its rows are dropped
+    row_needs: dict = field(default_factory=dict, hash=False)
+    n: str | None = None             # the count column behind each row: what rows with an unknown x leave out
+    unknown: str | None = None       # why a row's x can be unknown, in words ("no recorded wait")
     drill: str | None = None         # a team_name column: clicking a point narrows the team filter
     log_x: bool = False
     annotate_events: bool = False    # draw the events table on a time axis
@@ -170,11 +177,12 @@ def parse_query_file(path: Path) -> Query:
         if name not in KNOWN_PARAMS:
             raise QueryFileError(path, where.get("params", 1), f"unknown parameter '{name}' (known: "
                                  f"{', '.join(KNOWN_PARAMS)})")
-    for need in _as_tuple(fields.get("needs")):
-        table, _, column = need.partition(".")
-        known = store_columns().get(table)
-        if known is None or (column and column not in known):
-            raise QueryFileError(path, where.get("needs", 1), f"needs '{need}': not a store table or table.column")
+    _check_needs(path, where, "needs", _as_tuple(fields.get("needs")))
+    column_needs = _needs_by_key(path, where, "column_needs", fields.get("column_needs"))
+    row_needs = _needs_by_key(path, where, "row_needs", fields.get("row_needs"))
+    for key in ("n", "unknown"):
+        if key in fields and not isinstance(fields[key], str):
+            raise QueryFileError(path, where.get(key, 1), f"{key} must be one {'column name' if key == 'n' else 'text'}")
     try:
         order = int(fields.get("order", 100))
     except (TypeError, ValueError):
@@ -186,10 +194,33 @@ def parse_query_file(path: Path) -> Query:
         order=order, tags=_as_tuple(fields.get("tags")), labels=dict(fields.get("labels") or {}),
         x_title=fields.get("x_title"), y_title=fields.get("y_title"), error_low=fields.get("error_low"),
         error_high=fields.get("error_high"), hover=_as_tuple(fields.get("hover")),
-        needs=_as_tuple(fields.get("needs")), drill=fields.get("drill"), log_x=bool(fields.get("log_x")),
+        needs=_as_tuple(fields.get("needs")), column_needs=column_needs, row_needs=row_needs,
+        n=fields.get("n"), unknown=fields.get("unknown"), drill=fields.get("drill"), log_x=bool(fields.get("log_x")),
         annotate_events=bool(fields.get("annotate_events")), barmode=fields.get("barmode"),
         header_lines=where,
     )
+
+
+def _check_needs(path: Path, where: dict, key: str, needs: tuple[str, ...]) -> None:
+    for need in needs:
+        table, _, column = need.partition(".")
+        known = store_columns().get(table)
+        if known is None or (column and column not in known):
+            raise QueryFileError(path, where.get(key, 1), f"{key} '{need}': not a store table or table.column")
+
+
+def _needs_by_key(path: Path, where: dict, key: str, value) -> dict[str, tuple[str, ...]]:
+    """column_needs or row_needs: {name: need or [needs]}, each need a store table or table.column."""
+    if value is None:
+        return {}
+    if not isinstance(value, dict):
+        raise QueryFileError(path, where.get(key, 1), f"{key} must map names to needs, as in "
+                             "{escalation_pct: interactions.escalation_depth}")
+    out = {}
+    for name, needs in value.items():
+        out[str(name)] = _as_tuple(needs)
+        _check_needs(path, where, key, out[str(name)])
+    return out
 
 
 _parser = threading.local()

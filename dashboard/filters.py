@@ -14,7 +14,7 @@ from dataclasses import asdict, dataclass, replace
 
 import duckdb
 
-from dashboard import store
+from dashboard import coverage, store
 
 ALL = "All"
 URL_KEYS = ("from", "to", "site", "team", "channel", "touchpoint")
@@ -49,17 +49,24 @@ class Filters:
 
 @dataclass(frozen=True)
 class Choices:
-    """What the store holds, so the URL can be checked against it."""
-    first_day: dt.date
-    last_day: dt.date
+    """What the store holds, so the URL can be checked against it. first_day and last_day are the
+    period its data covers; None when it holds no dated row at all (nothing was imported)."""
+    first_day: dt.date | None
+    last_day: dt.date | None
     sites: tuple[str, ...]
     teams: dict[str, str]             # team name -> site
     channels: tuple[str, ...]
     touchpoints: tuple[str, ...]
 
+    @property
+    def has_data(self) -> bool:
+        return self.last_day is not None
+
     def default_period(self) -> tuple[dt.date, dt.date]:
         """The last three calendar months with data: a quarter to review, and one before it to
         compare against."""
+        if not self.has_data:
+            raise ValueError("the store holds no data, so it has no period to default to")
         start_month = self.last_day.month - 2
         year = self.last_day.year + (start_month - 1) // 12
         month = (start_month - 1) % 12 + 1
@@ -72,11 +79,24 @@ class Choices:
         return sorted(t for t, s in self.teams.items() if site is None or s == site)
 
 
+def data_span(con: duckdb.DuckDBPyConnection) -> tuple[dt.date, dt.date] | None:
+    """The period the store's data covers, from the data itself, never from today's date: that of
+    its contacts when it has any (every page reads contacts first, and a training plan that runs
+    past the last contact should not move the default quarter), else the span of its other
+    activity (surveys, requests, training), else of whatever dated rows it holds (agents,
+    customers, events). None when it holds none."""
+    try:
+        held = coverage.read(con)
+    except duckdb.CatalogException:   # a store from before store_coverage: its contacts tell the span
+        first, last = store.run(con, "select min(queued_at)::date, max(queued_at)::date from interactions").row(0)
+        return (first, last) if first is not None else None
+    spans = [span for span in (held.period(table) for table in coverage.TABLE_PERIODS) if span]
+    return (held.period("interactions") or held.data_period()
+            or ((min(s[0] for s in spans), max(s[1] for s in spans)) if spans else None))
+
+
 def read_choices(con: duckdb.DuckDBPyConnection) -> Choices:
-    span = store.run(con, "select min(queued_at)::date as first, max(queued_at)::date as last from interactions")
-    first, last = span.row(0)
-    if first is None:  # an empty store still gets a usable (empty) period
-        first = last = dt.date.today()
+    first, last = data_span(con) or (None, None)
     teams = store.run(con, "select team_name, site from teams order by team_name")
     return Choices(
         first_day=first, last_day=last,

@@ -10,6 +10,7 @@ differences between teams (which manager, which site) cannot make the correlatio
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 from dataclasses import dataclass
 
 import numpy as np
@@ -189,17 +190,26 @@ def mirror_figures(mirror: dict, customer_kpis: dict, agent_kpis: dict) -> pl.Da
                "customer_unit": pl.String, "agent_unit": pl.String})
 
 
-# the store tables each cell rests on: an empty one is named instead of a blank cell
-_CUSTOMER_NEEDS = ("interactions", "interactions", "customer_surveys", "customers", "customer_surveys")
-_AGENT_NEEDS = ("agent_requests", "agent_requests", "agent_surveys", "agents", "agent_surveys")
+# what each cell rests on (store tables or table.column, as in a query's needs): a cell whose input
+# the store lacks says so instead of showing a count over nothing (0 answers, 0 % leaving)
+_CUSTOMER_NEEDS = (("interactions.wait_s",), ("interactions",), ("customer_surveys.csat",),
+                   ("customers.churned_on",), ("customer_surveys",))
+_AGENT_NEEDS = (("agent_requests.answered_at",), ("agent_requests.answered_at",), ("agent_surveys.satisfaction",),
+                ("agents.left_on",), ("agent_surveys",))
 
 
-def mirror_table(figures: pl.DataFrame, empty_tables: set[str] | frozenset[str] = frozenset()) -> pl.DataFrame:
+def _nothing_absent(need: str) -> str | None:
+    return None
+
+
+def mirror_table(figures: pl.DataFrame, absent: Callable[[str], str | None] = _nothing_absent) -> pl.DataFrame:
     """The table as shown: Measure | Customer | Agent, each value with its unit (definitions:
-    mirror_definitions). A missing value names the empty table it needs, when that is the reason."""
-    def cell(value, unit, table):
-        if table in empty_tables:  # a count over an empty table is 0, which would read as a finding
-            return f"needs rows in {table}"
+    mirror_definitions). absent(need) says why the store lacks an input (coverage.Coverage.absent):
+    such a cell reads "no data: <why>", never a figure computed from nothing."""
+    def cell(value, unit, needs):
+        reasons = [reason for reason in map(absent, needs) if reason]
+        if reasons:
+            return "no data: " + "; ".join(reasons)
         if value is None or (isinstance(value, float) and math.isnan(value)):
             return "no data in this scope"
         if unit == "s":
@@ -209,9 +219,9 @@ def mirror_table(figures: pl.DataFrame, empty_tables: set[str] | frozenset[str] 
         if unit.startswith("%"):
             return f"{value:.1f} %{unit[1:]}"
         return f"{value:.2f} {unit}"
-    rows = [(row["measure"], cell(row["customer"], row["customer_unit"], c_need),
-             cell(row["agent"], row["agent_unit"], a_need))
-            for row, c_need, a_need in zip(figures.iter_rows(named=True), _CUSTOMER_NEEDS, _AGENT_NEEDS)]
+    rows = [(row["measure"], cell(row["customer"], row["customer_unit"], c_needs),
+             cell(row["agent"], row["agent_unit"], a_needs))
+            for row, c_needs, a_needs in zip(figures.iter_rows(named=True), _CUSTOMER_NEEDS, _AGENT_NEEDS)]
     return pl.DataFrame(rows, schema=["Measure", "Customer", "Agent"], orient="row")
 
 

@@ -10,7 +10,7 @@ import duckdb
 import polars as pl
 import streamlit as st
 
-from dashboard import catalogue, config, coverage, figures, filters, kpis, store
+from dashboard import catalogue, config, coverage, figures, filters, kpis, nodata, store
 
 FILTERS_KEY = "_filters"
 DRILL_KEY = "_drill_team"   # a team picked by clicking a chart, applied before the filters are drawn
@@ -47,11 +47,13 @@ def _run(version: tuple, sql: str, params: tuple) -> pl.DataFrame:
 
 def run(query: catalogue.Query, values: dict) -> pl.DataFrame:
     """Results are cached by store file, SQL text and bound values: an edited query or a swapped
-    store is never served stale."""
+    store is never served stale. Columns and series whose inputs the store lacks come back blank
+    (nodata.blank), for every page and view alike."""
     try:
-        return _run(store.version(config.store_path()), query.sql, tuple(query.bind(values).items()))
+        frame = _run(store.version(config.store_path()), query.sql, tuple(query.bind(values).items()))
     except catalogue.QueryFileError as err:  # located at the query's own file
         raise catalogue.QueryFileError(query.path, err.line, err.message) from None
+    return nodata.blank(query, frame, store_coverage())
 
 
 @st.cache_data(show_spinner=False, max_entries=4)
@@ -79,6 +81,12 @@ def sidebar_filters() -> filters.Filters:
     Bad URL values are found first, reported, and removed, so the bound widgets start from
     their defaults instead of silently dropping them."""
     known = choices()
+    if not known.has_data:  # no period to offer: any date shown would be made up
+        st.info(f"The store at {config.store_path()} holds no data yet: no contacts, surveys, requests, training, "
+                "agents or customers with a date. Import an export with `python -m dashboard import` and a mapping "
+                "file (see the README's Import your data), or build the demo with `python -m dashboard demo`.",
+                icon=":material/database:")
+        st.stop()
     _apply_drill(known)
     raw = {key: st.query_params.get_all(key) for key in filters.URL_KEYS if key in st.query_params}
     _, notices, rejected = filters.parse_url(raw, known)
@@ -146,25 +154,26 @@ def table_rows() -> dict[str, int]:
     return _table_rows(store.version(config.store_path()))
 
 
-@st.cache_data(show_spinner=False, max_entries=64)
-def _column_values(version: tuple, table: str, column: str) -> int:
-    known = store.run(_connection(version), "select 1 from information_schema.columns where table_schema = 'main' "
-                      "and table_name = $table and column_name = $column", {"table": table, "column": column})
-    if known.is_empty():
-        return 0
-    return store.run(_connection(version), f'select count("{column}") as n from "{table}"').item()  # trusted: checked against the catalog above
-
-
 def missing_data(query: catalogue.Query) -> list[str]:
-    """What a chart's `needs` names that the store lacks: a table with no rows, or a column
-    (table.column) with no values, as when an export has no escalation levels."""
-    rows, version = table_rows(), store.version(config.store_path())
-    missing = []
-    for need in query.needs:
-        table, _, column = need.partition(".")
-        if rows.get(table, 0) == 0 or (column and _column_values(version, table, column) == 0):
-            missing.append(need)
-    return missing
+    """Why a chart has no data: each of its `needs` the store lacks (a table never imported or
+    empty, a column no import supplied), in words; [] when it has its inputs."""
+    return nodata.chart_reasons(query, store_coverage())
+
+
+def no_data(reasons: list[str]) -> None:
+    """The one way a section says it has no data, and why."""
+    st.info(nodata.message(reasons), icon=":material/database:")
+
+
+def absent_columns(query: catalogue.Query) -> dict[str, list[str]]:
+    """The query's result columns that come back blank for want of inputs -> why."""
+    return nodata.absent_columns(query, store_coverage())
+
+
+def absent_notes(query: catalogue.Query) -> None:
+    """Under a chart or table: which of its columns or series have no data, and why."""
+    for note in nodata.notes(query, store_coverage()):
+        st.info(note, icon=":material/database:")
 
 
 def render_page(page: str, title: str, values: dict | None = None) -> None:
@@ -228,17 +237,13 @@ def events(chosen: filters.Filters) -> pl.DataFrame:
     return run(query, chosen.as_params())
 
 
-def frame(name: str, values: dict | None = None) -> pl.DataFrame:
-    """The result of the named query (a 'data' query, say) for the current filters. A broken or
-    missing file is shown in place (file, line, message) and the page stops there: what the page
-    drew above stays, and the code below, which needs these rows, does not run on nothing."""
-    chosen = current_filters()
-    bound = {**chosen.as_params(), **catalogue.page_param_defaults(), **(values or {})}
+def query(name: str) -> catalogue.Query:
+    """The named query file. A broken or missing file is shown in place (file, line, message) and
+    the page stops there: what the page drew above stays, and the code below, which needs the
+    query, does not run on nothing."""
     cat = query_catalogue()
     try:
-        return run(cat.get(name), bound)
-    except catalogue.QueryFileError as err:
-        st.error(f"{err.location}: {err.message}", icon=":material/error:")
+        return cat.get(name)
     except KeyError:
         broken = [e for e in cat.errors if e.path.stem == name]
         st.error(f"{broken[0].location}: {broken[0].message}" if broken
@@ -247,11 +252,17 @@ def frame(name: str, values: dict | None = None) -> pl.DataFrame:
     st.stop()
 
 
-def _needs_words(missing: list[str]) -> str:
-    tables = [m for m in missing if "." not in m]
-    columns = [m for m in missing if "." in m]
-    words = ([f"rows in {', '.join(tables)}"] if tables else []) + ([f"values in {', '.join(columns)}"] if columns else [])
-    return " and ".join(words)
+def frame(name: str, values: dict | None = None) -> pl.DataFrame:
+    """The result of the named query (a 'data' query, say) for the current filters; a broken file
+    stops the page in place, as query() does."""
+    chosen = current_filters()
+    bound = {**chosen.as_params(), **catalogue.page_param_defaults(), **(values or {})}
+    named = query(name)
+    try:
+        return run(named, bound)
+    except catalogue.QueryFileError as err:
+        st.error(f"{err.location}: {err.message}", icon=":material/error:")
+    st.stop()
 
 
 def render_query(query: catalogue.Query, chosen: filters.Filters, values: dict | None = None) -> None:
@@ -259,8 +270,7 @@ def render_query(query: catalogue.Query, chosen: filters.Filters, values: dict |
     empty = missing_data(query)
     if empty:
         st.subheader(query.title)
-        st.info(f"This chart needs {_needs_words(empty)}, and the store has none. Import them with "
-                "`python -m dashboard import` and a mapping file (see the README).", icon=":material/database:")
+        no_data(empty)
         return
     try:
         if query.chart == "kpi":
@@ -272,31 +282,51 @@ def render_query(query: catalogue.Query, chosen: filters.Filters, values: dict |
         return
     st.subheader(query.title)
     st.caption(query.description)
+    if unknown := nodata.unknown_columns(query, frame):
+        st.error(f"{query.path.name}: the header names {', '.join(unknown)}, which the query does not return "
+                 f"(its columns: {', '.join(frame.columns)})", icon=":material/error:")
+        return
+    if nothing := nodata.all_y_absent(query, store_coverage()):
+        no_data(nothing)
+        return
     if frame.is_empty():
         st.info("No data for these filters.")
     elif query.chart == "table":
         st.dataframe(frame, hide_index=True, width="stretch")
     else:
-        try:
-            fig = figures.build(query, frame)
-        except Exception as exc:  # a header naming a column the query does not return
-            st.error(f"{query.path.name}: cannot draw the {query.chart} chart: {exc}", icon=":material/error:")
-            return
-        if query.annotate_events:
-            figures.add_events(fig, events(chosen), chosen.date_from, chosen.date_to)
-        if query.drill:
-            st.caption("Click a team to narrow every page to it.")
-            event = st.plotly_chart(fig, key=f"chart_{query.name}", width="stretch", on_select="rerun",
-                                    selection_mode="points")
-            team = figures.selected_team(event.selection.points if event else [], choices().teams)
-            if team and team != chosen.team:
-                drill_to(team)
-        else:
-            st.plotly_chart(fig, key=f"chart_{query.name}", width="stretch")
+        _render_chart(query, chosen, frame)
+    absent_notes(query)
     with st.expander("Data", expanded=False):
         st.dataframe(frame, hide_index=True, width="stretch")
         st.download_button("Download CSV", frame.write_csv(), file_name=f"{query.name}.csv",
                            mime="text/csv", key=f"csv_{query.name}")
+
+
+def _render_chart(query: catalogue.Query, chosen: filters.Filters, frame: pl.DataFrame) -> None:
+    """The header's chart of the rows whose buckets are known; rows of an unknown bucket are left
+    out and counted under it (nodata.split_unknown)."""
+    drawn, left_out = nodata.split_unknown(query, frame)
+    if nodata.nothing_to_plot(query, drawn):
+        st.info("No data for these filters." + (f" {left_out.text()}" if left_out else ""))
+        return
+    try:
+        fig = figures.build(query, drawn)
+    except Exception as exc:  # a header naming a column the query does not return
+        st.error(f"{query.path.name}: cannot draw the {query.chart} chart: {exc}", icon=":material/error:")
+        return
+    if query.annotate_events:
+        figures.add_events(fig, events(chosen), chosen.date_from, chosen.date_to)
+    if query.drill:
+        st.caption("Click a team to narrow every page to it.")
+        event = st.plotly_chart(fig, key=f"chart_{query.name}", width="stretch", on_select="rerun",
+                                selection_mode="points")
+        team = figures.selected_team(event.selection.points if event else [], choices().teams)
+        if team and team != chosen.team:
+            drill_to(team)
+    else:
+        st.plotly_chart(fig, key=f"chart_{query.name}", width="stretch")
+    if left_out:
+        st.caption(left_out.text())
 
 
 def _render_tiles(query: catalogue.Query, chosen: filters.Filters) -> None:

@@ -2,6 +2,7 @@
 -- description: One row per agent of the filtered site and team employed at any time from the start of the store's record to the period's end (channel and touchpoint do not apply to agents). A retention curve needs a long window, so each agent is followed from the later of hire and the record's start (entry_days, for left truncation) to leaving or the period's end (exit_days; censored if still employed). Groups are the quartile of the agent's mean survey satisfaction (all answers up to the period's end), and whether the team's manager answered at least 80 % of the team's agent requests within 72 h over the same window.
 -- page: attrition
 -- chart: data
+-- needs: [agents.left_on]
 -- params: [date_to, site, team]
 with scoped_agents as (
     select * from filtered_agents($site, $team)

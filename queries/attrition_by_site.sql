@@ -8,6 +8,7 @@
 -- hover: [leavers, average_headcount, months]
 -- y_title: "Attrition % (annualised)"
 -- labels: {team_name: "Team", site: "Site", attrition_annualised_pct: "Attrition % (annualised)", leavers: "Leavers in the period", average_headcount: "Average headcount", months: "Months"}
+-- needs: [agents.left_on]
 -- params: [date_from, date_to, site, team]
 with monthly as (
     -- a site's month is the sum of its teams' months

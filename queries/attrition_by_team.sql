@@ -9,6 +9,7 @@
 -- drill: team_name
 -- y_title: "Attrition % (annualised)"
 -- labels: {team_name: "Team", site: "Site", attrition_annualised_pct: "Attrition % (annualised)", leavers: "Leavers in the period", average_headcount: "Average headcount", months: "Months"}
+-- needs: [agents.left_on]
 -- params: [date_from, date_to, site, team]
 with monthly as (
     select * from team_month_attrition($date_from, $date_to, $site, $team)

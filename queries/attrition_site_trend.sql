@@ -9,6 +9,7 @@
 -- hover: [leavers, average_headcount]
 -- y_title: "Leavers / average headcount, % per month"
 -- labels: {month_label: "Month", monthly_attrition_pct: "Monthly attrition %", site: "Site", leavers: "Leavers", average_headcount: "Average headcount"}
+-- needs: [agents.left_on]
 -- params: [date_from, date_to, site, team]
 with monthly_by_site as (
     -- a site's month is the sum of its teams' months

@@ -9,6 +9,7 @@
 -- labels: {month: "Month", csat: "CSAT %", agent_satisfaction: "Agent satisfaction %", customer_answers: "Customer answers", agent_answers: "Agent answers"}
 -- hover: [customer_answers, agent_answers]
 -- annotate_events: true
+-- column_needs: {csat: customer_surveys.csat, customer_answers: customer_surveys.csat, agent_satisfaction: agent_surveys.satisfaction, agent_answers: agent_surveys.satisfaction}
 -- params: [date_from, date_to, site, team, channel, touchpoint]
 with months as (
     -- every month of the period, so a month without agent answers shows as a gap, not a jump

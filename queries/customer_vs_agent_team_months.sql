@@ -2,7 +2,9 @@
 -- description: "The counts behind the relationship chart, one row per team and calendar month of the period. Customer answers count contacts of the team queued that month (every filter applies); agent answers count surveys the team's agents took that month (site and team only, since agents belong to a team, not to a channel or touchpoint). Rates are computed from these counts, never by averaging averages."
 -- page: customer-vs-agent
 -- chart: data
--- needs: [agent_surveys]
+-- needs: [agent_surveys.satisfaction]
+-- column_needs: {customer_answers: customer_surveys.csat, customer_satisfied: customer_surveys.csat, nps_answers: customer_surveys.nps, nps_promoters: customer_surveys.nps, nps_detractors: customer_surveys.nps}
+-- labels: {customer_answers: "CSAT answers", customer_satisfied: "CSAT answers of 4-5", nps_answers: "NPS answers", nps_promoters: "NPS promoters", nps_detractors: "NPS detractors"}
 -- params: [date_from, date_to, site, team, channel, touchpoint]
 with customer_answers as (
     -- a survey belongs to the month its contact was queued, so it sits with the team that served it

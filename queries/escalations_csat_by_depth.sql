@@ -1,7 +1,9 @@
 -- title: CSAT by escalation depth
 -- description: Share of survey answers of 4 or 5, for contacts with no exception asked and for exception requests by the level that decided them; whiskers are Wilson 95 % intervals, n on hover. Association, not proof of cause.
 -- page: escalations
--- needs: [interactions.escalation_depth]
+-- needs: [interactions.escalation_depth, interactions.exception_requested, customer_surveys.csat]
+-- n: survey_answers
+-- unknown: no recorded exception request or escalation level
 -- chart: bar
 -- order: 20
 -- x: decided_by
@@ -22,13 +24,15 @@ with answered as (
 labelled as (
     select
         interaction_id,
-        case when not exception_requested then -1 else escalation_depth end as depth_order,
+        case when not exception_requested then -1 when exception_requested then escalation_depth end as depth_order,
+        -- an unknown request flag or level is no level at all: null, left out of the chart and counted
         case
+            when exception_requested is null then null
             when not exception_requested then 'No exception asked'
             when escalation_depth = 0 then '0 · agent'
             when escalation_depth = 1 then '1 · team lead'
             when escalation_depth = 2 then '2 · manager'
-            else '3 · senior management'
+            when escalation_depth >= 3 then '3 · senior management'
         end as decided_by
     from answered
 ),

@@ -2,6 +2,9 @@
 -- description: Escalation depth of answered contacts (0 = the agent decided, 1 = team lead, 2 = manager, 3 = senior management), as a share of the contacts where the customer asked for an exception and of all answered contacts. Only exception requests can be escalated, so the overall shares are dominated by depth 0.
 -- page: escalations
 -- needs: [interactions.escalation_depth]
+-- row_needs: {"Exception requests": interactions.exception_requested}
+-- n: contacts
+-- unknown: no recorded escalation level
 -- chart: bar
 -- order: 10
 -- x: depth_label
@@ -44,14 +47,28 @@ filled as (
     from depth_levels as d
     cross join groups as g
     left join counted as c using (escalation_depth, contacts_in)
+),
+
+shares as (
+    select
+        depth_label,
+        contacts_in,
+        contacts,
+        (sum(contacts) over (partition by contacts_in))::bigint                    as total_contacts,
+        100.0 * contacts / nullif(sum(contacts) over (partition by contacts_in), 0) as share_pct,
+        group_order,
+        escalation_depth
+    from filled
+    where (select count(*) from answered) > 0
+    union all
+    -- contacts with no recorded level are in no share: the chart leaves them out and counts them once
+    -- (those asking for an exception are among all answered contacts)
+    select null, 'All answered contacts', count(*), null, null, 3, null
+    from answered
+    where escalation_depth is null
+    having count(*) > 0
 )
 
-select
-    depth_label,
-    contacts_in,
-    contacts,
-    (sum(contacts) over (partition by contacts_in))::bigint                    as total_contacts,
-    100.0 * contacts / nullif(sum(contacts) over (partition by contacts_in), 0) as share_pct
-from filled
-where (select count(*) from answered) > 0
+select depth_label, contacts_in, contacts, total_contacts, share_pct
+from shares
 order by group_order, escalation_depth

@@ -1,7 +1,9 @@
 -- title: First-contact resolution by escalation depth
--- description: Answered contacts resolved with no repeat by the customer on the same touchpoint within 7 days / answered contacts, for contacts with no exception asked and for exception requests by the level that decided them; whiskers are Wilson 95 % intervals, n on hover. Association, not proof of cause.
+-- description: Answered contacts resolved with no repeat by the customer on the same touchpoint within 7 days / answered contacts whose resolution is recorded, for contacts with no exception asked and for exception requests by the level that decided them; whiskers are Wilson 95 % intervals, n on hover. Association, not proof of cause.
 -- page: escalations
--- needs: [interactions.escalation_depth]
+-- needs: [interactions.escalation_depth, interactions.exception_requested, interactions.resolved, interactions.customer_id]
+-- n: answered_contacts
+-- unknown: no recorded exception request or escalation level
 -- chart: bar
 -- order: 22
 -- x: decided_by
@@ -14,17 +16,20 @@
 -- params: [date_from, date_to, site, team, channel, touchpoint]
 with answered as (
     select
-        case when not exception_requested then -1 else escalation_depth end as depth_order,
+        case when not exception_requested then -1 when exception_requested then escalation_depth end as depth_order,
+        -- an unknown request flag or level is no level at all: null, left out of the chart and counted
         case
+            when exception_requested is null then null
             when not exception_requested then 'No exception asked'
             when escalation_depth = 0 then '0 · agent'
             when escalation_depth = 1 then '1 · team lead'
             when escalation_depth = 2 then '2 · manager'
-            else '3 · senior management'
+            when escalation_depth >= 3 then '3 · senior management'
         end as decided_by,
         coalesce(resolved and not repeat_within_7d, false) as resolved_first_time
     from filtered_interactions($date_from, $date_to, $site, $team, $channel, $touchpoint)
     where not abandoned
+      and resolved is not null  -- as the KPI: only contacts whose resolution is recorded are judged
 ),
 
 by_depth as (

@@ -1,19 +1,19 @@
 -- title: Who decided exceptions, month by month
--- description: Share of the month's exception requests decided by the agent, a team lead, a manager or senior management. Filter to one team to see a change in its authority limit.
+-- description: Share of the month's exception requests decided by the agent, a team lead, a manager or senior management, of those whose deciding level is recorded (n on hover). Filter to one team to see a change in its authority limit.
 -- page: escalations
--- needs: [interactions.escalation_depth]
+-- needs: [interactions.escalation_depth, interactions.exception_requested]
 -- chart: bar
 -- order: 42
 -- x: month_label
 -- y: [agent_pct, team_lead_pct, manager_pct, senior_management_pct]
 -- hover: [exception_requests]
 -- y_title: "% of exception requests"
--- labels: {month_label: "Month", agent_pct: "0 · agent", team_lead_pct: "1 · team lead", manager_pct: "2 · manager", senior_management_pct: "3 · senior management", exception_requests: "Exception requests (n)"}
+-- labels: {month_label: "Month", agent_pct: "0 · agent", team_lead_pct: "1 · team lead", manager_pct: "2 · manager", senior_management_pct: "3 · senior management", exception_requests: "Exception requests with a recorded level (n)"}
 -- params: [date_from, date_to, site, team, channel, touchpoint]
 with by_month as (
     select
         date_trunc('month', queued_at)::date              as month,
-        count(*)                                          as exception_requests,
+        count(escalation_depth)                           as exception_requests,  -- with a recorded level
         count(*) filter (where escalation_depth = 0)      as by_agent,
         count(*) filter (where escalation_depth = 1)      as by_team_lead,
         count(*) filter (where escalation_depth = 2)      as by_manager,
@@ -32,4 +32,5 @@ select
     100.0 * by_manager / exception_requests              as manager_pct,
     100.0 * by_senior_management / exception_requests    as senior_management_pct
 from by_month
+where exception_requests > 0
 order by month

@@ -1,7 +1,7 @@
 -- title: Who decided exceptions, by team
--- description: Share of each team's exception requests decided by the agent, a team lead, a manager or senior management; teams ordered by their current authority limit (on hover).
+-- description: Share of each team's exception requests decided by the agent, a team lead, a manager or senior management, of those whose deciding level is recorded (n on hover); teams ordered by their current authority limit (on hover).
 -- page: escalations
--- needs: [interactions.escalation_depth]
+-- needs: [interactions.escalation_depth, interactions.exception_requested]
 -- chart: bar
 -- order: 40
 -- x: team_name
@@ -10,7 +10,7 @@
 -- drill: team_name
 -- y_title: "% of exception requests"
 -- x_title: "Team"
--- labels: {team_name: "Team", agent_pct: "0 · agent", team_lead_pct: "1 · team lead", manager_pct: "2 · manager", senior_management_pct: "3 · senior management", authority_limit: "Authority limit (current)", exception_requests: "Exception requests (n)"}
+-- labels: {team_name: "Team", agent_pct: "0 · agent", team_lead_pct: "1 · team lead", manager_pct: "2 · manager", senior_management_pct: "3 · senior management", authority_limit: "Authority limit (current)", exception_requests: "Exception requests with a recorded level (n)"}
 -- params: [date_from, date_to, site, team, channel, touchpoint]
 with team_limits as (
     select team_id, median(authority_limit)::double as authority_limit
@@ -22,7 +22,7 @@ by_team as (
     select
         team_id,
         team_name,
-        count(*)                                          as exception_requests,
+        count(escalation_depth)                           as exception_requests,  -- with a recorded level
         count(*) filter (where escalation_depth = 0)      as by_agent,
         count(*) filter (where escalation_depth = 1)      as by_team_lead,
         count(*) filter (where escalation_depth = 2)      as by_manager,
@@ -42,4 +42,5 @@ select
     100.0 * b.by_senior_management / b.exception_requests    as senior_management_pct
 from by_team as b
 left join team_limits as l using (team_id)
+where b.exception_requests > 0
 order by l.authority_limit, b.team_name

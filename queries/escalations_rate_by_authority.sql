@@ -1,7 +1,7 @@
 -- title: Escalation rate against the agents' authority limit
--- description: One point per team. x is the team's current authority limit (median over its agents); y is the share of its exception requests that the agent passed up (depth 1 or more), with Wilson 95 % intervals and n on hover. For a team whose limit was changed by an 'empowerment' event, only requests from the event's start on count, so the limit shown is the one in force. Association, not proof of cause.
+-- description: One point per team. x is the team's current authority limit (median over its agents); y is the share of its exception requests (those whose deciding level is recorded) that the agent passed up (depth 1 or more), with Wilson 95 % intervals and n on hover. For a team whose limit was changed by an 'empowerment' event, only requests from the event's start on count, so the limit shown is the one in force. Association, not proof of cause.
 -- page: escalations
--- needs: [interactions.escalation_depth]
+-- needs: [interactions.escalation_depth, interactions.exception_requested, agents.authority_limit]
 -- chart: scatter
 -- order: 30
 -- x: authority_limit
@@ -40,7 +40,7 @@ exception_requests as (
 ),
 
 by_team as (
-    select team_id, team_name, site, count(*) as exception_requests,
+    select team_id, team_name, site, count(escalation_depth) as exception_requests,  -- with a recorded level
            count(*) filter (where escalation_depth > 0) as escalated
     from exception_requests
     group by team_id, team_name, site
@@ -57,4 +57,5 @@ select
     100.0 * wilson_upper(b.escalated, b.exception_requests)          as escalated_high_pct
 from by_team as b
 join team_limits as l using (team_id)
+where b.exception_requests > 0
 order by b.site, l.authority_limit, b.team_name

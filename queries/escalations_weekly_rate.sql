@@ -1,5 +1,5 @@
 -- title: Escalation rate week by week
--- description: Answered contacts escalated beyond the agent (depth 1 or more) / answered contacts, per week; dotted lines and shading mark events (an authority change, a system release). Filter to the piloted team to see its empowerment pilot. A week cut by the period's edge shows only its days inside.
+-- description: Answered contacts escalated beyond the agent (depth 1 or more) / answered contacts whose level is recorded, per week; dotted lines and shading mark events (an authority change, a system release). Filter to the piloted team to see its empowerment pilot. A week cut by the period's edge shows only its days inside.
 -- page: escalations
 -- needs: [interactions.escalation_depth]
 -- chart: line
@@ -14,7 +14,7 @@
 with weekly as (
     select
         date_trunc('week', queued_at)::date               as week,
-        count(*)                                          as answered_contacts,
+        count(escalation_depth)                           as answered_contacts,  -- with a recorded level, as the KPI
         count(*) filter (where escalation_depth > 0)      as escalated
     from filtered_interactions($date_from, $date_to, $site, $team, $channel, $touchpoint)
     where not abandoned
@@ -23,4 +23,5 @@ with weekly as (
 
 select week, answered_contacts, escalated, 100.0 * escalated / answered_contacts as escalation_rate_pct
 from weekly
+where answered_contacts > 0
 order by week

@@ -2,6 +2,7 @@
 -- description: Escalated exception requests in the period, and those asking for no more than the what-if limit ($grant_limit), which an agent allowed to grant up to it would have decided at once; with the customer-hours spent waiting for the decision after the contact ended.
 -- page: escalations
 -- chart: data
+-- needs: [interactions.escalation_depth, interactions.exception_requested, interactions.exception_amount, interactions.decided_at]
 -- params: [date_from, date_to, site, team, channel, touchpoint, grant_limit]
 with escalated as (
     select

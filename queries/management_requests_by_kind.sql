@@ -7,7 +7,7 @@
 -- error_low: within_72h_low
 -- error_high: within_72h_high
 -- hover: [requests, answered_within_72h, median_answer_h]
--- needs: [agent_requests]
+-- needs: [agent_requests.answered_at]
 -- labels: {kind: "Kind of request", within_72h_pct: "Answered within 72 h %", requests: "Requests", answered_within_72h: "Answered within 72 h", median_answer_h: "Median time to answer (h)"}
 -- order: 20
 -- params: [date_from, date_to, site, team]

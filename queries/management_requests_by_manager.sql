@@ -8,7 +8,7 @@
 -- error_high: within_72h_high
 -- hover: [requests, answered_within_72h, median_answer_h]
 -- drill: team_name
--- needs: [agent_requests]
+-- needs: [agent_requests.answered_at]
 -- labels: {manager: "Manager (team)", within_72h_pct: "Answered within 72 h %", requests: "Requests", answered_within_72h: "Answered within 72 h", median_answer_h: "Median time to answer (h)", team_name: "Team"}
 -- order: 10
 -- params: [date_from, date_to, site, team]

@@ -7,7 +7,7 @@
 -- error_low: within_72h_low
 -- error_high: within_72h_high
 -- hover: [requests, answered_within_72h]
--- needs: [agent_requests]
+-- needs: [agent_requests.answered_at]
 -- labels: {month: "Month", within_72h_pct: "Answered within 72 h %", requests: "Requests", answered_within_72h: "Answered within 72 h"}
 -- order: 30
 -- params: [date_from, date_to, site, team]

@@ -2,7 +2,10 @@
 -- description: "Mean score (1-5) of each survey item at each tenure milestone (3, 6, 12 and 24 months after hire), for answers given in the period, with a 95 % confidence interval (mean ± t × sd / √n) and n on hover. Quarterly pulse answers are left out here because they are not tied to tenure; the table below counts them on their own row. Pressure: higher means more pressure. Agent side: the site, team and period filters apply, channel and touchpoint do not."
 -- page: management
 -- chart: data
+-- x: milestone
+-- color: item
 -- needs: [agent_surveys]
+-- row_needs: {satisfaction: agent_surveys.satisfaction, empowerment: agent_surveys.empowerment, manager_support: agent_surveys.manager_support, training_adequacy: agent_surveys.training_adequacy, pressure: agent_surveys.pressure}
 -- params: [date_from, date_to, site, team]
 with milestone_answers as (
     select s.*

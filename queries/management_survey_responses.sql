@@ -3,6 +3,7 @@
 -- page: management
 -- chart: data
 -- needs: [agent_surveys]
+-- column_needs: {"Agents due": agents.left_on, "Response rate %": agents.left_on}
 -- params: [date_from, date_to, site, team]
 with scoped_agents as (
     select * from filtered_agents($site, $team)

@@ -9,6 +9,7 @@
 -- error_high: pct_high
 -- hover: [team_months, n]
 -- needs: [training]
+-- row_needs: {"FCR %": [interactions.resolved, interactions.customer_id], "CSAT %": customer_surveys.csat}
 -- labels: {training_bucket: "Training hours per agent in the month", pct: "%", measure: "Measure", team_months: "Team-months", n: "n"}
 -- order: 60
 -- params: [date_from, date_to, site, team, channel, touchpoint]
@@ -35,7 +36,7 @@ team_contacts as (
     select
         i.team_name,
         date_trunc('month', i.queued_at)::date                                        as month,
-        count(*) filter (where not i.abandoned)                                       as answered,
+        count(i.resolved) filter (where not i.abandoned)                              as resolution_known,  -- FCR's base: answered contacts whose resolution is recorded, as the KPI
         count(*) filter (where not i.abandoned and i.resolved and not i.repeat_within_7d) as first_contact_resolved,
         count(s.csat)                                                                 as survey_answers,
         count(*) filter (where s.csat >= 4)                                           as satisfied
@@ -64,7 +65,7 @@ per_bucket as (
         bucket_order,
         ['under 2 h', '2-4 h', '4-6 h', '6 h and more'][bucket_order + 1] as training_bucket,
         count(*)                       as team_months,
-        sum(answered)::bigint          as answered,
+        sum(resolution_known)::bigint          as resolution_known,
         sum(first_contact_resolved)::bigint as first_contact_resolved,
         sum(survey_answers)::bigint   as survey_answers,
         sum(satisfied)::bigint        as satisfied
@@ -73,12 +74,12 @@ per_bucket as (
 )
 
 select training_bucket, 'FCR %' as measure, bucket_order,
-       100.0 * first_contact_resolved / answered                 as pct,
-       100.0 * wilson_lower(first_contact_resolved, answered)    as pct_low,
-       100.0 * wilson_upper(first_contact_resolved, answered)    as pct_high,
-       team_months, answered as n
+       100.0 * first_contact_resolved / resolution_known                 as pct,
+       100.0 * wilson_lower(first_contact_resolved, resolution_known)    as pct_low,
+       100.0 * wilson_upper(first_contact_resolved, resolution_known)    as pct_high,
+       team_months, resolution_known as n
 from per_bucket
-where answered > 0
+where resolution_known > 0
 union all
 select training_bucket, 'CSAT %', bucket_order,
        100.0 * satisfied / survey_answers,

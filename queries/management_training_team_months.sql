@@ -1,5 +1,5 @@
 -- title: Training hours per agent against FCR and CSAT, per team-month
--- description: "One point per team and month: training hours held by the team's agents divided by its average headcount (onboarding of new hires left out: it comes with low tenure), against the month's first-contact resolution (resolved, no repeat within 7 days, of answered contacts) and CSAT (answers of 4-5 of all answers); hover for the team, month and n (answered contacts for FCR, survey answers for CSAT). Association, not proof of cause. Training follows the site and team filters; FCR and CSAT follow every filter."
+-- description: "One point per team and month: training hours held by the team's agents divided by its average headcount (onboarding of new hires left out: it comes with low tenure), against the month's first-contact resolution (resolved, no repeat within 7 days, of answered contacts whose resolution is recorded) and CSAT (answers of 4-5 of all answers); hover for the team, month and n (answered contacts for FCR, survey answers for CSAT). Association, not proof of cause. Training follows the site and team filters; FCR and CSAT follow every filter."
 -- page: management
 -- chart: scatter
 -- x: training_h_per_agent
@@ -8,6 +8,7 @@
 -- hover: [team_name, month, n]
 -- drill: team_name
 -- needs: [training]
+-- row_needs: {"FCR %": [interactions.resolved, interactions.customer_id], "CSAT %": customer_surveys.csat}
 -- labels: {training_h_per_agent: "Training hours per agent in the month", pct: "%", measure: "Measure", team_name: "Team", month: "Month", n: "n"}
 -- order: 50
 -- params: [date_from, date_to, site, team, channel, touchpoint]
@@ -34,7 +35,7 @@ team_contacts as (
     select
         i.team_name,
         date_trunc('month', i.queued_at)::date                                        as month,
-        count(*) filter (where not i.abandoned)                                       as answered,
+        count(i.resolved) filter (where not i.abandoned)                              as resolution_known,  -- FCR's base: answered contacts whose resolution is recorded, as the KPI
         count(*) filter (where not i.abandoned and i.resolved and not i.repeat_within_7d) as first_contact_resolved,
         count(s.csat)                                                                 as survey_answers,
         count(*) filter (where s.csat >= 4)                                           as satisfied
@@ -48,7 +49,7 @@ team_months as (
         c.team_name,
         c.month,
         coalesce(t.training_hours, 0) / h.average_headcount   as training_h_per_agent,
-        c.answered,
+        c.resolution_known,
         c.first_contact_resolved,
         c.survey_answers,
         c.satisfied
@@ -60,9 +61,9 @@ team_months as (
 
 -- long form: one row per team-month and measure, so both share the chart and keep their own n
 select team_name, strftime(month, '%Y-%m') as month, round(training_h_per_agent, 2) as training_h_per_agent,
-       'FCR %' as measure, 100.0 * first_contact_resolved / answered as pct, answered as n
+       'FCR %' as measure, 100.0 * first_contact_resolved / resolution_known as pct, resolution_known as n
 from team_months
-where answered > 0
+where resolution_known > 0
 union all
 select team_name, strftime(month, '%Y-%m'), round(training_h_per_agent, 2),
        'CSAT %', 100.0 * satisfied / survey_answers, survey_answers

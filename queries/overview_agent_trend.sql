@@ -7,6 +7,7 @@
 -- y: [agent_satisfaction, manager_response_72h, attrition_annualised]
 -- y_title: "%"
 -- labels: {agent_satisfaction: "Agent satisfaction %", manager_response_72h: "Requests answered within 72 h %", attrition_annualised: "Attrition % (annualised)"}
+-- column_needs: {agent_satisfaction: agent_surveys.satisfaction, survey_answers: agent_surveys.satisfaction, manager_response_72h: agent_requests.answered_at, attrition_annualised: agents.left_on, leavers: agents.left_on}
 -- params: [date_from, date_to, site, team]
 with scoped_agents as (
     select * from filtered_agents($site, $team)

@@ -7,6 +7,7 @@
 -- y: [csat, service_level, abandon_rate]
 -- y_title: "%"
 -- labels: {csat: "CSAT %", service_level: "Service level % (20 s)", abandon_rate: "Abandon rate %"}
+-- column_needs: {csat: customer_surveys.csat, survey_answers: customer_surveys.csat, service_level: interactions.wait_s}
 -- params: [date_from, date_to, site, team, channel, touchpoint]
 with scoped as (
     select *, date_trunc('week', queued_at)::date as week
@@ -19,7 +20,8 @@ weekly_contacts as (
         count(*)                                                 as offered,
         count(*) filter (where abandoned)                        as abandoned,
         count(*) filter (where not abandoned and wait_s <= 20)   as answered_within_20s,
-        count(*) filter (where not abandoned)
+        -- as the overview's KPI: answered contacts with a known wait and those abandoned after 20 s
+        count(wait_s) filter (where not abandoned)
             + count(*) filter (where abandoned and wait_s > 20)  as service_level_base
     from scoped
     group by week

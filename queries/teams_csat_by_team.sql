@@ -10,6 +10,7 @@
 -- drill: team_name
 -- labels: {team_name: "Team", csat_pct: "CSAT %", site: "Site", survey_answers: "Survey answers", answered: "Answered contacts"}
 -- order: 10
+-- needs: [customer_surveys.csat]
 -- params: [date_from, date_to, site, team, channel, touchpoint]
 with scoped as (
     select * from filtered_interactions($date_from, $date_to, $site, $team, $channel, $touchpoint)

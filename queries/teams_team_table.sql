@@ -1,7 +1,9 @@
 -- title: Teams ranked by CSAT
--- description: "One row per team with contacts in the scope: CSAT (answers of 4-5 / all answers) with its 95 % Wilson interval, volume (answered contacts), AHT (handle time / answered), FCR (resolved with no repeat within 7 days / answered), escalation rate (depth above 0 / answered), and the team's agent satisfaction (agent-survey answers of 4-5 / all answers, in the period, by the agents' current team). Ranked by the Wilson lower bound of CSAT. Contact measures follow every filter; agent satisfaction follows site, team and period."
+-- description: "One row per team with contacts in the scope: CSAT (answers of 4-5 / all answers) with its 95 % Wilson interval, volume (answered contacts), AHT (handle time / answered contacts with a handle time), FCR (resolved with no repeat within 7 days / answered contacts whose resolution is recorded), escalation rate (depth above 0 / answered contacts whose level is recorded), and the team's agent satisfaction (agent-survey answers of 4-5 / all answers, in the period, by the agents' current team). Ranked by the Wilson lower bound of CSAT. Contact measures follow every filter; agent satisfaction follows site, team and period."
 -- page: teams
 -- chart: data
+-- column_needs: {satisfied: customer_surveys.csat, survey_answers: customer_surveys.csat, aht_s: interactions.handle_s, fcr_pct: [interactions.resolved, interactions.customer_id], escalation_pct: interactions.escalation_depth, agent_satisfaction_pct: agent_surveys.satisfaction, agent_survey_answers: agent_surveys.satisfaction}
+-- labels: {satisfied: "CSAT answers of 4-5", survey_answers: "Answers (n)", aht_s: "AHT (s)", fcr_pct: "FCR %", escalation_pct: "Escalation %", agent_satisfaction_pct: "Agent satisfaction %", agent_survey_answers: "Agent answers (n)"}
 -- params: [date_from, date_to, site, team, channel, touchpoint]
 with scoped as (
     select * from filtered_interactions($date_from, $date_to, $site, $team, $channel, $touchpoint)
@@ -12,8 +14,12 @@ contacts_per_team as (
         c.team_name,
         any_value(c.site)                                                           as site,
         count(*) filter (where not c.abandoned)                                     as answered,
+        -- each ratio counts the contacts whose input is known, as the overview's KPIs do
+        count(c.handle_s) filter (where not c.abandoned)                            as handled,
         sum(c.handle_s) filter (where not c.abandoned)                              as handle_s,
+        count(c.resolved) filter (where not c.abandoned)                            as resolution_known,
         count(*) filter (where not c.abandoned and c.resolved and not c.repeat_within_7d) as first_contact_resolved,
+        count(c.escalation_depth) filter (where not c.abandoned)                    as depth_recorded,
         count(*) filter (where not c.abandoned and c.escalation_depth > 0)          as escalated,
         count(s.csat)                                                               as survey_answers,
         count(*) filter (where s.csat >= 4)                                         as satisfied
@@ -40,9 +46,9 @@ select
     c.satisfied,
     c.survey_answers,
     c.answered,
-    c.handle_s / nullif(c.answered, 0)                                   as aht_s,
-    100.0 * c.first_contact_resolved / nullif(c.answered, 0)             as fcr_pct,
-    100.0 * c.escalated / nullif(c.answered, 0)                          as escalation_pct,
+    c.handle_s / nullif(c.handled, 0)                                    as aht_s,
+    100.0 * c.first_contact_resolved / nullif(c.resolution_known, 0)     as fcr_pct,
+    100.0 * c.escalated / nullif(c.depth_recorded, 0)                    as escalation_pct,
     100.0 * v.agents_satisfied / nullif(v.agent_survey_answers, 0)       as agent_satisfaction_pct,
     coalesce(v.agent_survey_answers, 0)                                  as agent_survey_answers
 from contacts_per_team as c

@@ -1,5 +1,5 @@
 -- title: Abandon rate by time in queue
--- description: Of the contacts whose time in queue (until an agent answered or the customer gave up) fell in each bucket, the share that gave up, with 95 % Wilson intervals; hover for the contacts behind each point. One line per channel, and all channels pooled when several are in scope. Long waits are mostly messaging, whose customers are the most patient, so the pooled line can bend down at the longest waits while each channel's line rises. Contacts whose export records no time in queue are left out, and with no abandoned contact that has one there is nothing to show. Association, not proof of cause.
+-- description: Of the contacts whose time in queue (until an agent answered or the customer gave up) fell in each bucket, the share that gave up, with 95 % Wilson intervals; hover for the contacts behind each point. One line per channel, and all channels pooled when several are in scope. Long waits are mostly messaging, whose customers are the most patient, so the pooled line can bend down at the longest waits while each channel's line rises. Contacts with no recorded time in queue are left out (counted under the chart), and with no abandoned contact that has one there is nothing to draw. Association, not proof of cause.
 -- page: wait-times
 -- chart: line
 -- order: 20
@@ -10,7 +10,9 @@
 -- error_high: abandon_rate_high
 -- hover: [offered, abandoned]
 -- labels: {wait_bucket: "Time in queue", abandon_rate: "Abandon rate %", series: "Channel", offered: "Contacts", abandoned: "Abandoned"}
--- needs: [interactions]
+-- needs: [interactions.wait_s]
+-- n: offered
+-- unknown: no recorded time in queue
 -- params: [date_from, date_to, site, team, channel, touchpoint]
 with wait_buckets (bucket_order, wait_bucket) as (
     values (1, '0-10 s'), (2, '10-30 s'), (3, '30-60 s'), (4, '1-2 min'), (5, '2-5 min'),
@@ -27,11 +29,10 @@ contacts as (
             when wait_s < 120 then 4
             when wait_s < 300 then 5
             when wait_s < 600 then 6
-            else 7
-        end as bucket_order,
+            when wait_s >= 600 then 7
+        end as bucket_order,  -- null when the time in queue is not recorded: no bucket at all
         abandoned
     from filtered_interactions($date_from, $date_to, $site, $team, $channel, $touchpoint)
-    where wait_s is not null
 ),
 
 bucket_totals as (
@@ -51,7 +52,7 @@ series_in_scope as (
     from bucket_totals
     where (series <> 'All channels' or (select count(distinct channel) from contacts) > 1)
       -- without a recorded wait for any lost contact, every rate would read 0 %: show nothing instead
-      and exists (select 1 from contacts where abandoned)
+      and exists (select 1 from contacts where abandoned and bucket_order is not null)
 ),
 
 series_buckets as (
@@ -59,17 +60,28 @@ series_buckets as (
     select s.series, b.bucket_order, b.wait_bucket
     from series_in_scope as s
     cross join wait_buckets as b
+),
+
+-- the line's buckets, then the contacts of no bucket once per channel (the pooled line would count
+-- them twice): the chart leaves those out and counts them
+every_row as (
+    select
+        g.series,
+        g.bucket_order,
+        g.wait_bucket,
+        100.0 * t.abandoned / nullif(t.offered, 0)            as abandon_rate,
+        100.0 * wilson_lower(t.abandoned, t.offered)          as abandon_rate_low,
+        100.0 * wilson_upper(t.abandoned, t.offered)          as abandon_rate_high,
+        coalesce(t.offered, 0)                                as offered,
+        coalesce(t.abandoned, 0)                              as abandoned
+    from series_buckets as g
+    left join bucket_totals as t using (series, bucket_order)
+    union all
+    select series, null, null, null, null, null, offered, abandoned
+    from bucket_totals
+    where bucket_order is null and series <> 'All channels'
 )
 
-select
-    g.series,
-    g.bucket_order,
-    g.wait_bucket,
-    100.0 * t.abandoned / nullif(t.offered, 0)            as abandon_rate,
-    100.0 * wilson_lower(t.abandoned, t.offered)          as abandon_rate_low,
-    100.0 * wilson_upper(t.abandoned, t.offered)          as abandon_rate_high,
-    coalesce(t.offered, 0)                                as offered,
-    coalesce(t.abandoned, 0)                              as abandoned
-from series_buckets as g
-left join bucket_totals as t using (series, bucket_order)
-order by g.series = 'All channels', g.series, g.bucket_order
+select *
+from every_row
+order by series = 'All channels', series, bucket_order nulls last

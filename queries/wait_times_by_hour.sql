@@ -1,5 +1,5 @@
 -- title: By hour of day and weekday
--- description: ASA (total wait of answered contacts / answered contacts), service level (answered within 20 s / (answered + abandoned after 20 s)) and abandon rate (abandoned / offered), by the hour the contact joined the queue and its weekday; cells with fewer than 10 contacts are left blank. The Data table below the chart lists the contacts behind each cell.
+-- description: ASA (total wait of answered contacts / answered contacts with a recorded wait), service level (answered within 20 s / (answered with a recorded wait + abandoned after 20 s)) and abandon rate (abandoned / offered), by the hour the contact joined the queue and its weekday; cells with fewer than 10 contacts are left blank. The Data table below the chart lists the contacts behind each cell.
 -- page: wait-times
 -- chart: data
 -- x: hour
@@ -7,6 +7,7 @@
 -- z: service_level
 -- labels: {hour: "Hour of day", weekday: "Weekday", service_level: "Service level % (20 s)", asa: "ASA (s)", abandon_rate: "Abandon rate %"}
 -- needs: [interactions]
+-- column_needs: {asa: interactions.wait_s, service_level: interactions.wait_s}
 -- params: [date_from, date_to, site, team, channel, touchpoint]
 
 -- Drawn as a heatmap by dashboard/views/wait_times.py under a measure picker that sets z to one of
@@ -28,6 +29,7 @@ cell_totals as (
         hour,
         count(*)                                                   as offered,
         count(*) filter (where not abandoned)                      as answered,
+        count(wait_s) filter (where not abandoned)                 as answered_with_wait,
         count(*) filter (where abandoned)                          as abandoned,
         count(*) filter (where not abandoned and wait_s <= 20)     as answered_within_20s,
         count(*) filter (where abandoned and wait_s > 20)          as abandoned_after_20s,
@@ -42,8 +44,9 @@ select
     weekday_number,
     weekday,
     hour,
-    answered_wait_s / nullif(answered, 0)                                     as asa,
-    100.0 * answered_within_20s / nullif(answered + abandoned_after_20s, 0)   as service_level,
+    -- as the overview's KPIs: only contacts whose wait is known are judged
+    answered_wait_s / nullif(answered_with_wait, 0)                                   as asa,
+    100.0 * answered_within_20s / nullif(answered_with_wait + abandoned_after_20s, 0) as service_level,
     100.0 * abandoned / nullif(offered, 0)                                    as abandon_rate,
     offered,
     answered,

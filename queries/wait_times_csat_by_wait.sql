@@ -1,5 +1,5 @@
 -- title: CSAT by wait before answer
--- description: Share of survey answers of 4 or 5 by how long the customer queued before an agent answered, with 95 % Wilson intervals; hover a point for the number of answers behind it. Association, not proof of cause.
+-- description: Share of survey answers of 4 or 5 by how long the customer queued before an agent answered, with 95 % Wilson intervals; hover a point for the number of answers behind it. Answers whose contact has no recorded wait are in no bucket; they are left out and counted under the chart. Association, not proof of cause.
 -- page: wait-times
 -- chart: line
 -- order: 10
@@ -9,7 +9,9 @@
 -- error_high: csat_high
 -- hover: [survey_answers]
 -- labels: {wait_bucket: "Wait before answer", csat: "CSAT %", survey_answers: "Survey answers"}
--- needs: [interactions, customer_surveys]
+-- needs: [interactions.wait_s, customer_surveys.csat]
+-- n: survey_answers
+-- unknown: no recorded wait before answer
 -- params: [date_from, date_to, site, team, channel, touchpoint]
 with wait_buckets (bucket_order, wait_bucket) as (
     -- one row per bucket, in wait order, so every bucket shows even when empty
@@ -27,8 +29,8 @@ surveyed_contacts as (
             when i.wait_s < 120 then 4
             when i.wait_s < 300 then 5
             when i.wait_s < 600 then 6
-            else 7
-        end as bucket_order,
+            when i.wait_s >= 600 then 7
+        end as bucket_order,  -- null when the wait is not recorded: no bucket at all
         s.csat
     from filtered_interactions($date_from, $date_to, $site, $team, $channel, $touchpoint) as i
     join customer_surveys as s using (interaction_id)
@@ -53,7 +55,8 @@ select
     100.0 * wilson_upper(t.satisfied, t.answers)         as csat_high,
     coalesce(t.answers, 0)                               as survey_answers
 from wait_buckets as b
-left join bucket_totals as t using (bucket_order)
+-- a full join keeps the answers of no bucket (null wait): the chart leaves them out and counts them
+full join bucket_totals as t using (bucket_order)
 -- no rows at all (rather than seven empty buckets) when the filters leave no survey answers
 where exists (select 1 from bucket_totals)
 order by b.bucket_order

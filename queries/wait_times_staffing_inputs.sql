@@ -1,8 +1,10 @@
 -- title: Staffing what-if inputs
--- description: Defaults for the Erlang C what-if, namely the mean contacts per hour in the busiest hour of the week (that weekday-hour's contacts / the number of such weekdays in the period with data), and the AHT of answered contacts (handle time / answered contacts).
+-- description: Defaults for the Erlang C what-if, namely the mean contacts per hour in the busiest hour of the week (that weekday-hour's contacts / the number of such weekdays in the period with data), and the AHT of answered contacts (handle time / answered contacts with a handle time).
 -- page: wait-times
 -- chart: data
 -- needs: [interactions]
+-- column_needs: {aht_s: interactions.handle_s}
+-- labels: {aht_s: AHT}
 -- params: [date_from, date_to, site, team, channel, touchpoint]
 with scoped as (
     select * from filtered_interactions($date_from, $date_to, $site, $team, $channel, $touchpoint)
@@ -43,8 +45,9 @@ busiest_hour as (
 ),
 
 handling as (
-    select sum(handle_s) filter (where not abandoned) as handle_s,
-           count(*) filter (where not abandoned)      as answered
+    select sum(handle_s) filter (where not abandoned)   as handle_s,
+           count(handle_s) filter (where not abandoned) as handled,
+           count(*) filter (where not abandoned)        as answered
     from scoped
 )
 
@@ -54,6 +57,6 @@ select
     b.contacts                             as busiest_hour_contacts,
     b.days                                 as busiest_hour_days,
     b.contacts_per_hour,
-    h.handle_s / nullif(h.answered, 0)     as aht_s,
+    h.handle_s / nullif(h.handled, 0)      as aht_s,
     h.answered
 from busiest_hour as b, handling as h

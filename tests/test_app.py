@@ -161,7 +161,8 @@ def test_charts_name_the_data_an_import_did_not_supply(pwc_store_path, monkeypat
     assert tiles["Agent satisfaction"] == "no data" and tiles["Customer churn"] == "no data"
     at.switch_page("views/escalations.py").run()
     notes = [i.value for i in at.info]
-    assert any("needs values in interactions.escalation_depth" in n and "python -m dashboard import" in n
-               for n in notes), notes
+    assert any(n.startswith("No data: this store has no escalation levels (interactions.escalation_depth was not "
+                            "imported)") and "python -m dashboard import" in n for n in notes), notes
     at.switch_page("views/management.py").run()
-    assert any("needs rows in agent_requests" in i.value for i in at.info)
+    assert any("No data: no agent requests to managers were imported (agent_requests is empty)" in i.value
+               for i in at.info)

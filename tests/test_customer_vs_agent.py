@@ -223,19 +223,24 @@ def test_channel_filter_leaves_the_agent_side_alone(con):
     assert months[0].get_column("customer_answers").sum() > months[1].get_column("customer_answers").sum()
 
 
-def test_mirror_table_shows_units_and_names_the_empty_table():
+def test_mirror_table_shows_units_and_says_why_a_side_has_no_data():
     figures = relations.mirror_figures(
         {"surveyed_contacts": 20, "answered_contacts": 100, "request_answer_hours": None, "requests_unanswered": 0,
          "requests_opened": 0, "agent_survey_answers": 0, "agents_employed": 12},
         {"asa": 31.6, "abandon_rate": 5.0, "csat": 80.0, "customer_churn": None},
         {"agent_satisfaction": None, "attrition_annualised": 24.0})
-    table = relations.mirror_table(figures, {"agent_requests", "agent_surveys", "customers"})
+    why = {"agent_requests.answered_at": "no requests", "agent_surveys.satisfaction": "no answers",
+           "agent_surveys": "no surveys", "customers.churned_on": "no churn dates"}
+    table = relations.mirror_table(figures, why.get)
     cells = {row[0]: row[1:] for row in table.iter_rows()}
     assert table.columns == ["Measure", "Customer", "Agent"]
-    assert cells["Wait for an answer"] == ("32 s", "needs rows in agent_requests")
-    assert cells["Satisfaction"] == ("80.0 %", "needs rows in agent_surveys")
-    assert cells["Leaving"] == ("needs rows in customers", "24.0 % a year")
-    assert cells["Survey response"] == ("20.0 %", "needs rows in agent_surveys")
+    assert cells["Wait for an answer"] == ("32 s", "no data: no requests")
+    assert cells["Satisfaction"] == ("80.0 %", "no data: no answers")
+    assert cells["Leaving"] == ("no data: no churn dates", "24.0 % a year")
+    assert cells["Survey response"] == ("20.0 %", "no data: no surveys")
+    # no leaving dates: the agents' 0 % a year is no figure at all
+    cells = {row[0]: row[1:] for row in relations.mirror_table(figures, {"agents.left_on": "no dates"}.get).iter_rows()}
+    assert cells["Leaving"] == ("no data in this scope", "no data: no dates")
     cells = {row[0]: row[1:] for row in relations.mirror_table(figures).iter_rows()}
     assert cells["Survey response"] == ("20.0 %", "0.00 answers per agent")
     assert cells["Wait for an answer"] == ("32 s", "no data in this scope")
@@ -263,7 +268,7 @@ def test_page_on_the_demo_store_shows_both_correlations_the_scatter_and_the_tabl
     assert len(at.get("plotly_chart")) == 2  # both sides month by month, and the team-month scatter
     table = at.dataframe[-1].value
     assert list(table.columns) == ["Measure", "Customer", "Agent"] and len(table) == 5
-    assert not table["Agent"].str.contains("needs rows").any()
+    assert not table["Agent"].str.contains("no data").any()
     assert any(relations.CAUTION in c.value for c in at.caption)
     assert at.radio(key="cva_view").value == "Within team" and at.radio(key="cva_measure").value == "NPS"
     assert "minus the team's own mean" in at.get("plotly_chart")[1].proto.spec
@@ -279,6 +284,6 @@ def test_page_on_a_sparse_store_says_what_the_agent_side_needs(sparse_store_path
     assert not at.error, [e.value for e in at.error]
     assert any("agent_surveys" in i.value for i in at.info)
     agent_cells = " ".join(at.dataframe[-1].value["Agent"])
-    assert agent_cells.count("needs rows in agent_requests") == 2
-    assert agent_cells.count("needs rows in agent_surveys") == 2
-    assert "needs rows in customers" in " ".join(at.dataframe[-1].value["Customer"])
+    assert agent_cells.count("no data: no agent requests to managers were imported (agent_requests is empty)") == 2
+    assert agent_cells.count("no data: no agent survey answers were imported (agent_surveys is empty)") == 2
+    assert "no data: no customer records were imported" in " ".join(at.dataframe[-1].value["Customer"])

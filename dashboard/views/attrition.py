@@ -14,25 +14,27 @@ st.caption("Share of agents still employed after each month of tenure (Kaplan-Me
            "employed at the period's end are censored. Each curve stops where fewer than "
            f"{survival.MIN_AT_RISK} agents remain at risk. Site and team filters apply; channel and touchpoint "
            "do not. Association, not proof of cause.")
-agents = ui.frame("attrition_agent_tenure")
-rows = ui.table_rows()
+tenure = ui.query("attrition_agent_tenure")
+missing = ui.missing_data(tenure)  # without leaving dates every curve would stay at 100 %
+agents = None if missing else ui.frame(tenure.name)
 SPLITS = (
-    ("By agent satisfaction", "agent_surveys", "satisfaction_group", "satisfaction_order", "Satisfaction quartile",
+    ("By agent satisfaction", "agent_surveys.satisfaction", "satisfaction_group", "satisfaction_order",
+     "Satisfaction quartile",
      "Quartiles of each agent's mean survey satisfaction (1-5, all answers up to the period's end). Agents with "
      "no answer form their own group: they are mostly those who left before their first survey, so its curve "
      "falls fast by construction, and the quartiles hold only agents who stayed long enough to answer."),
-    ("By manager response", "agent_requests", "manager_group", "manager_order", "Manager",
+    ("By manager response", "agent_requests.answered_at", "manager_group", "manager_order", "Manager",
      "A manager met the target when at least 80 % of the team's agent requests, from the start of the record "
      "to the period's end, were answered within 72 h (unanswered requests count as missed)."),
 )
 columns = st.columns(2)
-for column, (heading, table, group, order, legend, note) in zip(columns, SPLITS):
+for column, (heading, need, group, order, legend, note) in zip(columns, SPLITS):
     with column:
         st.markdown(f"**{heading}**")
-        if agents.is_empty():
+        if reasons := missing or ui.store_coverage().reasons([need]):
+            ui.no_data(reasons)
+        elif agents.is_empty():
             st.info("No agents were employed in this scope and period.")
-        elif rows.get(table, 0) == 0:
-            st.info(f"This split needs rows in {table}, and the store has none.", icon=":material/database:")
         elif (curves := survival.retention_curves(agents, group, order)).is_empty():
             st.info("No agent of this scope was observed for any time before the period's end.")
         else:

@@ -17,8 +17,7 @@ st.subheader("Does the customer's satisfaction move with the agents'?")
 query = queries.get("customer_vs_agent_team_months")
 missing = ui.missing_data(query)
 if missing:
-    st.info(f"This chart needs rows in {', '.join(missing)}: agent satisfaction comes from agent surveys, "
-            "and the store has none.", icon=":material/database:")
+    ui.no_data(missing)
 else:
     st.caption("One point per team and month: agent satisfaction (share of agent survey answers of 4-5) "
                "against the customer score of the same team's contacts. Point size shows agent answers; "
@@ -61,15 +60,15 @@ else:
     if within:
         st.caption("Teams with a single team-month are left out of the within-team view; the interval treats "
                    "the demeaned points as independent, so it is slightly too narrow.")
+    ui.absent_notes(query)
 
 st.subheader("Customer and agent, side by side")
 st.caption("The same scope seen from each side. Channel and touchpoint filters apply to the customer column "
            "only. " + relations.CAUTION)
-empty = {table for table, rows in ui.table_rows().items() if rows == 0}
 mirror = frame("customer_vs_agent_mirror").row(0, named=True)
 customer_kpis = frame("overview_customer_kpis").row(0, named=True)
 agent_kpis = frame("overview_agent_kpis").row(0, named=True)
-table = relations.mirror_table(relations.mirror_figures(mirror, customer_kpis, agent_kpis), empty)
+table = relations.mirror_table(relations.mirror_figures(mirror, customer_kpis, agent_kpis), ui.store_coverage().absent)
 st.dataframe(table, hide_index=True, width="stretch")
 with st.expander("Definitions"):
     st.markdown(relations.mirror_definitions())

@@ -17,9 +17,12 @@ st.caption("Escalated exception requests in the period that asked for no more th
 grant = st.number_input("Agents may grant up to (money)", min_value=0.0, max_value=100_000.0, value=DEFAULT_GRANT,
                         step=50.0, format="%.0f", key="grant", bind="query-params")
 grant = DEFAULT_GRANT if grant is None else float(grant)
-what_if = ui.frame("escalations_what_if", {"grant_limit": grant}).row(0, named=True)
-escalations = what_if["escalations"] or 0
-if escalations == 0:
+missing = ui.missing_data(ui.query("escalations_what_if"))
+what_if = {} if missing else ui.frame("escalations_what_if", {"grant_limit": grant}).row(0, named=True)
+escalations = what_if.get("escalations") or 0
+if missing:
+    ui.no_data(missing)
+elif escalations == 0:
     st.info("No escalated exception requests for these filters, so there is nothing to avoid.")
 else:
     avoided, hours = what_if["escalations_avoided"], what_if["waiting_hours_saved"]

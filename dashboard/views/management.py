@@ -9,20 +9,20 @@ from dashboard import ranking, ui
 
 ui.render_page("management", "Management and touchpoints")
 
-items_query = ui.query_catalogue().get("management_survey_items")
-responses_query = ui.query_catalogue().get("management_survey_responses")
+items_query = ui.query("management_survey_items")
+responses_query = ui.query("management_survey_responses")
 st.subheader(items_query.title)
 st.caption(items_query.description)
 missing = ui.missing_data(items_query)
 if missing:
-    st.info(f"This section needs rows in {', '.join(missing)} (agents' answers to the tenure-milestone "
-            "surveys), and the store has none.", icon=":material/database:")
+    ui.no_data(missing)
 else:
     items = ui.frame(items_query.name)
     if items.is_empty():
         st.info("No milestone survey answers for these filters (quarterly pulse answers are counted below).")
     else:
         st.plotly_chart(ranking.milestone_figure(items), key="chart_survey_items", width="stretch")
+    ui.absent_notes(items_query)
     st.subheader(responses_query.title)
     st.caption(responses_query.description)
     responses = ui.frame(responses_query.name)
@@ -30,3 +30,4 @@ else:
         st.info("No agent survey answers for these filters.")
     else:
         st.dataframe(responses, hide_index=True, width="stretch")
+        ui.absent_notes(responses_query)

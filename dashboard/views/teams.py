@@ -8,8 +8,9 @@ from dashboard import figures, ranking, ui
 
 ui.render_page("teams", "Teams and agents")
 chosen = ui.current_filters()
-teams = ui.frame("teams_team_table")
-agents = ui.frame("teams_agent_table")
+team_query, agent_query = ui.query("teams_team_table"), ui.query("teams_agent_table")
+teams = ui.frame(team_query.name)
+agents = ui.frame(agent_query.name)
 
 st.subheader("Teams and agents ranked by CSAT")
 st.caption("Ranked by the lower bound of the 95 % Wilson interval of CSAT (answers of 4-5 / all answers), so "
@@ -24,8 +25,7 @@ if table.is_empty():
     st.info("No answered contacts for these filters.")
 else:
     st.dataframe(table, hide_index=True, width="stretch", height=min(38 + 35 * table.height, 560))
-if ui.table_rows().get("agent_surveys", 0) == 0:
-    st.info("Agent satisfaction needs rows in agent_surveys, and the store has none.", icon=":material/database:")
+ui.absent_notes(agent_query if level == "agent" else team_query)
 
 unit = "agent_name" if chosen.team else "team_name"
 st.subheader(f"Funnel plot: CSAT against answers, per {'agent of ' + chosen.team if chosen.team else 'team'}")
@@ -35,7 +35,9 @@ st.caption("Each point is " + ("an agent of the team" if chosen.team else "a tea
            "them differs by more than chance alone would explain. "
            + ("Clear the team filter to compare teams." if chosen.team else "Click a team to see its agents."))
 units = agents.filter(agents["team_name"] == chosen.team) if chosen.team else teams
-if units.filter(units["survey_answers"] > 0).is_empty():
+if no_answers := ui.absent_columns(team_query).get("survey_answers"):
+    ui.no_data(no_answers)
+elif units.filter(units["survey_answers"] > 0).is_empty():
     st.info("No survey answers for these filters (customer_surveys joined to the contacts in scope).")
 else:
     event = st.plotly_chart(ranking.funnel_figure(units, unit), key="chart_teams_funnel", width="stretch",

@@ -17,11 +17,12 @@ st.subheader("By hour of day and weekday")
 measure = st.segmented_control("Measure", list(HEATMAPS), default="Service level", key="measure",
                                bind="query-params") or "Service level"
 column, lower_is_better = HEATMAPS[measure]
-query = replace(ui.query_catalogue().get("wait_times_by_hour"), chart="heatmap", z=column)
-cells = ui.frame(query.name) if not ui.missing_data(query) else None
+query = replace(ui.query("wait_times_by_hour"), chart="heatmap", z=column)
+missing = ui.missing_data(query) or ui.absent_columns(query).get(column)  # ASA and service level need waits
+cells = None if missing else ui.frame(query.name)
 st.caption(f"{query.description} Green is good.")
-if cells is None:
-    st.info("This chart needs rows in interactions, and the store has none.", icon=":material/database:")
+if missing:
+    ui.no_data(missing)
 elif cells.is_empty():
     st.info("No hour of the week has 10 or more contacts for these filters.")
 else:
@@ -36,8 +37,10 @@ st.caption("The agents one interval needs to meet a service-level target, and wh
            "does. Erlang C treats the filtered contacts as one queue of interchangeable agents who are always on "
            "it (no breaks, no abandonment): filter to one channel for a truer picture, and add shrinkage before "
            "rostering. Grey values come from the filtered data; type over them to try others.")
-inputs = ui.frame("wait_times_staffing_inputs")
+staffing_query = ui.query("wait_times_staffing_inputs")
+inputs = ui.frame(staffing_query.name)
 found = inputs.row(0, named=True) if inputs.height and inputs["aht_s"][0] else None
+ui.absent_notes(staffing_query)
 cols = st.columns(5)
 interval_min = cols[0].selectbox("Interval (minutes)", [15, 30, 60], index=1, key="interval", bind="query-params")
 default_calls = max(0.1, round(found["contacts_per_hour"] * interval_min / 60, 1)) if found else None
@@ -52,8 +55,8 @@ sl_pct = cols[3].number_input("Target: % answered", min_value=1, max_value=99, v
 sl_s = cols[4].number_input("... within (s)", min_value=1, max_value=3_600, value=20, key="sl_within",
                             bind="query-params")
 if not calls or not aht:
-    st.info("The what-if takes its defaults from rows in interactions, and these filters leave none: "
-            "enter contacts per interval and AHT above.", icon=":material/database:")
+    st.info("The what-if takes its defaults from the filtered contacts and their handle times, and has none "
+            "here: enter contacts per interval and AHT above.", icon=":material/database:")
 else:
     if found:
         st.caption(f"From the data: the busiest hour of the week, {found['busiest_weekday']}s "
