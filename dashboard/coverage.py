@@ -56,6 +56,9 @@ NOUNS = {
     "interactions.resolution_s": "resolution times",
     "interactions.transfers": "transfer counts",
     "interactions.exception_requested": "exception requests",
+    "interactions.exception_amount": "amounts of the exceptions asked for",
+    "interactions.decided_at": "decision times of exceptions",
+    "interactions.repeat_within_7d": "repeat-contact marks (they come from customer ids)",
     "interactions.answered_at": "answer times",
     "interactions.agent_id": "agents on contacts",
     "customer_surveys.csat": "CSAT answers",
@@ -73,7 +76,8 @@ NOUNS = {
 
 def noun(need: str) -> str:
     table, _, column = need.partition(".")
-    return NOUNS.get(need) or (f"{column.replace('_', ' ')} ({need})" if column else table.replace("_", " "))
+    # the reason names table.column itself, so the fallback is the column in words
+    return NOUNS.get(need) or (column or table).replace("_", " ")
 
 
 @dataclass(frozen=True)
