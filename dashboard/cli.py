@@ -94,9 +94,19 @@ def _import(args: argparse.Namespace) -> int:
         print(rejected.report.text(), file=sys.stderr)
         return 1
     except (mapping.MappingError, sources.SourceError, importer.RejectsNotWritable) as exc:
-        print(f"import failed, the store is unchanged: {exc}", file=sys.stderr)
+        print(_paragraph(f"import failed, the store is unchanged: {exc}"), file=sys.stderr)
+        return 1
+    except Exception as exc:   # noqa: BLE001 - whatever a mapping or file holds, a sentence and no traceback
+        named = ", ".join(str(f) for f in args.files)
+        print(_paragraph(f"import of {named} with {args.mapping} failed, the store is unchanged: "
+                         f"{type(exc).__name__}: {exc}"), file=sys.stderr)
         return 1
     print(report.text())
     print(f"done in {time.perf_counter() - started:.1f} s")
     return 0
 
+
+def _paragraph(text: str, limit: int = 600) -> str:
+    """A message on one line and of readable length, whatever text a file or mapping put into it."""
+    text = " ".join(text.split())
+    return text if len(text) <= limit else text[:limit - 1] + "\u2026"

@@ -202,6 +202,8 @@ def run(files: list[Path], mapping: Mapping, db: Path, mode: str = "replace", sk
 
 
 def _read_checked(path: Path, mapping: Mapping) -> Read:
+    if path.is_dir():
+        raise SourceError(f"{path}: is a folder, not a file")
     if not path.is_file():
         raise SourceError(f"{path}: no such file")
     result = read(path, mapping.source)

@@ -128,7 +128,7 @@ def _read_text(path: Path, source: Source, separator: str | None) -> Read:
                     starts, blank = _record_starts(readable, delimiter)
             except duckdb.Error as exc:
                 raise SourceError(f"{path.name}: cannot read it as {'TSV' if separator == chr(9) else 'CSV'} "
-                                  f"({_first_line(exc)}); check the mapping's source settings") from None
+                                  f"({_duckdb_reason(exc)}); check the mapping's source settings") from None
     rows = _blank_to_null(rows, source)   # values like ' ? ' count as missing too
     # DuckDB numbers records (the header, skipped and blank lines too), and reports each missing field
     # of a short row: one problem per record says it
@@ -152,7 +152,8 @@ def _read_text(path: Path, source: Source, separator: str | None) -> Read:
 _REJECT_WORDS = {"MISSING COLUMNS": "the row has fewer fields than the header (missing columns)",
                  "TOO MANY COLUMNS": "the row has more fields than the header (extra columns)",
                  "UNQUOTED VALUE": "a quote inside an unquoted field",
-                 "INVALID UNICODE": "bytes that are not valid in the file's encoding",
+                 "INVALID ENCODING": "bytes that are not valid in the file's encoding (see source.encoding)",
+                 "INVALID UNICODE": "bytes that are not valid in the file's encoding (see source.encoding)",
                  "LINE SIZE OVER MAXIMUM": "the line is too long",
                  "INVALID STATE": "the row cannot be split into fields (check quotes)"}
 
@@ -299,3 +300,9 @@ def row_as_text(row: dict) -> str:
 
 def _first_line(exc: Exception) -> str:
     return str(exc).strip().splitlines()[0]
+
+
+def _duckdb_reason(exc: Exception, shown: int = 200) -> str:
+    """DuckDB's first line ('CSV Error on Line: 1') and the line that says why, without the row it quotes."""
+    lines = [line for line in str(exc).splitlines() if line.strip() and not line.startswith("Original Line")]
+    return " - ".join(line if len(line) <= shown else line[:shown - 1] + "\u2026" for line in lines[:2])

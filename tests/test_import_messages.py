@@ -227,3 +227,113 @@ def test_rejects_without_skip_bad_rows_is_a_usage_error(tmp_path):
     result = import_cli(str(data), "--mapping", str(write_mapping(tmp_path, {})), "--db",
                         str(tmp_path / "store.duckdb"), "--rejects", str(tmp_path / "r.csv"))
     assert result.returncode == 2 and "--rejects goes with --skip-bad-rows" in result.stderr
+
+
+# -- 5. no traceback, whatever the mapping or file holds ---------------------------------------------
+
+def assert_refused_in_a_paragraph(result, names: str) -> None:
+    message = result.stderr.strip()
+    assert result.returncode in (1, 2), (result.returncode, message)
+    assert "Traceback" not in result.stderr and message, message
+    assert names in message, message
+    assert "\n\n" not in message and len(message.splitlines()) < 30 and len(message) < 4000, message
+
+
+def good_calls(folder: Path) -> Path:
+    path = folder / "calls.csv"
+    write_records(path, [call("1"), call("2")])
+    return path
+
+
+HOSTILE_FILES = {
+    "empty": lambda p: p.write_bytes(b""),
+    "binary junk": lambda p: p.write_bytes(bytes(range(256)) * 40),
+    "a folder": lambda p: p.mkdir(),
+    "header only": lambda p: p.write_text(",".join(HEADER) + "\n"),
+    "a 5 MB line": lambda p: p.write_text(",".join(HEADER) + "\n" + ",".join(call("1")) + "x" * 5_000_000 + "\n"),
+    "UTF-16 read as UTF-8": lambda p: p.write_bytes((",".join(HEADER) + "\n" + ",".join(call("1")) + "\n")
+                                                    .encode("utf-16")),
+    "Latin-1 read as UTF-8": lambda p: p.write_bytes((",".join(HEADER) + "\n" + ",".join(call("1", note="Zürich"))
+                                                      + "\n").encode("latin-1")),
+    "NUL bytes": lambda p: p.write_bytes(b"id,note\x00\n1\x00,\x00\n"),
+    "an unterminated quote": lambda p: p.write_text(",".join(HEADER) + "\n" + ",".join(call("1")) + ',"open\n'),
+}
+
+
+SAYS = {"empty": "the file has no data rows", "binary junk": "cannot read it as CSV", "a folder": "is a folder",
+        "header only": "the file has no data rows", "a 5 MB line": "Maximum line size",
+        "UTF-16 read as UTF-8": "reads column(s) the file lacks", "Latin-1 read as UTF-8": "not valid in the file's encoding",
+        "NUL bytes": "reads column(s) the file lacks", "an unterminated quote": "reads column(s) the file lacks"}
+
+
+@pytest.mark.parametrize("case", HOSTILE_FILES)
+def test_a_hostile_data_file_gets_a_message_not_a_traceback(tmp_path, case):
+    data = tmp_path / "calls.csv"
+    HOSTILE_FILES[case](data)
+    db = tmp_path / "store.duckdb"
+    result = import_cli(str(data), "--mapping", str(write_mapping(tmp_path, {})), "--db", str(db))
+    assert_refused_in_a_paragraph(result, "calls.csv")
+    assert SAYS[case] in result.stderr
+    assert not db.exists()
+
+
+@pytest.mark.parametrize("name, content", [
+    ("calls.xlsx", b"this is not a zip archive"),
+    ("calls.parquet", b"PAR1 not really parquet"),
+    ("calls.dat", b"id\n1\n"),
+    ("missing.csv", None),
+])
+def test_a_file_that_is_not_what_its_name_says_gets_a_message(tmp_path, name, content):
+    data = tmp_path / name
+    if content is not None:
+        data.write_bytes(content)
+    result = import_cli(str(data), "--mapping", str(write_mapping(tmp_path, {})), "--db", str(tmp_path / "s.duckdb"))
+    assert_refused_in_a_paragraph(result, name)
+
+
+def write_cp1252_mapping(tmp_path: Path) -> Path:
+    return write_mapping(tmp_path, {"encoding": "cp1252"})
+
+
+def test_bytes_the_mappings_encoding_cannot_read_get_a_message(tmp_path):
+    data = tmp_path / "calls.csv"
+    data.write_bytes(b"id,note\n1,\x81\x8d\x8f\x90\x9d\n")   # undefined in windows-1252
+    result = import_cli(str(data), "--mapping", str(write_cp1252_mapping(tmp_path)), "--db", str(tmp_path / "s.duckdb"))
+    assert_refused_in_a_paragraph(result, "calls.csv")
+    assert "cp1252" in result.stderr
+
+
+ALIAS_BOMB = "\n".join(["a0: &a0 [x, x, x, x, x, x, x, x, x, x]"] +
+                       [f"a{i}: &a{i} [{', '.join([f'*a{i - 1}'] * 10)}]" for i in range(1, 9)] +
+                       ["source: {missing: *a8}", "tables: {interactions: {columns: {interaction_id: *a8}}}"])
+HOSTILE_MAPPINGS = {
+    "a list": "- tables\n- source\n",
+    "a number": "42\n",
+    "nested deeply (flow)": "[" * 5000 + "]" * 5000,
+    "nested deeply (block)": "".join(f"{'  ' * i}k{i}:\n" for i in range(200)) + "  " * 200 + "v\n",
+    "a YAML alias bomb": ALIAS_BOMB,
+    "a 5 MB line": "k" * 5_000_000 + ": v\ntables: {interactions: {}}\n",
+    "empty": "",
+    "not YAML": "tables: {interactions: [unclosed\n",
+    "not UTF-8": "description: Z\xfcrich\n",
+    "a pattern that is a list": "tables:\n  interactions:\n    columns:\n      interaction_id: {column: id, pattern: [a]}\n",
+    "tables a string": "tables: interactions\n",
+    "columns a list": "tables:\n  interactions:\n    columns: [id, note]\n",
+}
+
+
+@pytest.mark.parametrize("case", HOSTILE_MAPPINGS)
+def test_a_hostile_mapping_gets_a_message_not_a_traceback(tmp_path, case):
+    rules = tmp_path / "hostile.yaml"
+    rules.write_bytes(HOSTILE_MAPPINGS[case].encode("latin-1" if case == "not UTF-8" else "utf-8"))
+    result = import_cli(str(good_calls(tmp_path)), "--mapping", str(rules), "--db", str(tmp_path / "s.duckdb"))
+    assert_refused_in_a_paragraph(result, "hostile.yaml")
+
+
+@pytest.mark.parametrize("case", ["missing", "a folder"])
+def test_a_mapping_that_is_not_a_file_gets_a_message(tmp_path, case):
+    rules = tmp_path / "rules.yaml"
+    if case == "a folder":
+        rules.mkdir()
+    result = import_cli(str(good_calls(tmp_path)), "--mapping", str(rules), "--db", str(tmp_path / "s.duckdb"))
+    assert_refused_in_a_paragraph(result, "rules.yaml")
