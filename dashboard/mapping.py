@@ -229,7 +229,8 @@ def _yaml_of(path: Path):
     except UnicodeDecodeError:
         raise MappingError(path, "", "not UTF-8 text; a mapping is a YAML text file") from None
     except yaml.MarkedYAMLError as exc:
-        where = f" at line {exc.problem_mark.line + 1}, column {exc.problem_mark.column + 1}" if exc.problem_mark else ""
+        mark = exc.problem_mark
+        where = f" at line {mark.line + 1}, column {mark.column + 1}" if mark else ""
         raise MappingError(path, "", f"not valid YAML{where}: {exc.problem or exc.context}") from None
     except yaml.YAMLError as exc:
         raise MappingError(path, "", f"not valid YAML: {' '.join(str(exc).split())}") from None

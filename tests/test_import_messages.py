@@ -15,7 +15,7 @@ from collections import Counter
 from pathlib import Path
 
 import pytest
-from test_import import CALLS, import_cli, write_mapping
+from test_import import import_cli, write_mapping
 
 from dashboard import importer, mapping, sources
 
@@ -26,12 +26,13 @@ def quoted(cell: str) -> str:
     return '"' + cell.replace('"', '""') + '"' if any(c in cell for c in ',"\r\n') else cell
 
 
-def write_records(path: Path, records: list[tuple[str, ...]], newline: str = "\n") -> list[int]:
+def write_records(path: Path, records: list[tuple[str, ...]], newline: str = "\n",
+                  encoding: str = "utf-8") -> list[int]:
     """Writes the header and records; returns the physical line each record starts on, counted
     from the line ends written before it (a CR LF inside a field is one line end)."""
     texts = [",".join(HEADER) + newline] + [",".join(quoted(c) for c in record) + newline for record in records]
     ends = [len(re.findall(r"\r\n|\r|\n", text)) for text in texts]
-    path.write_bytes("".join(texts).encode("utf-8"))
+    path.write_bytes("".join(texts).encode(encoding))
     return list(itertools.accumulate(ends, initial=1))[1:-1]   # where texts[1:] start
 
 
@@ -133,11 +134,12 @@ def test_lines_are_the_files_physical_lines_after_multi_line_fields(tmp_path, ne
     assert f"calls.csv line {starts[5]}: '1' (repeats line {starts[0]})" in example_lines(text)
 
 
-@pytest.mark.parametrize("newline", ["\n", "\r\n"])
-def test_rejects_hold_each_records_original_text(tmp_path, newline):
-    starts = write_records(tmp_path / "calls.csv", MULTI_LINE, newline)
+@pytest.mark.parametrize("newline, encoding", [("\n", "utf-8"), ("\r\n", "utf-8"), ("\r\n", "utf-16"),
+                                               ("\r", "cp1252")])
+def test_rejects_hold_each_records_original_text(tmp_path, newline, encoding):
+    starts = write_records(tmp_path / "calls.csv", MULTI_LINE, newline, encoding)
     db = tmp_path / "store.duckdb"
-    report = importer.run([tmp_path / "calls.csv"], mapping.load(write_mapping(tmp_path, {})), db,
+    report = importer.run([tmp_path / "calls.csv"], mapping.load(write_mapping(tmp_path, {"encoding": encoding})), db,
                           skip_bad_rows=True)
     with open(report.rejects_files[0], newline="", encoding="utf-8") as handle:
         rejects = list(csv.DictReader(handle))
@@ -262,7 +264,8 @@ HOSTILE_FILES = {
 
 SAYS = {"empty": "the file has no data rows", "binary junk": "cannot read it as CSV", "a folder": "is a folder",
         "header only": "the file has no data rows", "a 5 MB line": "Maximum line size",
-        "UTF-16 read as UTF-8": "reads column(s) the file lacks", "Latin-1 read as UTF-8": "not valid in the file's encoding",
+        "UTF-16 read as UTF-8": "reads column(s) the file lacks",
+        "Latin-1 read as UTF-8": "not valid in the file's encoding",
         "NUL bytes": "reads column(s) the file lacks", "an unterminated quote": "reads column(s) the file lacks"}
 
 
@@ -316,7 +319,7 @@ HOSTILE_MAPPINGS = {
     "empty": "",
     "not YAML": "tables: {interactions: [unclosed\n",
     "not UTF-8": "description: Z\xfcrich\n",
-    "a pattern that is a list": "tables:\n  interactions:\n    columns:\n      interaction_id: {column: id, pattern: [a]}\n",
+    "a pattern that is a list": "tables: {interactions: {columns: {interaction_id: {column: id, pattern: [a]}}}}\n",
     "tables a string": "tables: interactions\n",
     "columns a list": "tables:\n  interactions:\n    columns: [id, note]\n",
 }
