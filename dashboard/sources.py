@@ -182,9 +182,14 @@ def _one_record_per_line(path: Path) -> bool:
 def _record_starts(path: Path, delimiter: str) -> tuple[np.ndarray, np.ndarray]:
     """(physical line each CSV record of a UTF-8 file starts on, whether it is blank), in file order,
     the header and blank lines included."""
-    records = [(line, not fields) for line, fields in _records(path, "utf-8-sig", delimiter)]
-    starts, blank = zip(*records) if records else ((), ())
-    return np.asarray(starts, dtype=np.int64), np.asarray(blank, dtype=bool)
+    starts, blank_records = [], []
+    for number, (line, fields) in enumerate(_records(path, "utf-8-sig", delimiter)):
+        starts.append(line)
+        if not fields:
+            blank_records.append(number)
+    blank = np.zeros(len(starts), dtype=bool)
+    blank[blank_records] = True
+    return np.asarray(starts, dtype=np.int64), blank
 
 
 def _records(path: Path, encoding: str, delimiter: str) -> Iterator[tuple[int, list[str]]]:
