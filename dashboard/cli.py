@@ -32,7 +32,11 @@ def main(argv: list[str] | None = None) -> int:
     mode.add_argument("--append", dest="mode", action="store_const", const="append",
                       help="add rows; rows already in the store (same key) are skipped")
     load.add_argument("--skip-bad-rows", action="store_true",
-                      help="import the good rows and write the rejected ones to FILE.rejects.csv with the reason")
+                      help="import the good rows and write the rejected ones, with the reason and their original "
+                           "text, to a rejects file")
+    load.add_argument("--rejects", type=Path, default=None, metavar="PATH",
+                      help="with --skip-bad-rows: where the rejects file goes (default: beside the store, named "
+                           "after the input, e.g. data/calls.rejects.csv)")
 
     drafting.add_parser(commands)
     sqlcli.add_parser(commands)
@@ -41,6 +45,8 @@ def main(argv: list[str] | None = None) -> int:
     check.add_argument("--queries", type=Path, default=None, help="query folder (default queries/)")
 
     args = parser.parse_args(argv)
+    if args.command == "import" and args.rejects and not args.skip_bad_rows:
+        load.error("--rejects goes with --skip-bad-rows (without it, any bad row stops the import)")
     if args.command == "demo":
         return _demo(args)
     if args.command == "import":
@@ -86,13 +92,24 @@ def _import(args: argparse.Namespace) -> int:
     try:
         rules = mapping.load(args.mapping)
         report = importer.run(args.files, rules, args.db or config.store_path(), mode=args.mode or "replace",
-                              skip_bad_rows=args.skip_bad_rows)
+                              skip_bad_rows=args.skip_bad_rows, rejects=args.rejects)
     except importer.ImportRejected as rejected:
         print(rejected.report.text(), file=sys.stderr)
         return 1
-    except (mapping.MappingError, sources.SourceError) as exc:
-        print(f"import failed, the store is unchanged: {exc}", file=sys.stderr)
+    except (mapping.MappingError, sources.SourceError, importer.RejectsNotWritable) as exc:
+        print(_paragraph(f"import failed, the store is unchanged: {exc}"), file=sys.stderr)
+        return 1
+    except Exception as exc:   # noqa: BLE001 - whatever a mapping or file holds, a sentence and no traceback
+        named = ", ".join(str(f) for f in args.files)
+        print(_paragraph(f"import of {named} with {args.mapping} failed, the store is unchanged: "
+                         f"{type(exc).__name__}: {exc}"), file=sys.stderr)
         return 1
     print(report.text())
     print(f"done in {time.perf_counter() - started:.1f} s")
     return 0
+
+
+def _paragraph(text: str, limit: int = 600) -> str:
+    """A message on one line and of readable length, whatever text a file or mapping put into it."""
+    text = " ".join(text.split())
+    return text if len(text) <= limit else text[:limit - 1] + "\u2026"

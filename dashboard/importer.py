@@ -5,7 +5,8 @@ Steps, each finishing before the next starts:
 2. turn source cells into store values (dashboard.mapping fields), noting every cell that cannot
    be read, is missing where the store needs a value, or is impossible (RULES), with file and line;
 3. reject the whole import if anything was noted (the store is not touched), or, with
-   skip_bad_rows, set those rows aside and write them to <input>.rejects.csv with the reason;
+   skip_bad_rows, set those rows aside and write them, with the reason and their original text,
+   to a rejects file (beside the store unless the caller chooses: the input's folder may be read-only);
 4. copy the store to a new file, replace (or append to) the tables the mapping feeds there, and
    publish it (dashboard.store.publish): running dashboards pick it up on their next rerun.
 """
@@ -13,6 +14,7 @@ Steps, each finishing before the next starts:
 from __future__ import annotations
 
 import csv
+import os
 import shutil
 from dataclasses import dataclass, field, replace
 from pathlib import Path
@@ -25,10 +27,10 @@ from dashboard.mapping import (AUTO_IDS, DEFAULT_FALSE, DEFAULT_TRUE, KEYS, REFE
                                MappingError, TableMapping, store_columns)
 from dashboard.mapping import (KEY_JOIN, KEY_SEPARATOR, NUMERIC_TESTS, SCALE_CHECK_ANSWERS, SCALES, Band, Condition,
                                RowRule)
-from dashboard.sources import FILE, LINE, Read, SourceError, empty_problems, original_lines, read, \
-    row_as_text
+from dashboard.sources import FILE, LINE, Read, SourceError, empty_problems, originals, read
 
 EXAMPLES_PER_PROBLEM = 5
+SHOWN_CHARACTERS = 80   # of a value in a message; the rejects file holds the whole row
 _POLARS_TYPES = {"text": pl.String, "integer": pl.Int64, "number": pl.Float64, "boolean": pl.Boolean,
                  "date": pl.Date, "timestamp": pl.Datetime("us")}
 _WHAT = {"integer": "a whole number", "number": "a number", "boolean": "yes or no", "date": "a date",
@@ -80,6 +82,10 @@ RULES = {
 }
 
 
+class RejectsNotWritable(Exception):
+    """The rejects file could not be written where asked; raised before anything is read."""
+
+
 class ImportRejected(Exception):
     """Nothing was imported; the report says why, row by row."""
 
@@ -99,22 +105,25 @@ class Report:
     inserted: dict[str, int] = field(default_factory=dict)
     already_present: dict[str, int] = field(default_factory=dict)
     rejected_rows: int = 0
-    rejects_files: list[Path] = field(default_factory=list)
+    rejects_path: Path | None = None            # where skip_bad_rows writes the rejected rows
+    rejects_files: list[Path] = field(default_factory=list)   # written, when rows were rejected
     warnings: list[str] = field(default_factory=list)
     imported: bool = False
     dropped: dict[str, int] = field(default_factory=dict)   # row rule (as written) -> source rows it left out
 
     def problem_summary(self) -> list[str]:
-        """Each kind of problem once, with its count and the first examples by file and line."""
+        """Each kind of problem once, with its count and the first examples by file and line; an
+        example shows its value and what sets it apart (e.g. the line a duplicate repeats)."""
         lines = []
         groups = (self.problems.group_by("column", "problem", maintain_order=True)
-                  .agg(pl.len().alias("count"), pl.struct(FILE, LINE, "value").head(EXAMPLES_PER_PROBLEM)))
+                  .agg(pl.len().alias("count"), pl.struct(FILE, LINE, "value", "note").head(EXAMPLES_PER_PROBLEM)))
         for column, problem, count, examples in groups.iter_rows():
             where = f"column {column}: " if column else ""
-            lines.append(f"  {where}{problem} - {count:,} row{'s' if count != 1 else ''}")
+            lines.append(f"  {where}{_shown(problem)} - {count:,} row{'s' if count != 1 else ''}")
             for example in examples:
-                value = "" if example["value"] is None else f": '{example['value']}'"
-                lines.append(f"      {example[FILE]} {self.line_word} {example[LINE]}{value}")
+                value = "" if example["value"] is None else f": '{_shown(example['value'])}'"
+                note = "" if example["note"] is None else f" ({_shown(example['note'])})"
+                lines.append(f"      {example[FILE]} {self.line_word} {example[LINE]}{value}{note}")
         return lines
 
     def dropped_lines(self) -> list[str]:
@@ -128,8 +137,8 @@ class Report:
             out.append(f"{names}: {len(self.problems):,} problem(s) in {rows:,} row(s); nothing was imported "
                        f"and the store {self.db} is unchanged.")
             out += self.problem_summary()
-            out.append("Fix the file or the mapping, or run again with --skip-bad-rows to import the other rows "
-                       "and write these to a .rejects.csv file beside the input.")
+            out.append(f"Fix the file or the mapping, or run again with --skip-bad-rows to import the other rows "
+                       f"and write these to {self.rejects_path or 'a rejects file'}.")
             return "\n".join(out)
         out.append(f"Imported {names} with {self.mapping} into {self.db} ({self.mode}):")
         for table, count in self.inserted.items():
@@ -145,13 +154,34 @@ class Report:
         return "\n".join(out)
 
 
-def run(files: list[Path], mapping: Mapping, db: Path, mode: str = "replace", skip_bad_rows: bool = False) -> Report:
+def _shown(text: str) -> str:
+    """A value as a message shows it: on one line, and cut short."""
+    text = text.replace("\r", "\\r").replace("\n", "\\n")
+    return text if len(text) <= SHOWN_CHARACTERS else text[:SHOWN_CHARACTERS - 1] + "…"
+
+
+def rejects_path(files: list[Path], db: Path, chosen: Path | None = None) -> Path:
+    """Where skip_bad_rows writes the rejected rows: the chosen path, else beside the store (not
+    beside the input, whose folder may be read-only), named after the input."""
+    if chosen is not None:
+        return Path(chosen)
+    stem = Path(files[0]).stem if len(files) == 1 else Path(db).stem
+    return Path(db).parent / f"{stem}.rejects.csv"
+
+
+def run(files: list[Path], mapping: Mapping, db: Path, mode: str = "replace", skip_bad_rows: bool = False,
+        rejects: Path | None = None) -> Report:
     """Imports files into the store at db. Raises ImportRejected (store untouched) on any problem
-    unless skip_bad_rows; raises MappingError or SourceError when the mapping or a file is unusable."""
+    unless skip_bad_rows, which writes the rejected rows to rejects (default: rejects_path());
+    raises MappingError or SourceError when the mapping or a file is unusable, and
+    RejectsNotWritable, before reading anything, when the rejects file could not be written."""
     if mode not in ("replace", "append"):
         raise ValueError(f"mode must be replace or append, not {mode!r}")
     files = [Path(f) for f in files]
-    report = Report(mapping=mapping.path.name, files=files, db=Path(db), mode=mode)
+    report = Report(mapping=mapping.path.name, files=files, db=Path(db), mode=mode,
+                    rejects_path=rejects_path(files, db, rejects))
+    if skip_bad_rows:
+        _check_writable(report.rejects_path)
     reads = [_read_checked(f, mapping) for f in files]
     report.line_word = reads[0].line_word
     rows = pl.concat([r.rows for r in reads], how="diagonal_relaxed")
@@ -166,7 +196,7 @@ def run(files: list[Path], mapping: Mapping, db: Path, mode: str = "replace", sk
         report.dropped.update(dropped)
     problems += _duplicates(tables, mapping)
     problems += _unknown_names(tables, mapping, existing)
-    report.problems = pl.concat(problems, how="vertical_relaxed").sort(FILE, LINE) if problems else empty_problems()
+    report.problems = pl.concat(problems, how="diagonal_relaxed").sort(FILE, LINE) if problems else empty_problems()
 
     if len(report.problems) and not skip_bad_rows:
         raise ImportRejected(report)
@@ -174,7 +204,7 @@ def run(files: list[Path], mapping: Mapping, db: Path, mode: str = "replace", sk
         bad = report.problems.select(FILE, LINE).unique()
         tables = {t: f.join(bad, on=[FILE, LINE], how="anti") for t, f in tables.items()}
         report.rejected_rows = bad.height
-        report.rejects_files = _write_rejects(report.problems, rows, files, mapping)
+        report.rejects_files = [_write_rejects(report.problems, reads, mapping, report.rejects_path)]
 
     tables = _finish(tables, mapping, existing)
     _write(db, tables, mapping, mode, report)
@@ -198,6 +228,8 @@ def _refuse_aggregated(path: Path, mapping: Mapping) -> None:
 
 def _read_checked(path: Path, mapping: Mapping) -> Read:
     _refuse_aggregated(path, mapping)   # before reading: such a file is refused whatever it holds
+    if path.is_dir():
+        raise SourceError(f"{path}: is a folder, not a file")
     if not path.is_file():
         raise SourceError(f"{path}: no such file")
     result = read(path, mapping.source)
@@ -626,15 +658,25 @@ def _duplicates(tables: dict[str, pl.DataFrame], mapping: Mapping) -> list[pl.Da
         if mapping.tables[table].distinct or not all(k in frame.columns for k in keys):
             continue
         repeats = (frame.filter(pl.all_horizontal(pl.col(k).is_not_null() for k in keys))
-                   .with_columns(pl.col(LINE).first().over(keys).alias("first_line"))
+                   .with_columns(pl.col(FILE).first().over(keys).alias("first_file"),
+                                 pl.col(LINE).first().over(keys).alias("first_line"))
                    .filter(pl.struct(keys).is_first_distinct().not_()))
         if repeats.height:
             label = ", ".join(f"{mapping.tables[table].fields[k].describe()} ({table}.{k})" for k in keys)
+            # one kind of problem (so the message groups them), each row saying which one it repeats
+            word = pl.col("first_file").replace_strict(
+                {name: _line_word(mapping, name) for name in repeats["first_file"].unique()})
+            note = (pl.when(pl.col("first_file") == pl.col(FILE)).then(pl.format("repeats {} {}", word, "first_line"))
+                    .otherwise(pl.format("repeats {} {} {}", "first_file", word, "first_line")))
             found.append(repeats.select(
-                FILE, LINE, pl.lit(label).alias("column"),
-                pl.format("duplicate key: the same as {} {}", pl.lit("line"), pl.col("first_line")).alias("problem"),
-                pl.concat_str([pl.col(k).cast(pl.String) for k in keys], separator=" / ").alias("value")))
+                FILE, LINE, pl.lit(label).alias("column"), pl.lit("duplicate key").alias("problem"),
+                pl.concat_str([pl.col(k).cast(pl.String) for k in keys], separator=" / ").alias("value"),
+                note.alias("note")))
     return found
+
+
+def _line_word(mapping: Mapping, file_name: str) -> str:
+    return "line" if mapping.source.format_of(Path(file_name)) in ("csv", "tsv") else "row"
 
 
 @dataclass
@@ -695,29 +737,42 @@ def _unknown_names(tables: dict[str, pl.DataFrame], mapping: Mapping, existing: 
 
 # -- step 3: set bad rows aside -------------------------------------------------------------------
 
-def _write_rejects(problems: pl.DataFrame, rows: pl.DataFrame, files: list[Path], mapping: Mapping) -> list[Path]:
-    written = []
-    reasons = (problems.with_columns(pl.format("{}: {} ('{}')", pl.col("column").fill_null("row"), "problem",
-                                               pl.col("value").fill_null("")).alias("reason"))
+def _check_writable(target: Path) -> None:
+    """Refuses a rejects path that could not be written (a folder, under a file, read-only)."""
+    target = Path(target).absolute()
+    nearest = next(folder for folder in target.parents if folder.exists())   # created when missing
+    problem = None
+    if target.is_dir():
+        problem = "that is a folder"
+    elif not nearest.is_dir():
+        problem = f"{nearest} is a file, not a folder"
+    elif target.exists() and not os.access(target, os.W_OK):
+        problem = "the file is read-only"
+    elif not os.access(nearest, os.W_OK | os.X_OK):
+        problem = f"the folder {nearest} is not writable"
+    if problem:
+        raise RejectsNotWritable(f"cannot write the rejects file {target}: {problem}; choose another place "
+                                 f"with --rejects PATH (nothing was imported)")
+
+
+def _write_rejects(problems: pl.DataFrame, reads: list[Read], mapping: Mapping, target: Path) -> Path:
+    """One CSV of every rejected row: its file and line, each reason, and its original text."""
+    reasons = (problems.with_columns(pl.concat_str(
+        [pl.col("column").fill_null("row"), pl.lit(": "), pl.col("problem"),
+         pl.format(" ('{}')", "value"), pl.format(" ({})", "note")], ignore_nulls=True).alias("reason"))
                .group_by(FILE, LINE, maintain_order=True).agg(pl.col("reason").str.join("; ")).sort(FILE, LINE))
-    for path in files:
-        mine = reasons.filter(pl.col(FILE) == path.name)
-        if not mine.height:
-            continue
-        lines = mine[LINE].to_list()
-        if mapping.source.format_of(path) in ("csv", "tsv"):
-            originals = original_lines(path, mapping.source, set(lines))
-        else:
-            picked = rows.filter((pl.col(FILE) == path.name) & pl.col(LINE).is_in(lines))
-            originals = {row[LINE]: row_as_text(row) for row in picked.iter_rows(named=True)}
-        target = path.with_name(f"{path.stem}.rejects.csv")
-        with open(target, "w", newline="", encoding="utf-8") as handle:
-            out = csv.writer(handle)
-            out.writerow(["line", "reason", "original"])
+    target.parent.mkdir(parents=True, exist_ok=True)
+    with open(target, "w", newline="", encoding="utf-8") as handle:
+        out = csv.writer(handle)
+        out.writerow(["file", "line", "reason", "original"])
+        for found in reads:
+            mine = reasons.filter(pl.col(FILE) == found.path.name)
+            if not mine.height:
+                continue
+            texts = originals(found, mapping.source, set(mine[LINE].to_list()))
             for line, reason in mine.select(LINE, "reason").iter_rows():
-                out.writerow([line, reason, originals.get(line, "")])
-        written.append(target)
-    return written
+                out.writerow([found.path.name, line, reason, texts.get(line, "")])
+    return target
 
 
 # -- step 4: ids, names -> ids, and the new store file -------------------------------------------

@@ -300,13 +300,7 @@ class Mapping:
 
 def load(path: str | Path) -> Mapping:
     path = Path(path)
-    try:
-        # every value as text: YAML 1.1 would read N, no or off as false and 01 as 1
-        raw = yaml.load(path.read_text(encoding="utf-8"), Loader=yaml.BaseLoader)
-    except FileNotFoundError:
-        raise MappingError(path, "", "no such mapping file") from None
-    except yaml.YAMLError as exc:
-        raise MappingError(path, "", f"not valid YAML: {exc}") from None
+    raw = _yaml_of(path)
     if not isinstance(raw, dict) or not isinstance(raw.get("tables"), dict) or not raw["tables"]:
         raise MappingError(path, "", "a mapping needs a 'tables' section naming at least one store table")
     unknown = set(raw) - {"source", "tables", "description"}
@@ -321,6 +315,56 @@ def load(path: str | Path) -> Mapping:
         tables[table] = _table(path, table, spec or {}, schema[table])
     ordered = {t: tables[t] for t in TABLE_ORDER if t in tables}
     return Mapping(path=path, source=source, tables=ordered)
+
+
+# A mapping is a short hand-written file: anything far bigger is a mistake (or hostile, such as
+# YAML aliases that expand a few lines into billions of values), refused before it is looked at.
+MAX_MAPPING_BYTES = 1_000_000
+MAX_MAPPING_VALUES = 100_000
+MAX_MAPPING_DEPTH = 32
+
+
+def _yaml_of(path: Path):
+    try:
+        if path.stat().st_size > MAX_MAPPING_BYTES:
+            raise MappingError(path, "", f"{path.stat().st_size:,} bytes is far more than a mapping holds; "
+                                         f"is this the right file?")
+        text = path.read_text(encoding="utf-8")
+        # every value as text: YAML 1.1 would read N, no or off as false and 01 as 1
+        raw = yaml.load(text, Loader=yaml.BaseLoader)
+    except FileNotFoundError:
+        raise MappingError(path, "", "no such mapping file") from None
+    except IsADirectoryError:
+        raise MappingError(path, "", "is a folder, not a mapping file") from None
+    except OSError as exc:
+        raise MappingError(path, "", f"cannot read it ({exc.strerror})") from None
+    except UnicodeDecodeError:
+        raise MappingError(path, "", "not UTF-8 text; a mapping is a YAML text file") from None
+    except yaml.MarkedYAMLError as exc:
+        mark = exc.problem_mark
+        where = f" at line {mark.line + 1}, column {mark.column + 1}" if mark else ""
+        raise MappingError(path, "", f"not valid YAML{where}: {exc.problem or exc.context}") from None
+    except yaml.YAMLError as exc:
+        raise MappingError(path, "", f"not valid YAML: {' '.join(str(exc).split())}") from None
+    except RecursionError:
+        raise MappingError(path, "", "nested too deeply; a mapping has a few levels") from None
+    _check_size(path, raw)
+    return raw
+
+
+def _check_size(path: Path, raw) -> None:
+    """Counts values (each alias as often as it is used) before looking at any, stopping at the limits."""
+    pending, seen = [(raw, 0)], 1
+    while pending:
+        value, depth = pending.pop()
+        if depth > MAX_MAPPING_DEPTH:
+            raise MappingError(path, "", f"nested more than {MAX_MAPPING_DEPTH} levels deep; a mapping has a few")
+        children = list(value.values()) if isinstance(value, dict) else value if isinstance(value, list) else []
+        seen += len(children)
+        if seen > MAX_MAPPING_VALUES:
+            raise MappingError(path, "", f"holds more than {MAX_MAPPING_VALUES:,} values (YAML aliases count each "
+                                         f"time they are used); a mapping has a few hundred")
+        pending += [(child, depth + 1) for child in children]
 
 
 def _source(path: Path, raw: dict) -> Source:

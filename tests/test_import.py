@@ -371,7 +371,8 @@ def test_answered_before_queued_is_rejected(tmp_path):
 def test_duplicate_keys_name_both_lines(tmp_path):
     rows = [*CALLS, ("1", "2024-03-07", "10:00:00", "3", "0:01:00", "Y", "")]
     text = problems_of(tmp_path, rows)
-    assert "duplicate key: the same as line 2" in text and "calls.csv line 5" in text
+    assert "(interactions.interaction_id): duplicate key - 1 row" in text
+    assert "calls.csv line 5: '1' (repeats line 2)" in text
 
 
 def test_unreadable_cells_and_missing_required_values(tmp_path):
