@@ -225,7 +225,8 @@ class Draft:
 
     @property
     def todos(self) -> list[str]:
-        return [f"{t}.{c}" for t, td in self.tables.items() for c, ch in td.fields.items() if ch.todo]
+        unsure_order = [f"{self.table}.order_by"] if self.events and self.events.todo else []
+        return unsure_order + [f"{t}.{c}" for t, td in self.tables.items() for c, ch in td.fields.items() if ch.todo]
 
     def text(self) -> str:
         return _render(self)
@@ -726,7 +727,8 @@ def _update_order(frame: pl.DataFrame, id_column: str, order: Profile) -> tuple[
         return order.name, f"in the order of '{order.name}' (it counts the updates)", None
     text = frame[order.name].cast(pl.String)
     times = text.str.strptime(pl.Datetime("us"), order.format, strict=False)
-    if times.gather(text.arg_sort()).is_sorted():
+    year_first = order.format.startswith(("%Y-%m-%d", "%Y/%m/%d", "%Y%m%d"))   # in any export, not just this one
+    if year_first and times.gather(text.arg_sort()).is_sorted():
         return order.name, f"in the order of '{order.name}' (its text sorts in time order)", None
     in_time = frame.select(pl.col(id_column), times.alias("t")).select(
         (pl.col("t") >= pl.col("t").shift(1).over(id_column)).fill_null(True).all()).item()
