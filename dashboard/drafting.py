@@ -10,6 +10,11 @@ DuckDB's CSV sniffer gives the first opinion on the layout; each answer is check
 before it is used. The columns are then read by the import's own reader (dashboard.sources) with
 the detected settings, and date formats are tried with the importer's own parser, so what the draft
 says about a column is what an import of it will see.
+
+Where the file settles a mapping key, the draft writes it (README "Drafting a mapping"): a key from
+two columns, an event log folded by its update order, channel words mapped to the store's, an answer
+scale, resolved only where a closing time exists; where it cannot (which outcome codes are no
+contact, which question means what), it says so and leaves a line to fill in.
 """
 
 from __future__ import annotations
@@ -842,8 +847,8 @@ def _source_notes(tables: dict[str, TableDraft]) -> list[str]:
     value = abandoned.value if abandoned else None
     if not (isinstance(value, dict) and len(value.get("false") or []) > 1):
         return []
-    return [f"rows that are no contact at all (test or virtual calls) feed no table: name their {value['column']} "
-            f"values and uncomment", f"drop_rows: {{column: {_yaml(value['column'])}, in: [VALUE]}}"]
+    return [(f"rows that are no contact at all (test or virtual calls) feed no table: name their {value['column']} "
+             f"values and uncomment"), f"drop_rows: {{column: {_yaml(value['column'])}, in: [VALUE]}}"]
 
 
 def _column_value(profile: Profile, **extra) -> object:
@@ -1128,6 +1133,8 @@ def _earliest_time(facts: Facts) -> tuple[Profile | None, str]:
     clock = facts.frame.select(pl.col(p.name).cast(pl.String).str.strptime(pl.Time, p.format, strict=False)
                                .cast(pl.Int64) for p in times)
     earliest = clock.select(pl.concat_list(pl.all()).list.arg_min()).to_series().drop_nulls()
+    if earliest.is_empty():
+        return None, ""
     counts = earliest.value_counts(sort=True)
     winner, rows = counts.row(0)
     found = times[winner]
@@ -1278,8 +1285,8 @@ def _other_answers(table: str, profiles: dict[str, Profile], used: set[str]) -> 
         return []
     items = ", ".join(c for t, c in SCALES if t == table)
     shown = ", ".join(f"{p.name} ({_number(p.low)}-{_number(p.high)})" for p in left)
-    return [f"answers not mapped: {shown}. Map any that means one of {items} (with scale: if its answers are "
-            f"on another scale; agent pressure is higher for more pressure)"]
+    return [(f"answers not mapped: {shown}. Map any that means one of {items} (with scale: if its answers are "
+             f"on another scale; agent pressure is higher for more pressure)")]
 
 
 def _source_column(choice: Choice) -> str | None:
@@ -1289,40 +1296,43 @@ def _source_column(choice: Choice) -> str | None:
 
 def _dimensions(table: str, main: TableDraft, facts: Facts) -> dict[str, TableDraft]:
     """Teams, touchpoints and agents the main table names, drafted from the same columns."""
-    profiles, out = facts.profiles, {}
+    out = {}
     for reference, (id_column, dimension) in REFERENCES.items():
-        choice = main.fields.get(reference)
         if dimension == table or reference in store_columns()[table]:
             continue
-        if choice is None and id_column in main.fields and id_column != AUTO_IDS.get(table):
-            out[dimension] = _dimension_by_id(dimension, main.fields[id_column], facts)
-            continue
-        if choice is None:
-            continue
-        td = TableDraft(options={"rows": "distinct"})
-        source = _source_column(choice)
-        default = choice.value.get("default") if isinstance(choice.value, dict) else None
-        if source and profiles[source].missing_share and default is None:
-            td.options["where_present"] = source
-        why = f"each distinct value of '{source}'" + (f", and '{default}' for rows without one" if default else "")
-        value = {"column": source, "default": default} if default else source
-        td.fields[reference] = Choice(value if source else choice.value, why if source else choice.why, choice.todo)
-        _dimension_fields(dimension, td, facts, main)
-        out[dimension] = td
+        if reference in main.fields:
+            out[dimension] = _dimension_by_name(reference, dimension, main, facts)
+        elif id_column in main.fields:   # an employee number (see _generic): the agents' id as well
+            out[dimension] = _dimension_by_id(reference, id_column, dimension, main.fields[id_column], facts)
     if "teams" not in out and "agents" in out and table != "teams":
         out.update(_dimensions("agents", out["agents"], facts))
     return out
 
 
-def _dimension_by_id(dimension: str, by_id: Choice, facts: Facts) -> TableDraft:
+def _dimension_by_name(reference: str, dimension: str, main: TableDraft, facts: Facts) -> TableDraft:
+    """One row per name the main table gives (and per stand-in it gives where the name is missing)."""
+    choice, td = main.fields[reference], TableDraft(options={"rows": "distinct"})
+    source = _source_column(choice)
+    default = choice.value.get("default") if isinstance(choice.value, dict) else None
+    if source and facts.profiles[source].missing_share and default is None:
+        td.options["where_present"] = source
+    if source:
+        why = f"each distinct value of '{source}'" + (f", and '{default}' for rows without one" if default else "")
+        td.fields[reference] = Choice({"column": source, "default": default} if default else source, why, choice.todo)
+    else:
+        td.fields[reference] = Choice(choice.value, choice.why, choice.todo)
+    _dimension_fields(dimension, td, facts, main)
+    return td
+
+
+def _dimension_by_id(reference: str, id_column: str, dimension: str, by_id: Choice, facts: Facts) -> TableDraft:
     """Agents the main table names by an employee number: one per number, with a name if there is one."""
     td = TableDraft(options={"rows": "distinct"})
-    id_column = REFERENCES[next(r for r, (_, d) in REFERENCES.items() if d == dimension)][0]
-    name_column = next(r for r, (_, d) in REFERENCES.items() if d == dimension)
+    number = _source_column(by_id)
     td.fields[id_column] = Choice(by_id.value, by_id.why)
-    name = _best(facts.profiles, NAMES["person_name"], ("text",), {_source_column(by_id)})
-    td.fields[name_column] = (Choice(name.name, _why(name, name_column)) if name else
-                              Choice(by_id.value, f"no name column: the number '{_source_column(by_id)}' as the name"))
+    name = _best(facts.profiles, NAMES["person_name"], ("text",), {number})
+    td.fields[reference] = (Choice(name.name, _why(name, reference)) if name else
+                            Choice(by_id.value, f"no name column: the number '{number}' stands as the name"))
     _dimension_fields(dimension, td, facts)
     return td
 
