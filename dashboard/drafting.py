@@ -10,6 +10,11 @@ DuckDB's CSV sniffer gives the first opinion on the layout; each answer is check
 before it is used. The columns are then read by the import's own reader (dashboard.sources) with
 the detected settings, and date formats are tried with the importer's own parser, so what the draft
 says about a column is what an import of it will see.
+
+Where the file settles a mapping key, the draft writes it (README "Drafting a mapping"): a key from
+two columns, an event log folded by its update order, channel words mapped to the store's, an answer
+scale, resolved only where a closing time exists; where it cannot (which outcome codes are no
+contact, which question means what), it says so and leaves a line to fill in.
 """
 
 from __future__ import annotations
@@ -31,7 +36,8 @@ import duckdb
 import polars as pl
 
 from dashboard import sources
-from dashboard.mapping import AUTO_IDS, FIELD_KEYS, KEYS, REFERENCES, SOURCE_FORMATS, TABLE_ORDER, Column, Source, store_columns
+from dashboard.mapping import (AUTO_IDS, KEYS, REFERENCES, SCALE_CHECK_ANSWERS, SCALES, SOURCE_FORMATS, TABLE_ORDER,
+                               Column, Source, store_columns)
 
 SURE, LIKELY, GUESS = "sure", "likely", "a guess"
 SEPARATORS = (",", ";", "\t", "|")
@@ -49,7 +55,8 @@ MAX_PAIR_COLUMNS = 12     # columns searched for a key of two columns (pairs gro
 ID_PATTERNS = (r"(\d+)", r"(\d+)\D*$")   # the first run of digits, the last
 LEVELS = 20               # a text column with at most this many values is a category
 
-# Words in a column's name that suggest what it holds (matched as whole words, plural or not).
+# Words in a column's name that suggest what it holds (matched as whole words, plural or not); on a
+# tie, the phrase listed first wins.
 NAMES = {
     "interaction_id": ("id", "call id", "contact id", "interaction", "ticket", "case", "incident", "call number",
                        "reference", "ref", "number", "num"),
@@ -57,33 +64,58 @@ NAMES = {
                   "received", "arrival", "call start"),
     "date": ("date", "day", "call date", "start date", "datum"),
     "time": ("time", "start time", "call time", "time of day", "zeit"),
-    "answered_at": ("answered at", "answer time", "answered time", "pickup", "connected"),
-    "ended_at": ("end", "ended", "end time", "hangup", "finished", "completed", "disconnect", "closed", "close date"),
+    "answered_at": ("answered at", "answer time", "answered time", "pickup", "connected", "first response",
+                    "first reply", "responded"),
+    "ended_at": ("resolved at", "resolved", "resolution date", "solved", "end", "ended", "end time", "hangup",
+                 "finished", "completed", "disconnect", "closed", "close date"),
     "wait_s": ("wait", "waiting", "speed of answer", "asa", "queue time", "q time", "time to answer", "ring time",
                "wartezeit"),
     "handle_s": ("handle", "handling", "talk", "talk time", "duration", "aht", "call length", "length",
-                 "service time", "ser time", "gesprachsdauer", "dauer"),
+                 "service time", "ser time", "time spent", "spent", "work time", "gesprachsdauer", "dauer"),
     "agent_name": ("agent", "agent name", "rep", "representative", "operator", "employee", "assigned to",
-                   "assignee", "owner", "handled by", "user", "staff", "advisor", "mitarbeiter"),
+                   "assignee", "owner", "handled by", "user", "staff", "advisor", "server", "mitarbeiter"),
     "abandoned": ("abandoned", "abandon", "answered", "outcome", "disposition", "result", "status"),
     "resolved": ("resolved", "resolution", "fcr", "solved", "first contact resolution", "fixed", "erledigt"),
+    "status": ("status", "state", "stage", "outcome", "resolution"),
     "channel": ("channel", "media", "medium", "media type", "contact type", "method received", "received via",
                 "origin"),
     "owner_unit": ("agency", "owner unit", "owning", "department", "responsible", "division"),
     "touchpoint_name": ("topic", "queue", "skill", "reason", "category", "subject", "service", "touchpoint",
                         "call type", "type", "thema"),
-    "team_name": ("team", "group", "team name", "unit", "department"),
+    "team_name": ("team", "group", "team name", "unit", "department", "agency"),
+    "site": ("site", "location", "office", "centre", "center", "branch", "city"),
     "customer_id": ("customer", "customer id", "caller", "client", "account", "customer number", "kundennr"),
-    "transfers": ("transfers", "transferred", "transfer count"),
+    "transfers": ("transfers", "transferred", "transfer count", "reassignment", "reassignment count", "reassigned"),
     "csat": ("satisfaction", "csat", "rating", "satisfaction rating", "score", "survey"),
+    # agents and agent surveys (mapping draft --table agents / agent_surveys)
+    "agent_id": ("employee number", "employee id", "employee no", "emp no", "emp id", "agent id", "agent number",
+                 "staff id", "staff number", "personnel number"),
+    "person_name": ("name", "full name", "employee name", "agent name", "agent"),
+    "hired_on": ("hire date", "hired", "hire", "date of joining", "joined", "start date", "employment start"),
+    "left_on": ("termination date", "termination", "left", "leaving date", "exit date", "end date", "resignation"),
+    "surveyed_at": ("survey date", "surveyed", "survey", "response date", "submitted", "answered"),
+    "satisfaction": ("job satisfaction", "satisfaction", "agent satisfaction", "employee satisfaction"),
+    # the column an event log's rows of one id are ordered by: a count of updates, or the update's time
+    "update_order": ("mod count", "modification count", "update count", "sequence", "seq", "version", "revision",
+                     "updated at", "updated", "modified", "last update", "changed", "event time"),
 }
 POSITIVE = ("answer", "answered", "connected", "handled", "success")   # a yes here means NOT abandoned
-LOST_WORDS = r"abandon|hang|lost|missed|unanswer|no answer|dropped"
+LOST_WORDS = r"\b(abandon\w*|hang\w*|lost|missed|unanswered|no answer|dropped)\b"
+CLOSED_WORDS = r"\b(closed|resolved|solved|done|completed?|fixed|erledigt)\b"
+# Cells that name no agent or owner (ACD logs write NO_SERVER): read as no value.
+NOBODY = r"^(no[ _-]?(agent|server|rep|user|owner|staff|operator|assignee|one)|unassigned|nobody)$"
+# The store's channels, and words that say which one a channel value is; a value no word places is guessed.
+CHANNEL_WORDS = {"phone": r"phone|call|voice|ivr|tel\b|telephone|inbound|outbound",
+                 "chat": r"chat|messenger|bot\b",
+                 "messaging": r"mail|sms|text|whats ?app|social|facebook|twitter|portal|self.?service|web|online|"
+                              r"form|letter|post\b|fax|messag|app\b"}
 COUNT_WORDS = ("offered", "total", "count", "volume", "handled", "calls", "contacts", "answered", "abandoned")
 # Stand-ins for a store column nothing fills: values the store accepts, so a draft imports as it is.
 TODO_VALUES = {"milestone": "pulse", "training_hours": "1",     # by store column, where the store checks values
                "integer": "0", "number": "0", "boolean": "false", "date": "2000-01-01",   # else by type
                "timestamp": "2000-01-01 00:00:00"}
+TODO_WHY = {"milestone": "when the survey was taken: 3m, 6m, 12m or 24m after hire, or pulse (not tied to tenure); "
+                         "pulse is assumed"}
 
 
 class DraftError(ValueError):
@@ -110,7 +142,7 @@ class Profile:
     alternatives: tuple[str, ...] = ()   # other formats that read every value too
     words: tuple[tuple[str, ...], tuple[str, ...]] | None = None   # yes words, no words (file spelling)
     hms: bool = False      # every value is H:MM:SS (a time of day or a duration)
-    id_pattern: str | None = None   # unique text whose digits picked by this pattern are unique too
+    id_pattern: str | None = None   # text whose distinct values keep distinct digits under this pattern
     values: int = 0
     distinct: int = 0
     missing_share: float = 0.0
@@ -118,6 +150,7 @@ class Profile:
     levels: tuple[str, ...] = ()         # every distinct value, when there are few (LEVELS at most)
     low: float | None = None
     high: float | None = None
+    zeros: int = 0                       # whole-number columns: cells holding 0
     notes: list[str] = field(default_factory=list)
 
     def describe(self) -> str:
@@ -160,6 +193,27 @@ class Aggregated:
     finding: Finding
 
 
+@dataclass(frozen=True)
+class EventLog:
+    """Several rows per contact, one per update: folded into one contact (rows: distinct), the values
+    that change between its rows taken from the last update (aggregate: last)."""
+    id: str                    # the contact's id, repeated on each of its rows
+    order: str | None          # the column order_by names; None: the file's order
+    varying: frozenset[str]    # source columns whose value changes between a contact's rows
+    finding: Finding
+    todo: str | None = None    # what the user must check, when the order is not sure
+
+
+@dataclass
+class Facts:
+    """What the file holds, as the choice of a source column for each store column needs it."""
+    frame: pl.DataFrame
+    profiles: dict[str, Profile]
+    keys: list[str]
+    aggregated: Aggregated | None
+    events: EventLog | None
+
+
 @dataclass
 class Draft:
     path: Path
@@ -171,10 +225,13 @@ class Draft:
     keys: list[str]
     aggregated: Aggregated | None
     tables: dict[str, TableDraft]
+    events: EventLog | None = None
+    source_notes: list[str] = field(default_factory=list)   # comments under source:
 
     @property
     def todos(self) -> list[str]:
-        return [f"{t}.{c}" for t, td in self.tables.items() for c, ch in td.fields.items() if ch.todo]
+        unsure_order = [f"{self.table}.order_by"] if self.events and self.events.todo else []
+        return unsure_order + [f"{t}.{c}" for t, td in self.tables.items() for c, ch in td.fields.items() if ch.todo]
 
     def text(self) -> str:
         return _render(self)
@@ -202,11 +259,13 @@ def draft(path: str | Path, table: str = "interactions") -> Draft:
     if frame.height == 0:
         raise DraftError(f"{path.name}: no data rows under the header; a draft needs rows to look at")
     profiles = {name: _profile(name, frame[name], frame.height) for name in frame.columns}
-    keys, key_findings = _keys(frame, profiles)
+    events = _event_log(frame, profiles)
+    keys, key_findings = ([events.id], [events.finding]) if events else _keys(frame, profiles)
     findings += key_findings
     aggregated = _aggregated(frame, profiles)
-    tables = _assign(table, profiles, keys, aggregated)
-    return Draft(path, table, source, findings, profiles, frame.height, keys, aggregated, tables)
+    tables = _assign(table, Facts(frame, profiles, keys, aggregated, events))
+    return Draft(path, table, source, findings, profiles, frame.height, keys, aggregated, tables, events,
+                 _source_notes(tables))
 
 
 def _bytes_of(path: Path) -> bytes:
@@ -464,13 +523,15 @@ def _empty_cells(frame: pl.DataFrame) -> list[Finding]:
 
 
 def _missing_markers(frame: pl.DataFrame) -> tuple[list[str], list[Finding]]:
+    """Cells that stand for no value: the usual markers (?, NA, NULL...) and words naming nobody (NO_SERVER)."""
     wanted = {m.upper() for m in MISSING_MARKERS}
     spellings: dict[str, dict[str, int]] = {}
     for name, dtype in frame.schema.items():
         if dtype != pl.String or name in (sources.FILE, sources.LINE):
             continue
         cells = frame[name].drop_nulls()
-        hits = cells.filter(cells.str.to_uppercase().is_in(list(wanted))).value_counts()
+        marker = cells.str.to_uppercase().is_in(list(wanted)) | cells.str.contains(f"(?i){NOBODY}")
+        hits = cells.filter(marker).value_counts()
         for value, count in hits.iter_rows():
             spellings.setdefault(value, {})[name] = count
     findings = []
@@ -490,8 +551,8 @@ def _profile(name: str, series: pl.Series, rows: int) -> Profile:
                       missing_share=(rows - len(values)) / rows, examples=tuple(shown))
     if series.dtype == pl.String and profile.distinct <= LEVELS:
         profile.levels = tuple(values.unique(maintain_order=True).to_list())
-    if series.dtype == pl.String and profile.distinct == rows:
-        profile.id_pattern = _id_pattern(values)
+    if series.dtype == pl.String:
+        profile.id_pattern = _id_pattern(values.unique())
     if not len(values):
         profile.kind = "empty"
     elif series.dtype == pl.String:
@@ -502,8 +563,8 @@ def _profile(name: str, series: pl.Series, rows: int) -> Profile:
 
 
 def _id_pattern(values: pl.Series) -> str | None:
-    """A pattern keeping a run of digits of each value (the store's interaction id is a number) that
-    stays unique: ID0001 -> 1, 18-00269879 -> 269879."""
+    """A pattern keeping a run of digits of each distinct value (the store's ids are numbers) that tells
+    them apart as well: ID0001 -> 1, CUST-20044 -> 20044."""
     for pattern in ID_PATTERNS:
         digits = values.str.extract(pattern, 1).cast(pl.Int64, strict=False)
         if digits.null_count() == 0 and digits.n_unique() == len(values):
@@ -516,6 +577,7 @@ def _native_kind(profile: Profile, values: pl.Series) -> None:
     if dtype.is_integer() or dtype.is_float():
         profile.kind = "integer" if dtype.is_integer() or (values == values.round(0)).all() else "number"
         profile.low, profile.high = float(values.min()), float(values.max())
+        profile.zeros = int((values == 0).sum())
     elif dtype == pl.Boolean:
         profile.kind = "boolean"
     elif dtype == pl.Date:
@@ -550,6 +612,7 @@ def _text_kind(profile: Profile, values: pl.Series) -> None:
             return
         profile.kind = "integer"
         profile.low, profile.high = float(numbers.min()), float(numbers.max())
+        profile.zeros = int((numbers == 0).sum())
         if lowered <= {"0", "1"}:
             profile.notes.append("only 0 and 1: may be a yes/no")
         if dates:
@@ -608,9 +671,9 @@ def _reading_formats(distinct: pl.Series, formats, dtype, prefix: str = "") -> l
 def _keys(frame: pl.DataFrame, profiles: dict[str, Profile]) -> tuple[list[str], list[Finding]]:
     """An id column unique over the rows; else an id column that repeats plus the column that makes it
     unique; else any unique column that is not a measure; else any unique pair."""
-    rows, ids = frame.height, NAMES["interaction_id"]
+    rows = frame.height
     complete = [p for p in profiles.values() if p.missing_share == 0 and p.kind in ("integer", "text", "time", "date")]
-    idlike = sorted((p for p in complete if _score(p.name, ids)), key=lambda p: (-_score(p.name, ids), p.kind != "integer"))
+    idlike = _id_columns(complete)
     unique = sorted((p for p in idlike if p.distinct == rows), key=lambda p: p.kind != "integer" and not p.id_pattern)
     if unique:
         return [unique[0].name], [Finding("key", repr(unique[0].name), SURE, f"unique over the {rows:,} rows")]
@@ -630,6 +693,56 @@ def _keys(frame: pl.DataFrame, profiles: dict[str, Profile]) -> tuple[list[str],
         if pair:
             return pair, [Finding("key", " + ".join(map(repr, pair)), GUESS, "together unique over the rows")]
     return [], [Finding("key", "none", SURE, f"no column, and no pair of columns, is unique over the {rows:,} rows")]
+
+
+def _id_columns(complete: list[Profile]) -> list[Profile]:
+    """Columns whose name says id, best first (whole numbers first on a tie)."""
+    ids = NAMES["interaction_id"]
+    return sorted((p for p in complete if _score(p.name, ids)), key=lambda p: (-_score(p.name, ids), p.kind != "integer"))
+
+
+def _event_log(frame: pl.DataFrame, profiles: dict[str, Profile]) -> EventLog | None:
+    """An id that repeats, and a column named like an update count or time that changes between the id's
+    rows: each row is one update of a contact."""
+    complete = [p for p in profiles.values() if p.missing_share == 0]
+    idlike = _id_columns([p for p in complete if p.kind in ("integer", "text")])
+    if not idlike or idlike[0].distinct == frame.height:
+        return None
+    first = idlike[0]
+    changes = frame.group_by(first.name).agg(pl.all().n_unique()).drop(first.name).max().row(0, named=True)
+    varying = frozenset(c for c, n in changes.items() if n > 1)
+    orders = sorted((p for p in complete if p.name in varying and p.kind in ("integer", "datetime")
+                     and _score(p.name, NAMES["update_order"])), key=lambda p: p.kind != "integer")
+    if not orders:
+        return None
+    order, how, todo = _update_order(frame, first.name, orders[0])
+    per_id = f"{frame.height:,} rows for {first.distinct:,} values of '{first.name}'"
+    return EventLog(first.name, order, varying, Finding(
+        "event log", repr(first.name), LIKELY if not todo else GUESS,
+        f"{per_id}, and '{orders[0].name}' changes between the rows of one: each row is an update of a contact. "
+        f"They are folded into one contact each (rows: distinct), {how}; columns that change take the last "
+        f"update's value (aggregate: last)"), todo)
+
+
+def _update_order(frame: pl.DataFrame, id_column: str, order: Profile) -> tuple[str | None, str, str | None]:
+    """(order_by's column or None for the file's order, how the rows are ordered, a TODO if unsure).
+    order_by sorts a source column as numbers, else as text: a time is usable when its text sorts in
+    time order (2016-03-01 09:05), else the file's order is used if it lists each id's updates in time."""
+    if order.kind == "integer":
+        return order.name, f"in the order of '{order.name}' (it counts the updates)", None
+    text = frame[order.name].cast(pl.String)
+    times = text.str.strptime(pl.Datetime("us"), order.format, strict=False)
+    year_first = order.format.startswith(("%Y-%m-%d", "%Y/%m/%d", "%Y%m%d"))   # in any export, not just this one
+    if year_first and times.gather(text.arg_sort()).is_sorted():
+        return order.name, f"in the order of '{order.name}' (its text sorts in time order)", None
+    in_time = frame.select(pl.col(id_column), times.alias("t")).select(
+        (pl.col("t") >= pl.col("t").shift(1).over(id_column)).fill_null(True).all()).item()
+    if in_time:
+        return None, (f"in the file's order, which lists each one's updates in time order (order_by would sort "
+                      f"'{order.name}', {order.format}, as text)"), None
+    return None, "in the file's order", (
+        f"the file does not list each contact's updates in time order, and order_by would sort '{order.name}' "
+        f"({order.format}) as text, not as time: check which row holds the final state")
 
 
 def _pair(frame: pl.DataFrame, first: Profile, candidates: list[Profile]) -> list[str] | None:
@@ -676,23 +789,30 @@ def _tokens(name: str) -> list[str]:
 def _score(name: str, phrases) -> float:
     """How well a column name matches any phrase: 0, or above 1 when the phrase's words are all in it
     (higher when they make up more of the name)."""
+    return _match(name, phrases)[0]
+
+
+def _match(name: str, phrases) -> tuple[float, int]:
+    """(_score, minus the index of the first phrase that reaches it): on equal scores the phrase listed
+    first wins (a column named Team is the team rather than one named Department)."""
     words = _tokens(name)
-    best = 0.0
-    for phrase in phrases:
+    best = (0.0, 0)
+    for index, phrase in enumerate(phrases):
         wanted = _tokens(phrase)
         if wanted and all(w in words for w in wanted):
-            best = max(best, 1 + len(wanted) / len(words))
+            best = max(best, (1 + len(wanted) / len(words), -index))
     return best
 
 
 # -- store columns: which source column could fill each ----------------------------------------------
 
 def _best(profiles: dict[str, Profile], phrases, kinds, used: set[str], category: bool = False) -> Profile | None:
-    """The column of one of these kinds whose name fits the phrases best (the first on a tie);
+    """The column of one of these kinds whose name fits the phrases best (on a tie, the earlier phrase,
+    then the first column);
     category: only a column whose values repeat (a name of an agent, team or topic, not an id)."""
-    scored = [(_score(p.name, phrases), -i, p) for i, p in enumerate(profiles.values())
+    scored = [(_match(p.name, phrases), -i, p) for i, p in enumerate(profiles.values())
               if p.kind in kinds and p.name not in used and (not category or p.distinct < p.values)]
-    scored = [s for s in scored if s[0] > 0]
+    scored = [s for s in scored if s[0][0] > 0]
     return max(scored, key=lambda s: s[:2])[2] if scored else None
 
 
@@ -706,18 +826,29 @@ def _todo(column: Column, why: str) -> Choice:
     return Choice({"constant": value}, f"TODO: {why}", todo=True)
 
 
-def _assign(table: str, profiles: dict[str, Profile], keys: list[str], aggregated: Aggregated | None) -> dict[str, TableDraft]:
+def _assign(table: str, facts: Facts) -> dict[str, TableDraft]:
     if table == "interactions":
-        main = _interactions(profiles, keys, aggregated)
+        main = _interactions(facts)
     else:
-        main = _generic(table, profiles, keys)
+        main = _generic(table, facts)
     drafts = {table: main}
-    drafts.update(_dimensions(table, main, profiles))
+    drafts.update(_dimensions(table, main, facts))
     if table == "interactions":
-        surveys = _surveys(profiles, main)
+        surveys = _surveys(facts.profiles, main, facts.events)
         if surveys:
             drafts["customer_surveys"] = surveys
     return {t: drafts[t] for t in TABLE_ORDER if t in drafts}
+
+
+def _source_notes(tables: dict[str, TableDraft]) -> list[str]:
+    """Where an outcome column says more than lost or answered, some of its values may be no contact at
+    all (test or virtual calls): a rule to drop them, left for the user to fill in."""
+    abandoned = tables["interactions"].fields.get("abandoned") if "interactions" in tables else None
+    value = abandoned.value if abandoned else None
+    if not (isinstance(value, dict) and len(value.get("false") or []) > 1):
+        return []
+    return [(f"rows that are no contact at all (test or virtual calls) feed no table: name their {value['column']} "
+             f"values and uncomment"), f"drop_rows: {{column: {_yaml(value['column'])}, in: [VALUE]}}"]
 
 
 def _column_value(profile: Profile, **extra) -> object:
@@ -728,27 +859,83 @@ def _column_value(profile: Profile, **extra) -> object:
     return value if len(value) > 1 else profile.name
 
 
-def _interactions(profiles: dict[str, Profile], keys: list[str], aggregated: Aggregated | None) -> TableDraft:
-    columns = store_columns()["interactions"]
+def _interactions(facts: Facts) -> TableDraft:
+    profiles, columns = facts.profiles, store_columns()["interactions"]
     td, used = TableDraft(), set()
-    if aggregated:
-        td.options["contacts_per_row"] = aggregated.column
-        td.notes.append(f"{aggregated.finding.why}. contacts_per_row (issue 9's syntax) makes the import stop with a "
-                        f"message instead of importing one contact per row")
-    td.fields["interaction_id"] = _interaction_id(profiles, keys, columns["interaction_id"])
-    td.fields["queued_at"] = _queued_at(profiles, used, columns["queued_at"])
+    if facts.aggregated:
+        td.options["contacts_per_row"] = facts.aggregated.column
+        td.notes.append(f"{facts.aggregated.finding.why}. contacts_per_row makes the import stop with a message "
+                        f"instead of importing one contact per row")
+    if facts.events:
+        _event_options(td, facts.events)
+    td.fields["interaction_id"] = _interaction_id(profiles, facts.keys, columns["interaction_id"])
+    td.fields["queued_at"] = _queued_at(facts, used, columns["queued_at"])
     td.fields["abandoned"] = _abandoned(profiles, used, columns["abandoned"])
     # no agent, handle time or resolution for a lost contact, whatever the export says
     lost = {"unless": "abandoned"} if not td.fields["abandoned"].todo else {}
     _durations(td, profiles, used, lost)
-    _agent_and_resolved(td, profiles, used, lost)
+    _agent(td, profiles, used, lost)
     _categories(td, profiles, used)
     _derived_times(td, profiles, used, lost)
+    _resolved(td, profiles, used, lost, folded=facts.events is not None)
     for name, column in columns.items():
         reference = next((r for r, (idc, _) in REFERENCES.items() if idc == name), None)
         if column.required and name not in td.fields and reference not in td.fields:
             td.fields[name] = _todo(column, "nothing in the file looks like it; the store needs a value")
+    if facts.events:
+        _fold_fields(td, facts.events)
     return td
+
+
+def _event_options(td: TableDraft, events: EventLog) -> None:
+    td.options["rows"] = "distinct"
+    if events.order:
+        td.options["order_by"] = events.order
+    td.notes.append(f"one contact per '{events.id}': {events.finding.why}")
+    if events.todo:
+        td.notes.append(f"TODO: {events.todo}")
+
+
+def _fold_fields(td: TableDraft, events: EventLog, table: str = "interactions") -> None:
+    """aggregate: last on every field whose source columns change between a contact's rows, and on the
+    fields computed from those (the first row's value is the default)."""
+    last: set[str] = set()
+    for target, choice in td.fields.items():
+        if target in KEYS[table] or not isinstance(choice.value, (str, dict)):
+            continue
+        value = {"column": choice.value} if isinstance(choice.value, str) else dict(choice.value)
+        changing = sorted(_sources_of(value) & events.varying)
+        if changing or _derived_from(value) & last:
+            value["aggregate"] = "last"
+            last.add(target)
+            choice.value = value
+            choice.why += (f"; '{', '.join(changing)}' changes between the rows of a contact: the last value its "
+                           f"updates give" if changing else "; from values that change: the last one")
+
+
+def _sources_of(value: dict) -> set[str]:
+    """The source columns a field reads (its value and its conditions)."""
+    found = {value[k] for k in ("column", "date", "time") if isinstance(value.get(k), str)}
+    found |= set(value.get("columns") or [])
+    for key in ("when", "only_if"):
+        found |= _condition_columns(value.get(key))
+    return found
+
+
+def _condition_columns(condition) -> set[str]:
+    if isinstance(condition, list):
+        return set().union(*(_condition_columns(c) for c in condition))
+    if not isinstance(condition, dict):
+        return set()
+    found = {condition["column"]} if isinstance(condition.get("column"), str) else set()
+    for key in ("all", "any", "not"):
+        found |= _condition_columns(condition.get(key))
+    return found
+
+
+def _derived_from(value: dict) -> set[str]:
+    """The store columns a field is computed from."""
+    return set(value.get("seconds_between") or []) | set(value.get("add_seconds") or [])
 
 
 def _durations(td: TableDraft, profiles: dict[str, Profile], used: set[str], lost: dict) -> None:
@@ -761,31 +948,79 @@ def _durations(td: TableDraft, profiles: dict[str, Profile], used: set[str], los
         if target == "handle_s":
             extra.update(lost)
         why = _why(found, target) + ("; H:MM:SS read as seconds" if found.hms else "")
+        if extra.get("duration") == "minutes":
+            why += "; its name says minutes"
         if found.kind == "number":
             why += "; TODO: values have decimals, the store keeps whole seconds"
         td.fields[target] = Choice(_column_value(found, **extra), why, todo=found.kind == "number")
 
 
-def _agent_and_resolved(td: TableDraft, profiles: dict[str, Profile], used: set[str], lost: dict) -> None:
+def _agent(td: TableDraft, profiles: dict[str, Profile], used: set[str], lost: dict) -> None:
     agent = _best(profiles, NAMES["agent_name"], ("text",), used, category=True)
     if agent:
         used.add(agent.name)
         td.fields["agent_name"] = Choice(_column_value(agent, **lost), _why(agent, "agent") + (
-            "; none for an abandoned contact" if lost else ""))
-    resolved = _best(profiles, NAMES["resolved"], ("boolean",), used)
-    if resolved:
-        used.add(resolved.name)
-        words = {"true": list(resolved.words[0]), "false": list(resolved.words[1])} if resolved.words else {}
-        td.fields["resolved"] = Choice(_column_value(resolved, **words, **lost), _why(resolved, "resolved"))
+            "; none for an abandoned contact" if lost else "") + (
+            f"; missing in {agent.missing_share:.0%} of rows: no agent there" if agent.missing_share else ""))
+
+
+def _resolved(td: TableDraft, profiles: dict[str, Profile], used: set[str], lost: dict, folded: bool) -> None:
+    """A yes/no column; else a status whose words say closed; else a closing time that is there or not.
+    A status is trusted only where the closing time is there: open records are not resolved *yet*
+    (unknown), not unresolved. In an event log the last update's status says it."""
+    flag = _best(profiles, NAMES["resolved"], ("boolean",), used)
+    if flag:
+        used.add(flag.name)
+        words = {"true": list(flag.words[0]), "false": list(flag.words[1])} if flag.words else {}
+        td.fields["resolved"] = Choice(_column_value(flag, **words, **lost), _why(flag, "resolved"))
+        return
+    closing = _closing_column(td)
+    status = _best(profiles, NAMES["status"], ("text",), used)
+    closed = [v for v in status.levels if re.search(CLOSED_WORDS, v, re.IGNORECASE)] if status else []
+    if closed and len(closed) < len(status.levels):
+        used.add(status.name)
+        others = [v for v in status.levels if v not in closed]
+        value = {"column": status.name, "true": closed, "false": others, **lost}
+        why = (f"'{status.name}': {', '.join(closed)} count as resolved, {', '.join(others)} as not (its words "
+               f"say closed or not; a value in neither list is reported, not guessed)")
+        if closing and not folded:
+            value["only_if"] = {"column": closing, "present": "true"}
+            why += f"; only where '{closing}' has a time: an open record is not resolved yet (unknown), not unresolved"
+        td.fields["resolved"] = Choice(value, why)
+    elif closing:
+        td.fields["resolved"] = Choice({"when": {"column": closing, "present": "true"}, **lost},
+                                       f"a guess: a record with a '{closing}' time counts as resolved, one without "
+                                       f"as not resolved (no status column says more)")
+
+
+def _closing_column(td: TableDraft) -> str | None:
+    """The source column of ended_at when its name says closed or resolved and it is missing on some rows."""
+    ended = td.fields.get("ended_at")
+    value = ended.value if ended else None
+    column = value if isinstance(value, str) else value.get("column") if isinstance(value, dict) else None
+    if column and re.search(CLOSED_WORDS + r"|\bclose\b", " ".join(_tokens(column))):
+        return column
+    return None
 
 
 def _categories(td: TableDraft, profiles: dict[str, Profile], used: set[str]) -> None:
-    for target, kinds in (("channel", ("text",)), ("touchpoint_name", ("text",)), ("team_name", ("text",)),
-                          ("customer_id", ("integer",)), ("transfers", ("integer",))):
-        found = _best(profiles, NAMES[target], kinds, used, category=kinds == ("text",))
+    channel = _best(profiles, NAMES["channel"], ("text",), used, category=True)
+    if channel:
+        used.add(channel.name)
+        td.fields["channel"] = _channel(channel)
+    for target, unknown in (("touchpoint_name", "Unknown"), ("team_name", "Unassigned")):
+        found = _best(profiles, NAMES[target], ("text",), used, category=True)
         if found:
             used.add(found.name)
-            td.fields[target] = Choice(found.name, _why(found, target) + _channel_note(found, target))
+            td.fields[target] = _with_default(found, target, unknown)
+    customer = _best(profiles, NAMES["customer_id"], ("integer", "text"), used)
+    if customer and (customer.kind == "integer" or customer.id_pattern):
+        used.add(customer.name)
+        td.fields["customer_id"] = _customer_id(customer)
+    transfers = _best(profiles, NAMES["transfers"], ("integer",), used)
+    if transfers:
+        used.add(transfers.name)
+        td.fields["transfers"] = Choice(transfers.name, _why(transfers, "transfers"))
     td.fields.setdefault("channel", Choice({"constant": "phone"}, "no channel column: every contact is a phone call"))
     td.fields.setdefault("touchpoint_name", _todo(Column("touchpoint_name", "VARCHAR", True),
                                                   "no topic, queue or skill column: one touchpoint for every contact"))
@@ -793,37 +1028,82 @@ def _categories(td: TableDraft, profiles: dict[str, Profile], used: set[str]) ->
                                             "no team column: one team for every contact; name it"))
 
 
-def _channel_note(profile: Profile, target: str) -> str:
-    if target != "channel" or profile.levels and set(profile.levels) <= {"phone", "chat", "messaging"}:
-        return ""   # not a channel, or already the store's words
-    values = ", ".join(profile.levels or profile.examples)
-    return (f"; values {values}: the store's channels are phone, chat, messaging "
-            f"(suggestion, issue 9's syntax: map: {{Voice: phone, Chat: chat, E-mail: messaging}})")
+def _customer_id(found: Profile) -> Choice:
+    why = _why(found, "customer_id")
+    if found.kind == "text":
+        return Choice({"column": found.name, "pattern": found.id_pattern},
+                      f"{why}; the store's id is a number: the digits the pattern keeps tell the customers apart")
+    if found.zeros and found.high > 0:   # ACD logs write 0 for a caller they could not identify
+        return Choice({"column": found.name, "only_if": {"column": found.name, "not_in": ["0"]}},
+                      f"{why}; 0 in {found.zeros:,} rows is no id: no customer there (likely)")
+    return Choice(found.name, why)
+
+
+def _with_default(found: Profile, target: str, unknown: str) -> Choice:
+    """A team or touchpoint column; where it is missing the store still needs one, so a stand-in."""
+    why = _why(found, target)
+    if not found.missing_share:
+        return Choice(found.name, why)
+    return Choice({"column": found.name, "default": unknown},
+                  f"{why}; missing in {found.missing_share:.0%} of rows: those get '{unknown}' (a guess: rename it "
+                  f"to the {target.removesuffix('_name')} that holds them)")
+
+
+def _channel(profile: Profile) -> Choice:
+    """The store's channels are phone, chat and messaging: each value of the column mapped to one."""
+    store = ("phone", "chat", "messaging")
+    if profile.levels and {v.lower() for v in profile.levels} <= set(store):
+        return Choice(profile.name, _why(profile, "channel") + "; already the store's words")
+    if not profile.levels:
+        return Choice(profile.name, f"{_why(profile, 'channel')}; TODO: over {LEVELS} values, the store's channels "
+                                    f"are phone, chat, messaging: add map: {{VALUE: phone, ...}}", todo=True)
+    placed = {v: next((c for c, words in CHANNEL_WORDS.items() if re.search(words, v, re.IGNORECASE)), None)
+              for v in profile.levels}
+    guessed = [v for v, c in placed.items() if c is None]
+    why = f"{_why(profile, 'channel')}; each value as one of the store's channels (phone, chat, messaging)"
+    if guessed:
+        why += f"; a guess for {', '.join(guessed)}: messaging (no word in them says phone or chat): check"
+    return Choice({"column": profile.name, "map": {v: c or "messaging" for v, c in placed.items()}}, why)
 
 
 def _interaction_id(profiles: dict[str, Profile], keys: list[str], column: Column) -> Choice:
-    """The key as the store's numeric id: a whole-number column, the digits of a text id, or (once the
-    loader knows issue 9's `columns:`) an id built from the key's columns; else a TODO."""
-    if len(keys) == 1 and profiles[keys[0]].kind == "integer":
-        return Choice(keys[0], f"'{keys[0]}' is unique over the rows")
-    if len(keys) == 1 and profiles[keys[0]].id_pattern:
-        return Choice({"column": keys[0], "pattern": profiles[keys[0]].id_pattern},
-                      f"'{keys[0]}' is unique over the rows; the store's id is a number: the digits the pattern "
-                      f"keeps, which are unique too")
+    """The key as the store's numeric id: a whole-number column, the digits of a text id, or an id built
+    from the key's columns; else a TODO."""
     if not keys:
         return _todo(column, "no column is unique over the rows; the store needs one id per contact")
-    if len(keys) == 1:
-        return _todo(column, f"'{keys[0]}' is unique, but the store's id is a number and no run of its digits "
-                             f"alone is unique")
-    built, why = {"columns": keys}, f"'{keys[0]}' repeats; '{keys[0]}' + '{keys[1]}' together are unique"
-    if "columns" in FIELD_KEYS:   # issue 9's syntax, once the loader has it
-        return Choice(built, f"{why}: a stable number is made from the two")
     first = profiles[keys[0]]
-    stand_in = first.name if first.kind == "integer" else {"constant": TODO_VALUES["integer"]}
-    return Choice(stand_in, f"TODO: {why}. Suggestion (issue 9's syntax): interaction_id: {_yaml(built)}", todo=True)
+    said = (f"'{first.name}' is unique over the rows" if first.distinct == first.values else
+            f"'{first.name}' names the contact of each row")
+    if len(keys) == 1 and first.kind == "integer":
+        return Choice(first.name, said)
+    if len(keys) == 1 and first.id_pattern:
+        return Choice({"column": first.name, "pattern": first.id_pattern},
+                      f"{said}; the store's id is a number: the digits the pattern keeps, which tell them apart too")
+    if len(keys) == 1:
+        partner = _partner(profiles, first)
+        if not partner:
+            return _todo(column, f"{said}, but the store's id is a number and no run of its digits alone tells "
+                                 f"them apart")
+        return Choice({"columns": [first.name, partner.name]},
+                      f"{said}, but no run of its digits alone tells them apart; columns: makes a stable number "
+                      f"from two or more columns, so '{partner.name}' (complete, the same for a record in any "
+                      f"export) is added")
+    ordered = sorted(keys, key=list(profiles).index)
+    repeats = f"'{first.name}' repeats; " if first.distinct < first.values else ""
+    return Choice({"columns": ordered}, f"{repeats}{' + '.join(map(repr, ordered))} together are unique: a stable "
+                                       f"number is made from them")
 
 
-def _queued_at(profiles: dict[str, Profile], used: set[str], column: Column) -> Choice:
+def _partner(profiles: dict[str, Profile], key: Profile) -> Profile | None:
+    """A second column for a key that is unique on its own: another id, else the time of the record."""
+    complete = [p for p in profiles.values() if p.name != key.name and p.missing_share == 0]
+    ids = _id_columns([p for p in complete if p.kind in ("integer", "text")])
+    stamps = [p for p in complete if p.kind == "datetime"]
+    return (ids or stamps or [None])[0]
+
+
+def _queued_at(facts: Facts, used: set[str], column: Column) -> Choice:
+    profiles = facts.profiles
     stamp = _best(profiles, NAMES["queued_at"] + NAMES["date"], ("datetime",), used) or _only(profiles, "datetime")
     if stamp:
         used.add(stamp.name)
@@ -833,12 +1113,34 @@ def _queued_at(profiles: dict[str, Profile], used: set[str], column: Column) -> 
         return _todo(column, "no date column found; the store needs when each contact queued")
     used.add(date.name)
     time = _best(profiles, NAMES["time"], ("time",), used) or _only(profiles, "time", hms_ok=False)
+    why = f"{_why(time, 'time')}" if time else ""
+    if not time:
+        time, why = _earliest_time(facts)
     if not time:
         return Choice({"column": date.name, "format": date.format}, _why(date, "date") + _ambiguity(date)
                       + "; no time of day: every contact at midnight", bool(date.alternatives))
     used.add(time.name)
     return Choice({"date": date.name, "time": time.name, "date_format": date.format, "time_format": time.format},
-                  f"{_why(date, 'date')} + {_why(time, 'time')}{_ambiguity(date)}", bool(date.alternatives))
+                  f"{_why(date, 'date')} + {why}{_ambiguity(date)}", bool(date.alternatives))
+
+
+def _earliest_time(facts: Facts) -> tuple[Profile | None, str]:
+    """Of several time-of-day columns (an ACD log's vru_entry, q_start, ser_start...), the one earliest in
+    most rows: when the contact arrived."""
+    times = [p for p in facts.profiles.values() if p.kind == "time" and p.format and p.missing_share < 1]
+    if len(times) < 2:
+        return None, ""
+    clock = facts.frame.select(pl.col(p.name).cast(pl.String).str.strptime(pl.Time, p.format, strict=False)
+                               .cast(pl.Int64) for p in times)
+    earliest = clock.select(pl.concat_list(pl.all()).list.arg_min()).to_series().drop_nulls()
+    if earliest.is_empty():
+        return None, ""
+    counts = earliest.value_counts(sort=True)
+    winner, rows = counts.row(0)
+    found = times[winner]
+    others = ", ".join(p.name for p in times if p is not found)
+    return found, (f"'{found.name}' (time {found.format}), of the times of day the earliest in {rows / len(earliest):.0%} "
+                   f"of rows (a guess: the contact's arrival; a queue may start at a later one: {others})")
 
 
 def _only(profiles: dict[str, Profile], kind: str, hms_ok: bool = True) -> Profile | None:
@@ -873,10 +1175,10 @@ def _abandoned(profiles: dict[str, Profile], used: set[str], column: Column) -> 
         if profile.kind == "text" and profile.name not in used and lost:
             used.add(profile.name)
             others = [v for v in profile.levels if v not in lost]
-            return Choice({"column": profile.name, "true": lost, "otherwise": "false"},
+            return Choice({"column": profile.name, "true": lost, "false": others},
                           f"'{profile.name}' has values that mean a lost contact ({', '.join(lost)}); the others "
-                          f"({', '.join(others)}) count as answered: check (suggestion, issue 9's syntax: "
-                          f"map: {{{lost[0]}: true, ...}})")
+                          f"({', '.join(others)}) count as answered: check (a value in neither list is reported, "
+                          f"not guessed; a row that is no contact at all goes with source.drop_rows)")
     return _todo(column, "no answered/abandoned column found: every contact counts as answered")
 
 
@@ -885,46 +1187,64 @@ def _derived_times(td: TableDraft, profiles: dict[str, Profile], used: set[str],
         found = _best(profiles, NAMES[target], ("datetime",), used)
         if found:
             used.add(found.name)
-            td.fields[target] = Choice(_column_value(found), _why(found, target))
+            empty = (f"; missing in {found.missing_share:.0%} of rows (not {target.removesuffix('_at')} yet?): "
+                     f"left empty there" if found.missing_share else "")
+            td.fields[target] = Choice(_column_value(found), _why(found, target) + empty)
+    if "answered_at" in td.fields and "wait_s" not in td.fields:
+        td.fields["wait_s"] = Choice({"seconds_between": ["queued_at", "answered_at"]},
+                                     "not in the export: queued_at to answered_at (none where answered_at is empty)")
     if "answered_at" not in td.fields and "wait_s" in td.fields and not td.fields["queued_at"].todo:
         td.fields["answered_at"] = Choice({"add_seconds": ["queued_at", "wait_s"], **lost},
                                           "not in the export: queued_at + wait_s")
     if "ended_at" not in td.fields and "answered_at" in td.fields and "handle_s" in td.fields:
         td.fields["ended_at"] = Choice({"add_seconds": ["answered_at", "handle_s"]},
                                        "not in the export: answered_at + handle_s")
+    if _closing_column(td):
+        td.fields["resolution_s"] = Choice({"seconds_between": ["queued_at", "ended_at"]},
+                                           "not in the export: queued_at to ended_at, the closing time "
+                                           "(none where it is empty)")
 
 
-def _generic(table: str, profiles: dict[str, Profile], keys: list[str]) -> TableDraft:
+def _generic(table: str, facts: Facts) -> TableDraft:
     """Any other store table: each column from the source column whose name is most like it."""
+    profiles, keys = facts.profiles, facts.keys
     kinds = {"text": ("text",), "integer": ("integer",), "number": ("integer", "number"), "boolean": ("boolean",),
              "date": ("date",), "timestamp": ("datetime",)}
     td, used = TableDraft(), set()
     columns = dict(store_columns()[table])
+    staff = _best(profiles, NAMES["agent_id"], ("integer",), used)
+    if staff and "agent_id" in columns:   # an employee number: the agent's id, in this table and in agents
+        used.add(staff.name)
+        td.fields["agent_id"] = Choice(staff.name, _why(staff, "agent_id") + "; the agent's id in the store too")
     for reference, (id_column, _) in REFERENCES.items():
-        if id_column in columns and reference not in columns:
+        if id_column in columns and reference not in columns and id_column not in td.fields:
             columns[reference] = Column(reference, "VARCHAR", columns.pop(id_column).required)
     for name, column in columns.items():
-        words = re.sub(r"_(on|at|s|id|name)$", "", name).replace("_", " ")
-        found = _best(profiles, NAMES.get(name, ()) + (words, name.replace("_", " ")), kinds[column.kind], used)
-        if name == AUTO_IDS.get(table):
+        if name == AUTO_IDS.get(table) or name in td.fields:
             continue
+        words = re.sub(r"_(on|at|s|id|name)$", "", name).replace("_", " ")
+        phrases = NAMES.get(name, ()) + (NAMES["person_name"] if name == "agent_name" else ()) + (
+            words, name.replace("_", " "))
+        found = _best(profiles, phrases, kinds[column.kind], used)
         if name == "interaction_id":
             td.fields[name] = _interaction_id(profiles, keys, column)
         elif found:
             used.add(found.name)
-            td.fields[name] = Choice(_column_value(found), _why(found, name))
+            scaled = (table, name) in SCALES and found.low is not None
+            td.fields[name] = _scaled(found, table, name) if scaled else Choice(_column_value(found), _why(found, name))
         elif column.kind == "timestamp" and column.required:
-            td.fields[name] = _queued_at(profiles, used, column)
+            td.fields[name] = _queued_at(facts, used, column)
             td.fields[name].why += "; the time of the contact"
         elif column.kind == "date" and column.required:
             date = _best(profiles, NAMES["date"], ("date",), used) or _only(profiles, "date")
             if date:
                 td.fields[name] = Choice(_column_value(date), f"TODO: '{date.name}', the only date in the export",
                                          todo=True)
-    _dimension_fields(table, td, profiles)
+    _dimension_fields(table, td, facts)
     for name, column in columns.items():
         if column.required and name not in td.fields and name != AUTO_IDS.get(table):
-            td.fields[name] = _todo(column, "nothing in the file looks like it; the store needs a value")
+            td.fields[name] = _todo(column, TODO_WHY.get(name, "nothing in the file looks like it; the store needs a value"))
+    td.notes += _other_answers(table, profiles, used)
     # one row per key where a one-column key repeats (a constant always does); a key of several columns
     # is left to the import's duplicate check
     key = KEYS[table][0] if len(KEYS[table]) == 1 else None
@@ -934,55 +1254,149 @@ def _generic(table: str, profiles: dict[str, Profile], keys: list[str]) -> Table
     return td
 
 
+def _scaled(found: Profile, table: str, target: str) -> Choice:
+    """A survey answer column, with the answers' own scale when they do not fill the store's: the import
+    refuses an undeclared one (a 1-4 answer read as 1-5 would rate everyone low)."""
+    low, high = SCALES[(table, target)]
+    seen_low, seen_high = int(found.low), int(found.high)
+    why = f"{_why(found, target)}; answers {seen_low}-{seen_high}, the store's {target} is {low}-{high}"
+    if seen_low >= low and seen_high == high:
+        return Choice(found.name, why)
+    if seen_low >= low and found.values < SCALE_CHECK_ANSWERS:
+        return Choice(found.name, f"{why}; too few answers to tell the scale: if it is {low}-{seen_high}, "
+                                  f"add scale: {low}-{seen_high}")
+    scale = f"{min(low, seen_low)}-{seen_high}"
+    if seen_low >= low:
+        return Choice({"column": found.name, "scale": scale},
+                      f"{why}: rescaled from {scale} (likely, from {found.values:,} answers; if the top answers "
+                      f"simply never occur, write scale: {low}-{high})")
+    return Choice({"column": found.name, "scale": scale},
+                  f"{why}; TODO: answers fall outside the store's scale: rescaled from {scale}, if that is the "
+                  f"question's scale", todo=True)
+
+
+def _other_answers(table: str, profiles: dict[str, Profile], used: set[str]) -> list[str]:
+    """Survey-like columns left over: the user may know which store item each means."""
+    if not any(t == table for t, _ in SCALES):
+        return []
+    left = [p for p in profiles.values() if p.name not in used and p.kind == "integer" and p.low is not None
+            and 0 <= p.low and p.high <= 10 and p.distinct > 2]
+    if not left:
+        return []
+    items = ", ".join(c for t, c in SCALES if t == table)
+    shown = ", ".join(f"{p.name} ({_number(p.low)}-{_number(p.high)})" for p in left)
+    return [(f"answers not mapped: {shown}. Map any that means one of {items} (with scale: if its answers are "
+             f"on another scale; agent pressure is higher for more pressure)")]
+
+
 def _source_column(choice: Choice) -> str | None:
     value = choice.value
     return value if isinstance(value, str) else value.get("column") or value.get("date")
 
 
-def _dimensions(table: str, main: TableDraft, profiles: dict[str, Profile]) -> dict[str, TableDraft]:
+def _dimensions(table: str, main: TableDraft, facts: Facts) -> dict[str, TableDraft]:
     """Teams, touchpoints and agents the main table names, drafted from the same columns."""
     out = {}
-    for reference, (_, dimension) in REFERENCES.items():
-        choice = main.fields.get(reference)
-        if choice is None or reference in store_columns()[table] or dimension == table:
+    for reference, (id_column, dimension) in REFERENCES.items():
+        if dimension == table or reference in store_columns()[table]:
             continue
-        td = TableDraft(options={"rows": "distinct"})
-        source = _source_column(choice)
-        if source and profiles[source].missing_share:
-            td.options["where_present"] = source
-        why = f"each distinct value of '{source}'" if source else choice.why
-        td.fields[reference] = Choice(source if source else choice.value, why, choice.todo)
-        _dimension_fields(dimension, td, profiles, main)
-        out[dimension] = td
+        if reference in main.fields:
+            out[dimension] = _dimension_by_name(reference, dimension, main, facts)
+        elif id_column in main.fields:   # an employee number (see _generic): the agents' id as well
+            out[dimension] = _dimension_by_id(reference, id_column, dimension, main.fields[id_column], facts)
     if "teams" not in out and "agents" in out and table != "teams":
-        out.update(_dimensions("agents", out["agents"], profiles))
+        out.update(_dimensions("agents", out["agents"], facts))
     return out
 
 
-def _dimension_fields(table: str, td: TableDraft, profiles: dict[str, Profile], main: TableDraft | None = None) -> None:
+def _dimension_by_name(reference: str, dimension: str, main: TableDraft, facts: Facts) -> TableDraft:
+    """One row per name the main table gives (and per stand-in it gives where the name is missing)."""
+    choice, td = main.fields[reference], TableDraft(options={"rows": "distinct"})
+    source = _source_column(choice)
+    default = choice.value.get("default") if isinstance(choice.value, dict) else None
+    if source and facts.profiles[source].missing_share and default is None:
+        td.options["where_present"] = source
+    if source:
+        why = f"each distinct value of '{source}'" + (f", and '{default}' for rows without one" if default else "")
+        td.fields[reference] = Choice({"column": source, "default": default} if default else source, why, choice.todo)
+    else:
+        td.fields[reference] = Choice(choice.value, choice.why, choice.todo)
+    _dimension_fields(dimension, td, facts, main)
+    return td
+
+
+def _dimension_by_id(reference: str, id_column: str, dimension: str, by_id: Choice, facts: Facts) -> TableDraft:
+    """Agents the main table names by an employee number: one per number, with a name if there is one."""
+    td = TableDraft(options={"rows": "distinct"})
+    number = _source_column(by_id)
+    td.fields[id_column] = Choice(by_id.value, by_id.why)
+    name = _best(facts.profiles, NAMES["person_name"], ("text",), {number})
+    td.fields[reference] = (Choice(name.name, _why(name, reference)) if name else
+                            Choice(by_id.value, f"no name column: the number '{number}' stands as the name"))
+    _dimension_fields(dimension, td, facts)
+    return td
+
+
+def _dimension_fields(table: str, td: TableDraft, facts: Facts, main: TableDraft | None = None) -> None:
     """What an export seldom holds about teams, touchpoints and agents: stand-ins to check."""
-    fields = td.fields
+    fields, profiles = td.fields, facts.profiles
     if table == "teams":
-        fields.setdefault("site", _todo(Column("site", "VARCHAR", True), "the export has no site"))
+        fields.setdefault("site", _site(facts, _source_column(fields["team_name"]) if "team_name" in fields else None))
         fields.setdefault("manager_name", _todo(Column("manager_name", "VARCHAR", True), "the export has no manager"))
     elif table == "touchpoints":
         owner = _best(profiles, NAMES["owner_unit"], ("text",), set(), category=True)
         fields.setdefault("owner_unit", Choice(owner.name, f"'{owner.name}', a name like owner_unit: each touchpoint "
                                                            f"takes the value of its first row (check it has one owner)")
                           if owner else _todo(Column("owner_unit", "VARCHAR", True), "the unit accountable for it"))
-        fields.setdefault("sla_name", Choice({"constant": "Answered within 20 s"}, "TODO: your service level", todo=True))
-        fields.setdefault("sla_seconds", Choice({"constant": "20"}, "TODO: your service level's seconds", todo=True))
-        fields.setdefault("sla_measure", Choice({"constant": "wait_s"}, "wait_s (queue time) or resolution_s"))
+        measure = "resolution_s" if main and "resolution_s" in main.fields and "wait_s" not in main.fields else "wait_s"
+        named = {"wait_s": "Answered within 20 s", "resolution_s": "Resolved within 5 days"}[measure]
+        seconds = {"wait_s": "20", "resolution_s": "432000"}[measure]
+        fields.setdefault("sla_name", Choice({"constant": named}, "TODO: your service level", todo=True))
+        fields.setdefault("sla_seconds", Choice({"constant": seconds}, "TODO: your service level's seconds", todo=True))
+        fields.setdefault("sla_measure", Choice({"constant": measure}, "wait_s (queue time) or resolution_s" + (
+            ": the export has resolution times and no waits" if measure == "resolution_s" else "")))
     elif table == "agents":
-        team = (main.fields.get("team_name") if main else None) or _todo(Column("team_name", "VARCHAR", True),
-                                                                        "the agents' team")
-        fields.setdefault("team_name", team)
+        fields.setdefault("team_name", _agents_team(profiles, main))
         fields.setdefault("hired_on", _hired_on(profiles, main or td))
+        left = _best(profiles, NAMES["left_on"], ("date", "datetime"), set())
+        if left:
+            fields.setdefault("left_on", Choice(_column_value(left), _why(left, "left_on") + (
+                "; empty while employed" if left.missing_share else "")))
         fields.setdefault("authority_limit", Choice({"constant": "0"}, "not in the export: no authority to grant money"))
 
 
+def _agents_team(profiles: dict[str, Profile], main: TableDraft | None) -> Choice:
+    team = main.fields.get("team_name") if main else None
+    if team and isinstance(team.value, dict) and "column" in team.value:   # the column (and stand-in) only
+        value = {k: v for k, v in team.value.items() if k in ("column", "default")}
+        return Choice(value if len(value) > 1 else value["column"],
+                      f"'{value['column']}', the team of the agent's first row" + (
+                          f", '{value['default']}' where it has none" if "default" in value else ""))
+    if team:
+        return Choice(team.value, team.why, team.todo)
+    found = _best(profiles, NAMES["team_name"], ("text",), set(), category=True)
+    if found:
+        return Choice(found.name, _why(found, "team_name"))
+    return _todo(Column("team_name", "VARCHAR", True), "the agents' team")
+
+
+def _site(facts: Facts, team_column: str | None) -> Choice:
+    """A column named like a site that holds one value per team (a team's location, not a caller's)."""
+    if team_column:
+        named = sorted((p for p in facts.profiles.values() if p.kind == "text" and p.name != team_column
+                        and _score(p.name, NAMES["site"])), key=lambda p: _match(p.name, NAMES["site"]), reverse=True)
+        for found in named:
+            most = facts.frame.group_by(team_column).agg(pl.col(found.name).n_unique()).get_column(found.name).max()
+            if most == 1:
+                return Choice(found.name, f"'{found.name}', a name like site, with one value per team")
+    return _todo(Column("site", "VARCHAR", True), "the export has no site")
+
+
 def _hired_on(profiles: dict[str, Profile], main: TableDraft) -> Choice:
-    """Not in a call log: the first day the agent appears, from the contacts' date."""
+    """A hiring date column; else (a call log) the first day the agent appears, from the contacts' date."""
+    hired = _best(profiles, NAMES["hired_on"], ("date", "datetime"), set())
+    if hired:
+        return Choice(_column_value(hired), _why(hired, "hired_on"))
     queued = main.fields.get("queued_at")
     column = _source_column(queued) if queued and not queued.todo else None
     found = profiles.get(column) if column else (
@@ -995,7 +1409,7 @@ def _hired_on(profiles: dict[str, Profile], main: TableDraft) -> Choice:
     return _todo(Column("hired_on", "DATE", True), "the export has no hiring dates")
 
 
-def _surveys(profiles: dict[str, Profile], main: TableDraft) -> TableDraft | None:
+def _surveys(profiles: dict[str, Profile], main: TableDraft, events: EventLog | None) -> TableDraft | None:
     rating = _best(profiles, NAMES["csat"], ("integer",), set())
     if not rating:
         return None
@@ -1003,16 +1417,12 @@ def _surveys(profiles: dict[str, Profile], main: TableDraft) -> TableDraft | Non
     td.fields["interaction_id"] = main.fields["interaction_id"]
     queued = main.fields["queued_at"]
     td.fields["answered_at"] = Choice(queued.value, "not in the export: the time of the contact", queued.todo)
-    why = _why(rating, "csat")
-    if rating.low < 1 or rating.high > 5:
-        why += (f"; TODO: answers run {_number(rating.low)}-{_number(rating.high)}, the store's csat is 1-5 "
-                f"(suggestion, issue 9's syntax: scale: {_number(rating.low)}-{_number(rating.high)})")
-        td.fields["csat"] = Choice(rating.name, why, todo=True)
-    else:
-        if rating.high < 5:
-            why += (f"; answers reach only {_number(rating.high)}: if the scale is 1-{_number(rating.high)}, "
-                    f"add scale: 1-{_number(rating.high)} (issue 9's syntax)")
-        td.fields["csat"] = Choice(rating.name, why)
+    td.fields["csat"] = _scaled(rating, "customer_surveys", "csat")
+    if events:   # one answer per contact: the last one given
+        td.options["rows"] = "distinct"
+        if events.order:
+            td.options["order_by"] = events.order
+        _fold_fields(td, events, "customer_surveys")
     return td
 
 
@@ -1063,6 +1473,7 @@ def _render(d: Draft) -> str:
     out += ["", f"description: {_yaml(f'Drafted from {d.path.name}; edit the TODO lines')}", "", "source:"]
     for key, value in d.source.items():
         out.append(f"  {key}: {_yaml(value)}")
+    out += [f"  # {n}" for n in d.source_notes]
     out += ["", "tables:"]
     for table, td in d.tables.items():
         out.append(f"  {table}:")
