@@ -34,6 +34,9 @@ def main(argv: list[str] | None = None) -> int:
     load.add_argument("--skip-bad-rows", action="store_true",
                       help="import the good rows and write the rejected ones, with the reason and their original "
                            "text, to a rejects file")
+    load.add_argument("--dry-run", action="store_true",
+                      help="check everything and say what the import would do (rows per table, rejected rows, "
+                           "columns filled, KPIs and charts that would say 'no data'); write nothing")
     load.add_argument("--rejects", type=Path, default=None, metavar="PATH",
                       help="with --skip-bad-rows: where the rejects file goes (default: beside the store, named "
                            "after the input, e.g. data/calls.rejects.csv)")
@@ -92,7 +95,7 @@ def _import(args: argparse.Namespace) -> int:
     try:
         rules = mapping.load(args.mapping)
         report = importer.run(args.files, rules, args.db or config.store_path(), mode=args.mode or "replace",
-                              skip_bad_rows=args.skip_bad_rows, rejects=args.rejects)
+                              skip_bad_rows=args.skip_bad_rows, rejects=args.rejects, dry_run=args.dry_run)
     except importer.ImportRejected as rejected:
         print(rejected.report.text(), file=sys.stderr)
         return 1

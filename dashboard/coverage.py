@@ -155,7 +155,7 @@ def record(con: duckdb.DuckDBPyConnection, supplied: dict[str, set[str]] | None 
         names = list(columns)
         # names come from data/schema.sql (DuckDB's own catalog of it), never from a user: trusted
         aggregates = ", ".join(
-            [f"count(*)", f"min({first_expr})::date", f"max({last_expr})::date"]
+            ["count(*)", f"min({first_expr})::date", f"max({last_expr})::date"]
             + [f'count("{c}"), min({first_expr}) filter (where "{c}" is not null)::date, '
                f'max({last_expr}) filter (where "{c}" is not null)::date' for c in names])
         values = con.execute(f"select {aggregates} from {table}").fetchone()   # trusted: schema names

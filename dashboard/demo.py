@@ -1,4 +1,4 @@
-"""Builds the demo contact centre: a deterministic store whose hidden mechanics follow DESIGN.md 6.
+"""Builds the demo contact centre: a deterministic store whose hidden mechanics follow docs/design.md section 6.
 
 The mechanics, each an explicit term below so a chart can rediscover it:
 - a manager's typical time to answer agent requests lowers or raises their agents' satisfaction;

@@ -1,4 +1,4 @@
-"""Erlang C staffing arithmetic (DESIGN.md section 4) for the wait-times what-if. Pure functions.
+"""Erlang C staffing arithmetic (docs/design.md section 4) for the wait-times what-if. Pure functions.
 
 With arrivals a per interval of interval_s seconds and handle time aht_s, the offered traffic is
 A = a * aht_s / interval_s erlangs. With N agents (N > A):

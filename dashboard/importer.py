@@ -109,6 +109,7 @@ class Report:
     rejects_files: list[Path] = field(default_factory=list)   # written, when rows were rejected
     warnings: list[str] = field(default_factory=list)
     imported: bool = False
+    plan: "Plan | None" = None        # set by a dry run: what the import would do
     dropped: dict[str, int] = field(default_factory=dict)   # row rule (as written) -> source rows it left out
 
     def problem_summary(self) -> list[str]:
@@ -132,6 +133,8 @@ class Report:
     def text(self) -> str:
         names = ", ".join(p.name for p in self.files)
         out = []
+        if self.plan is not None:
+            return self.dry_run_text(names)
         if len(self.problems) and not self.imported:
             rows = self.problems.select(FILE, LINE).unique().height
             out.append(f"{names}: {len(self.problems):,} problem(s) in {rows:,} row(s); nothing was imported "
@@ -154,6 +157,19 @@ class Report:
         return "\n".join(out)
 
 
+    def dry_run_text(self, names: str) -> str:
+        out = [f"Dry run of {names} with {self.mapping} into {self.db} ({self.mode}): nothing was written."]
+        if self.rejected_rows:
+            out.append(f"{self.rejected_rows:,} row(s) would be rejected: without --skip-bad-rows the import stops, "
+                       f"with it they go to {self.rejects_path}:")
+            out += self.problem_summary()
+        else:
+            out.append("No row would be rejected.")
+        out += self.dropped_lines()
+        out.append(self.plan.text())
+        return "\n".join(out)
+
+
 def _shown(text: str) -> str:
     """A value as a message shows it: on one line, and cut short."""
     text = text.replace("\r", "\\r").replace("\n", "\\n")
@@ -170,17 +186,18 @@ def rejects_path(files: list[Path], db: Path, chosen: Path | None = None) -> Pat
 
 
 def run(files: list[Path], mapping: Mapping, db: Path, mode: str = "replace", skip_bad_rows: bool = False,
-        rejects: Path | None = None) -> Report:
+        rejects: Path | None = None, dry_run: bool = False) -> Report:
     """Imports files into the store at db. Raises ImportRejected (store untouched) on any problem
     unless skip_bad_rows, which writes the rejected rows to rejects (default: rejects_path());
     raises MappingError or SourceError when the mapping or a file is unusable, and
-    RejectsNotWritable, before reading anything, when the rejects file could not be written."""
+    RejectsNotWritable, before reading anything, when the rejects file could not be written.
+    dry_run: checks everything and returns the report with its plan (report.plan), writing nothing."""
     if mode not in ("replace", "append"):
         raise ValueError(f"mode must be replace or append, not {mode!r}")
     files = [Path(f) for f in files]
     report = Report(mapping=mapping.path.name, files=files, db=Path(db), mode=mode,
                     rejects_path=rejects_path(files, db, rejects))
-    if skip_bad_rows:
+    if skip_bad_rows and not dry_run:
         _check_writable(report.rejects_path)
     reads = [_read_checked(f, mapping) for f in files]
     report.line_word = reads[0].line_word
@@ -198,15 +215,19 @@ def run(files: list[Path], mapping: Mapping, db: Path, mode: str = "replace", sk
     problems += _unknown_names(tables, mapping, existing)
     report.problems = pl.concat(problems, how="diagonal_relaxed").sort(FILE, LINE) if problems else empty_problems()
 
-    if len(report.problems) and not skip_bad_rows:
+    if len(report.problems) and not skip_bad_rows and not dry_run:
         raise ImportRejected(report)
     if len(report.problems):
         bad = report.problems.select(FILE, LINE).unique()
         tables = {t: f.join(bad, on=[FILE, LINE], how="anti") for t, f in tables.items()}
         report.rejected_rows = bad.height
-        report.rejects_files = [_write_rejects(report.problems, reads, mapping, report.rejects_path)]
+        if not dry_run:
+            report.rejects_files = [_write_rejects(report.problems, reads, mapping, report.rejects_path)]
 
     tables = _finish(tables, mapping, existing)
+    if dry_run:
+        report.plan = _plan(tables, mapping, db, mode)
+        return report
     _write(db, tables, mapping, mode, report)
     report.imported = True
     return report

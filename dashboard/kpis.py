@@ -2,7 +2,7 @@
 
 The numbers come from the kpi queries in queries/ (each column there is a KPI id below, with
 <id>_n beside it: the count the figure rests on); this module explains and formats them, and
-decides what a tile may honestly claim (DESIGN's truth rules):
+decides what a tile may honestly claim (the truth rules of docs/design.md section 9):
 - a KPI whose inputs no import supplied shows "no data" and why, never 0, never met or missed;
 - every figure shows its n;
 - a change against the previous period is shown only when both periods lie inside the data and

@@ -1,7 +1,7 @@
 """Customer against agent: the statistics of the customer-vs-agent page, as plain functions on
 polars frames (tested without Streamlit).
 
-The unit is a team-month (DESIGN.md section 5). Each team-month's rates come from its own counts;
+The unit is a team-month (docs/design.md section 5). Each team-month's rates come from its own counts;
 a lag pairs a team's agent satisfaction in one month with the same team's customer score some
 months later (or earlier); the within-team view removes each team's own mean from both axes, so
 differences between teams (which manager, which site) cannot make the correlation on their own.

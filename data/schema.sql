@@ -105,7 +105,7 @@ create table events (
     team_id   integer            -- null = the whole centre
 );
 
--- What the store holds, column by column (DESIGN: no data is not zero). Written whenever a store is
+-- What the store holds, column by column (docs/design.md: no data is not zero). Written whenever a store is
 -- published (an import or the demo build): `supplied` says an import filled the column at all (an
 -- export without escalation levels leaves interactions.escalation_depth unsupplied, so the escalation
 -- rate is "no data", not 0 %); `filled` counts the rows holding a value; first_day and last_day are
@@ -170,7 +170,7 @@ create macro wilson_upper(k, n) as
         / (1 + 1.96 * 1.96 / n)
     end;
 
--- Agent attrition's building block (DESIGN section 4): for every calendar month the period
+-- Agent attrition's building block (docs/design.md section 4): for every calendar month the period
 -- touches and every team of the filtered agents, the leavers in the month and the average
 -- headcount (headcount on its first and last day, halved). A site's or the centre's monthly rate
 -- is sum(leavers) / sum(average_headcount) over its teams; annualised is the mean monthly rate x 12.

@@ -1,4 +1,4 @@
-"""Independent plain-Python reference for the contact-centre KPIs of DESIGN.md section 4.
+"""Independent plain-Python reference for the contact-centre KPIs of docs/design.md section 4.
 
 Used by tests to check the SQL of the dashboard. The store is read with plain `select *` queries
 only; every filter, join and ratio is computed here in Python, from summed numerators and
@@ -86,7 +86,7 @@ def _team_ok(team_id, teams_by_id, site, team):
 
 def compute_kpis(raw: Raw, date_from: dt.date, date_to: dt.date, site=None, team=None,
                  channel=None, touchpoint=None) -> dict[str, float | None]:
-    """All KPIs of DESIGN.md 4 for the period [date_from, date_to] and the optional filters."""
+    """All KPIs of docs/design.md section 4 for the period [date_from, date_to] and the optional filters."""
     teams_by_id = {t["team_id"]: t for t in raw.teams}
     tp_name = {t["touchpoint_id"]: t["touchpoint_name"] for t in raw.touchpoints}
 

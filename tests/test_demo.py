@@ -1,4 +1,4 @@
-"""The demo centre: its mechanics (DESIGN.md section 6) are visible in plain SQL on a generated
+"""The demo centre: its mechanics (docs/design.md section 6) are visible in plain SQL on a generated
 store; it is deterministic for a seed; it matches the public schema; a failed build leaves nothing."""
 
 from __future__ import annotations
@@ -12,7 +12,7 @@ from conftest import STORE_INTERACTIONS, scalar
 
 from dashboard import demo, store
 
-# DESIGN.md section 3: the public schema analysts write SQL against
+# docs/design.md section 3: the public schema analysts write SQL against
 DESIGN_SCHEMA = {
     "teams": "team_id team_name site manager_name",
     "agents": "agent_id agent_name team_id hired_on left_on leave_reason authority_limit hiring_profile",

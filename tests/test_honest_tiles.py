@@ -1,4 +1,4 @@
-"""Honest tiles (DESIGN's truth rules): a KPI without inputs says "no data" and why, never 0 and
+"""Honest tiles (the truth rules of docs/design.md section 9): a KPI without inputs says "no data" and why, never 0 and
 never met or missed; every tile shows its n; a change is shown only when both periods lie inside
 the data and rest on at least the minimum n; a zero change is neutral.
 

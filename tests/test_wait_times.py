@@ -1,6 +1,6 @@
 """Wait-times page: CSAT and abandonment by wait bucket, the hour-by-weekday heatmaps, the staffing
 what-if's inputs (all from the page's own query files, on the 60,000-contact demo store), Erlang C
-against DESIGN.md's reference values, and the page itself in AppTest."""
+against docs/design.md's reference values, and the page itself in AppTest."""
 
 from __future__ import annotations
 
