@@ -293,7 +293,9 @@ def _table_rows(rows: pl.DataFrame, tm: TableMapping, mapping: Mapping) \
     columns = _columns_of(tm.table)
     out = rows.select(FILE, LINE)
     if tm.order_by_source:
-        out = out.with_columns(_order_key(rows[tm.order_by_source]).alias(ORDER))
+        order, unreadable = _fold_order(rows, tm, mapping)
+        out = out.with_columns(order.alias(ORDER))
+        problems += unreadable
     for f in _in_dependency_order(tm, mapping):
         for condition, key in ((f.when, "when"), (f.only_if, "only_if")):
             if condition:
@@ -573,11 +575,48 @@ def _stable_ids(keys: pl.Series) -> pl.Series:
         return con.sql("select (('0x' || left(md5(key), 16))::ubigint >> 2)::bigint as id from keys").pl()["id"]
 
 
-def _order_key(cells: pl.Series) -> pl.Series:
-    """A source column to fold rows in: as numbers (H:MM:SS as seconds) when every cell is one, else as text."""
-    text = cells.cast(pl.String)
-    numbers = text.to_frame("t").select(_number_of(pl.col("t"))).to_series()
-    return numbers if numbers.null_count() == text.null_count() else text
+# ISO 8601 as exports write it: a date, or a date and a time (seconds and their fraction optional) after a
+# space or a T, or a T and a Z (UTC)
+ISO_FORMATS = ("%Y-%m-%d %H:%M:%S%.f", "%Y-%m-%dT%H:%M:%S%.f", "%Y-%m-%dT%H:%M:%S%.fZ", "%Y-%m-%d %H:%M",
+               "%Y-%m-%dT%H:%M", "%Y-%m-%d")
+ORDER_EXAMPLES = 3
+
+
+def _fold_order(rows: pl.DataFrame, tm: TableMapping, mapping: Mapping) -> tuple[pl.Series, list[pl.DataFrame]]:
+    """(the order a distinct table's rows fold in, problems of cells its format cannot read) when order_by
+    names a source column. Text that is neither numbers nor ISO dates is refused rather than sorted as
+    words: as words 10/3/2016 comes before 9/3/2016, and `last` would silently be the wrong row."""
+    column, fmt = tm.order_by_source, tm.order_format
+    cells = rows[column]
+    if fmt:
+        text = _text_cells(cells, fmt) if cells.dtype.is_temporal() else \
+            rows.select(_as_text(column, cells.dtype)).to_series()
+        order = text.str.strip_chars().str.strptime(pl.Datetime("us"), fmt, strict=False)
+        unreadable = rows.select(FILE, LINE, text.alias("value")).filter(text.is_not_null() & order.is_null())
+        problem = (pl.lit(f"'{column}' (tables.{tm.table}.order_by)").alias("column"),
+                   pl.lit(f"cannot read as a date and time in the format {fmt}").alias("problem"))
+        return order, [unreadable.select(FILE, LINE, *problem, "value")] if unreadable.height else []
+    if cells.dtype.is_numeric() or cells.dtype.is_temporal() or cells.dtype == pl.Boolean:
+        return cells, []
+    text = cells.str.strip_chars()
+    numbers, times = text.to_frame("t").select(_number_of(pl.col("t"))).to_series(), _iso_times(text)
+    for order in (numbers, times):
+        if order.null_count() == text.null_count():
+            return order, []
+    neither = text.filter(numbers.is_null() & times.is_null() & text.is_not_null())
+    odd = (neither if neither.len() else text.filter(numbers.is_null() & text.is_not_null())).unique(maintain_order=True)
+    examples = ", ".join(f"'{v}'" for v in odd.head(ORDER_EXAMPLES))
+    files = ", ".join(rows[FILE].unique(maintain_order=True))
+    raise MappingError(mapping.path, f"tables.{tm.table}.order_by",
+                       f"'{column}' in {files} holds neither only numbers nor only ISO dates ({examples}); sorted "
+                       f"as words, a key's rows would fold in the wrong order. Give its format in strftime codes, e.g. "
+                       f"order_by: {{column: {column}, format: \"%d/%m/%Y %H:%M\"}}")
+
+
+def _iso_times(text: pl.Series) -> pl.Series:
+    """ISO dates and times as timestamps; null for anything else."""
+    return pl.select(pl.coalesce([pl.lit(text).str.strptime(pl.Datetime("us"), f, strict=False)
+                                  for f in ISO_FORMATS])).to_series()
 
 
 def _refuse_undeclared_scales(out: pl.DataFrame, tm: TableMapping, mapping: Mapping) -> None:
@@ -761,7 +800,7 @@ def _fold(frame: pl.DataFrame, tm: TableMapping) -> pl.DataFrame:
     columns = _columns_of(tm.table)
     keys = _key_columns(tm.table, frame)
     frame = frame.filter(pl.all_horizontal(pl.col(k).is_not_null() for k in keys)).with_row_index(ROW)
-    order = tm.order_by if tm.order_by in tm.fields else (ORDER if tm.order_by else None)
+    order = ORDER if tm.order_by_source else tm.order_by
     if order:
         frame = frame.sort(order, nulls_last=True, maintain_order=True)
     first_row = pl.col(ROW).arg_min()

@@ -262,12 +262,16 @@ class TableMapping:
     distinct: bool = False             # one row per distinct key instead of one per source row
     row_rules: tuple[RowRule, ...] = ()   # drop_rows, keep_rows and where_present of this table
     order_by: str | None = None        # distinct tables: the order rows are folded in (store or source column)
+    order_format: str | None = None    # order_by: {column: C, format: F}: the source column's dates, as F reads them
+    order_from_source: bool = False    # order_by was written {column: C}: a source column even if C is a store column
     contacts_per_row: str | None = None   # the file is aggregated: refused by the importer for now
 
     @property
     def order_by_source(self) -> str | None:
         """order_by when it names a source column rather than a store column of this table."""
-        return self.order_by if self.order_by and self.order_by not in self.fields else None
+        if self.order_by and (self.order_from_source or self.order_by not in self.fields):
+            return self.order_by
+        return None
 
 
 @dataclass(frozen=True)
@@ -486,9 +490,46 @@ def _table(path: Path, table: str, spec: dict, columns: dict[str, Column]) -> Ta
     if distinct and not all(k in fields or k == auto for k in KEYS[table]):
         raise MappingError(path, where, f"rows: distinct needs {', '.join(KEYS[table])} mapped (the key)")
     _check_folding(path, where, table, spec, fields, distinct)
+    order_by, order_format, from_source = _order_by(path, f"{where}.order_by", spec.get("order_by"), fields, allowed)
     return TableMapping(table=table, fields=fields, distinct=distinct, row_rules=_row_rules(path, where, spec),
-                        order_by=_name(path, f"{where}.order_by", spec.get("order_by")),
+                        order_by=order_by, order_format=order_format, order_from_source=from_source,
                         contacts_per_row=_name(path, f"{where}.contacts_per_row", spec.get("contacts_per_row")))
+
+
+def _order_by(path: Path, where: str, raw, fields: dict[str, Field], allowed: dict[str, Column]) \
+        -> tuple[str | None, str | None, bool]:
+    """(column, format, whether it is a source column for certain) from `order_by: C` or
+    `order_by: {column: C, format: F}` (the long form always names a source column)."""
+    if not isinstance(raw, dict):
+        name = _name(path, where, raw)
+        if name in fields and allowed[name].kind == "text":
+            raise MappingError(path, where, f"orders a key's rows in time or number order; '{name}' is a text store "
+                                            f"column: name a column of times, dates or numbers")
+        return name, None, False
+    unknown = set(raw) - {"column", "format"}
+    if unknown:
+        raise MappingError(path, where, f"unknown key(s) {sorted(unknown)}; order_by takes a column name, or "
+                                        f"{{column: SOURCE_COLUMN, format: \"%d/%m/%Y %H:%M\"}}")
+    name = _name(path, f"{where}.column", raw.get("column"))
+    if name is None:
+        raise MappingError(path, where, "names its source column under column:, e.g. {column: updated, format: ...}")
+    fmt = raw.get("format")
+    if fmt is not None and not _has_date(fmt):
+        raise MappingError(path, f"{where}.format", f"reads dates, or dates and times, in strftime codes such as "
+                                                    f"\"%d/%m/%Y %H:%M\"; {fmt!r} has no date in it (times "
+                                                    f"written H:MM:SS need no format: they are read as seconds)")
+    return name, fmt, True
+
+
+def _has_date(fmt) -> bool:
+    """Whether a strftime format writes a date: two days a year apart come out differently."""
+    if not isinstance(fmt, str) or "%" not in fmt:
+        return False
+    days = (dt.datetime(2001, 2, 3, 4, 5, 6), dt.datetime(2002, 3, 4, 4, 5, 6))
+    try:
+        return days[0].strftime(fmt) != days[1].strftime(fmt)
+    except ValueError:
+        return False
 
 
 def _check_folding(path: Path, where: str, table: str, spec: dict, fields: dict[str, Field], distinct: bool) -> None:

@@ -559,7 +559,8 @@ FOLDED_SQL = """select i.interaction_id, i.queued_at, i.ended_at, a.agent_name, 
                 from interactions as i join agents as a using (agent_id) order by 1"""
 
 
-@pytest.mark.parametrize("order_by", ["at", "queued_at"])   # a source column, or a store column of the table
+# a source column, a store column of the table, or the long form (a source column)
+@pytest.mark.parametrize("order_by", ["at", "queued_at", {"column": "at"}])
 def test_an_event_log_folds_into_one_contact_per_incident_in_time_order(tmp_path, order_by):
     data = data_file(tmp_path, "events.csv", EVENTS_HEADER, EVENTS)
     db, _ = import_into(tmp_path, data, events_mapping(tmp_path, order_by=order_by))
@@ -597,6 +598,89 @@ def test_a_sum_of_no_values_is_missing_not_zero(tmp_path):
     data = data_file(tmp_path, "events.csv", EVENTS_HEADER, rows)
     db, _ = import_into(tmp_path, data, events_mapping(tmp_path))
     assert rows_of(db, "select handle_s, resolution_s, transfers from interactions") == [(None, 0, 0)]
+
+
+# -- order_by on text dates: read with a format, or refused; never sorted as words ------------------
+
+DAY_FIRST = "%d/%m/%Y %H:%M"
+# INC1's last update is Ann's on the 10th; as words "10/3/..." sorts before "9/3/...", which would make
+# Bob's the last. INC2's rows are in time order whichever way they are read.
+UPDATES = [["INC1", "9/3/2024 23:50", "New", "", "Voice"],
+           ["INC1", "10/3/2024 08:00", "Resolved", "Ann", ""],
+           ["INC1", "9/3/2024 23:55", "Assigned", "Bob", ""],
+           ["INC2", "11/3/2024 08:00", "New", "Cid", "Chat"],
+           ["INC2", "11/3/2024 09:00", "Assigned", "Dan", ""]]
+
+
+def updates_mapping(tmp_path: Path, order_by, at_format: str = DAY_FIRST, at_pattern: str = "(.*)") -> Path:
+    columns = {"interaction_id": {"column": "incident", "pattern": r"INC(\d+)"},
+               "queued_at": {"column": "at", "pattern": at_pattern, "format": at_format, "aggregate": "min"},
+               "agent_name": {"column": "assigned_to", "aggregate": "last"},
+               "channel": {"column": "media", "map": {"Voice": "phone", "Chat": "chat"}}}
+    agents = {"rows": "distinct", "keep_rows": {"column": "assigned_to", "present": True}, "columns": {
+        "agent_name": "assigned_to", "team_name": {"constant": "Alpha"}, "hired_on": {"constant": "2024-01-01"},
+        "authority_limit": {"constant": 0}}}
+    return mapping_file(tmp_path, columns, tables={"agents": agents}, rows="distinct", order_by=order_by)
+
+
+def last_agents(path: Path, when) -> dict[int, str]:
+    """Each incident's last named agent, the rows sorted by `when` in Python."""
+    last = {}
+    for r in sorted(records(path), key=when):
+        if r["assigned_to"]:
+            last[int(r["incident"][3:])] = r["assigned_to"]
+    return last
+
+
+def test_order_by_text_dates_with_their_format_folds_in_time_order(tmp_path):
+    data = data_file(tmp_path, "updates.csv", ["incident", "at", "state", "assigned_to", "media"], UPDATES)
+    rules = updates_mapping(tmp_path, {"column": "at", "format": DAY_FIRST})
+    db, _ = import_into(tmp_path, data, rules)
+    in_time = last_agents(data, lambda r: dt.datetime.strptime(r["at"], DAY_FIRST))
+    assert in_time != last_agents(data, lambda r: r["at"])   # the sample tells time order from word order
+    assert dict(rows_of(db, "select interaction_id, agent_name from interactions join agents using (agent_id)")) \
+        == in_time
+
+
+def test_order_by_text_that_is_neither_numbers_nor_iso_dates_is_refused(tmp_path):
+    data = data_file(tmp_path, "updates.csv", ["incident", "at", "state", "assigned_to", "media"], UPDATES)
+    rules = updates_mapping(tmp_path, "at")
+    db = tmp_path / "store.duckdb"
+    with pytest.raises(mapping.MappingError) as refused:
+        importer.run([data], mapping.load(rules), db)
+    assert str(refused.value).startswith("calls.yaml: tables.interactions.order_by: ")
+    message = refused.value.message
+    assert "'at'" in message and "updates.csv" in message and "'9/3/2024 23:50'" in message
+    assert "order_by: {column: at, format:" in message
+    result = import_cli(str(data), "--mapping", str(rules), "--db", str(db))
+    assert result.returncode == 1 and "Traceback" not in result.stderr
+    assert "tables.interactions.order_by" in result.stderr
+    assert not db.exists()
+
+
+def test_order_by_iso_text_reads_as_times_not_words(tmp_path):
+    # as words, '2024-03-05 10:00' sorts before '2024-03-05T09:30' (a space before a T): Bob would be last
+    rows = [["INC1", "2024-03-05T09:30:00", "New", "Ann", "Voice"], ["INC1", "2024-03-05 10:00", "Assigned", "Bob", ""],
+            ["INC1", "2024-03-05", "New", "Cid", ""]]
+    data = data_file(tmp_path, "updates.csv", ["incident", "at", "state", "assigned_to", "media"], rows)
+    db, _ = import_into(tmp_path, data, updates_mapping(tmp_path, "at", at_format="%Y-%m-%d",
+                                                                at_pattern=r"^(\S{10})"))
+    in_time = last_agents(data, lambda r: dt.datetime.fromisoformat(r["at"]))
+    assert in_time != last_agents(data, lambda r: r["at"])
+    assert dict(rows_of(db, "select interaction_id, agent_name from interactions join agents using (agent_id)")) \
+        == in_time
+
+
+def test_an_order_by_cell_its_format_cannot_read_is_a_problem(tmp_path):
+    rows = [list(r) for r in UPDATES]
+    rows[3][1] = "11/3/2024"   # no time
+    data = data_file(tmp_path, "updates.csv", ["incident", "at", "state", "assigned_to", "media"], rows)
+    rules = updates_mapping(tmp_path, {"column": "at", "format": DAY_FIRST}, at_format="%d/%m/%Y",
+                            at_pattern=r"^(\S+)")
+    text = rejection(tmp_path, data, rules)
+    assert f"column 'at' (tables.interactions.order_by): cannot read as a date and time in the format {DAY_FIRST}" \
+           f" - 1 row" in text
+    assert "updates.csv line 5: '11/3/2024'" in text
 
 
 # -- aggregated exports: refused for now -----------------------------------------------------------
@@ -729,6 +813,14 @@ MISTAKES = [
      "tables.interactions.columns.interaction_id.aggregate", "is the table's key"),
     (lambda d: d["tables"]["interactions"].update(rows="distinct", order_by=["a", "b"]),
      "tables.interactions.order_by", "names one column"),
+    (lambda d: d["tables"]["interactions"].update(rows="distinct", order_by={"column": "at", "format": "%H:%M"}),
+     "tables.interactions.order_by.format", "'%H:%M' has no date in it"),
+    (lambda d: d["tables"]["interactions"].update(rows="distinct", order_by={"format": "%d/%m/%Y"}),
+     "tables.interactions.order_by", "names its source column under column:"),
+    (lambda d: d["tables"]["interactions"].update(rows="distinct", order_by={"column": "at", "sort": "desc"}),
+     "tables.interactions.order_by", "unknown key(s) ['sort']"),
+    (lambda d: d["tables"]["interactions"].update(rows="distinct", order_by="channel"),
+     "tables.interactions.order_by", "'channel' is a text store column"),
     (interactions_key("contacts_per_row", {"column": "calls"}), "tables.interactions.contacts_per_row",
      "names one column"),
     # a key that was silently ignored before
