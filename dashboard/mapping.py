@@ -204,7 +204,7 @@ class Field:
     -> only_if -> default -> unless."""
     target: str
     column: str | None = None
-    columns: tuple[str, ...] | None = None     # a key from several columns together
+    columns: tuple[str, ...] | None = None     # a key from one or more columns (a stable id, or text)
     date: str | None = None
     time: str | None = None
     constant: object = None
@@ -640,11 +640,12 @@ def _composite(path: Path, where: str, raw: dict, column: Column, table: str) ->
     if "columns" not in raw:
         return None
     names = raw["columns"]
-    if not isinstance(names, list) or len(names) < 2 or not all(isinstance(n, str) and n for n in names):
-        raise MappingError(path, f"{where}.columns", "takes two or more source columns, e.g. [vru_line, call_id]")
+    if not isinstance(names, list) or not names or not all(isinstance(n, str) and n for n in names):
+        raise MappingError(path, f"{where}.columns", "takes one or more source columns, e.g. [vru_line, call_id], "
+                                                     "or [request_no] for a stable id from one text column")
     if column.type != "BIGINT" and column.kind != "text":
         raise MappingError(path, f"{where}.columns",
-                           f"a key from several columns fills a BIGINT column (with a 62-bit id) or a text column "
+                           f"a key from columns: fills a BIGINT column (with a 62-bit id) or a text column "
                            f"(the cells joined with '{KEY_JOIN}'); {table}.{column.name} is {column.type}")
     return tuple(names)
 

@@ -336,6 +336,19 @@ def test_a_key_from_several_columns_is_the_same_id_in_another_import(tmp_path):
                        "using (interaction_id) order by 1") == expected
 
 
+def test_a_key_from_one_text_column_is_a_stable_id(tmp_path):
+    # a request number such as 18-00269879 has no digits that are unique alone (they repeat across years)
+    data = data_file(tmp_path, "requests.csv", ["id", "queued", "score"],
+                     [["18-00269879", "2024-03-05 09:00:00", "4"], ["19-00269879", "2024-03-05 09:01:00", "2"],
+                      ["18-00000001", "2024-03-05 09:02:00", "5"]])
+    surveys = {"customer_surveys": {"columns": {"interaction_id": {"columns": ["id"]}, "answered_at": "queued",
+                                                "csat": "score"}}}
+    db, _ = import_into(tmp_path, data, mapping_file(tmp_path, {"interaction_id": {"columns": ["id"]}}, tables=surveys))
+    expected = sorted((stable_id(r["id"]), int(r["score"])) for r in records(data))
+    assert rows_of(db, "select interaction_id, csat from interactions join customer_surveys using (interaction_id) "
+                       "order by 1") == expected
+
+
 def test_a_text_key_from_several_columns_joins_the_cells(tmp_path):
     data = data_file(tmp_path, "calls.csv", ["id", "queued", "queue", "skill"],
                      [["1", "2024-03-05 09:00:00", "Billing", "EN"], ["2", "2024-03-05 09:01:00", "Billing", "DE"],
@@ -739,8 +752,10 @@ MISTAKES = [
     (interactions_column("wait_s", {"column": "wait", "only_if": {"column": "x"}}),
      "tables.interactions.columns.wait_s.only_if", "a condition is"),
     # columns
-    (interactions_column("interaction_id", {"columns": ["line"]}),
-     "tables.interactions.columns.interaction_id.columns", "takes two or more source columns"),
+    (interactions_column("interaction_id", {"columns": []}),
+     "tables.interactions.columns.interaction_id.columns", "takes one or more source columns"),
+    (interactions_column("interaction_id", {"columns": "line"}),
+     "tables.interactions.columns.interaction_id.columns", "takes one or more source columns"),
     (interactions_column("customer_id", {"columns": ["a", "b"]}),
      "tables.interactions.columns.customer_id.columns", "interactions.customer_id is INTEGER"),
     (interactions_column("interaction_id", {"columns": ["a", "b"], "pattern": r"(\d+)"}),
