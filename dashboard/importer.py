@@ -103,6 +103,7 @@ class Report:
     warnings: list[str] = field(default_factory=list)
     imported: bool = False
     dropped: dict[str, int] = field(default_factory=dict)   # row rule (as written) -> source rows it left out
+    keyless: dict[str, tuple[str, int]] = field(default_factory=dict)   # distinct table -> (key, rows naming none)
 
     def problem_summary(self) -> list[str]:
         """Each kind of problem once, with its count and the first examples by file and line."""
@@ -118,7 +119,11 @@ class Report:
         return lines
 
     def dropped_lines(self) -> list[str]:
-        return [f"  {count:,} row{'s' if count != 1 else ''} dropped by {rule}" for rule, count in self.dropped.items()]
+        """Rows the mapping leaves out, which are not problems: those its rules drop, and those that name no
+        key of a distinct table (no agent on a call nobody took)."""
+        lines = [f"  {count:,} row{'s' if count != 1 else ''} dropped by {rule}" for rule, count in self.dropped.items()]
+        return lines + [f"  {count:,} {'rows name' if count != 1 else 'row names'} no {key}: no {table} row from "
+                        f"{'them' if count != 1 else 'it'}" for table, (key, count) in self.keyless.items()]
 
     def text(self) -> str:
         names = ", ".join(p.name for p in self.files)
@@ -160,10 +165,11 @@ def run(files: list[Path], mapping: Mapping, db: Path, mode: str = "replace", sk
     fed, report.dropped, found = _apply_row_rules(rows, mapping.source.row_rules)
     tables, problems = {}, [r.problems for r in reads] + found
     for table, tm in mapping.tables.items():
-        frame, found, dropped = _table_rows(fed, tm, mapping)
+        frame, found, dropped, keyless = _table_rows(fed, tm, mapping)
         tables[table] = frame
         problems.append(found)
         report.dropped.update(dropped)
+        report.keyless.update(keyless)
     problems += _duplicates(tables, mapping)
     problems += _unknown_names(tables, mapping, existing)
     report.problems = pl.concat(problems, how="vertical_relaxed").sort(FILE, LINE) if problems else empty_problems()
@@ -287,11 +293,13 @@ def _unreadable_numbers(rows: pl.DataFrame, condition: Condition, where: str) ->
 
 
 def _table_rows(rows: pl.DataFrame, tm: TableMapping, mapping: Mapping) \
-        -> tuple[pl.DataFrame, pl.DataFrame, dict[str, int]]:
-    """(one row of store values per source row, problems, rows each of the table's row rules dropped)."""
+        -> tuple[pl.DataFrame, pl.DataFrame, dict[str, int], dict[str, tuple[str, int]]]:
+    """(one row of store values per source row, problems, rows each of the table's row rules dropped,
+    rows of a distinct table that name no key: table -> (the key columns they lack, how many))."""
     rows, dropped, problems = _apply_row_rules(rows, tm.row_rules)
     columns = _columns_of(tm.table)
     out = rows.select(FILE, LINE)
+    key_unreadable = pl.repeat(False, rows.height, dtype=pl.Boolean, eager=True)
     if tm.order_by_source:
         order, unreadable = _fold_order(rows, tm, mapping)
         out = out.with_columns(order.alias(ORDER))
@@ -302,9 +310,14 @@ def _table_rows(rows: pl.DataFrame, tm: TableMapping, mapping: Mapping) \
                 problems += _unreadable_numbers(rows, condition, f"tables.{tm.table}.columns.{f.target}.{key}")
         value, problem = _evaluate(f, _reading(f, columns[f.target], tm), rows, out)
         out = out.with_columns(value.alias(f.target))
+        if _is_key(tm.table, f.target):
+            key_unreadable = key_unreadable | problem.is_not_null()
         problems.append(out.select(FILE, LINE, pl.lit(f"{f.describe()} ({tm.table}.{f.target})").alias("column"),
                                    problem.alias("problem"), _raw_text(f, rows).alias("value"))
                         .filter(pl.col("problem").is_not_null()))
+    keyless = {}
+    if tm.distinct:
+        out, problems, keyless = _without_key(out, problems, key_unreadable, tm)
     _refuse_undeclared_scales(out, tm, mapping)
     if tm.distinct:   # the store needs a value per key, not per source row
         folded = _fold(out, tm)
@@ -316,7 +329,22 @@ def _table_rows(rows: pl.DataFrame, tm: TableMapping, mapping: Mapping) \
         out = out.with_columns(pl.struct(keys).is_in(unsound.implode()).fill_null(False).alias(UNSOUND))
     else:
         problems += _broken_rules(out, tm)
-    return out, pl.concat(problems, how="vertical_relaxed") if problems else empty_problems(), dropped
+    return out, pl.concat(problems, how="vertical_relaxed") if problems else empty_problems(), dropped, keyless
+
+
+def _without_key(out: pl.DataFrame, problems: list[pl.DataFrame], key_unreadable: pl.Series, tm: TableMapping) \
+        -> tuple[pl.DataFrame, list[pl.DataFrame], dict[str, tuple[str, int]]]:
+    """A distinct table's rows whose key is missing name no row of it (a call nobody took names no agent):
+    they make none, and nothing else they hold is judged for this table. A key cell that is there but
+    cannot be read is a problem still, not "no key"."""
+    keys = _key_columns(tm.table, out)
+    nameless = out.select(pl.any_horizontal(pl.col(k).is_null() for k in keys) & ~pl.lit(key_unreadable)).to_series()
+    if not nameless.any():
+        return out, problems, {}
+    gone = out.filter(nameless)
+    lacking = " or ".join(k for k in keys if gone[k].null_count())
+    problems = [p.join(gone.select(FILE, LINE), on=[FILE, LINE], how="anti") for p in problems]
+    return out.filter(~nameless), problems, {tm.table: (lacking, gone.height)}
 
 
 def _broken_rules(frame: pl.DataFrame, tm: TableMapping) -> list[pl.DataFrame]:
@@ -339,10 +367,11 @@ def _is_key(table: str, target: str) -> bool:
 
 def _reading(f: Field, column: Column, tm: TableMapping) -> Column:
     """The column a field's per-row values are read as: count and count_distinct fold any value (read as text)
-    into a number, and in distinct tables a value the store needs may come from any row of the key."""
+    into a number. In distinct tables a value the store needs may come from any row of the key, and a row
+    without a key makes no row (see _without_key)."""
     if f.aggregate in ("count", "count_distinct"):
         return Column(f.target, "VARCHAR", False)
-    if tm.distinct and not _is_key(tm.table, f.target):
+    if tm.distinct:
         return replace(column, required=False)
     return column
 

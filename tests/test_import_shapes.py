@@ -128,6 +128,12 @@ def test_acd_report_counts_the_rows_dropped_by_value(acd, acd_rows):
     assert f"{dropped} rows dropped by source.drop_rows" in acd.report.text()
 
 
+def test_acd_calls_no_agent_took_make_no_agent_and_are_counted(acd, acd_rows):
+    unserved = sum(r["server"] in ("", "NO_SERVER") for r in acd_kept(acd_rows))
+    assert unserved
+    assert f"  {unserved} rows name no agent_name: no agents row from them" in acd.report.text().splitlines()
+
+
 def test_acd_overview_kpis_equal_the_file(acd, acd_rows):
     kept = acd_kept(acd_rows)
     answered = [int(r["q_time"]) for r in kept if r["outcome"] == "AGENT"]
@@ -308,6 +314,8 @@ def test_incident_fold_ordered_by_the_update_time_is_right_or_refused(incident_r
 
 def test_incident_agents_and_groups(incidents, incident_rows):
     resolvers = {r["assigned_to"]: r["assignment_group"] for r in incident_rows if r["assigned_to"] != "?"}
+    unassigned = sum(r["assigned_to"] in ("", "?") for r in incident_rows)
+    assert f"  {unassigned} rows name no agent_name: no agents row from them" in incidents.report.text().splitlines()
     assert dict(rows_of(incidents.db, "select a.agent_name, t.team_name from agents as a join teams as t "
                                       "using (team_id)")) == resolvers
     groups = {r["assignment_group"] for r in incident_rows} - {"?"}
@@ -368,6 +376,8 @@ def test_ticket_figures(tickets, ticket_rows):
         channels[r["Channel"]] for r in ticket_rows)
     agents = {r["Agent"] for r in ticket_rows if r["Agent"]}
     assert one(tickets.db, "select count(*) from agents") == len(agents)
+    unpicked = sum(not r["Agent"] for r in ticket_rows)
+    assert f"  {unpicked} rows name no agent_name: no agents row from them" in tickets.report.text().splitlines()
     assert one(tickets.db, "select count(*) from interactions where agent_id is null") == sum(
         not r["Agent"] for r in ticket_rows)
 

@@ -613,6 +613,50 @@ def test_a_sum_of_no_values_is_missing_not_zero(tmp_path):
     assert rows_of(db, "select handle_s, resolution_s, transfers from interactions") == [(None, 0, 0)]
 
 
+# -- a distinct table's rows that name no key: no row of that table, counted, not refused -----------
+
+STAFFED_HEADER = ["id", "queued", "agent", "started"]
+STAFFED = [["1", "2024-03-05 09:00:00", "Ann", "2024-01-02"],
+           ["2", "2024-03-05 09:01:00", "", "soon"],         # nobody took it: its start date is no agent's
+           ["3", "2024-03-05 09:02:00", "Bob", "2024-01-03"],
+           ["4", "2024-03-05 09:03:00", "NA", ""],
+           ["5", "2024-03-05 09:04:00", "Ann", "2024-01-01"]]
+
+
+def staffed_mapping(tmp_path: Path, agent_name="agent", **interactions) -> Path:
+    agents = {"rows": "distinct", "columns": {"agent_name": agent_name, "team_name": {"constant": "Alpha"},
+                                              "hired_on": {"column": "started", "aggregate": "min"},
+                                              "authority_limit": {"constant": 0}}}
+    return mapping_file(tmp_path, {"agent_name": agent_name}, tables={"agents": agents}, **interactions)
+
+
+def test_rows_that_name_no_agent_make_no_agent_row_and_are_counted(tmp_path):
+    data = data_file(tmp_path, "calls.csv", STAFFED_HEADER, STAFFED)
+    db, report = import_into(tmp_path, data, staffed_mapping(tmp_path))
+    hired: dict[str, dt.date] = {}
+    for r in records(data):
+        if cell(r, "agent"):
+            day = dt.date.fromisoformat(r["started"])
+            hired[r["agent"]] = min(hired.get(r["agent"], day), day)
+    assert dict(rows_of(db, "select agent_name, hired_on from agents")) == hired
+    assert rows_of(db, "select interaction_id, agent_name from interactions left join agents using (agent_id) "
+                       "order by 1") == [(int(r["id"]), cell(r, "agent")) for r in records(data)]
+    nameless = sum(cell(r, "agent") is None for r in records(data))
+    assert f"  {nameless} rows name no agent_name: no agents row from them" in report.text().splitlines()
+    assert "dropped by" not in report.text()
+
+
+def test_a_key_cell_that_cannot_be_read_is_still_a_problem(tmp_path):
+    # present but not a name the pattern reads: a mistake in the file or the mapping, not "no agent"
+    rows = [*STAFFED, ["6", "2024-03-05 09:05:00", "Team lead", "2024-01-04"]]
+    data = data_file(tmp_path, "calls.csv", STAFFED_HEADER, rows)
+    rules = staffed_mapping(tmp_path, agent_name={"column": "agent", "pattern": r"^(Ann|Bob)$"})
+    text = rejection(tmp_path, data, rules)
+    assert "column 'agent' (agents.agent_name): does not match the pattern ^(Ann|Bob)$, or is not text - 1 row" in text
+    assert "calls.csv line 7: 'Team lead'" in text
+    assert "'soon'" not in text   # the row without an agent makes no agent row: its date is not read for one
+
+
 # -- order_by on text dates: read with a format, or refused; never sorted as words ------------------
 
 DAY_FIRST = "%d/%m/%Y %H:%M"
