@@ -133,6 +133,8 @@ class Report:
             out.append(f"{names}: {len(self.problems):,} problem(s) in {rows:,} row(s); nothing was imported "
                        f"and the store {self.db} is unchanged.")
             out += self.problem_summary()
+            if self.dropped_lines():
+                out += ["The mapping also leaves these rows out (not problems):", *self.dropped_lines()]
             out.append("Fix the file or the mapping, or run again with --skip-bad-rows to import the other rows "
                        "and write these to a .rejects.csv file beside the input.")
             return "\n".join(out)

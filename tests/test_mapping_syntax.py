@@ -217,6 +217,19 @@ def test_the_report_names_each_rule_and_the_rows_it_dropped(tmp_path):
     assert f"{short} rows dropped by tables.interactions.drop_rows (wait below 10)" in result.stdout
 
 
+def test_a_rejection_also_says_which_rows_the_mapping_left_out(tmp_path):
+    rows = [list(r) for r in STAFFED]
+    rows[0][1] = "yesterday"   # a problem, so the import is refused
+    data = data_file(tmp_path, "calls.csv", STAFFED_HEADER, rows)
+    rules = staffed_mapping(tmp_path, drop_rows={"column": "id", "in": ["5"]})
+    text = rejection(tmp_path, data, rules)
+    assert "calls.csv line 2: 'yesterday'" in text
+    nameless = sum(cell(r, "agent") is None for r in records(data))
+    lines = text.splitlines()
+    assert "  1 row dropped by tables.interactions.drop_rows (id in 5)" in lines
+    assert f"  {nameless} rows name no agent_name: no agents row from them" in lines
+
+
 def test_a_rule_that_drops_nothing_says_0_rows(tmp_path):
     data = data_file(tmp_path, "calls.csv", CELLS_HEADER, CELLS)
     rules = mapping_file(tmp_path, source={"drop_rows": {"column": "outcome", "in": ["PHANTOMS"]}})
