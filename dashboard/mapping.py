@@ -468,13 +468,12 @@ def _table(path: Path, table: str, spec: dict, columns: dict[str, Column]) -> Ta
                                f"{table} has no column '{target}'; it has {', '.join(allowed)}")
         fields[target] = _field(path, f"{where}.columns.{target}", target, raw, allowed[target], table)
     for f in fields.values():
+        if f.after:
+            _check_after(path, f"{where}.columns.{f.target}.after", f.after, table, fields, allowed)
         for used in f.uses:
             if used not in fields:
                 raise MappingError(path, f"{where}.columns.{f.target}",
                                    f"uses '{used}', which this table's mapping does not fill")
-        if f.after and allowed[f.after].kind != "timestamp":
-            raise MappingError(path, f"{where}.columns.{f.target}.after",
-                               f"'{f.after}' is not a timestamp ({table}.{f.after} is {allowed[f.after].type})")
     for name, (id_column, _) in REFERENCES.items():
         if name in fields and id_column in fields and name in allowed and name not in columns:
             raise MappingError(path, f"{where}.columns", f"give either {id_column} or {name}, not both")
@@ -547,6 +546,20 @@ def _check_folding(path: Path, where: str, table: str, spec: dict, fields: dict[
                                f"{f.target} is the table's key: rows are grouped by it, not aggregated")
     if "order_by" in spec and not distinct:
         raise MappingError(path, f"{where}.order_by", "order_by orders the rows of one key: it needs rows: distinct")
+
+
+def _check_after(path: Path, where: str, after: str, table: str, fields: dict[str, Field],
+                 allowed: dict[str, Column]) -> None:
+    """after: compares with a timestamp this table's mapping fills on the same row (a source column would
+    first need reading as a timestamp, which is what mapping it to a store column does)."""
+    if after not in allowed:
+        raise MappingError(path, where, f"'{after}' is not a store column of {table}: after: names a store column "
+                                        f"this table maps (such as queued_at), not a source column")
+    if after not in fields:
+        raise MappingError(path, where, f"'{after}' is a store column this table's mapping does not fill; after: "
+                                        f"compares with a store column mapped here")
+    if allowed[after].kind != "timestamp":
+        raise MappingError(path, where, f"'{after}' is not a timestamp ({table}.{after} is {allowed[after].type})")
 
 
 def _raw_keys(spec: dict, target: str) -> set:
@@ -737,8 +750,8 @@ def _after(path: Path, where: str, raw: dict, column: Column) -> str | None:
     if "after" not in raw:
         return None
     if column.kind != "timestamp" or not isinstance(raw["after"], str):
-        raise MappingError(path, f"{where}.after", "names a timestamp column of this table: times earlier than it "
-                                                   f"are on the next day ({column.name} is {column.type})")
+        raise MappingError(path, f"{where}.after", "names a timestamp store column of this table: times earlier "
+                                                   f"than it are on the next day ({column.name} is {column.type})")
     return raw["after"]
 
 

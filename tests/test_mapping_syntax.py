@@ -855,9 +855,14 @@ MISTAKES = [
      "tables.interactions.columns.wait_s.scale", "rescales survey answers; interactions.wait_s has no answer scale"),
     # after
     (interactions_column("wait_s", {"column": "n", "after": "queued_at"}),
-     "tables.interactions.columns.wait_s.after", "names a timestamp column of this table"),
+     "tables.interactions.columns.wait_s.after", "names a timestamp store column of this table"),
     (interactions_column("ended_at", {"column": "end", "after": "answered_at"}),
-     "tables.interactions.columns.ended_at", "uses 'answered_at', which this table's mapping does not fill"),
+     "tables.interactions.columns.ended_at.after", "'answered_at' is a store column this table's mapping does not "
+                                                   "fill; after: compares with a store column mapped here"),
+    (interactions_column("ended_at", {"column": "end", "after": "q_start"}),
+     "tables.interactions.columns.ended_at.after", "'q_start' is not a store column of interactions: after: names a "
+                                                   "store column this table maps (such as queued_at), not a source "
+                                                   "column"),
     (lambda d: d["tables"]["interactions"]["columns"].update(wait_s="wait", ended_at={"column": "e", "after": "wait_s"}),
      "tables.interactions.columns.ended_at.after", "'wait_s' is not a timestamp"),
     (interactions_column("ended_at", {"constant": "2024-03-05 10:00:00", "after": "queued_at"}),
