@@ -617,31 +617,38 @@ def _fold_order(rows: pl.DataFrame, tm: TableMapping, mapping: Mapping) -> tuple
     """(the order a distinct table's rows fold in, problems of cells its format cannot read) when order_by
     names a source column. Text that is neither numbers nor ISO dates is refused rather than sorted as
     words: as words 10/3/2016 comes before 9/3/2016, and `last` would silently be the wrong row."""
-    column, fmt = tm.order_by_source, tm.order_format
-    cells = rows[column]
-    if fmt:
-        text = _text_cells(cells, fmt) if cells.dtype.is_temporal() else \
-            rows.select(_as_text(column, cells.dtype)).to_series()
-        order = text.str.strip_chars().str.strptime(pl.Datetime("us"), fmt, strict=False)
-        unreadable = rows.select(FILE, LINE, text.alias("value")).filter(text.is_not_null() & order.is_null())
-        problem = (pl.lit(f"'{column}' (tables.{tm.table}.order_by)").alias("column"),
-                   pl.lit(f"cannot read as a date and time in the format {fmt}").alias("problem"))
-        return order, [unreadable.select(FILE, LINE, *problem, "value")] if unreadable.height else []
-    if cells.dtype.is_numeric() or cells.dtype.is_temporal() or cells.dtype == pl.Boolean:
-        return cells, []
-    text = cells.str.strip_chars()
+    column = tm.order_by_source
+    dtype = rows.schema[column]
+    if tm.order_format:
+        return _order_in_format(rows, column, tm.order_format, tm.table)
+    if dtype.is_numeric() or dtype.is_temporal() or dtype == pl.Boolean:
+        return rows[column], []
+    text = rows.select(_as_text(column, dtype).str.strip_chars()).to_series()
     numbers, times = text.to_frame("t").select(_number_of(pl.col("t"))).to_series(), _iso_times(text)
     for order in (numbers, times):
         if order.null_count() == text.null_count():
             return order, []
     neither = text.filter(numbers.is_null() & times.is_null() & text.is_not_null())
-    odd = (neither if neither.len() else text.filter(numbers.is_null() & text.is_not_null())).unique(maintain_order=True)
-    examples = ", ".join(f"'{v}'" for v in odd.head(ORDER_EXAMPLES))
+    odd = neither if neither.len() else text.filter(numbers.is_null() & text.is_not_null())   # numbers and dates
+    examples = ", ".join(f"'{v}'" for v in odd.unique(maintain_order=True).head(ORDER_EXAMPLES))
     files = ", ".join(rows[FILE].unique(maintain_order=True))
     raise MappingError(mapping.path, f"tables.{tm.table}.order_by",
                        f"'{column}' in {files} holds neither only numbers nor only ISO dates ({examples}); sorted "
                        f"as words, a key's rows would fold in the wrong order. Give its format in strftime codes, e.g. "
                        f"order_by: {{column: {column}, format: \"%d/%m/%Y %H:%M\"}}")
+
+
+def _order_in_format(rows: pl.DataFrame, column: str, fmt: str, table: str) -> tuple[pl.Series, list[pl.DataFrame]]:
+    """order_by: {column: C, format: F}: C's cells as timestamps, and a problem for each F cannot read."""
+    dtype = rows.schema[column]
+    text = _text_cells(rows[column], fmt) if dtype.is_temporal() else rows.select(_as_text(column, dtype)).to_series()
+    order = text.str.strip_chars().str.strptime(pl.Datetime("us"), fmt, strict=False)
+    unreadable = rows.select(FILE, LINE, text.alias("value")).filter(text.is_not_null() & order.is_null())
+    if not unreadable.height:
+        return order, []
+    return order, [unreadable.select(FILE, LINE, pl.lit(f"'{column}' (tables.{table}.order_by)").alias("column"),
+                                     pl.lit(f"cannot read as a date and time in the format {fmt}").alias("problem"),
+                                     "value")]
 
 
 def _iso_times(text: pl.Series) -> pl.Series:

@@ -682,9 +682,12 @@ UPDATES = [["INC1", "9/3/2024 23:50", "New", "", "Voice"],
            ["INC2", "11/3/2024 09:00", "Assigned", "Dan", ""]]
 
 
-def updates_mapping(tmp_path: Path, order_by, at_format: str = DAY_FIRST, at_pattern: str = "(.*)") -> Path:
+def updates_mapping(tmp_path: Path, order_by, at_format: str | None = DAY_FIRST, at_pattern: str = "(.*)") -> Path:
+    """Incidents folded in order_by's order; queued_at is the first `at`, read with at_pattern and at_format
+    (at_format None: `at` as it is, for typed cells)."""
+    read_at = {"pattern": at_pattern, "format": at_format} if at_format else {}
     columns = {"interaction_id": {"column": "incident", "pattern": r"INC(\d+)"},
-               "queued_at": {"column": "at", "pattern": at_pattern, "format": at_format, "aggregate": "min"},
+               "queued_at": {"column": "at", **read_at, "aggregate": "min"},
                "agent_name": {"column": "assigned_to", "aggregate": "last"},
                "channel": {"column": "media", "map": {"Voice": "phone", "Chat": "chat"}}}
     agents = {"rows": "distinct", "keep_rows": {"column": "assigned_to", "present": True}, "columns": {
@@ -739,6 +742,28 @@ def test_order_by_iso_text_reads_as_times_not_words(tmp_path):
     assert in_time != last_agents(data, lambda r: r["at"])
     assert dict(rows_of(db, "select interaction_id, agent_name from interactions join agents using (agent_id)")) \
         == in_time
+
+
+@pytest.mark.parametrize("order_by", ["at", {"column": "at", "format": DAY_FIRST}])
+def test_order_by_typed_times_of_parquet_need_no_format_and_take_one(tmp_path, order_by):
+    import polars as pl
+
+    data = data_file(tmp_path, "updates.csv", ["incident", "at", "state", "assigned_to", "media"], UPDATES)
+    typed = pl.read_csv(data).with_columns(pl.col("at").str.strptime(pl.Datetime("us"), DAY_FIRST))
+    typed.write_parquet(tmp_path / "updates.parquet")   # `at` is a timestamp there, not text
+    db, _ = import_into(tmp_path, tmp_path / "updates.parquet", updates_mapping(tmp_path, order_by, at_format=None))
+    assert dict(rows_of(db, "select interaction_id, agent_name from interactions join agents using (agent_id)")) \
+        == last_agents(data, lambda r: dt.datetime.strptime(r["at"], DAY_FIRST))
+
+
+def test_order_by_numbers_mixed_with_dates_is_refused(tmp_path):
+    rows = [list(r) for r in UPDATES]
+    for r, at in zip(rows, ["1", "2", "2024-03-10", "3", "4"]):
+        r[1] = at
+    data = data_file(tmp_path, "updates.csv", ["incident", "at", "state", "assigned_to", "media"], rows)
+    with pytest.raises(mapping.MappingError) as refused:
+        importer.run([data], mapping.load(updates_mapping(tmp_path, "at", at_format=None)), tmp_path / "s.duckdb")
+    assert "holds neither only numbers nor only ISO dates ('2024-03-10')" in refused.value.message
 
 
 def test_an_order_by_cell_its_format_cannot_read_is_a_problem(tmp_path):
