@@ -111,6 +111,7 @@ class Report:
     imported: bool = False
     plan: "Plan | None" = None        # set by a dry run: what the import would do
     dropped: dict[str, int] = field(default_factory=dict)   # row rule (as written) -> source rows it left out
+    keyless: dict[str, tuple[str, int]] = field(default_factory=dict)   # distinct table -> (key, rows naming none)
 
     def problem_summary(self) -> list[str]:
         """Each kind of problem once, with its count and the first examples by file and line; an
@@ -128,7 +129,11 @@ class Report:
         return lines
 
     def dropped_lines(self) -> list[str]:
-        return [f"  {count:,} row{'s' if count != 1 else ''} dropped by {rule}" for rule, count in self.dropped.items()]
+        """Rows the mapping leaves out, which are not problems: those its rules drop, and those that name no
+        key of a distinct table (no agent on a call nobody took)."""
+        lines = [f"  {count:,} row{'s' if count != 1 else ''} dropped by {rule}" for rule, count in self.dropped.items()]
+        return lines + [f"  {count:,} {'rows name' if count != 1 else 'row names'} no {key}: no {table} row from "
+                        f"{'them' if count != 1 else 'it'}" for table, (key, count) in self.keyless.items()]
 
     def text(self) -> str:
         names = ", ".join(p.name for p in self.files)
@@ -140,6 +145,8 @@ class Report:
             out.append(f"{names}: {len(self.problems):,} problem(s) in {rows:,} row(s); nothing was imported "
                        f"and the store {self.db} is unchanged.")
             out += self.problem_summary()
+            if self.dropped_lines():
+                out += ["The mapping also leaves these rows out (not problems):", *self.dropped_lines()]
             out.append(f"Fix the file or the mapping, or run again with --skip-bad-rows to import the other rows "
                        f"and write these to {self.rejects_path or 'a rejects file'}.")
             return "\n".join(out)
@@ -207,10 +214,11 @@ def run(files: list[Path], mapping: Mapping, db: Path, mode: str = "replace", sk
     fed, report.dropped, found = _apply_row_rules(rows, mapping.source.row_rules)
     tables, problems = {}, [r.problems for r in reads] + found
     for table, tm in mapping.tables.items():
-        frame, found, dropped = _table_rows(fed, tm, mapping)
+        frame, found, dropped, keyless = _table_rows(fed, tm, mapping)
         tables[table] = frame
         problems.append(found)
         report.dropped.update(dropped)
+        report.keyless.update(keyless)
     problems += _duplicates(tables, mapping)
     problems += _unknown_names(tables, mapping, existing)
     report.problems = pl.concat(problems, how="diagonal_relaxed").sort(FILE, LINE) if problems else empty_problems()
@@ -340,22 +348,31 @@ def _unreadable_numbers(rows: pl.DataFrame, condition: Condition, where: str) ->
 
 
 def _table_rows(rows: pl.DataFrame, tm: TableMapping, mapping: Mapping) \
-        -> tuple[pl.DataFrame, pl.DataFrame, dict[str, int]]:
-    """(one row of store values per source row, problems, rows each of the table's row rules dropped)."""
+        -> tuple[pl.DataFrame, pl.DataFrame, dict[str, int], dict[str, tuple[str, int]]]:
+    """(one row of store values per source row, problems, rows each of the table's row rules dropped,
+    rows of a distinct table that name no key: table -> (the key columns they lack, how many))."""
     rows, dropped, problems = _apply_row_rules(rows, tm.row_rules)
     columns = _columns_of(tm.table)
     out = rows.select(FILE, LINE)
+    key_unreadable = pl.repeat(False, rows.height, dtype=pl.Boolean, eager=True)
     if tm.order_by_source:
-        out = out.with_columns(_order_key(rows[tm.order_by_source]).alias(ORDER))
+        order, unreadable = _fold_order(rows, tm, mapping)
+        out = out.with_columns(order.alias(ORDER))
+        problems += unreadable
     for f in _in_dependency_order(tm, mapping):
         for condition, key in ((f.when, "when"), (f.only_if, "only_if")):
             if condition:
                 problems += _unreadable_numbers(rows, condition, f"tables.{tm.table}.columns.{f.target}.{key}")
         value, problem = _evaluate(f, _reading(f, columns[f.target], tm), rows, out)
         out = out.with_columns(value.alias(f.target))
+        if _is_key(tm.table, f.target):
+            key_unreadable = key_unreadable | problem.is_not_null()
         problems.append(out.select(FILE, LINE, pl.lit(f"{f.describe()} ({tm.table}.{f.target})").alias("column"),
                                    problem.alias("problem"), _raw_text(f, rows).alias("value"))
                         .filter(pl.col("problem").is_not_null()))
+    keyless = {}
+    if tm.distinct:
+        out, problems, keyless = _without_key(out, problems, key_unreadable, tm)
     _refuse_undeclared_scales(out, tm, mapping)
     if tm.distinct:   # the store needs a value per key, not per source row
         folded = _fold(out, tm)
@@ -367,7 +384,22 @@ def _table_rows(rows: pl.DataFrame, tm: TableMapping, mapping: Mapping) \
         out = out.with_columns(pl.struct(keys).is_in(unsound.implode()).fill_null(False).alias(UNSOUND))
     else:
         problems += _broken_rules(out, tm)
-    return out, pl.concat(problems, how="vertical_relaxed") if problems else empty_problems(), dropped
+    return out, pl.concat(problems, how="vertical_relaxed") if problems else empty_problems(), dropped, keyless
+
+
+def _without_key(out: pl.DataFrame, problems: list[pl.DataFrame], key_unreadable: pl.Series, tm: TableMapping) \
+        -> tuple[pl.DataFrame, list[pl.DataFrame], dict[str, tuple[str, int]]]:
+    """A distinct table's rows whose key is missing name no row of it (a call nobody took names no agent):
+    they make none, and nothing else they hold is judged for this table. A key cell that is there but
+    cannot be read is a problem still, not "no key"."""
+    keys = _key_columns(tm.table, out)
+    nameless = out.select(pl.any_horizontal(pl.col(k).is_null() for k in keys) & ~pl.lit(key_unreadable)).to_series()
+    if not nameless.any():
+        return out, problems, {}
+    gone = out.filter(nameless)
+    lacking = " or ".join(k for k in keys if gone[k].null_count())
+    problems = [p.join(gone.select(FILE, LINE), on=[FILE, LINE], how="anti") for p in problems]
+    return out.filter(~nameless), problems, {tm.table: (lacking, gone.height)}
 
 
 def _broken_rules(frame: pl.DataFrame, tm: TableMapping) -> list[pl.DataFrame]:
@@ -390,10 +422,11 @@ def _is_key(table: str, target: str) -> bool:
 
 def _reading(f: Field, column: Column, tm: TableMapping) -> Column:
     """The column a field's per-row values are read as: count and count_distinct fold any value (read as text)
-    into a number, and in distinct tables a value the store needs may come from any row of the key."""
+    into a number. In distinct tables a value the store needs may come from any row of the key, and a row
+    without a key makes no row (see _without_key)."""
     if f.aggregate in ("count", "count_distinct"):
         return Column(f.target, "VARCHAR", False)
-    if tm.distinct and not _is_key(tm.table, f.target):
+    if tm.distinct:
         return replace(column, required=False)
     return column
 
@@ -626,11 +659,55 @@ def _stable_ids(keys: pl.Series) -> pl.Series:
         return con.sql("select (('0x' || left(md5(key), 16))::ubigint >> 2)::bigint as id from keys").pl()["id"]
 
 
-def _order_key(cells: pl.Series) -> pl.Series:
-    """A source column to fold rows in: as numbers (H:MM:SS as seconds) when every cell is one, else as text."""
-    text = cells.cast(pl.String)
-    numbers = text.to_frame("t").select(_number_of(pl.col("t"))).to_series()
-    return numbers if numbers.null_count() == text.null_count() else text
+# ISO 8601 as exports write it: a date, or a date and a time (seconds and their fraction optional) after a
+# space or a T, or a T and a Z (UTC)
+ISO_FORMATS = ("%Y-%m-%d %H:%M:%S%.f", "%Y-%m-%dT%H:%M:%S%.f", "%Y-%m-%dT%H:%M:%S%.fZ", "%Y-%m-%d %H:%M",
+               "%Y-%m-%dT%H:%M", "%Y-%m-%d")
+ORDER_EXAMPLES = 3
+
+
+def _fold_order(rows: pl.DataFrame, tm: TableMapping, mapping: Mapping) -> tuple[pl.Series, list[pl.DataFrame]]:
+    """(the order a distinct table's rows fold in, problems of cells its format cannot read) when order_by
+    names a source column. Text that is neither numbers nor ISO dates is refused rather than sorted as
+    words: as words 10/3/2016 comes before 9/3/2016, and `last` would silently be the wrong row."""
+    column = tm.order_by_source
+    dtype = rows.schema[column]
+    if tm.order_format:
+        return _order_in_format(rows, column, tm.order_format, tm.table)
+    if dtype.is_numeric() or dtype.is_temporal() or dtype == pl.Boolean:
+        return rows[column], []
+    text = rows.select(_as_text(column, dtype).str.strip_chars()).to_series()
+    numbers, times = text.to_frame("t").select(_number_of(pl.col("t"))).to_series(), _iso_times(text)
+    for order in (numbers, times):
+        if order.null_count() == text.null_count():
+            return order, []
+    neither = text.filter(numbers.is_null() & times.is_null() & text.is_not_null())
+    odd = neither if neither.len() else text.filter(numbers.is_null() & text.is_not_null())   # numbers and dates
+    examples = ", ".join(f"'{v}'" for v in odd.unique(maintain_order=True).head(ORDER_EXAMPLES))
+    files = ", ".join(rows[FILE].unique(maintain_order=True))
+    raise MappingError(mapping.path, f"tables.{tm.table}.order_by",
+                       f"'{column}' in {files} holds neither only numbers nor only ISO dates ({examples}); sorted "
+                       f"as words, a key's rows would fold in the wrong order. Give its format in strftime codes, e.g. "
+                       f"order_by: {{column: {column}, format: \"%d/%m/%Y %H:%M\"}}")
+
+
+def _order_in_format(rows: pl.DataFrame, column: str, fmt: str, table: str) -> tuple[pl.Series, list[pl.DataFrame]]:
+    """order_by: {column: C, format: F}: C's cells as timestamps, and a problem for each F cannot read."""
+    dtype = rows.schema[column]
+    text = _text_cells(rows[column], fmt) if dtype.is_temporal() else rows.select(_as_text(column, dtype)).to_series()
+    order = text.str.strip_chars().str.strptime(pl.Datetime("us"), fmt, strict=False)
+    unreadable = rows.select(FILE, LINE, text.alias("value")).filter(text.is_not_null() & order.is_null())
+    if not unreadable.height:
+        return order, []
+    return order, [unreadable.select(FILE, LINE, pl.lit(f"'{column}' (tables.{table}.order_by)").alias("column"),
+                                     pl.lit(f"cannot read as a date and time in the format {fmt}").alias("problem"),
+                                     "value")]
+
+
+def _iso_times(text: pl.Series) -> pl.Series:
+    """ISO dates and times as timestamps; null for anything else."""
+    return pl.select(pl.coalesce([pl.lit(text).str.strptime(pl.Datetime("us"), f, strict=False)
+                                  for f in ISO_FORMATS])).to_series()
 
 
 def _refuse_undeclared_scales(out: pl.DataFrame, tm: TableMapping, mapping: Mapping) -> None:
@@ -837,7 +914,7 @@ def _fold(frame: pl.DataFrame, tm: TableMapping) -> pl.DataFrame:
     columns = _columns_of(tm.table)
     keys = _key_columns(tm.table, frame)
     frame = frame.filter(pl.all_horizontal(pl.col(k).is_not_null() for k in keys)).with_row_index(ROW)
-    order = tm.order_by if tm.order_by in tm.fields else (ORDER if tm.order_by else None)
+    order = ORDER if tm.order_by_source else tm.order_by
     if order:
         frame = frame.sort(order, nulls_last=True, maintain_order=True)
     first_row = pl.col(ROW).arg_min()

@@ -204,7 +204,7 @@ class Field:
     -> only_if -> default -> unless."""
     target: str
     column: str | None = None
-    columns: tuple[str, ...] | None = None     # a key from several columns together
+    columns: tuple[str, ...] | None = None     # a key from one or more columns (a stable id, or text)
     date: str | None = None
     time: str | None = None
     constant: object = None
@@ -262,12 +262,16 @@ class TableMapping:
     distinct: bool = False             # one row per distinct key instead of one per source row
     row_rules: tuple[RowRule, ...] = ()   # drop_rows, keep_rows and where_present of this table
     order_by: str | None = None        # distinct tables: the order rows are folded in (store or source column)
+    order_format: str | None = None    # order_by: {column: C, format: F}: the source column's dates, as F reads them
+    order_from_source: bool = False    # order_by was written {column: C}: a source column even if C is a store column
     contacts_per_row: str | None = None   # the file is aggregated: refused by the importer for now
 
     @property
     def order_by_source(self) -> str | None:
         """order_by when it names a source column rather than a store column of this table."""
-        return self.order_by if self.order_by and self.order_by not in self.fields else None
+        if self.order_by and (self.order_from_source or self.order_by not in self.fields):
+            return self.order_by
+        return None
 
 
 @dataclass(frozen=True)
@@ -508,13 +512,12 @@ def _table(path: Path, table: str, spec: dict, columns: dict[str, Column]) -> Ta
                                f"{table} has no column '{target}'; it has {', '.join(allowed)}")
         fields[target] = _field(path, f"{where}.columns.{target}", target, raw, allowed[target], table)
     for f in fields.values():
+        if f.after:
+            _check_after(path, f"{where}.columns.{f.target}.after", f.after, table, fields, allowed)
         for used in f.uses:
             if used not in fields:
                 raise MappingError(path, f"{where}.columns.{f.target}",
                                    f"uses '{used}', which this table's mapping does not fill")
-        if f.after and allowed[f.after].kind != "timestamp":
-            raise MappingError(path, f"{where}.columns.{f.target}.after",
-                               f"'{f.after}' is not a timestamp ({table}.{f.after} is {allowed[f.after].type})")
     for name, (id_column, _) in REFERENCES.items():
         if name in fields and id_column in fields and name in allowed and name not in columns:
             raise MappingError(path, f"{where}.columns", f"give either {id_column} or {name}, not both")
@@ -530,9 +533,46 @@ def _table(path: Path, table: str, spec: dict, columns: dict[str, Column]) -> Ta
     if distinct and not all(k in fields or k == auto for k in KEYS[table]):
         raise MappingError(path, where, f"rows: distinct needs {', '.join(KEYS[table])} mapped (the key)")
     _check_folding(path, where, table, spec, fields, distinct)
+    order_by, order_format, from_source = _order_by(path, f"{where}.order_by", spec.get("order_by"), fields, allowed)
     return TableMapping(table=table, fields=fields, distinct=distinct, row_rules=_row_rules(path, where, spec),
-                        order_by=_name(path, f"{where}.order_by", spec.get("order_by")),
+                        order_by=order_by, order_format=order_format, order_from_source=from_source,
                         contacts_per_row=_name(path, f"{where}.contacts_per_row", spec.get("contacts_per_row")))
+
+
+def _order_by(path: Path, where: str, raw, fields: dict[str, Field], allowed: dict[str, Column]) \
+        -> tuple[str | None, str | None, bool]:
+    """(column, format, whether it is a source column for certain) from `order_by: C` or
+    `order_by: {column: C, format: F}` (the long form always names a source column)."""
+    if not isinstance(raw, dict):
+        name = _name(path, where, raw)
+        if name in fields and allowed[name].kind == "text":
+            raise MappingError(path, where, f"orders a key's rows in time or number order; '{name}' is a text store "
+                                            f"column: name a column of times, dates or numbers")
+        return name, None, False
+    unknown = set(raw) - {"column", "format"}
+    if unknown:
+        raise MappingError(path, where, f"unknown key(s) {sorted(unknown)}; order_by takes a column name, or "
+                                        f"{{column: SOURCE_COLUMN, format: \"%d/%m/%Y %H:%M\"}}")
+    name = _name(path, f"{where}.column", raw.get("column"))
+    if name is None:
+        raise MappingError(path, where, "names its source column under column:, e.g. {column: updated, format: ...}")
+    fmt = raw.get("format")
+    if fmt is not None and not _has_date(fmt):
+        raise MappingError(path, f"{where}.format", f"reads dates, or dates and times, in strftime codes such as "
+                                                    f"\"%d/%m/%Y %H:%M\"; {fmt!r} has no date in it (times "
+                                                    f"written H:MM:SS need no format: they are read as seconds)")
+    return name, fmt, True
+
+
+def _has_date(fmt) -> bool:
+    """Whether a strftime format writes a date: two days a year apart come out differently."""
+    if not isinstance(fmt, str) or "%" not in fmt:
+        return False
+    days = (dt.datetime(2001, 2, 3, 4, 5, 6), dt.datetime(2002, 3, 4, 4, 5, 6))
+    try:
+        return days[0].strftime(fmt) != days[1].strftime(fmt)
+    except ValueError:
+        return False
 
 
 def _check_folding(path: Path, where: str, table: str, spec: dict, fields: dict[str, Field], distinct: bool) -> None:
@@ -550,6 +590,20 @@ def _check_folding(path: Path, where: str, table: str, spec: dict, fields: dict[
                                f"{f.target} is the table's key: rows are grouped by it, not aggregated")
     if "order_by" in spec and not distinct:
         raise MappingError(path, f"{where}.order_by", "order_by orders the rows of one key: it needs rows: distinct")
+
+
+def _check_after(path: Path, where: str, after: str, table: str, fields: dict[str, Field],
+                 allowed: dict[str, Column]) -> None:
+    """after: compares with a timestamp this table's mapping fills on the same row (a source column would
+    first need reading as a timestamp, which is what mapping it to a store column does)."""
+    if after not in allowed:
+        raise MappingError(path, where, f"'{after}' is not a store column of {table}: after: names a store column "
+                                        f"this table maps (such as queued_at), not a source column")
+    if after not in fields:
+        raise MappingError(path, where, f"'{after}' is a store column this table's mapping does not fill; after: "
+                                        f"compares with a store column mapped here")
+    if allowed[after].kind != "timestamp":
+        raise MappingError(path, where, f"'{after}' is not a timestamp ({table}.{after} is {allowed[after].type})")
 
 
 def _raw_keys(spec: dict, target: str) -> set:
@@ -643,11 +697,12 @@ def _composite(path: Path, where: str, raw: dict, column: Column, table: str) ->
     if "columns" not in raw:
         return None
     names = raw["columns"]
-    if not isinstance(names, list) or len(names) < 2 or not all(isinstance(n, str) and n for n in names):
-        raise MappingError(path, f"{where}.columns", "takes two or more source columns, e.g. [vru_line, call_id]")
+    if not isinstance(names, list) or not names or not all(isinstance(n, str) and n for n in names):
+        raise MappingError(path, f"{where}.columns", "takes one or more source columns, e.g. [vru_line, call_id], "
+                                                     "or [request_no] for a stable id from one text column")
     if column.type != "BIGINT" and column.kind != "text":
         raise MappingError(path, f"{where}.columns",
-                           f"a key from several columns fills a BIGINT column (with a 62-bit id) or a text column "
+                           f"a key from columns: fills a BIGINT column (with a 62-bit id) or a text column "
                            f"(the cells joined with '{KEY_JOIN}'); {table}.{column.name} is {column.type}")
     return tuple(names)
 
@@ -739,8 +794,8 @@ def _after(path: Path, where: str, raw: dict, column: Column) -> str | None:
     if "after" not in raw:
         return None
     if column.kind != "timestamp" or not isinstance(raw["after"], str):
-        raise MappingError(path, f"{where}.after", "names a timestamp column of this table: times earlier than it "
-                                                   f"are on the next day ({column.name} is {column.type})")
+        raise MappingError(path, f"{where}.after", "names a timestamp store column of this table: times earlier "
+                                                   f"than it are on the next day ({column.name} is {column.type})")
     return raw["after"]
 
 

@@ -217,6 +217,19 @@ def test_the_report_names_each_rule_and_the_rows_it_dropped(tmp_path):
     assert f"{short} rows dropped by tables.interactions.drop_rows (wait below 10)" in result.stdout
 
 
+def test_a_rejection_also_says_which_rows_the_mapping_left_out(tmp_path):
+    rows = [list(r) for r in STAFFED]
+    rows[0][1] = "yesterday"   # a problem, so the import is refused
+    data = data_file(tmp_path, "calls.csv", STAFFED_HEADER, rows)
+    rules = staffed_mapping(tmp_path, drop_rows={"column": "id", "in": ["5"]})
+    text = rejection(tmp_path, data, rules)
+    assert "calls.csv line 2: 'yesterday'" in text
+    nameless = sum(cell(r, "agent") is None for r in records(data))
+    lines = text.splitlines()
+    assert "  1 row dropped by tables.interactions.drop_rows (id in 5)" in lines
+    assert f"  {nameless} rows name no agent_name: no agents row from them" in lines
+
+
 def test_a_rule_that_drops_nothing_says_0_rows(tmp_path):
     data = data_file(tmp_path, "calls.csv", CELLS_HEADER, CELLS)
     rules = mapping_file(tmp_path, source={"drop_rows": {"column": "outcome", "in": ["PHANTOMS"]}})
@@ -334,6 +347,19 @@ def test_a_key_from_several_columns_is_the_same_id_in_another_import(tmp_path):
     expected = sorted((stable_id(r["line"], r["call"]), int(r["score"])) for r in records(answers))
     assert rows_of(db, "select s.interaction_id, s.csat from customer_surveys as s join interactions "
                        "using (interaction_id) order by 1") == expected
+
+
+def test_a_key_from_one_text_column_is_a_stable_id(tmp_path):
+    # a request number such as 18-00269879 has no digits that are unique alone (they repeat across years)
+    data = data_file(tmp_path, "requests.csv", ["id", "queued", "score"],
+                     [["18-00269879", "2024-03-05 09:00:00", "4"], ["19-00269879", "2024-03-05 09:01:00", "2"],
+                      ["18-00000001", "2024-03-05 09:02:00", "5"]])
+    surveys = {"customer_surveys": {"columns": {"interaction_id": {"columns": ["id"]}, "answered_at": "queued",
+                                                "csat": "score"}}}
+    db, _ = import_into(tmp_path, data, mapping_file(tmp_path, {"interaction_id": {"columns": ["id"]}}, tables=surveys))
+    expected = sorted((stable_id(r["id"]), int(r["score"])) for r in records(data))
+    assert rows_of(db, "select interaction_id, csat from interactions join customer_surveys using (interaction_id) "
+                       "order by 1") == expected
 
 
 def test_a_text_key_from_several_columns_joins_the_cells(tmp_path):
@@ -559,7 +585,8 @@ FOLDED_SQL = """select i.interaction_id, i.queued_at, i.ended_at, a.agent_name, 
                 from interactions as i join agents as a using (agent_id) order by 1"""
 
 
-@pytest.mark.parametrize("order_by", ["at", "queued_at"])   # a source column, or a store column of the table
+# a source column, a store column of the table, or the long form (a source column)
+@pytest.mark.parametrize("order_by", ["at", "queued_at", {"column": "at"}])
 def test_an_event_log_folds_into_one_contact_per_incident_in_time_order(tmp_path, order_by):
     data = data_file(tmp_path, "events.csv", EVENTS_HEADER, EVENTS)
     db, _ = import_into(tmp_path, data, events_mapping(tmp_path, order_by=order_by))
@@ -597,6 +624,158 @@ def test_a_sum_of_no_values_is_missing_not_zero(tmp_path):
     data = data_file(tmp_path, "events.csv", EVENTS_HEADER, rows)
     db, _ = import_into(tmp_path, data, events_mapping(tmp_path))
     assert rows_of(db, "select handle_s, resolution_s, transfers from interactions") == [(None, 0, 0)]
+
+
+# -- a distinct table's rows that name no key: no row of that table, counted, not refused -----------
+
+STAFFED_HEADER = ["id", "queued", "agent", "started"]
+STAFFED = [["1", "2024-03-05 09:00:00", "Ann", "2024-01-02"],
+           ["2", "2024-03-05 09:01:00", "", "soon"],         # nobody took it: its start date is no agent's
+           ["3", "2024-03-05 09:02:00", "Bob", "2024-01-03"],
+           ["4", "2024-03-05 09:03:00", "NA", ""],
+           ["5", "2024-03-05 09:04:00", "Ann", "2024-01-01"]]
+
+
+def staffed_mapping(tmp_path: Path, agent_name="agent", **interactions) -> Path:
+    agents = {"rows": "distinct", "columns": {"agent_name": agent_name, "team_name": {"constant": "Alpha"},
+                                              "hired_on": {"column": "started", "aggregate": "min"},
+                                              "authority_limit": {"constant": 0}}}
+    return mapping_file(tmp_path, {"agent_name": agent_name}, tables={"agents": agents}, **interactions)
+
+
+def test_rows_that_name_no_agent_make_no_agent_row_and_are_counted(tmp_path):
+    data = data_file(tmp_path, "calls.csv", STAFFED_HEADER, STAFFED)
+    db, report = import_into(tmp_path, data, staffed_mapping(tmp_path))
+    hired: dict[str, dt.date] = {}
+    for r in records(data):
+        if cell(r, "agent"):
+            day = dt.date.fromisoformat(r["started"])
+            hired[r["agent"]] = min(hired.get(r["agent"], day), day)
+    assert dict(rows_of(db, "select agent_name, hired_on from agents")) == hired
+    assert rows_of(db, "select interaction_id, agent_name from interactions left join agents using (agent_id) "
+                       "order by 1") == [(int(r["id"]), cell(r, "agent")) for r in records(data)]
+    nameless = sum(cell(r, "agent") is None for r in records(data))
+    assert f"  {nameless} rows name no agent_name: no agents row from them" in report.text().splitlines()
+    assert "dropped by" not in report.text()
+
+
+def test_a_key_cell_that_cannot_be_read_is_still_a_problem(tmp_path):
+    # present but not a name the pattern reads: a mistake in the file or the mapping, not "no agent"
+    rows = [*STAFFED, ["6", "2024-03-05 09:05:00", "Team lead", "2024-01-04"]]
+    data = data_file(tmp_path, "calls.csv", STAFFED_HEADER, rows)
+    rules = staffed_mapping(tmp_path, agent_name={"column": "agent", "pattern": r"^(Ann|Bob)$"})
+    text = rejection(tmp_path, data, rules)
+    assert "column 'agent' (agents.agent_name): does not match the pattern ^(Ann|Bob)$, or is not text - 1 row" in text
+    assert "calls.csv line 7: 'Team lead'" in text
+    assert "'soon'" not in text   # the row without an agent makes no agent row: its date is not read for one
+
+
+# -- order_by on text dates: read with a format, or refused; never sorted as words ------------------
+
+DAY_FIRST = "%d/%m/%Y %H:%M"
+# INC1's last update is Ann's on the 10th; as words "10/3/..." sorts before "9/3/...", which would make
+# Bob's the last. INC2's rows are in time order whichever way they are read.
+UPDATES = [["INC1", "9/3/2024 23:50", "New", "", "Voice"],
+           ["INC1", "10/3/2024 08:00", "Resolved", "Ann", ""],
+           ["INC1", "9/3/2024 23:55", "Assigned", "Bob", ""],
+           ["INC2", "11/3/2024 08:00", "New", "Cid", "Chat"],
+           ["INC2", "11/3/2024 09:00", "Assigned", "Dan", ""]]
+
+
+def updates_mapping(tmp_path: Path, order_by, at_format: str | None = DAY_FIRST, at_pattern: str = "(.*)") -> Path:
+    """Incidents folded in order_by's order; queued_at is the first `at`, read with at_pattern and at_format
+    (at_format None: `at` as it is, for typed cells)."""
+    read_at = {"pattern": at_pattern, "format": at_format} if at_format else {}
+    columns = {"interaction_id": {"column": "incident", "pattern": r"INC(\d+)"},
+               "queued_at": {"column": "at", **read_at, "aggregate": "min"},
+               "agent_name": {"column": "assigned_to", "aggregate": "last"},
+               "channel": {"column": "media", "map": {"Voice": "phone", "Chat": "chat"}}}
+    agents = {"rows": "distinct", "keep_rows": {"column": "assigned_to", "present": True}, "columns": {
+        "agent_name": "assigned_to", "team_name": {"constant": "Alpha"}, "hired_on": {"constant": "2024-01-01"},
+        "authority_limit": {"constant": 0}}}
+    return mapping_file(tmp_path, columns, tables={"agents": agents}, rows="distinct", order_by=order_by)
+
+
+def last_agents(path: Path, when) -> dict[int, str]:
+    """Each incident's last named agent, the rows sorted by `when` in Python."""
+    last = {}
+    for r in sorted(records(path), key=when):
+        if r["assigned_to"]:
+            last[int(r["incident"][3:])] = r["assigned_to"]
+    return last
+
+
+def test_order_by_text_dates_with_their_format_folds_in_time_order(tmp_path):
+    data = data_file(tmp_path, "updates.csv", ["incident", "at", "state", "assigned_to", "media"], UPDATES)
+    rules = updates_mapping(tmp_path, {"column": "at", "format": DAY_FIRST})
+    db, _ = import_into(tmp_path, data, rules)
+    in_time = last_agents(data, lambda r: dt.datetime.strptime(r["at"], DAY_FIRST))
+    assert in_time != last_agents(data, lambda r: r["at"])   # the sample tells time order from word order
+    assert dict(rows_of(db, "select interaction_id, agent_name from interactions join agents using (agent_id)")) \
+        == in_time
+
+
+def test_order_by_text_that_is_neither_numbers_nor_iso_dates_is_refused(tmp_path):
+    data = data_file(tmp_path, "updates.csv", ["incident", "at", "state", "assigned_to", "media"], UPDATES)
+    rules = updates_mapping(tmp_path, "at")
+    db = tmp_path / "store.duckdb"
+    with pytest.raises(mapping.MappingError) as refused:
+        importer.run([data], mapping.load(rules), db)
+    assert str(refused.value).startswith("calls.yaml: tables.interactions.order_by: ")
+    message = refused.value.message
+    assert "'at'" in message and "updates.csv" in message and "'9/3/2024 23:50'" in message
+    assert "order_by: {column: at, format:" in message
+    result = import_cli(str(data), "--mapping", str(rules), "--db", str(db))
+    assert result.returncode == 1 and "Traceback" not in result.stderr
+    assert "tables.interactions.order_by" in result.stderr
+    assert not db.exists()
+
+
+def test_order_by_iso_text_reads_as_times_not_words(tmp_path):
+    # as words, '2024-03-05 10:00' sorts before '2024-03-05T09:30' (a space before a T): Bob would be last
+    rows = [["INC1", "2024-03-05T09:30:00", "New", "Ann", "Voice"], ["INC1", "2024-03-05 10:00", "Assigned", "Bob", ""],
+            ["INC1", "2024-03-05", "New", "Cid", ""]]
+    data = data_file(tmp_path, "updates.csv", ["incident", "at", "state", "assigned_to", "media"], rows)
+    db, _ = import_into(tmp_path, data, updates_mapping(tmp_path, "at", at_format="%Y-%m-%d",
+                                                                at_pattern=r"^(\S{10})"))
+    in_time = last_agents(data, lambda r: dt.datetime.fromisoformat(r["at"]))
+    assert in_time != last_agents(data, lambda r: r["at"])
+    assert dict(rows_of(db, "select interaction_id, agent_name from interactions join agents using (agent_id)")) \
+        == in_time
+
+
+@pytest.mark.parametrize("order_by", ["at", {"column": "at", "format": DAY_FIRST}])
+def test_order_by_typed_times_of_parquet_need_no_format_and_take_one(tmp_path, order_by):
+    import polars as pl
+
+    data = data_file(tmp_path, "updates.csv", ["incident", "at", "state", "assigned_to", "media"], UPDATES)
+    typed = pl.read_csv(data).with_columns(pl.col("at").str.strptime(pl.Datetime("us"), DAY_FIRST))
+    typed.write_parquet(tmp_path / "updates.parquet")   # `at` is a timestamp there, not text
+    db, _ = import_into(tmp_path, tmp_path / "updates.parquet", updates_mapping(tmp_path, order_by, at_format=None))
+    assert dict(rows_of(db, "select interaction_id, agent_name from interactions join agents using (agent_id)")) \
+        == last_agents(data, lambda r: dt.datetime.strptime(r["at"], DAY_FIRST))
+
+
+def test_order_by_numbers_mixed_with_dates_is_refused(tmp_path):
+    rows = [list(r) for r in UPDATES]
+    for r, at in zip(rows, ["1", "2", "2024-03-10", "3", "4"]):
+        r[1] = at
+    data = data_file(tmp_path, "updates.csv", ["incident", "at", "state", "assigned_to", "media"], rows)
+    with pytest.raises(mapping.MappingError) as refused:
+        importer.run([data], mapping.load(updates_mapping(tmp_path, "at", at_format=None)), tmp_path / "s.duckdb")
+    assert "holds neither only numbers nor only ISO dates ('2024-03-10')" in refused.value.message
+
+
+def test_an_order_by_cell_its_format_cannot_read_is_a_problem(tmp_path):
+    rows = [list(r) for r in UPDATES]
+    rows[3][1] = "11/3/2024"   # no time
+    data = data_file(tmp_path, "updates.csv", ["incident", "at", "state", "assigned_to", "media"], rows)
+    rules = updates_mapping(tmp_path, {"column": "at", "format": DAY_FIRST}, at_format="%d/%m/%Y",
+                            at_pattern=r"^(\S+)")
+    text = rejection(tmp_path, data, rules)
+    assert f"column 'at' (tables.interactions.order_by): cannot read as a date and time in the format {DAY_FIRST}" \
+           f" - 1 row" in text
+    assert "updates.csv line 5: '11/3/2024'" in text
 
 
 # -- aggregated exports: refused for now -----------------------------------------------------------
@@ -655,8 +834,10 @@ MISTAKES = [
     (interactions_column("wait_s", {"column": "wait", "only_if": {"column": "x"}}),
      "tables.interactions.columns.wait_s.only_if", "a condition is"),
     # columns
-    (interactions_column("interaction_id", {"columns": ["line"]}),
-     "tables.interactions.columns.interaction_id.columns", "takes two or more source columns"),
+    (interactions_column("interaction_id", {"columns": []}),
+     "tables.interactions.columns.interaction_id.columns", "takes one or more source columns"),
+    (interactions_column("interaction_id", {"columns": "line"}),
+     "tables.interactions.columns.interaction_id.columns", "takes one or more source columns"),
     (interactions_column("customer_id", {"columns": ["a", "b"]}),
      "tables.interactions.columns.customer_id.columns", "interactions.customer_id is INTEGER"),
     (interactions_column("interaction_id", {"columns": ["a", "b"], "pattern": r"(\d+)"}),
@@ -699,9 +880,14 @@ MISTAKES = [
      "tables.interactions.columns.wait_s.scale", "rescales survey answers; interactions.wait_s has no answer scale"),
     # after
     (interactions_column("wait_s", {"column": "n", "after": "queued_at"}),
-     "tables.interactions.columns.wait_s.after", "names a timestamp column of this table"),
+     "tables.interactions.columns.wait_s.after", "names a timestamp store column of this table"),
     (interactions_column("ended_at", {"column": "end", "after": "answered_at"}),
-     "tables.interactions.columns.ended_at", "uses 'answered_at', which this table's mapping does not fill"),
+     "tables.interactions.columns.ended_at.after", "'answered_at' is a store column this table's mapping does not "
+                                                   "fill; after: compares with a store column mapped here"),
+    (interactions_column("ended_at", {"column": "end", "after": "q_start"}),
+     "tables.interactions.columns.ended_at.after", "'q_start' is not a store column of interactions: after: names a "
+                                                   "store column this table maps (such as queued_at), not a source "
+                                                   "column"),
     (lambda d: d["tables"]["interactions"]["columns"].update(wait_s="wait", ended_at={"column": "e", "after": "wait_s"}),
      "tables.interactions.columns.ended_at.after", "'wait_s' is not a timestamp"),
     (interactions_column("ended_at", {"constant": "2024-03-05 10:00:00", "after": "queued_at"}),
@@ -729,6 +915,14 @@ MISTAKES = [
      "tables.interactions.columns.interaction_id.aggregate", "is the table's key"),
     (lambda d: d["tables"]["interactions"].update(rows="distinct", order_by=["a", "b"]),
      "tables.interactions.order_by", "names one column"),
+    (lambda d: d["tables"]["interactions"].update(rows="distinct", order_by={"column": "at", "format": "%H:%M"}),
+     "tables.interactions.order_by.format", "'%H:%M' has no date in it"),
+    (lambda d: d["tables"]["interactions"].update(rows="distinct", order_by={"format": "%d/%m/%Y"}),
+     "tables.interactions.order_by", "names its source column under column:"),
+    (lambda d: d["tables"]["interactions"].update(rows="distinct", order_by={"column": "at", "sort": "desc"}),
+     "tables.interactions.order_by", "unknown key(s) ['sort']"),
+    (lambda d: d["tables"]["interactions"].update(rows="distinct", order_by="channel"),
+     "tables.interactions.order_by", "'channel' is a text store column"),
     (interactions_key("contacts_per_row", {"column": "calls"}), "tables.interactions.contacts_per_row",
      "names one column"),
     # a key that was silently ignored before
