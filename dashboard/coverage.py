@@ -49,6 +49,7 @@ NOUNS = {
     "teams": "teams",
     "touchpoints": "touchpoints",
     "interactions.resolved": "resolution field",
+    "interactions.abandoned": "record of abandoned contacts",
     "interactions.customer_id": "customer ids to tell repeat contacts apart",
     "interactions.wait_s": "waiting times",
     "interactions.handle_s": "handle times",
@@ -80,12 +81,17 @@ def noun(need: str) -> str:
     return NOUNS.get(need) or (column or table).replace("_", " ")
 
 
+NOT_IMPORTED = "was not imported"
+SET_BY_MAPPING = "was set to one value for every row by the mapping, not read from the export"
+
+
 @dataclass(frozen=True)
 class Entry:
     supplied: bool
     filled: int
     first_day: dt.date | None
     last_day: dt.date | None
+    note: str | None = None     # why an unsupplied column is missing, when not simply left out
 
 
 @dataclass(frozen=True)
@@ -118,7 +124,7 @@ class Coverage:
         if column:
             entry = self.entries.get((table, column))
             if entry is None or not entry.supplied:
-                return f"this store has no {noun(need)} ({need} was not imported)"
+                return f"this store has no {noun(need)} ({need} {(entry and entry.note) or NOT_IMPORTED})"
         return None
 
     def reasons(self, needs) -> list[str]:
@@ -128,25 +134,30 @@ class Coverage:
 def read(con: duckdb.DuckDBPyConnection) -> Coverage:
     cursor = con.cursor()
     try:
-        rows = cursor.sql("select table_name, column_name, supplied, filled, first_day, last_day "
+        rows = cursor.sql("select table_name, column_name, supplied, filled, first_day, last_day, note "
                           "from store_coverage").fetchall()
     finally:
         cursor.close()
-    return Coverage({(t, c): Entry(bool(s), int(f), a, b) for t, c, s, f, a, b in rows})
+    return Coverage({(t, c): Entry(bool(s), int(f), a, b, n) for t, c, s, f, a, b, n in rows})
 
 
 def record(con: duckdb.DuckDBPyConnection, supplied: dict[str, set[str]] | None = None,
-           append: bool = False) -> None:
+           append: bool = False, assumed: dict[str, set[str]] | None = None) -> None:
     """Rewrites store_coverage from the tables as they now are.
 
     supplied: for each table an import fed, the columns it filled (its mapping's targets); with
     append, added to what earlier imports supplied. Tables not named keep what earlier imports
     supplied; a table never recorded counts as fully supplied when it holds rows. None (the demo
-    build): every column of every table."""
+    build): every column of every table. assumed: columns the mapping set to one value (not
+    supplied, with a note that says so)."""
     from dashboard.mapping import store_columns   # the schema's columns, as DuckDB reads schema.sql
 
     before = {(t, c): s for t, c, s in con.execute(
         "select table_name, column_name, supplied from store_coverage").fetchall()}
+    notes = {(t, c): n for t, c, n in con.execute(
+        "select table_name, column_name, note from store_coverage where note is not null").fetchall()}
+    for table, columns in (assumed or {}).items():
+        notes.update({(table, column): SET_BY_MAPPING for column in columns})
     rows = []
     for table, columns in store_columns().items():
         if table == "store_coverage":
@@ -175,9 +186,10 @@ def record(con: duckdb.DuckDBPyConnection, supplied: dict[str, set[str]] | None 
     flags = {(t, c): s for t, c, s, *_ in rows}
     for (table, column), (source_table, source_column) in DERIVED.items():
         flags[(table, column)] = flags.get((source_table, source_column), False)
-    rows = [(t, c, flags[(t, c)], f, a, b) for t, c, _, f, a, b in rows]
+    rows = [(t, c, flags[(t, c)], f, a, b, None if flags[(t, c)] else notes.get((t, c)))
+            for t, c, _, f, a, b in rows]
     con.execute("delete from store_coverage")
-    con.executemany("insert into store_coverage values (?, ?, ?, ?, ?, ?)", rows)
+    con.executemany("insert into store_coverage values (?, ?, ?, ?, ?, ?, ?)", rows)
 
 
 def projected(before: Coverage | None, fed: dict[str, tuple[int, set[str]]], append: bool) -> Coverage:

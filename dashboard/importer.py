@@ -967,7 +967,7 @@ def _write(db: Path, tables: dict[str, pl.DataFrame], mapping: Mapping, mode: st
                 if "interactions" in tables:
                     _mark_repeats(con)
                 report.warnings += _orphans(con, tables)
-                coverage.record(con, _supplied(mapping), append=mode == "append")
+                coverage.record(con, _supplied(mapping), append=mode == "append", assumed=_assumed(mapping))
                 con.commit()
                 con.execute("checkpoint")
             store.publish(built, db)
@@ -976,15 +976,33 @@ def _write(db: Path, tables: dict[str, pl.DataFrame], mapping: Mapping, mode: st
             raise
 
 
-def _supplied(mapping: Mapping) -> dict[str, set[str]]:
-    """The store columns each fed table gets from this mapping (a name given for an id fills the id)."""
+# Settings a centre declares rather than measures: a constant here is the centre's word, not an
+# assumption standing in for data (the SLA promise of a touchpoint, a team's planned seats).
+DECLARED = {("touchpoints", "sla_seconds"), ("teams", "planned_seats")}
+
+
+def _assumed(mapping: Mapping) -> dict[str, set[str]]:
+    """Measures the mapping sets to one value for every row (abandoned: {constant: false} for
+    tickets, authority_limit: {constant: 0}): assumptions, so figures resting on them say "no data"
+    instead of 0 %. Text constants (a team's name, a channel) are labels, not measures."""
     out = {}
+    for table, tm in mapping.tables.items():
+        columns = store_columns()[table]
+        out[table] = {f.target for f in tm.fields.values() if f.has_constant and f.target in columns
+                      and columns[f.target].kind != "text" and (table, f.target) not in DECLARED}
+    return out
+
+
+def _supplied(mapping: Mapping) -> dict[str, set[str]]:
+    """The store columns each fed table gets from this mapping's export (a name given for an id
+    fills the id); measures set to a constant are not among them (_assumed)."""
+    out, assumed = {}, _assumed(mapping)
     for table, tm in mapping.tables.items():
         columns = store_columns()[table]
         filled = {REFERENCES[t][0] if t in REFERENCES and t not in columns else t for t in tm.fields}
         if AUTO_IDS.get(table):
             filled.add(AUTO_IDS[table])
-        out[table] = filled & set(columns)
+        out[table] = (filled & set(columns)) - assumed[table]
     return out
 
 

@@ -42,6 +42,8 @@ class Kpi:
         if self.unit == "pct":
             return f"{value:.1f} %"
         if self.unit == "seconds":
+            if value >= 3 * 3600:   # tickets wait hours: minutes past a hundred read badly
+                return f"{int(value // 3600)} h {round(value % 3600 / 60):02d} min"
             return f"{value:.0f} s" if value < 120 else f"{int(value // 60)} min {value % 60:02.0f} s"
         if self.unit == "points":
             return f"{value:+.0f}"
@@ -71,7 +73,7 @@ KPIS: dict[str, Kpi] = {k.id: k for k in (
         "answered within 20 s / (answered + abandoned after 20 s), contacts with a recorded wait",
         needs=("interactions.wait_s",), n_word="contacts"),
     Kpi("abandon_rate", "Abandon rate", "pct", False, "abandoned / offered",
-        needs=("interactions",), n_word="offered"),
+        needs=("interactions.abandoned",), n_word="offered"),
     Kpi("aht", "AHT", "seconds", False, "handle time / handled contacts with a recorded handle time",
         needs=("interactions.handle_s",), n_word="handled"),
     Kpi("fcr", "FCR", "pct", True,

@@ -110,7 +110,9 @@ create table events (
 -- export without escalation levels leaves interactions.escalation_depth unsupplied, so the escalation
 -- rate is "no data", not 0 %); `filled` counts the rows holding a value; first_day and last_day are
 -- the period those rows cover. The row with column_name '*' describes the table itself (its rows and
--- its period). Pages read it to say "no data" and why, and to compare periods only inside the data.
+-- its period). A measure the mapping set to one value for every row (abandoned: {constant: false} in a
+-- ticket export) is an assumption, not data: it is recorded as not supplied, with a note saying so.
+-- Pages read it to say "no data" and why, and to compare periods only inside the data.
 create table store_coverage (
     table_name  varchar not null,
     column_name varchar not null,
@@ -118,6 +120,7 @@ create table store_coverage (
     filled      bigint not null,
     first_day   date,
     last_day    date,
+    note        varchar,   -- why an unsupplied column is not there, when not simply left out of the import
     primary key (table_name, column_name)
 );
 

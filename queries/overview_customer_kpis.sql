@@ -81,7 +81,9 @@ select
     case when supplied('interactions', 'wait_s')
          then 100.0 * answered_within_20s / nullif(judged, 0) end                as service_level,
     judged                                                                        as service_level_n,
-    100.0 * abandoned / nullif(offered, 0)                                       as abandon_rate,
+    -- a ticket export's "never abandoned" is the mapping's assumption, not a measured 0 %
+    case when supplied('interactions', 'abandoned')
+         then 100.0 * abandoned / nullif(offered, 0) end                         as abandon_rate,
     offered                                                                       as abandon_rate_n,
     case when supplied('interactions', 'handle_s')
          then handle_s / nullif(handled, 0) end                                  as aht,

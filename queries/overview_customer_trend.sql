@@ -7,7 +7,7 @@
 -- y: [csat, service_level, abandon_rate]
 -- y_title: "%"
 -- labels: {csat: "CSAT %", service_level: "Service level % (20 s)", abandon_rate: "Abandon rate %"}
--- column_needs: {csat: customer_surveys.csat, survey_answers: customer_surveys.csat, service_level: interactions.wait_s}
+-- column_needs: {csat: customer_surveys.csat, survey_answers: customer_surveys.csat, service_level: interactions.wait_s, abandon_rate: interactions.abandoned}
 -- params: [date_from, date_to, site, team, channel, touchpoint]
 with scoped as (
     select *, date_trunc('week', queued_at)::date as week

@@ -10,7 +10,7 @@
 -- error_high: abandon_rate_high
 -- hover: [offered, abandoned]
 -- labels: {wait_bucket: "Time in queue", abandon_rate: "Abandon rate %", series: "Channel", offered: "Contacts", abandoned: "Abandoned"}
--- needs: [interactions.wait_s]
+-- needs: [interactions.wait_s, interactions.abandoned]
 -- n: offered
 -- unknown: no recorded time in queue
 -- params: [date_from, date_to, site, team, channel, touchpoint]

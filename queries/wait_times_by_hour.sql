@@ -7,7 +7,7 @@
 -- z: service_level
 -- labels: {hour: "Hour of day", weekday: "Weekday", service_level: "Service level % (20 s)", asa: "ASA (s)", abandon_rate: "Abandon rate %"}
 -- needs: [interactions]
--- column_needs: {asa: interactions.wait_s, service_level: interactions.wait_s}
+-- column_needs: {asa: interactions.wait_s, service_level: interactions.wait_s, abandon_rate: interactions.abandoned}
 -- params: [date_from, date_to, site, team, channel, touchpoint]
 
 -- Drawn as a heatmap by dashboard/views/wait_times.py under a measure picker that sets z to one of

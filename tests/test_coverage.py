@@ -43,3 +43,29 @@ def test_sparse_store_says_which_tables_are_empty(sparse_store_path):
     assert found.rows("agent_surveys") == 0
     assert found.absent("agent_requests") == "no agent requests to managers were imported (agent_requests is empty)"
     assert found.absent("interactions.wait_s") is None
+
+
+def test_a_measure_set_to_one_value_is_an_assumption_not_data(pwc_store_path):
+    """PwC's mapping sets every agent's authority limit to 0 and names the team by a constant: the
+    limit is a measure the export lacks (no data), the team's name is a label (supplied)."""
+    with store.open_read_only(pwc_store_path) as con:
+        found = coverage.read(con)
+    assert found.absent("agents.authority_limit") == (
+        "this store has no authority limits (agents.authority_limit was set to one value for every row by the "
+        "mapping, not read from the export)")
+    assert found.absent("agents.team_id") is None and found.absent("touchpoints.sla_seconds") is None
+
+
+def test_a_ticket_export_has_no_abandon_rate(tmp_path):
+    from dashboard import importer, mapping
+
+    root = PWC_CSV.parent
+    db = tmp_path / "tickets.duckdb"
+    importer.run([root / "support_tickets.csv"], mapping.load(root.parent.parent / "data" / "mappings" /
+                                                              "support_tickets.yaml"), db)
+    with store.open_read_only(db) as con:
+        found = coverage.read(con)
+        supplied = con.sql("select supplied('interactions', 'abandoned')").fetchall()[0][0]
+    assert supplied is False
+    assert "record of abandoned contacts (interactions.abandoned was set to one value" in found.absent(
+        "interactions.abandoned")
