@@ -32,7 +32,9 @@ class Kpi:
     higher_is_better: bool
     formula: str
     needs: tuple[str, ...] = ()      # store inputs (table.column) without which the KPI is "no data"
-    period_table: str = "interactions"   # whose period a comparison must lie inside
+    # whose period a comparison must lie inside; survey answers count by their contact's day, so
+    # customer survey KPIs follow the contacts' period (an answer comes a day or two after it)
+    period_table: str = "interactions"
     n_word: str = "contacts"         # what <id>_n counts
     target_scales_with_period: bool = False  # churn: a yearly target converted to the period
 
@@ -42,8 +44,11 @@ class Kpi:
         if self.unit == "pct":
             return f"{value:.1f} %"
         if self.unit == "seconds":
-            if value >= 3 * 3600:   # tickets wait hours: minutes past a hundred read badly
-                return f"{int(value // 3600)} h {round(value % 3600 / 60):02d} min"
+            # short enough for a tile: seconds matter in a two-minute call, not in a day-long ticket
+            if value >= 3 * 3600:
+                return f"{value / 3600:.1f} h"
+            if value >= 600:
+                return f"{value / 60:.0f} min"
             return f"{value:.0f} s" if value < 120 else f"{int(value // 60)} min {value % 60:02.0f} s"
         if self.unit == "points":
             return f"{value:+.0f}"
@@ -62,11 +67,11 @@ class Kpi:
 
 KPIS: dict[str, Kpi] = {k.id: k for k in (
     Kpi("csat", "CSAT", "pct", True, "survey answers of 4 or 5 / all answers",
-        needs=("customer_surveys.csat",), period_table="customer_surveys", n_word="answers"),
+        needs=("customer_surveys.csat",), n_word="answers"),
     Kpi("nps", "NPS", "points", True, "% of 9-10 minus % of 0-6",
-        needs=("customer_surveys.nps",), period_table="customer_surveys", n_word="answers"),
+        needs=("customer_surveys.nps",), n_word="answers"),
     Kpi("ces", "CES", "score", False, "mean customer effort, 1 (easy) to 7",
-        needs=("customer_surveys.ces",), period_table="customer_surveys", n_word="answers"),
+        needs=("customer_surveys.ces",), n_word="answers"),
     Kpi("asa", "ASA", "seconds", False, "total wait of answered contacts / answered contacts with a recorded wait",
         needs=("interactions.wait_s",), n_word="answered contacts"),
     Kpi("service_level", "Service level (20 s)", "pct", True,
