@@ -44,7 +44,10 @@ def _column_problems(query: catalogue.Query, columns: list[str]) -> list[catalog
         if name and name not in columns:
             out.append(catalogue.QueryFileError(query.path, query.header_lines.get(key, 1),
                                                 f"{key} '{name}' is not a column of the result {columns}"))
-    for key in ("y", "hover"):
+    if query.n and query.n not in columns:
+        out.append(catalogue.QueryFileError(query.path, query.header_lines.get("n", 1),
+                                            f"n '{query.n}' is not a column of the result {columns}"))
+    for key in ("y", "hover", "column_needs"):
         for name in getattr(query, key):
             if name not in columns:
                 out.append(catalogue.QueryFileError(query.path, query.header_lines.get(key, 1),

@@ -77,6 +77,15 @@ BROKEN = {
                            "y 'b' is not a column"),
     "kpi_unknown.sql": ("-- title: t\n-- description: d\n-- chart: kpi\nselect 1 as happiness", 4,
                         "'happiness' is not a known KPI"),
+    "kpi_without_n.sql": ("-- title: t\n-- description: d\n-- chart: kpi\nselect 80.0 as csat", 4,
+                          "needs 'csat_n' beside it"),
+    "column_needs_typo.sql": ("-- title: t\n-- description: d\n-- chart: table\n"
+                              "-- column_needs: {fcr_pct: interactions.resolved}\nselect 1 as fcr", 4,
+                              "column_needs 'fcr_pct' is not a column"),
+    "n_typo.sql": ("-- title: t\n-- description: d\n-- chart: bar\n-- x: a\n-- y: b\n-- n: answer\n"
+                   "select 1 as a, 2 as b, 3 as answers", 6, "n 'answer' is not a column"),
+    "needs_typo.sql": ("-- title: t\n-- description: d\n-- chart: table\n-- needs: [interactions.wiat_s]\n"
+                       "select 1 as a", 4, "wiat_s"),
 }
 
 
