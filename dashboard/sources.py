@@ -96,7 +96,9 @@ def _numbered(frame: pl.DataFrame, path: Path, first: int, word: str) -> Read:
 
 def _read_text(path: Path, source: Source, separator: str | None) -> Read:
     encoding = codecs.lookup(source.encoding).name
-    native = {"utf-8": "utf-8", "utf-8-sig": "utf-8", "iso8859-1": "latin-1"}.get(encoding)
+    # DuckDB reads UTF-8 itself. Its latin-1 reader refuses bytes 0x80-0x9F, which Latin-1 exports
+    # carry (Windows dashes and quotes), so Latin-1 goes through Python's codec like any other.
+    native = {"utf-8": "utf-8", "utf-8-sig": "utf-8"}.get(encoding)
     with tempfile.TemporaryDirectory() as scratch:
         readable = path
         if native is None:

@@ -423,3 +423,19 @@ def test_the_kept_sample_is_the_shared_one_byte_for_byte():
     if not shared.exists():
         pytest.skip("no shared/datasets beside this clone")
     assert checksum(shared) == checksum(PWC_CSV)
+
+
+def test_a_latin_1_export_with_bytes_0x80_to_0x9f_imports(tmp_path):
+    """DuckDB's own latin-1 reader refused these bytes ('File is not latin-1 encoded'); Python's
+    Latin-1 codec reads every byte, as the export's encoding promises."""
+    text = PWC_CSV.read_text(encoding="utf-8").splitlines()
+    text[1] = text[1].replace("Diane", "Di\x96ane")   # byte 0x96 in Latin-1: a C1 control, a dash in cp1252
+    data = tmp_path / "latin1.csv"
+    data.write_bytes(("\n".join(text) + "\n").encode("latin-1"))
+    rules = yaml.safe_load(PWC_MAPPING.read_text(encoding="utf-8"))
+    rules["source"]["encoding"] = "latin-1"
+    (tmp_path / "latin1.yaml").write_text(yaml.safe_dump(rules), encoding="utf-8")
+    db = tmp_path / "latin1.duckdb"
+    importer.run([data], mapping.load(tmp_path / "latin1.yaml"), db)
+    assert one(db, "select count(*) from interactions") == 5000
+    assert one(db, "select count(*) from agents where agent_name = 'Di\x96ane'") == 1
