@@ -41,10 +41,11 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import threading
 import time
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import duckdb
 import polars as pl
@@ -66,13 +67,40 @@ REQUIRED_SETTINGS = {"enable_external_access": "false"}
 # Table functions a query may call (besides the store's own table macros). Anything else is
 # refused: readers of files (read_*, parquet_*, glob, sniff_csv), SQL runners (query,
 # query_table, json_execute_serialized_sql), settings, secrets, logs, checkpoints, Python scans.
+# histogram() and histogram_values() were allowed until it was found that they are built-in table
+# macros expanding into query_table(), which runs any table name given as text (pg_settings...).
 ALLOWED_TABLE_FUNCTIONS = frozenset({
     "range", "generate_series", "unnest", "repeat", "repeat_row", "json_each", "json_tree",
-    "histogram", "histogram_values",
     "duckdb_tables", "duckdb_columns", "duckdb_views", "duckdb_schemas", "duckdb_types",
     "duckdb_functions", "duckdb_constraints", "duckdb_indexes", "duckdb_keywords",
     "pragma_table_info", "pragma_show",
 })
+
+# Every other built-in table function and table macro of DuckDB 2.0, reviewed and refused: they
+# read files, run SQL text, change state, read settings, secrets, logs, memory or the server's
+# platform, or scan Python objects. A test compares this with duckdb_functions(), so a DuckDB
+# upgrade that adds a table function fails the suite until someone reviews it here.
+REVIEWED_REFUSED_TABLE_FUNCTIONS = frozenset("""
+    arrow_scan arrow_scan_dumb checkpoint create_external_resource deregister_external_resource
+    destroy_external_resource disable_logging disable_profiling duckdb_approx_database_count
+    duckdb_available_metrics duckdb_connection_count duckdb_coordinate_systems duckdb_databases
+    duckdb_dependencies duckdb_dialects duckdb_eviction_queues duckdb_extension_repositories
+    duckdb_extensions duckdb_external_file_cache duckdb_external_resource_types
+    duckdb_external_resources duckdb_grammar_extensions duckdb_log_contexts duckdb_logs
+    duckdb_logs_parsed duckdb_memory duckdb_optimizers duckdb_prepared_statements
+    duckdb_profiling_settings duckdb_secret_type_parameters duckdb_secret_types duckdb_secrets
+    duckdb_sequences duckdb_settings duckdb_table_sample duckdb_temporary_files duckdb_triggers
+    duckdb_variables enable_logging enable_profiling force_checkpoint glob histogram
+    histogram_values icu_calendar_names json_execute_serialized_sql pandas_scan parquet_bloom_probe
+    parquet_file_metadata parquet_full_metadata parquet_kv_metadata parquet_metadata parquet_scan
+    parquet_schema pg_timezone_names pragma_collations pragma_database_size pragma_metadata_info
+    pragma_platform pragma_storage_info pragma_user_agent pragma_version python_arrow_scan
+    python_map_function query query_table read_blob read_csv read_csv_auto read_duckdb read_json
+    read_json_auto read_json_objects read_json_objects_auto read_ndjson read_ndjson_auto
+    read_ndjson_objects read_parquet read_single_csv_file read_single_json_file
+    read_single_parquet_file read_text register_external_resource register_external_resource_type
+    seq_scan sniff_csv summary test_all_types test_vector_types truncate_duckdb_logs which_secret
+""".split())
 
 # Functions refused wherever they appear (scalar or table), with the reason shown to the reader.
 _READS_FILES = "reads files on the server"
@@ -245,6 +273,9 @@ class _Catalog:
     database: str                   # the store's catalog name (the file's stem)
     tables: frozenset[str]          # the store's own tables and views (lower case)
     table_macros: frozenset[str]    # the store's own table macros (filtered_interactions, ...)
+    # built-in macros whose definition calls something refused -> what it calls: checking the
+    # typed name is not enough when a macro expands into another function
+    expanding: dict = field(default_factory=dict, hash=False)
 
     @classmethod
     def read(cls, cursor) -> _Catalog:
@@ -257,7 +288,24 @@ class _Catalog:
         def names(kind: str) -> frozenset[str]:
             return frozenset(name.lower() for k, name in rows if k == kind)
         (database,) = names("d")
-        return cls(database, names("t"), names("m"))
+        return cls(database, names("t"), names("m"), _expanding_macros(cursor))
+
+
+def _expanding_macros(cursor) -> dict[tuple[str, str], str]:
+    """Built-in macros whose definition calls a refused function: (kind, name) -> the refused
+    function, kind 'macro' (scalar) or 'table_macro'. Kept apart because a name can be both (the
+    histogram aggregate is harmless; the histogram table macro calls query_table)."""
+    refused = set(DENIED_FUNCTIONS) | set(REVIEWED_REFUSED_TABLE_FUNCTIONS)
+    out = {}
+    for name, kind, definition in cursor.sql(
+            "select function_name, function_type, macro_definition from duckdb_functions() "
+            "where internal and function_type in ('macro', 'table_macro') and macro_definition is not null"
+    ).fetchall():
+        called = {m.lower() for m in re.findall(r"([A-Za-z_][A-Za-z0-9_]*)\s*\(", definition)}
+        hit = sorted((called & refused) - {name.lower()}, key=lambda n: (n not in DENIED_FUNCTIONS, n))
+        if hit:
+            out[(kind, name.lower())] = hit[0]   # a function that runs SQL or reads files comes first
+    return out
 
 
 class _Walker:
@@ -285,6 +333,9 @@ class _Walker:
         if isinstance(name, str) and name.lower() in DENIED_FUNCTIONS:
             raise Refused(f"Refused: {name}() {DENIED_FUNCTIONS[name.lower()]}; the lab only reads "
                           "the store's tables.")
+        if isinstance(name, str) and kind != "TABLE_FUNCTION" and ("macro", name.lower()) in self.catalog.expanding:
+            raise Refused(f"Refused: {name}() is a built-in macro that calls "
+                          f"{self.catalog.expanding[('macro', name.lower())]}(), which the lab does not allow.")
         cte_map = node.get("cte_map")
         if isinstance(cte_map, dict) and cte_map.get("map"):
             inner = set(scope)
@@ -304,6 +355,9 @@ class _Walker:
         name = str(function.get("function_name", "")).lower()
         if name in DENIED_FUNCTIONS:
             return  # the generic check gives the specific reason
+        if ("table_macro", name) in self.catalog.expanding:
+            raise Refused(f"Refused: {name}() is a built-in table macro that calls "
+                          f"{self.catalog.expanding[('table_macro', name)]}(), which the lab does not allow.")
         if name not in ALLOWED_TABLE_FUNCTIONS and name not in self.catalog.table_macros:
             offered = sorted(self.catalog.table_macros) + ["range", "generate_series", "unnest"]
             raise Refused(f"Refused: the table function {name}() is not available in the lab; it "
