@@ -6,7 +6,7 @@ from __future__ import annotations
 import polars as pl
 import streamlit as st
 
-from dashboard import catalogue, config, figures, filters, guard, lab, store, ui
+from dashboard import catalogue, config, figures, filters, guard, lab, safe_text, store, ui
 
 TABLE = "table"
 PAGES = ("overview", "customer-vs-agent", "wait-times", "escalations", "attrition", "management", "teams")
@@ -42,7 +42,7 @@ def show_outcome(outcome: guard.Outcome) -> None:
         return
     st.caption(f"{outcome.message} · {outcome.seconds:.2f} s")
     st.dataframe(outcome.frame, hide_index=True, width="stretch", height=320)
-    st.download_button("Download CSV", outcome.frame.write_csv(), file_name="lab_result.csv", mime="text/csv",
+    st.download_button("Download CSV", safe_text.to_csv(outcome.frame), file_name="lab_result.csv", mime="text/csv",
                        key="lab_csv")
 
 

@@ -10,7 +10,7 @@ import duckdb
 import polars as pl
 import streamlit as st
 
-from dashboard import catalogue, config, coverage, figures, filters, kpis, nodata, store
+from dashboard import catalogue, config, coverage, figures, filters, kpis, nodata, safe_text, store
 
 FILTERS_KEY = "_filters"
 DRILL_KEY = "_drill_team"   # a team picked by clicking a chart, applied before the filters are drawn
@@ -298,7 +298,7 @@ def render_query(query: catalogue.Query, chosen: filters.Filters, values: dict |
     absent_notes(query)
     with st.expander("Data", expanded=False):
         st.dataframe(frame, hide_index=True, width="stretch")
-        st.download_button("Download CSV", frame.write_csv(), file_name=f"{query.name}.csv",
+        st.download_button("Download CSV", safe_text.to_csv(frame), file_name=f"{query.name}.csv",
                            mime="text/csv", key=f"csv_{query.name}")
 
 

@@ -115,3 +115,19 @@ def test_nested_values_are_written_as_json_text():
 
 def test_a_formula_header_is_neutralised():
     assert read_back(safe_text.to_csv(pl.DataFrame({"=cmd": [1]})))[0] == {"'=cmd": "1"}
+
+
+def test_the_cli_csv_format_neutralises_formulas_and_writes_nested_values(store_path, capsys):
+    import argparse
+
+    from dashboard import sqlcli
+
+    parser = argparse.ArgumentParser(prog="python -m dashboard")
+    sqlcli.add_parser(parser.add_subparsers(dest="command", required=True))
+    query = ("select '=HYPERLINK(\"http://x\",\"y\")' as name, -1 as n, [1, 2] as ids, "
+             "{'a': 1} as pair")
+    code = sqlcli.main(parser.parse_args(["sql", query, "--db", str(store_path), "--format", "csv"]))
+    out, err = capsys.readouterr()
+    assert code == 0, err
+    [row] = read_back(out)
+    assert row == {"name": "'=HYPERLINK(\"http://x\",\"y\")", "n": "-1", "ids": "[1, 2]", "pair": '{"a": 1}'}
