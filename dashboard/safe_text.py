@@ -18,13 +18,19 @@ import polars as pl
 LIMIT = 80            # characters of a value shown in running text; the rest is on hover
 ELLIPSIS = "…"
 
-# Every ASCII punctuation character may be backslash-escaped in CommonMark, and an escaped one
-# is always literal text: escaping all that markdown, Streamlit's directives or LaTeX give a
-# meaning to leaves ordinary text (Team_A, 10:30, a-b) reading the same once rendered.
-_MARKDOWN_SPECIAL = re.compile(r"([\\`*_{}\[\]()<>#+\-.!|$:~&=\"'])")
-# Streamlit turns :name: into an emoji after parsing, even from escaped colons: a word joiner
-# (invisible, zero width) after the opening colon stops the shortcode from matching.
-_SHORTCODE = re.compile(r":(?=[\w+\-]+:)")
+# Any ASCII punctuation may be backslash-escaped in CommonMark, and an escaped character is
+# literal text. Inside a line, these are what start a link or image ([ ]), an autolink (<, and
+# GFM's bare https:// www. and e-mail@), emphasis (* ~ and _ at a word's edge: an underscore
+# inside a word, as in Team_A, is plain), code (`), HTML (<), an entity (&), LaTeX ($) or a
+# Streamlit directive (:red[...] needs its [). Escaping only those keeps messages that quote file
+# names, dates and times (overview_a.sql:8, 2025-13-45, 10:30) as they were. The text is one
+# line, so block syntax (heading, list, quote) can only start it: only its opening is escaped.
+_INLINE_SPECIAL = re.compile(r"[\\`*\[\]<>|$~&@]|(?<![^\W_])_|_(?![^\W_])|:(?=//)|(?<=[wW]{3})\.")
+_BLOCK_START = re.compile(r"^(\d+(?=[.)])|)([#>+\-=.)])")   # "1)" starts a list as "1." does; "." is inline
+# Streamlit turns :name: into an emoji or icon after parsing, even from escaped colons: a word
+# joiner (invisible, zero width) after the opening colon stops the shortcode from matching. Only
+# a colon that starts a word: "overview.sql:8: error" is a file and line, and stays as typed.
+_SHORTCODE = re.compile(r"(?<!\w):(?=[\w+\-/]+:)")
 WORD_JOINER = "\u2060"
 FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 
@@ -39,7 +45,8 @@ def markdown(text: object) -> str:
     """Text that Streamlit's markdown shows exactly as written: no link, image, LaTeX, colour,
     emoji, heading, list or HTML. Newlines become spaces (a line break could start a block)."""
     flat = _SHORTCODE.sub(":" + WORD_JOINER, " ".join(str(text).splitlines()))
-    return _MARKDOWN_SPECIAL.sub(r"\\\1", flat)
+    escaped = _INLINE_SPECIAL.sub(lambda m: "\\" + m.group(0), flat.strip())
+    return _BLOCK_START.sub(r"\1\\\2", escaped, count=1)
 
 
 def label(text: object, limit: int = LIMIT) -> str:

@@ -26,16 +26,22 @@ def unescaped_specials(markdown: str, chars: str) -> list[str]:
     return [m.group(0) for m in re.finditer(r"(?<!\\)(?:\\\\)*([" + re.escape(chars) + "])", markdown)]
 
 
-HOSTILE = [
-    ("link", "[Sign in again](https://evil.example/login)", "[]()"),
-    ("image", "![i](http://127.0.0.1:9/beacon.png)", "![]()"),
+HOSTILE = [   # (name, text, the characters that must all be escaped)
+    ("link", "[Sign in again](https://evil.example/login)", "[]"),
+    ("image", "![i](http://127.0.0.1:9/beacon.png)", "[]"),
     ("latex", "$x^2$ and $$y$$", "$"),
-    ("colour directive", ":red[ALERT] :material/warning:", ":[]"),
+    ("colour directive", ":red[ALERT] :blue-background[x]", "[]"),
     ("html tag", "<img src=x onerror=alert(1)><b>bold</b>", "<>"),
     ("backticks", "`code` ```block```", "`"),
     ("bold and heading", "# **Session expired**", "#*"),
+    ("emphasis", "_slanted_ and ~~struck~~", "_~"),
     ("autolink", "<https://evil.example>", "<>"),
     ("entity", "&lt;b&gt;", "&"),
+    ("e-mail autolink", "support@evil.example", "@"),
+    ("list", "- item", "-"),
+    ("numbered list", "1) item", ")"),
+    ("ordered list", "1. item", "."),
+    ("quote", "> quoted", ">"),
 ]
 
 
@@ -46,6 +52,14 @@ def test_markdown_specials_are_escaped_and_read_as_written(name, text, specials)
     assert rendered_text(escaped) == text
 
 
+@pytest.mark.parametrize("text, fragment", [("see https://evil.example", "https\\://"),
+                                            ("see http://evil.example", "http\\://"),
+                                            ("www.evil.example", "www\\.")])
+def test_bare_urls_cannot_autolink(text, fragment):
+    assert fragment in safe_text.markdown(text)
+    assert rendered_text(safe_text.markdown(text)) == text
+
+
 def test_an_emoji_shortcode_is_broken_so_it_shows_as_typed():
     escaped = safe_text.markdown("Team :smile: at :+1:")
     text_node = _UNESCAPE.sub(r"\1", escaped)   # what the emoji plugin sees after parsing
@@ -53,10 +67,16 @@ def test_an_emoji_shortcode_is_broken_so_it_shows_as_typed():
     assert rendered_text(escaped) == "Team :smile: at :+1:"   # the joiner is invisible
 
 
-@pytest.mark.parametrize("name", ["Team_A", "north_east_team", "10:30 shift", "A-B (2)"])
+@pytest.mark.parametrize("name", ["Team_A", "north_east_team", "10:30 shift", "A-B (2)", "2025-13-45"])
 def test_ordinary_names_stay_readable(name):
     assert rendered_text(safe_text.markdown(name)) == name
     assert safe_text.WORD_JOINER not in safe_text.markdown(name)
+
+
+@pytest.mark.parametrize("text", ["2025-13-45", "A-B (2)", "Team 2 + 3 = 5", "it's \"quoted\"", "Hello!",
+                                  "overview_zz_broken.sql:8: Binder Error", "10:30 a.m."])
+def test_text_without_inline_meaning_is_left_as_is(text):
+    assert safe_text.markdown(text) == text
 
 
 def test_a_newline_cannot_start_a_block():
@@ -131,3 +151,95 @@ def test_the_cli_csv_format_neutralises_formulas_and_writes_nested_values(store_
     assert code == 0, err
     [row] = read_back(out)
     assert row == {"name": "'=HYPERLINK(\"http://x\",\"y\")", "n": "-1", "ids": "[1, 2]", "pair": '{"a": 1}'}
+
+
+# --- the app: a store whose names and a URL carry markdown -------------------------------------
+
+SESSION_EXPIRED = "**Session expired** [Sign in again](https://evil.example/login)"
+
+
+def hostile_names(port: int) -> dict[str, str]:
+    """Names an import can carry; port: where a fetched image would land."""
+    return {
+        "link": SESSION_EXPIRED,
+        "image": f"![i](http://127.0.0.1:{port}/beacon.png) $x^2$ :red[alert] :smile:",
+        "html": f'<img src="http://127.0.0.1:{port}/html.png"> <a href="https://evil.example">x</a>',
+        "long": "L" * 10_000,
+    }
+
+
+def hostile_store(folder, port: int = 9):
+    """A store imported through a mapping (as a user would) whose team and touchpoint names are
+    the hostile ones, one agent and two contacts each."""
+    from conftest import BARE_MAPPING, import_text
+
+    mapping = (BARE_MAPPING.replace("team_name: {constant: Desk}", "team_name: team")
+               .replace("touchpoint_name: {constant: Calls}", "touchpoint_name: touchpoint"))
+    assert mapping.count("team_name: team") == 3 and mapping.count("touchpoint_name: touchpoint") == 2
+    out = io.StringIO()
+    writer = csv.writer(out, lineterminator="\n")
+    writer.writerow(["id", "date", "time", "answered", "agent", "team", "touchpoint"])
+    for n, (key, name) in enumerate(hostile_names(port).items()):
+        for day in (3, 4):
+            writer.writerow([f"{n}{day}", f"2025-03-0{day}", "09:00:00", "Y", f"Agent {key}", name,
+                             '=HYPERLINK("http://x","y")' if key == "link" else name])
+    return import_text(folder, "hostile", out.getvalue(), mapping)
+
+
+@pytest.fixture(scope="module")
+def hostile_store_path(tmp_path_factory):
+    return hostile_store(tmp_path_factory.mktemp("hostile"))
+
+
+MARKDOWN_ELEMENTS = ("title", "header", "subheader", "caption", "markdown", "warning", "info", "error", "success")
+
+
+def rendered_bodies(at) -> list[str]:
+    """Every string the app handed to Streamlit's markdown: bodies, and help tooltips."""
+    bodies = [e.value for kind in MARKDOWN_ELEMENTS for e in getattr(at, kind)]
+    for kind in ("caption", "markdown", "metric", "selectbox", "subheader"):
+        bodies += [e.proto.help for e in getattr(at, kind) if getattr(e.proto, "help", "")]
+    return bodies
+
+
+def assert_plain(bodies: list[str]) -> None:
+    """Each body that quotes a hostile name has all its markdown specials escaped."""
+    quoting = [b for b in bodies if "Session expired" in b or "beacon" in b or "evil.example" in b]
+    for body in quoting:
+        assert unescaped_specials(body, "[]$<>*`") == [], body
+        assert not re.search(r":[\w+-]+:", _UNESCAPE.sub(r"\1", body)), body   # no emoji shortcode
+
+
+@pytest.mark.parametrize("page", ["overview.py", "teams.py", "sql_lab.py", "queries.py"])
+def test_names_and_url_values_render_as_plain_text(hostile_store_path, monkeypatch, page):
+    from conftest import ROOT
+    from streamlit.testing.v1 import AppTest
+
+    monkeypatch.setenv("DASHBOARD_DB", str(hostile_store_path))
+    bodies = []
+    for params in ({"team": SESSION_EXPIRED}, {"team": "![i](http://127.0.0.1:9/beacon.png)",
+                                               "touchpoint": SESSION_EXPIRED + " (no such)"}):
+        at = AppTest.from_file(str(ROOT / "dashboard" / "app.py"), default_timeout=90)
+        for key, value in params.items():
+            at.query_params[key] = value
+        bodies += rendered_bodies(at.run())       # the URL's notices are shown where it lands
+        at.switch_page(f"views/{page}").run()
+        assert not at.exception, [e.value for e in at.exception]
+        bodies += rendered_bodies(at)
+    assert any("Session expired" in b for b in bodies)   # the name is shown: as text
+    assert any("beacon" in b for b in bodies)        # the URL value's notice, as text
+    assert_plain(bodies)
+
+
+def test_a_long_team_name_is_shortened_with_the_whole_name_on_hover(hostile_store_path, monkeypatch):
+    from conftest import ROOT
+    from streamlit.testing.v1 import AppTest
+
+    monkeypatch.setenv("DASHBOARD_DB", str(hostile_store_path))
+    at = AppTest.from_file(str(ROOT / "dashboard" / "app.py"), default_timeout=90)
+    at.query_params["team"] = "L" * 10_000
+    at.run()
+    assert not at.exception
+    [scope] = [c for c in at.caption if "L" * 20 in c.value]
+    assert len(scope.value) < 200 and safe_text.ELLIPSIS in scope.value
+    assert "L" * 10_000 in scope.proto.help
