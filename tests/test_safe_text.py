@@ -243,3 +243,28 @@ def test_a_long_team_name_is_shortened_with_the_whole_name_on_hover(hostile_stor
     [scope] = [c for c in at.caption if "L" * 20 in c.value]
     assert len(scope.value) < 200 and safe_text.ELLIPSIS in scope.value
     assert "L" * 10_000 in scope.proto.help
+
+
+def test_chart_text_from_data_is_escaped_and_a_click_reads_the_real_name_back():
+    from dashboard import figures, lab
+
+    name = '<a href="https://evil.example">Sign in</a> & co'
+    frame = pl.DataFrame({"team_name": [name, "Team_A"], "contacts": [3, 4]})
+    fig = figures.build(lab.quick_chart("bar", "team_name", ["contacts"], None), frame)
+    assert list(fig.data[0].x) == ['&lt;a href="https://evil.example"&gt;Sign in&lt;/a&gt; &amp; co', "Team_A"]
+    assert "<a" not in fig.to_json()
+    assert figures.selected_team([{"x": fig.data[0].x[0]}], {name: "HQ", "Team_A": "HQ"}) == name
+
+
+def test_event_titles_on_a_chart_are_escaped_and_shortened():
+    import datetime as dt
+
+    import plotly.graph_objects as go
+
+    from dashboard import figures
+
+    title = "<b>" + "E" * 100
+    events = pl.DataFrame({"starts_on": [dt.date(2025, 3, 1)], "ends_on": [dt.date(2025, 3, 9)], "title": [title]})
+    fig = figures.add_events(go.Figure(), events)
+    [text] = [a.text for a in fig.layout.annotations]
+    assert text.startswith("&lt;b&gt;EEE") and text.endswith(safe_text.ELLIPSIS) and len(text) < 60
