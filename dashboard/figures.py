@@ -92,7 +92,8 @@ def add_events(fig: go.Figure, events: pl.DataFrame, first=None, last=None) -> g
             x0 = max(starts_on, first) if first is not None else starts_on
             x1 = min(ends_on, last) if last is not None else ends_on
             fig.add_vrect(x0=x0, x1=x1, fillcolor="grey", opacity=0.12, line_width=0,
-                          annotation_text=safe_text.chart(title, 40), annotation_position="top left", annotation_font_size=10)
+                          annotation_text=safe_text.chart(title, 40), annotation_position="top left",
+                          annotation_font_size=10)
         elif (first is None or starts_on >= first) and (last is None or starts_on <= last):
             fig.add_vline(x=starts_on, line_dash="dot", line_color="grey")
             fig.add_annotation(x=starts_on, y=1, yref="paper", text=safe_text.chart(title, 40), showarrow=False,

@@ -99,9 +99,10 @@ def sidebar_filters() -> filters.Filters:
     their defaults instead of silently dropping them."""
     known = choices()
     if not known.has_data:  # no period to offer: any date shown would be made up
-        st.info(f"The store at {safe_text.markdown(config.store_path())} holds no data yet: no contacts, surveys, requests, training, "
-                "agents or customers with a date. Import an export with `python -m dashboard import` and a mapping "
-                "file (see the README's Import your data), or build the demo with `python -m dashboard demo`.",
+        st.info(f"The store at {safe_text.markdown(config.store_path())} holds no data yet: no contacts, surveys, "
+                "requests, training, agents or customers with a date. Import an export with "
+                "`python -m dashboard import` and a mapping file (see the README's Import your data), or build "
+                "the demo with `python -m dashboard demo`.",
                 icon=":material/database:")
         st.stop()
     _apply_drill(known)
@@ -231,7 +232,7 @@ def render_catalogue() -> None:
         st.info("No query file without a page yet. A file whose header has no `page:` line appears here.")
     bound = {**chosen.as_params(), **catalogue.page_param_defaults()}
     for tag, queries in groups.items():
-        st.header(safe_text.label(tag), divider="gray")
+        st.header(safe_text.label(tag), divider="gray", help=safe_text.hover(tag))
         for query in queries:
             render_query(query, chosen, bound)
     with st.expander(f"All {len(cat.queries)} query files"):
@@ -301,8 +302,8 @@ def render_query(query: catalogue.Query, chosen: filters.Filters, values: dict |
     st.subheader(safe_text.markdown(query.title))
     st.caption(safe_text.markdown(query.description))
     if unknown := nodata.unknown_columns(query, frame):
-        notice(st.error, f"{query.path.name}: the header names {', '.join(unknown)}, which the query does not return "
-                 f"(its columns: {', '.join(frame.columns)})", icon=":material/error:")
+        notice(st.error, f"{query.path.name}: the header names {', '.join(unknown)}, which the query does not "
+               f"return (its columns: {', '.join(frame.columns)})", icon=":material/error:")
         return
     if nothing := nodata.all_y_absent(query, store_coverage()):
         no_data(nothing)

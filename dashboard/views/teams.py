@@ -42,8 +42,8 @@ if no_answers := ui.absent_columns(team_query).get("survey_answers"):
 elif units.filter(units["survey_answers"] > 0).is_empty():
     st.info("No survey answers for these filters (customer_surveys joined to the contacts in scope).")
 else:
-    event = st.plotly_chart(ranking.funnel_figure(figures.chart_safe(units), unit), key="chart_teams_funnel", width="stretch",
-                            on_select="rerun", selection_mode="points")
+    event = st.plotly_chart(ranking.funnel_figure(figures.chart_safe(units), unit), key="chart_teams_funnel",
+                            width="stretch", on_select="rerun", selection_mode="points")
     team = figures.selected_team(event.selection.points if event else [], ui.choices().teams)
     if team and team != chosen.team:
         ui.drill_to(team)
