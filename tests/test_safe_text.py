@@ -6,6 +6,7 @@ import csv
 import io
 import json
 import re
+from pathlib import Path
 
 import polars as pl
 import pytest
@@ -210,7 +211,10 @@ def assert_plain(bodies: list[str]) -> None:
         assert not re.search(r":[\w+-]+:", _UNESCAPE.sub(r"\1", body)), body   # no emoji shortcode
 
 
-@pytest.mark.parametrize("page", ["overview.py", "teams.py", "sql_lab.py", "queries.py"])
+VIEWS = sorted(p.name for p in (Path(__file__).parent.parent / "dashboard" / "views").glob("*.py"))
+
+
+@pytest.mark.parametrize("page", VIEWS)
 def test_names_and_url_values_render_as_plain_text(hostile_store_path, monkeypatch, page):
     from conftest import ROOT
     from streamlit.testing.v1 import AppTest
