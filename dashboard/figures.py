@@ -3,18 +3,32 @@ are all a chart needs (as in Evidence), so an analyst never writes plotting code
 
 from __future__ import annotations
 
+import html
+
 import plotly.express as px
 import plotly.graph_objects as go
 import polars as pl
 
+from dashboard import safe_text
 from dashboard.catalogue import Query
 
 PERCENT_HINTS = ("_pct", "rate", "csat", "service_level", "fcr", "satisfaction", "within")
 
 
+def chart_safe(frame: pl.DataFrame) -> pl.DataFrame:
+    """The frame with its text cells escaped for plotly, which reads a subset of HTML (links,
+    bold) in tick labels, legends and hover text: a name from the data shows as written.
+    selected_team reads a clicked name back."""
+    text = [c for c, t in frame.schema.items() if t in (pl.String, pl.Categorical)]
+    return frame.with_columns(pl.col(c).cast(pl.String).map_elements(safe_text.chart, return_dtype=pl.String)
+                              for c in text)
+
+
 def build(query: Query, frame: pl.DataFrame) -> go.Figure:
     """The figure the header declares. y may name several columns: they share one axis."""
-    labels = {**{c: c.replace("_", " ") for c in frame.columns}, **query.labels}
+    frame = chart_safe(frame)
+    labels = {c: safe_text.chart(text) for c, text in
+              {**{c: c.replace("_", " ") for c in frame.columns}, **query.labels}.items()}
     y = list(query.y)
     common = dict(labels=labels)
     if query.chart == "heatmap":
@@ -50,9 +64,9 @@ def build(query: Query, frame: pl.DataFrame) -> go.Figure:
     fig.update_layout(margin=dict(l=10, r=10, t=30, b=10), height=360,
                       legend=dict(orientation="h", yanchor="bottom", y=1.02, x=0))
     if query.y_title or len(y) > 1:
-        fig.update_yaxes(title_text=query.y_title or "")
+        fig.update_yaxes(title_text=safe_text.chart(query.y_title or ""))
     if query.x_title:
-        fig.update_xaxes(title_text=query.x_title)
+        fig.update_xaxes(title_text=safe_text.chart(query.x_title))
     return fig
 
 
@@ -64,8 +78,8 @@ def selected_team(points: list[dict], teams) -> str | None:
         if not isinstance(custom, (list, tuple)):
             custom = [custom]
         for value in (point.get("x"), point.get("y"), point.get("legendgroup"), *custom):
-            if isinstance(value, str) and value in teams:
-                return value
+            if isinstance(value, str) and html.unescape(value) in teams:   # drawn escaped (chart_safe)
+                return html.unescape(value)
     return None
 
 
@@ -78,9 +92,10 @@ def add_events(fig: go.Figure, events: pl.DataFrame, first=None, last=None) -> g
             x0 = max(starts_on, first) if first is not None else starts_on
             x1 = min(ends_on, last) if last is not None else ends_on
             fig.add_vrect(x0=x0, x1=x1, fillcolor="grey", opacity=0.12, line_width=0,
-                          annotation_text=title, annotation_position="top left", annotation_font_size=10)
+                          annotation_text=safe_text.chart(title, 40), annotation_position="top left",
+                          annotation_font_size=10)
         elif (first is None or starts_on >= first) and (last is None or starts_on <= last):
             fig.add_vline(x=starts_on, line_dash="dot", line_color="grey")
-            fig.add_annotation(x=starts_on, y=1, yref="paper", text=title, showarrow=False,
+            fig.add_annotation(x=starts_on, y=1, yref="paper", text=safe_text.chart(title, 40), showarrow=False,
                                xanchor="left", yanchor="bottom", font_size=10)
     return fig

@@ -6,7 +6,7 @@ from __future__ import annotations
 import polars as pl
 import streamlit as st
 
-from dashboard import catalogue, config, figures, filters, guard, lab, store, ui
+from dashboard import catalogue, config, figures, filters, guard, lab, safe_text, store, ui
 
 TABLE = "table"
 PAGES = ("overview", "customer-vs-agent", "wait-times", "escalations", "attrition", "management", "teams")
@@ -17,7 +17,7 @@ def time_limit() -> float:
     try:
         return guard.timeout_from_env()
     except ValueError as exc:
-        st.warning(f"{exc}; using {guard.DEFAULT_TIMEOUT_S} s.")
+        ui.notice(st.warning, f"{exc}; using {guard.DEFAULT_TIMEOUT_S} s.")
         return float(guard.DEFAULT_TIMEOUT_S)
 
 
@@ -38,11 +38,11 @@ def run(sql: str, chosen: filters.Filters) -> guard.Outcome:
 def show_outcome(outcome: guard.Outcome) -> None:
     if not outcome.ok:
         icon = {"refused": ":material/block:", "timeout": ":material/timer_off:"}.get(outcome.kind, ":material/error:")
-        st.error(outcome.message, icon=icon)
+        ui.notice(st.error, outcome.message, icon=icon)   # a database message may quote the data
         return
-    st.caption(f"{outcome.message} · {outcome.seconds:.2f} s")
+    st.caption(safe_text.markdown(f"{outcome.message} · {outcome.seconds:.2f} s"))
     st.dataframe(outcome.frame, hide_index=True, width="stretch", height=320)
-    st.download_button("Download CSV", outcome.frame.write_csv(), file_name="lab_result.csv", mime="text/csv",
+    st.download_button("Download CSV", safe_text.to_csv(outcome.frame), file_name="lab_result.csv", mime="text/csv",
                        key="lab_csv")
 
 
@@ -64,7 +64,7 @@ def chart_picker(frame: pl.DataFrame) -> tuple[str, str | None, list[str], str |
     try:
         st.plotly_chart(figures.build(lab.quick_chart(kind, x, y, color), frame), key="lab_chart", width="stretch")
     except Exception as exc:  # say, a text column on a numeric axis: plotly's words, no traceback
-        st.warning(f"Cannot draw this {kind} chart: {exc}")
+        ui.notice(st.warning, f"Cannot draw this {kind} chart: {exc}")
     return kind, x, y, color
 
 
@@ -83,7 +83,7 @@ def save_as_chart(sql: str, kind: str, x: str | None, y: list[str], color: str |
         text = lab.query_file_text(sql, title, description, kind, x=x, y=y, color=color,
                                    page=None if page.startswith("(") else page, tags=tags)
     except catalogue.QueryFileError as err:
-        st.error(f"This would not load as a query file: line {err.line}: {err.message}")
+        ui.notice(st.error, f"This would not load as a query file: line {err.line}: {err.message}")
         return
     st.code(text, language="sql")
     download, write = st.columns(2)
@@ -96,9 +96,9 @@ def save_as_chart(sql: str, kind: str, x: str | None, y: list[str], color: str |
         try:
             path = lab.save(text, config.queries_dir(), name)
         except ValueError as exc:
-            st.error(str(exc))
+            ui.notice(st.error, str(exc))
         else:
-            st.success(f"Saved {path.name}: it shows on its page on the next rerun.")
+            ui.notice(st.success, f"Saved {path.name}: it shows on its page on the next rerun.")
 
 
 @st.cache_data(show_spinner=False, max_entries=4)
@@ -110,7 +110,7 @@ def schema_browser() -> None:
     tables, columns = _schema(store.version(config.store_path()))
     st.markdown("**Tables**")
     for table, rows in tables.iter_rows():
-        with st.expander(f"{table} · {rows:,} rows"):
+        with st.expander(safe_text.markdown(f"{table} · {rows:,} rows")):
             st.dataframe(columns.filter(pl.col("table") == table).drop("table"), hide_index=True, width="stretch")
     st.markdown("**Parameters**")
     st.dataframe(pl.DataFrame({"name": [f"${n}" for n in catalogue.KNOWN_PARAMS],

@@ -18,7 +18,7 @@ from pathlib import Path
 
 import polars as pl
 
-from dashboard import catalogue, config, filters, guard, store
+from dashboard import catalogue, config, filters, guard, safe_text, store
 
 FORMATS = ("table", "csv", "json")
 
@@ -143,7 +143,7 @@ def _parameters(args: argparse.Namespace, choices: filters.Choices) -> dict:
 
 def _render(frame: pl.DataFrame, form: str) -> str:
     if form == "csv":
-        return frame.write_csv()
+        return safe_text.to_csv(frame)
     if form == "json":
         return frame.write_json() + "\n"
     with pl.Config(tbl_rows=-1, tbl_cols=-1, tbl_width_chars=65_000, fmt_str_lengths=1_000,

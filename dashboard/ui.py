@@ -10,7 +10,7 @@ import duckdb
 import polars as pl
 import streamlit as st
 
-from dashboard import catalogue, config, coverage, figures, filters, kpis, nodata, store
+from dashboard import catalogue, config, coverage, figures, filters, kpis, nodata, safe_text, store
 
 FILTERS_KEY = "_filters"
 DRILL_KEY = "_drill_team"   # a team picked by clicking a chart, applied before the filters are drawn
@@ -75,6 +75,23 @@ def choices() -> filters.Choices:
     return _choices(store.version(config.store_path()))
 
 
+def caption(text: str, values=(), where=st) -> None:
+    """A caption that names data or URL values (teams, sites, touchpoints): shown as plain text,
+    long values shortened, the whole text on hover (dashboard.safe_text)."""
+    shown = safe_text.shorten_within(text, values)
+    where.caption(safe_text.markdown(shown), help=safe_text.markdown(text) if shown != text else None)
+
+
+def notice(show, text: str, values=(), **kwargs) -> None:
+    """A notice (st.warning, st.info, st.error) whose text may hold data, URL values or database
+    messages: shown as plain text, long values shortened."""
+    show(safe_text.markdown(safe_text.shorten_within(text, values)), **kwargs)
+
+
+def scope_values(chosen: filters.Filters) -> tuple:
+    return chosen.site, chosen.team, chosen.channel, chosen.touchpoint
+
+
 def sidebar_filters() -> filters.Filters:
     """Draws the global filters; their state lives in the URL (?from=&to=&site=&team=...).
 
@@ -82,9 +99,10 @@ def sidebar_filters() -> filters.Filters:
     their defaults instead of silently dropping them."""
     known = choices()
     if not known.has_data:  # no period to offer: any date shown would be made up
-        st.info(f"The store at {config.store_path()} holds no data yet: no contacts, surveys, requests, training, "
-                "agents or customers with a date. Import an export with `python -m dashboard import` and a mapping "
-                "file (see the README's Import your data), or build the demo with `python -m dashboard demo`.",
+        st.info(f"The store at {safe_text.markdown(config.store_path())} holds no data yet: no contacts, surveys, "
+                "requests, training, agents or customers with a date. Import an export with "
+                "`python -m dashboard import` and a mapping file (see the README's Import your data), or build "
+                "the demo with `python -m dashboard demo`.",
                 icon=":material/database:")
         st.stop()
     _apply_drill(known)
@@ -114,8 +132,9 @@ def sidebar_filters() -> filters.Filters:
     )
     side.caption(f"Data from {known.first_day} to {known.last_day}. The address bar holds these "
                  "filters: copy it to share this exact view.")
-    for notice in notices:
-        st.warning(notice, icon=":material/link_off:")
+    url_values = [v for values in raw.values() for v in (values if isinstance(values, list) else [values])]
+    for text in notices:
+        notice(st.warning, text, url_values, icon=":material/link_off:")
     st.session_state[FILTERS_KEY] = chosen
     return chosen
 
@@ -181,13 +200,13 @@ def render_page(page: str, title: str, values: dict | None = None) -> None:
     page's own parameters (catalogue.PAGE_PARAMS) set by controls on the page."""
     chosen = current_filters()
     st.title(title)
-    caption, back = st.columns([5, 1], vertical_alignment="center")
-    caption.caption(chosen.describe())
+    column, back = st.columns([5, 1], vertical_alignment="center")
+    caption(chosen.describe(), scope_values(chosen), where=column)
     if chosen.team and back.button("Back to all teams", icon=":material/arrow_back:", key="drill_back"):
         drill_to(filters.ALL)
     cat = query_catalogue()
     for err in cat.errors_for_page(page):
-        st.error(f"{err.location}: {err.message}", icon=":material/error:")
+        notice(st.error, f"{err.location}: {err.message}", icon=":material/error:")
     queries = cat.for_page(page)
     if not any(q.page == page for q in cat.queries):  # a page fed only by 'data' queries is not coming
         st.info("This page is coming in a later release. Any query file in queries/ whose header says "
@@ -202,18 +221,18 @@ def render_catalogue() -> None:
     """The queries page: every chart whose header names no page, grouped by its first tag."""
     chosen = current_filters()
     st.title("Query catalogue")
-    st.caption(f"{chosen.describe()}. Charts from query files that name no page, grouped by their first tag. "
-               "Add one by dropping a .sql file into queries/ (see the README's Add a chart); it shows here on "
-               "the next rerun.")
+    caption(f"{chosen.describe()}. Charts from query files that name no page, grouped by their first tag. "
+            "Add one by dropping a .sql file into queries/ (see the README's Add a chart); it shows here on "
+            "the next rerun.", scope_values(chosen))
     cat = query_catalogue()
     for err in cat.errors_without_page():
-        st.error(f"{err.location}: {err.message}", icon=":material/error:")
+        notice(st.error, f"{err.location}: {err.message}", icon=":material/error:")
     groups = cat.by_tag()
     if not groups:
         st.info("No query file without a page yet. A file whose header has no `page:` line appears here.")
     bound = {**chosen.as_params(), **catalogue.page_param_defaults()}
     for tag, queries in groups.items():
-        st.header(tag, divider="gray")
+        st.header(safe_text.label(tag), divider="gray", help=safe_text.hover(tag))
         for query in queries:
             render_query(query, chosen, bound)
     with st.expander(f"All {len(cat.queries)} query files"):
@@ -246,9 +265,9 @@ def query(name: str) -> catalogue.Query:
         return cat.get(name)
     except KeyError:
         broken = [e for e in cat.errors if e.path.stem == name]
-        st.error(f"{broken[0].location}: {broken[0].message}" if broken
-                 else f"{name}.sql is missing from {config.queries_dir()}; this section needs it.",
-                 icon=":material/error:")
+        notice(st.error, f"{broken[0].location}: {broken[0].message}" if broken
+               else f"{name}.sql is missing from {config.queries_dir()}; this section needs it.",
+               icon=":material/error:")
     st.stop()
 
 
@@ -261,7 +280,7 @@ def frame(name: str, values: dict | None = None) -> pl.DataFrame:
     try:
         return run(named, bound)
     except catalogue.QueryFileError as err:
-        st.error(f"{err.location}: {err.message}", icon=":material/error:")
+        notice(st.error, f"{err.location}: {err.message}", icon=":material/error:")
     st.stop()
 
 
@@ -269,7 +288,7 @@ def render_query(query: catalogue.Query, chosen: filters.Filters, values: dict |
     values = values or {**chosen.as_params(), **catalogue.page_param_defaults()}
     empty = missing_data(query)
     if empty:
-        st.subheader(query.title)
+        st.subheader(safe_text.markdown(query.title))
         no_data(empty)
         return
     try:
@@ -278,13 +297,13 @@ def render_query(query: catalogue.Query, chosen: filters.Filters, values: dict |
             return
         frame = run(query, values)
     except catalogue.QueryFileError as err:
-        st.error(f"{err.location}: {err.message}", icon=":material/error:")
+        notice(st.error, f"{err.location}: {err.message}", icon=":material/error:")
         return
-    st.subheader(query.title)
-    st.caption(query.description)
+    st.subheader(safe_text.markdown(query.title))
+    st.caption(safe_text.markdown(query.description))
     if unknown := nodata.unknown_columns(query, frame):
-        st.error(f"{query.path.name}: the header names {', '.join(unknown)}, which the query does not return "
-                 f"(its columns: {', '.join(frame.columns)})", icon=":material/error:")
+        notice(st.error, f"{query.path.name}: the header names {', '.join(unknown)}, which the query does not "
+               f"return (its columns: {', '.join(frame.columns)})", icon=":material/error:")
         return
     if nothing := nodata.all_y_absent(query, store_coverage()):
         no_data(nothing)
@@ -298,7 +317,7 @@ def render_query(query: catalogue.Query, chosen: filters.Filters, values: dict |
     absent_notes(query)
     with st.expander("Data", expanded=False):
         st.dataframe(frame, hide_index=True, width="stretch")
-        st.download_button("Download CSV", frame.write_csv(), file_name=f"{query.name}.csv",
+        st.download_button("Download CSV", safe_text.to_csv(frame), file_name=f"{query.name}.csv",
                            mime="text/csv", key=f"csv_{query.name}")
 
 
@@ -307,12 +326,12 @@ def _render_chart(query: catalogue.Query, chosen: filters.Filters, frame: pl.Dat
     out and counted under it (nodata.split_unknown)."""
     drawn, left_out = nodata.split_unknown(query, frame)
     if nodata.nothing_to_plot(query, drawn):
-        st.info("No data for these filters." + (f" {left_out.text()}" if left_out else ""))
+        notice(st.info, "No data for these filters." + (f" {left_out.text()}" if left_out else ""))
         return
     try:
         fig = figures.build(query, drawn)
     except Exception as exc:  # a header naming a column the query does not return
-        st.error(f"{query.path.name}: cannot draw the {query.chart} chart: {exc}", icon=":material/error:")
+        notice(st.error, f"{query.path.name}: cannot draw the {query.chart} chart: {exc}", icon=":material/error:")
         return
     if query.annotate_events:
         figures.add_events(fig, events(chosen), chosen.date_from, chosen.date_to)
@@ -326,7 +345,7 @@ def _render_chart(query: catalogue.Query, chosen: filters.Filters, frame: pl.Dat
     else:
         st.plotly_chart(fig, key=f"chart_{query.name}", width="stretch")
     if left_out:
-        st.caption(left_out.text())
+        caption(left_out.text())
 
 
 def _render_tiles(query: catalogue.Query, chosen: filters.Filters) -> None:
@@ -335,13 +354,13 @@ def _render_tiles(query: catalogue.Query, chosen: filters.Filters) -> None:
     previous = run(query, previous_filters.as_params())
     targets, problems = kpis.load_targets(config.targets_path())
     for problem in problems:
-        st.warning(problem)
+        notice(st.warning, problem)
     wrong = [p for p in (kpis.column_problem(c, current.columns) for c in current.columns) if p]
     if wrong:
-        st.error(f"{query.path.name}: {'; '.join(wrong)}", icon=":material/error:")
+        notice(st.error, f"{query.path.name}: {'; '.join(wrong)}", icon=":material/error:")
         return
-    st.subheader(query.title)
-    st.caption(f"{query.description} Changes are against {previous_filters.date_from:%d %b %Y} – "
+    st.subheader(safe_text.markdown(query.title))
+    st.caption(f"{safe_text.markdown(query.description)} Changes are against {previous_filters.date_from:%d %b %Y} – "
                f"{previous_filters.date_to:%d %b %Y}, the {chosen.days} days before, where both periods "
                f"lie inside the data and rest on at least {config.min_comparison_n()} each.")
     row_now = current.row(0, named=True) if current.height else {c: None for c in current.columns}

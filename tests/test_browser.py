@@ -353,3 +353,70 @@ def test_no_tile_reads_zero_when_the_import_lacks_its_input(browser, bare_log_st
             pg.screenshot(path=str(tmp_path_factory.mktemp("shots") / "bare_overview.png"), full_page=True)
         finally:
             context.close()
+
+
+@contextlib.contextmanager
+def request_counter():
+    """A local http listener that counts every request (an image a name or URL value made the
+    browser fetch would land here); yields (port, the list of paths asked for)."""
+    import http.server
+    import threading
+
+    asked: list[str] = []
+
+    class Count(http.server.BaseHTTPRequestHandler):
+        def do_GET(self):   # noqa: N802 (http.server's name)
+            asked.append(self.path)
+            self.send_response(204)
+            self.end_headers()
+
+        def log_message(self, *args):
+            pass
+
+    listener = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Count)
+    thread = threading.Thread(target=listener.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield listener.server_address[1], asked
+    finally:
+        listener.shutdown()
+        listener.server_close()
+
+
+def test_hostile_names_and_url_values_render_as_text_and_fetch_nothing(browser, tmp_path_factory):
+    """Team and touchpoint names imported with markdown links, images, LaTeX, colour directives and
+    HTML, and URL values carrying the same, show as typed on every page; the browser fetches
+    nothing from the listener they point at; a 10,000-character team name leaves the page usable."""
+    from test_safe_text import SESSION_EXPIRED, hostile_names, hostile_store
+
+    with request_counter() as (port, asked):
+        names = hostile_names(port)
+        db = hostile_store(tmp_path_factory.mktemp("hostile-store"), port)
+        with streamlit_server(db, tmp_path_factory.mktemp("hostile-streamlit")) as base:
+            context = browser.new_context(viewport={"width": 1600, "height": 1000})
+            context.set_default_timeout(TIMEOUT_MS)
+            pg = context.new_page()
+            try:
+                links = [{"team": names["link"]}, {"team": names["image"]}, {"team": names["html"]},
+                         {"team": f"![i](http://127.0.0.1:{port}/url-beacon.png)",
+                          "touchpoint": f"$x$ :red[{SESSION_EXPIRED}]"}]
+                for params in links:
+                    for path in PAGE_PATHS:
+                        open_view(pg, base, path, **PERIOD, **params)
+                        pg.wait_for_timeout(300)
+                        pg.wait_for_selector(APP_IDLE, timeout=TIMEOUT_MS)
+                        assert_no_exception(pg)
+                        main = pg.locator("[data-testid='stMain']")
+                        assert main.locator("a[href*='evil.example']").count() == 0, path
+                        assert main.locator("img[src*='127.0.0.1']").count() == 0, path
+                        assert main.locator(".katex").count() == 0, path
+                open_view(pg, base, "/", **PERIOD, team=names["link"])
+                expect(pg.locator("[data-testid='stMain']").get_by_text("Session expired", exact=False).first) \
+                    .to_be_visible()
+                open_view(pg, base, "/", **PERIOD, team=names["long"])
+                expect(pg.locator("[data-testid='stSidebar']")).to_be_visible()
+                expect(pg.locator(METRIC).first).to_be_in_viewport()
+                pg.wait_for_timeout(1000)   # give any stray image request time to arrive
+            finally:
+                context.close()
+    assert asked == []

@@ -49,8 +49,8 @@ else:
     if fit is None:
         st.info(relations.small_n_message(shown.height), icon=":material/info:")
     if shown.height:
-        event = st.plotly_chart(relations.scatter_figure(shown, fit, measure, within), key="cva_scatter",
-                                width="stretch", on_select="rerun", selection_mode="points")
+        figure = relations.scatter_figure(figures.chart_safe(shown), fit, measure, within)
+        event = st.plotly_chart(figure, key="cva_scatter", width="stretch", on_select="rerun", selection_mode="points")
         team = figures.selected_team(event.selection.points if event else [], ui.choices().teams)
         if team and team != ui.current_filters().team:
             ui.drill_to(team)

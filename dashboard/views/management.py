@@ -5,14 +5,14 @@ t intervals come from scipy (dashboard.ranking)."""
 
 import streamlit as st
 
-from dashboard import ranking, ui
+from dashboard import figures, ranking, safe_text, ui
 
 ui.render_page("management", "Management and touchpoints")
 
 items_query = ui.query("management_survey_items")
 responses_query = ui.query("management_survey_responses")
-st.subheader(items_query.title)
-st.caption(items_query.description)
+st.subheader(safe_text.markdown(items_query.title))
+st.caption(safe_text.markdown(items_query.description))
 missing = ui.missing_data(items_query)
 if missing:
     ui.no_data(missing)
@@ -21,10 +21,10 @@ else:
     if items.is_empty():
         st.info("No milestone survey answers for these filters (quarterly pulse answers are counted below).")
     else:
-        st.plotly_chart(ranking.milestone_figure(items), key="chart_survey_items", width="stretch")
+        st.plotly_chart(ranking.milestone_figure(figures.chart_safe(items)), key="chart_survey_items", width="stretch")
     ui.absent_notes(items_query)
-    st.subheader(responses_query.title)
-    st.caption(responses_query.description)
+    st.subheader(safe_text.markdown(responses_query.title))
+    st.caption(safe_text.markdown(responses_query.description))
     responses = ui.frame(responses_query.name)
     if responses.is_empty():
         st.info("No agent survey answers for these filters.")

@@ -6,9 +6,10 @@ from dashboard import guard, lab, lab_widgets, ui
 
 chosen = ui.current_filters()
 st.title("SQL lab")
-st.caption(f"{chosen.describe()}. One query at a time (a select), read-only, with no access to the server's files; "
+ui.caption(f"{chosen.describe()}. One query at a time (a select), read-only, with no access to the server's files; "
            f"stopped after {lab_widgets.time_limit():g} s; the first {guard.DEFAULT_ROW_CAP:,} rows are shown. "
-           "The sidebar filters are on offer as $date_from, $date_to, $site, $team, $channel and $touchpoint.")
+           "The sidebar filters are on offer as $date_from, $date_to, $site, $team, $channel and $touchpoint.",
+           ui.scope_values(chosen))
 
 editor, browser = st.columns([3, 1])
 with browser:

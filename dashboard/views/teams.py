@@ -4,7 +4,7 @@ funnel figure live in dashboard.ranking."""
 
 import streamlit as st
 
-from dashboard import figures, ranking, ui
+from dashboard import figures, ranking, safe_text, ui
 
 ui.render_page("teams", "Teams and agents")
 chosen = ui.current_filters()
@@ -28,7 +28,9 @@ else:
 ui.absent_notes(agent_query if level == "agent" else team_query)
 
 unit = "agent_name" if chosen.team else "team_name"
-st.subheader(f"Funnel plot: CSAT against answers, per {'agent of ' + chosen.team if chosen.team else 'team'}")
+st.subheader(f"Funnel plot: CSAT against answers, per "
+             f"{'agent of ' + safe_text.label(chosen.team) if chosen.team else 'team'}",
+             help=safe_text.hover(chosen.team) if chosen.team else None)
 st.caption("Each point is " + ("an agent of the team" if chosen.team else "a team") + ": its CSAT against its "
            "number of survey answers. The centre line is the overall CSAT of the scope; the curves are binomial "
            "control limits (p ± z·√(p(1-p)/n), 95 % and 99.8 %), which narrow as answers grow. A point outside "
@@ -40,8 +42,8 @@ if no_answers := ui.absent_columns(team_query).get("survey_answers"):
 elif units.filter(units["survey_answers"] > 0).is_empty():
     st.info("No survey answers for these filters (customer_surveys joined to the contacts in scope).")
 else:
-    event = st.plotly_chart(ranking.funnel_figure(units, unit), key="chart_teams_funnel", width="stretch",
-                            on_select="rerun", selection_mode="points")
+    event = st.plotly_chart(ranking.funnel_figure(figures.chart_safe(units), unit), key="chart_teams_funnel",
+                            width="stretch", on_select="rerun", selection_mode="points")
     team = figures.selected_team(event.selection.points if event else [], ui.choices().teams)
     if team and team != chosen.team:
         ui.drill_to(team)

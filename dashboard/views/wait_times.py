@@ -5,7 +5,7 @@ from dataclasses import replace
 
 import streamlit as st
 
-from dashboard import erlang, figures, ui
+from dashboard import erlang, figures, safe_text, ui
 
 # measure -> (column of wait_times_by_hour, lower is better: the red-to-green scale is then turned
 # round so that green always means good)
@@ -20,7 +20,7 @@ column, lower_is_better = HEATMAPS[measure]
 query = replace(ui.query("wait_times_by_hour"), chart="heatmap", z=column)
 missing = ui.missing_data(query) or ui.absent_columns(query).get(column)  # ASA and service level need waits
 cells = None if missing else ui.frame(query.name)
-st.caption(f"{query.description} Green is good.")
+st.caption(f"{safe_text.markdown(query.description)} Green is good.")
 if missing:
     ui.no_data(missing)
 elif cells.is_empty():
