@@ -115,5 +115,7 @@ def schema_browser() -> None:
     st.markdown("**Parameters**")
     st.dataframe(pl.DataFrame({"name": [f"${n}" for n in catalogue.KNOWN_PARAMS],
                                "meaning": list(catalogue.KNOWN_PARAMS.values())}), hide_index=True, width="stretch")
-    st.caption("Macros: filtered_interactions($date_from, $date_to, $site, $team, $channel, $touchpoint), "
-               "filtered_agents($site, $team), team_month_attrition(...), wilson_lower(k, n), wilson_upper(k, n).")
+    # in code spans, so "$date_from ... $team" is not read as LaTeX
+    st.caption("Macros: `filtered_interactions($date_from, $date_to, $site, $team, $channel, $touchpoint)`, "
+               "`filtered_agents($site, $team)`, `team_month_attrition(...)`, `wilson_lower(k, n)`, "
+               "`wilson_upper(k, n)`.")

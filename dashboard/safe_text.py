@@ -31,6 +31,10 @@ _BLOCK_START = re.compile(r"^(\d+(?=[.)])|)([#>+\-=.)])")   # "1)" starts a list
 # joiner (invisible, zero width) after the opening colon stops the shortcode from matching. Only
 # a colon that starts a word: "overview.sql:8: error" is a file and line, and stays as typed.
 _SHORTCODE = re.compile(r"(?<!\w):(?=[\w+\-/]+:)")
+# GFM's bare autolinks (https://..., www...., name@host) are found in the text after escapes are
+# read, so a backslash does not stop them (seen in Chromium: "https\://evil.example" became a
+# link): a word joiner inside "://", after "www" and after "@" does.
+_AUTOLINK = re.compile(r"(?<=:)(?=//)|(?<=[wW]{3})(?=\.)|(?<=@)")
 WORD_JOINER = "\u2060"
 FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 
@@ -45,6 +49,7 @@ def markdown(text: object) -> str:
     """Text that Streamlit's markdown shows exactly as written: no link, image, LaTeX, colour,
     emoji, heading, list or HTML. Newlines become spaces (a line break could start a block)."""
     flat = _SHORTCODE.sub(":" + WORD_JOINER, " ".join(str(text).splitlines()))
+    flat = _AUTOLINK.sub(WORD_JOINER, flat)
     escaped = _INLINE_SPECIAL.sub(lambda m: "\\" + m.group(0), flat.strip())
     return _BLOCK_START.sub(r"\1\\\2", escaped, count=1)
 

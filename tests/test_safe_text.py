@@ -53,9 +53,12 @@ def test_markdown_specials_are_escaped_and_read_as_written(name, text, specials)
     assert rendered_text(escaped) == text
 
 
-@pytest.mark.parametrize("text, fragment", [("see https://evil.example", "https\\://"),
-                                            ("see http://evil.example", "http\\://"),
-                                            ("www.evil.example", "www\\.")])
+# a backslash before the colon did not stop Streamlit's GFM autolink (Chromium showed a link):
+# a word joiner breaks the pattern itself
+@pytest.mark.parametrize("text, fragment", [("see https://evil.example", "https:\u2060//"),
+                                            ("see http://evil.example", "http:\u2060//"),
+                                            ("www.evil.example", "www\u2060."),
+                                            ("mail x@evil.example", "\\@\u2060")])
 def test_bare_urls_cannot_autolink(text, fragment):
     assert fragment in safe_text.markdown(text)
     assert rendered_text(safe_text.markdown(text)) == text
