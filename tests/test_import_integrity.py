@@ -4,6 +4,7 @@ that never finished are removed and never counted as kept versions."""
 
 from __future__ import annotations
 
+import csv
 import hashlib
 import os
 import signal
@@ -69,3 +70,86 @@ def test_a_version_a_killed_import_left_half_written_is_removed_and_not_counted(
     assert not left_behind & set(store.versions_dir(db).iterdir())   # the unfinished file is gone
     with store.open_read_only(db) as con:
         assert con.sql("select count(*) from interactions").fetchall()[0][0] == 400
+
+
+# -- append keeps whole contacts -----------------------------------------------------------------
+
+def pwc_rows() -> tuple[list[str], list[dict[str, str]]]:
+    with open(PWC_CSV, newline="") as handle:
+        reader = csv.DictReader(handle)
+        return reader.fieldnames, list(reader)
+
+
+def write_rows(path: Path, header: list[str], rows: list[dict[str, str]]) -> Path:
+    with open(path, "w", newline="") as handle:
+        out = csv.DictWriter(handle, header)
+        out.writeheader()
+        out.writerows(rows)
+    return path
+
+
+def call_number(row: dict[str, str]) -> int:
+    return int(row["Call Id"].removeprefix("ID"))
+
+
+def test_append_of_an_overlapping_export_adds_no_answer_to_a_contact_already_in_the_store(tmp_path):
+    header, calls = pwc_rows()
+    # another system's contacts of 2025 whose ids collide with the export's first 2,000 calls; none was rated
+    other = [{**r, "Date": r["Date"].replace("2021", "2025"), "Satisfaction rating": ""} for r in calls[:2000]]
+    export = calls[1000:]   # 1,000 ids shared with the store, 3,000 new
+    db = tmp_path / "store.duckdb"
+    rules = mapping.load(PWC_MAPPING)
+    importer.run([write_rows(tmp_path / "other.csv", header, other)], rules, db)
+    report = importer.run([write_rows(tmp_path / "export.csv", header, export)], rules, db, mode="append")
+
+    in_store = {call_number(r) for r in other}
+    new_rated = {call_number(r): int(r["Satisfaction rating"]) for r in export
+                 if call_number(r) not in in_store and r["Satisfaction rating"]}
+    shared_rated = sum(1 for r in export if call_number(r) in in_store and r["Satisfaction rating"])
+    assert shared_rated > 0   # the export does rate some of the shared calls: they must not land on 2025 contacts
+    with store.open_read_only(db) as con:
+        answers = dict(con.sql("select interaction_id, csat from customer_surveys").fetchall())
+        mixed = con.sql("select count(*) from customer_surveys s join interactions i using (interaction_id) "
+                        "where year(s.answered_at) <> year(i.queued_at)").fetchall()[0][0]
+        interactions = con.sql("select count(*) from interactions").fetchall()[0][0]
+    assert answers == new_rated
+    assert mixed == 0
+    assert interactions == len(in_store | {call_number(r) for r in export})
+    assert report.inserted["customer_surveys"] == len(new_rated)
+    assert report.skipped["customer_surveys"] == {importer.CONTACT_IN_STORE: shared_rated}
+    assert report.skipped["interactions"] == {importer.ALREADY_IN_STORE: 1000}
+    text = report.text()
+    assert f"customer_surveys: {len(new_rated):,} rows added ({shared_rated:,} skipped: " \
+           f"{importer.CONTACT_IN_STORE})" in text
+    assert f"interactions: 3,000 rows added (1,000 skipped: {importer.ALREADY_IN_STORE})" in text
+
+
+def test_the_pwc_sample_appended_to_itself_adds_nothing_and_publishes_nothing(tmp_path):
+    header, calls = pwc_rows()
+    db = tmp_path / "store.duckdb"
+    rules = mapping.load(PWC_MAPPING)
+    importer.run([PWC_CSV], rules, db)
+    target, digest = os.readlink(db), sha256(db)
+    files = set(store.versions_dir(db).iterdir())
+
+    report = importer.run([PWC_CSV], rules, db, mode="append")
+    assert os.readlink(db) == target and sha256(db) == digest   # the link names the very same file, unchanged
+    assert set(store.versions_dir(db).iterdir()) == files   # no new version file, finished or not
+    assert report.unchanged and set(report.inserted.values()) == {0}
+    rated = sum(1 for r in calls if r["Satisfaction rating"])
+    assert report.skipped["interactions"] == {importer.ALREADY_IN_STORE: len(calls)}
+    assert report.skipped["customer_surveys"] == {importer.ALREADY_IN_STORE: rated}
+    text = report.text()
+    assert importer.NOTHING_NEW in text and "Imported" not in text
+    assert f"customer_surveys: 0 rows added ({rated:,} skipped: {importer.ALREADY_IN_STORE})" in text
+
+
+def test_the_cli_says_nothing_new_and_leaves_the_store_as_it_was(tmp_path):
+    db = tmp_path / "store.duckdb"
+    importer.run([PWC_CSV], mapping.load(PWC_MAPPING), db)
+    target, digest = os.readlink(db), sha256(db)
+    done = subprocess.run([sys.executable, "-m", "dashboard", "import", str(PWC_CSV), "--mapping", str(PWC_MAPPING),
+                           "--db", str(db), "--append"], capture_output=True, text=True, cwd=ROOT, timeout=120)
+    assert done.returncode == 0, done.stderr
+    assert importer.NOTHING_NEW in done.stdout
+    assert os.readlink(db) == target and sha256(db) == digest
