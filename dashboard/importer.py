@@ -117,7 +117,7 @@ class Report:
     @property
     def already_present(self) -> dict[str, int]:
         """Rows --append left out because their key is in the store, by table."""
-        return {table: reasons.get(ALREADY_IN_STORE, 0) for table, reasons in self.skipped.items()}
+        return {table: reasons.get(already_in_store(table), 0) for table, reasons in self.skipped.items()}
 
     def problem_summary(self) -> list[str]:
         """Each kind of problem once, with its count and the first examples by file and line; an
@@ -161,9 +161,8 @@ class Report:
         else:
             out.append(f"Imported {names} with {self.mapping} into {self.db} ({self.mode}):")
         for table, count in self.inserted.items():
-            skipped = "; ".join(f"{n:,} skipped: {why}" for why, n in self.skipped.get(table, {}).items() if n)
-            note = f" ({skipped})" if skipped else ""
-            out.append(f"  {table}: {count:,} row{'s' if count != 1 else ''} added{note}")
+            skipped = "".join(f"; {n:,} skipped: {why}" for why, n in self.skipped.get(table, {}).items() if n)
+            out.append(f"  {table}: {count:,} row{'s' if count != 1 else ''} added{skipped}")
         out += self.dropped_lines()
         if self.rejected_rows:
             out.append(f"{self.rejected_rows:,} row(s) rejected and left out, written to "
@@ -992,9 +991,15 @@ def _write(db: Path, tables: dict[str, pl.DataFrame], mapping: Mapping, mode: st
 
 
 # Why --append leaves a row out; the report gives each with its count, per table.
-ALREADY_IN_STORE = "already in the store (same key)"
-CONTACT_IN_STORE = "their contact's interaction id is already in the store, which keeps its own answers"
+CONTACT_IN_STORE = "their interaction_id is already in the store: an answer goes in only with its contact"
 NOTHING_NEW = "nothing new: the store is unchanged"
+
+
+def already_in_store(table: str) -> str:
+    key = " + ".join(KEYS[table])
+    if table in {dimension for _, dimension in REFERENCES.values()}:
+        return f"{key} already in the store, whose row is kept and used"
+    return f"{key} already in the store"
 
 # A contact is an interaction together with its customer's survey answers about it. --append keeps a
 # contact only when it is new: when the export also feeds interactions and an answer's interaction id
@@ -1023,7 +1028,7 @@ def _new_rows(con: duckdb.DuckDBPyConnection, table: str, frame: pl.DataFrame, t
     # table and column names come from the schema and mapping constants, never from a user
     keys = [k for k in KEYS[table] if k in frame.columns]
     match = " and ".join(f"present.{k} = incoming.{k}" for k in keys) or "false"
-    reasons = [(f"exists (select 1 from {table} as present where {match})", ALREADY_IN_STORE)]
+    reasons = [(f"exists (select 1 from {table} as present where {match})", already_in_store(table))]
     if table in CONTACT_PARTS and CONTACT_PARTS[table][1] in tables:
         column, parent = CONTACT_PARTS[table]
         reasons.append((f"exists (select 1 from {parent} as contact where contact.{column} = incoming.{column})",

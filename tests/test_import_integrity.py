@@ -117,11 +117,11 @@ def test_append_of_an_overlapping_export_adds_no_answer_to_a_contact_already_in_
     assert interactions == len(in_store | {call_number(r) for r in export})
     assert report.inserted["customer_surveys"] == len(new_rated)
     assert report.skipped["customer_surveys"] == {importer.CONTACT_IN_STORE: shared_rated}
-    assert report.skipped["interactions"] == {importer.ALREADY_IN_STORE: 1000}
+    assert report.skipped["interactions"] == {"interaction_id already in the store": 1000}
     text = report.text()
-    assert f"customer_surveys: {len(new_rated):,} rows added ({shared_rated:,} skipped: " \
-           f"{importer.CONTACT_IN_STORE})" in text
-    assert f"interactions: 3,000 rows added (1,000 skipped: {importer.ALREADY_IN_STORE})" in text
+    assert f"customer_surveys: {len(new_rated):,} rows added; {shared_rated:,} skipped: " \
+           f"{importer.CONTACT_IN_STORE}\n" in text
+    assert "interactions: 3,000 rows added; 1,000 skipped: interaction_id already in the store\n" in text
 
 
 def test_the_pwc_sample_appended_to_itself_adds_nothing_and_publishes_nothing(tmp_path):
@@ -137,11 +137,13 @@ def test_the_pwc_sample_appended_to_itself_adds_nothing_and_publishes_nothing(tm
     assert set(store.versions_dir(db).iterdir()) == files   # no new version file, finished or not
     assert report.unchanged and set(report.inserted.values()) == {0}
     rated = sum(1 for r in calls if r["Satisfaction rating"])
-    assert report.skipped["interactions"] == {importer.ALREADY_IN_STORE: len(calls)}
-    assert report.skipped["customer_surveys"] == {importer.ALREADY_IN_STORE: rated}
+    assert report.skipped["interactions"] == {"interaction_id already in the store": len(calls)}
+    assert report.skipped["customer_surveys"] == {"interaction_id already in the store": rated}
     text = report.text()
     assert importer.NOTHING_NEW in text and "Imported" not in text
-    assert f"customer_surveys: 0 rows added ({rated:,} skipped: {importer.ALREADY_IN_STORE})" in text
+    assert f"customer_surveys: 0 rows added; {rated:,} skipped: interaction_id already in the store\n" in text
+    assert f"agents: 0 rows added; {len({r['Agent'] for r in calls})} skipped: agent_name already in the store, " \
+           "whose row is kept and used\n" in text
 
 
 def test_the_cli_says_nothing_new_and_leaves_the_store_as_it_was(tmp_path):
