@@ -181,6 +181,10 @@ class Report:
         else:
             out.append("No row would be rejected.")
         out += self.dropped_lines()
+        skipped = [f"  {table}: {n:,} skipped: {why}" for table, reasons in self.skipped.items()
+                   for why, n in reasons.items() if n]
+        if skipped:
+            out += ["--append would leave out (not counted below):", *skipped]
         out.append(self.plan.text())
         return "\n".join(out)
 
@@ -242,6 +246,8 @@ def run(files: list[Path], mapping: Mapping, db: Path, mode: str = "replace", sk
 
     tables = _finish(tables, mapping, existing)
     if dry_run:
+        if mode == "append" and Path(db).exists():
+            tables = _only_new(Path(db), tables, report)
         report.plan = _plan(tables, mapping, db, mode)
         return report
     _write(db, tables, mapping, mode, report)

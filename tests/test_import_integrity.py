@@ -155,3 +155,20 @@ def test_the_cli_says_nothing_new_and_leaves_the_store_as_it_was(tmp_path):
     assert done.returncode == 0, done.stderr
     assert importer.NOTHING_NEW in done.stdout
     assert os.readlink(db) == target and sha256(db) == digest
+
+
+def test_a_dry_run_of_an_append_counts_what_it_would_add_and_skip_and_writes_nothing(tmp_path):
+    header, calls = pwc_rows()
+    db = tmp_path / "store.duckdb"
+    rules = mapping.load(PWC_MAPPING)
+    importer.run([write_rows(tmp_path / "first.csv", header, calls[:2000])], rules, db)
+    target, digest = os.readlink(db), sha256(db)
+    export = write_rows(tmp_path / "export.csv", header, calls[1000:])
+    report = importer.run([export], rules, db, mode="append", dry_run=True)
+    assert os.readlink(db) == target and sha256(db) == digest
+    new_rated = sum(1 for r in calls[2000:] if r["Satisfaction rating"])
+    shared_rated = sum(1 for r in calls[1000:2000] if r["Satisfaction rating"])
+    assert report.plan.rows["interactions"] == 3000 and report.plan.rows["customer_surveys"] == new_rated
+    text = report.text()
+    assert "  interactions: 1,000 skipped: interaction_id already in the store\n" in text
+    assert f"  customer_surveys: {shared_rated:,} skipped: interaction_id already in the store\n" in text
