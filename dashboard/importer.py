@@ -1007,6 +1007,7 @@ def already_in_store(table: str) -> str:
         return f"{key} already in the store, whose row is kept and used"
     return f"{key} already in the store"
 
+
 # A contact is an interaction together with its customer's survey answers about it. --append keeps a
 # contact only when it is new: when the export also feeds interactions and an answer's interaction id
 # is already in the store, that id is a contact the store already holds (perhaps another system's or
