@@ -103,7 +103,8 @@ class Report:
     line_word: str = "line"
     problems: pl.DataFrame = field(default_factory=empty_problems)
     inserted: dict[str, int] = field(default_factory=dict)
-    already_present: dict[str, int] = field(default_factory=dict)
+    skipped: dict[str, dict[str, int]] = field(default_factory=dict)   # append: table -> reason -> rows left out
+    unchanged: bool = False           # an append that found nothing new: nothing was written or published
     rejected_rows: int = 0
     rejects_path: Path | None = None            # where skip_bad_rows writes the rejected rows
     rejects_files: list[Path] = field(default_factory=list)   # written, when rows were rejected
@@ -112,6 +113,11 @@ class Report:
     plan: "Plan | None" = None        # set by a dry run: what the import would do
     dropped: dict[str, int] = field(default_factory=dict)   # row rule (as written) -> source rows it left out
     keyless: dict[str, tuple[str, int]] = field(default_factory=dict)   # distinct table -> (key, rows naming none)
+
+    @property
+    def already_present(self) -> dict[str, int]:
+        """Rows --append left out because their key is in the store, by table."""
+        return {table: reasons.get(already_in_store(table), 0) for table, reasons in self.skipped.items()}
 
     def problem_summary(self) -> list[str]:
         """Each kind of problem once, with its count and the first examples by file and line; an
@@ -150,11 +156,13 @@ class Report:
             out.append(f"Fix the file or the mapping, or run again with --skip-bad-rows to import the other rows "
                        f"and write these to {self.rejects_path or 'a rejects file'}.")
             return "\n".join(out)
-        out.append(f"Imported {names} with {self.mapping} into {self.db} ({self.mode}):")
+        if self.unchanged:
+            out.append(f"{names} with {self.mapping} into {self.db} ({self.mode}): {NOTHING_NEW}.")
+        else:
+            out.append(f"Imported {names} with {self.mapping} into {self.db} ({self.mode}):")
         for table, count in self.inserted.items():
-            skipped = self.already_present.get(table, 0)
-            note = f" ({skipped:,} already in the store, skipped)" if skipped else ""
-            out.append(f"  {table}: {count:,} row{'s' if count != 1 else ''} added{note}")
+            skipped = "".join(f"; {n:,} skipped: {why}" for why, n in self.skipped.get(table, {}).items() if n)
+            out.append(f"  {table}: {count:,} row{'s' if count != 1 else ''} added{skipped}")
         out += self.dropped_lines()
         if self.rejected_rows:
             out.append(f"{self.rejected_rows:,} row(s) rejected and left out, written to "
@@ -173,6 +181,10 @@ class Report:
         else:
             out.append("No row would be rejected.")
         out += self.dropped_lines()
+        skipped = [f"  {table}: {n:,} skipped: {why}" for table, reasons in self.skipped.items()
+                   for why, n in reasons.items() if n]
+        if skipped:
+            out += ["--append would leave out (not counted below):", *skipped]
         out.append(self.plan.text())
         return "\n".join(out)
 
@@ -234,6 +246,8 @@ def run(files: list[Path], mapping: Mapping, db: Path, mode: str = "replace", sk
 
     tables = _finish(tables, mapping, existing)
     if dry_run:
+        if mode == "append" and Path(db).exists():
+            tables = _only_new(Path(db), tables, report)
         report.plan = _plan(tables, mapping, db, mode)
         return report
     _write(db, tables, mapping, mode, report)
@@ -954,6 +968,12 @@ FOREIGN_KEYS = (("agents", "team_id", "teams"), ("interactions", "team_id", "tea
 def _write(db: Path, tables: dict[str, pl.DataFrame], mapping: Mapping, mode: str, report: Report) -> None:
     db = Path(db)
     with store.write_lock(db):
+        if mode == "append" and db.exists():
+            tables = _only_new(db, tables, report)
+            if not any(frame.height for frame in tables.values()):
+                report.inserted = {table: 0 for table in tables}
+                report.unchanged = True   # no copy, no publish: readers keep the very same file
+                return
         built = store.new_version_file(db)
         try:
             if db.exists():
@@ -974,6 +994,63 @@ def _write(db: Path, tables: dict[str, pl.DataFrame], mapping: Mapping, mode: st
         except BaseException:
             store.discard(built)
             raise
+
+
+# Why --append leaves a row out; the report gives each with its count, per table.
+CONTACT_IN_STORE = "their interaction_id is already in the store: an answer goes in only with its contact"
+NOTHING_NEW = "nothing new: the store is unchanged"
+
+
+def already_in_store(table: str) -> str:
+    key = " + ".join(KEYS[table])
+    if table in {dimension for _, dimension in REFERENCES.values()}:
+        return f"{key} already in the store, whose row is kept and used"
+    return f"{key} already in the store"
+
+
+# A contact is an interaction together with its customer's survey answers about it. --append keeps a
+# contact only when it is new: when the export also feeds interactions and an answer's interaction id
+# is already in the store, that id is a contact the store already holds (perhaps another system's or
+# another year's), so the answer is left out with its interaction rather than added to it. An export
+# of answers alone (no interactions) is meant for contacts in the store and keeps the usual rule.
+# Teams, touchpoints, agents and customers are not contacts but shared by name or id (reused);
+# agent surveys, requests and training are facts with keys of their own (an agent, a day, a kind),
+# added when their key is new: they do not follow the agents of an import.
+CONTACT_PARTS = {"customer_surveys": ("interaction_id", "interactions")}
+
+
+def _only_new(db: Path, tables: dict[str, pl.DataFrame], report: Report) -> dict[str, pl.DataFrame]:
+    """The rows --append adds: those whose key is not in the published store and, for a contact's
+    parts, whose contact is not there either (see CONTACT_PARTS); report.skipped counts the others.
+    Read from the published store under the write lock, so it is the file the new version copies."""
+    con = store.open_read_only(db)
+    try:
+        return {table: _new_rows(con, table, frame, tables, report) for table, frame in tables.items()}
+    finally:
+        con.close()
+
+
+def _new_rows(con: duckdb.DuckDBPyConnection, table: str, frame: pl.DataFrame, tables: dict[str, pl.DataFrame],
+              report: Report) -> pl.DataFrame:
+    # table and column names come from the schema and mapping constants, never from a user
+    keys = [k for k in KEYS[table] if k in frame.columns]
+    match = " and ".join(f"present.{k} = incoming.{k}" for k in keys) or "false"
+    reasons = [(f"exists (select 1 from {table} as present where {match})", already_in_store(table))]
+    if table in CONTACT_PARTS and CONTACT_PARTS[table][1] in tables:
+        column, parent = CONTACT_PARTS[table]
+        reasons.append((f"exists (select 1 from {parent} as contact where contact.{column} = incoming.{column})",
+                        CONTACT_IN_STORE))
+    why = " ".join(f"when {condition} then $reason{i}" for i, (condition, _) in enumerate(reasons))
+    numbered = frame.with_row_index(ROW)
+    con.register("incoming", numbered)
+    try:
+        verdicts = con.sql(f"select {ROW}, case {why} end as why from incoming",
+                           params={f"reason{i}": reason for i, (_, reason) in enumerate(reasons)}).pl()
+    finally:
+        con.unregister("incoming")
+    left_out = verdicts.filter(pl.col("why").is_not_null())
+    report.skipped[table] = dict(left_out.group_by("why").len().iter_rows())
+    return numbered.join(left_out.select(ROW), on=ROW, how="anti").drop(ROW)
 
 
 # Settings a centre declares rather than measures: a constant here is the centre's word, not an
@@ -1007,25 +1084,16 @@ def _supplied(mapping: Mapping) -> dict[str, set[str]]:
 
 
 def _insert(con: duckdb.DuckDBPyConnection, table: str, frame: pl.DataFrame, mode: str, report: Report) -> None:
-    def count() -> int:
-        return con.sql(f"select count(*) from {table}").fetchall()[0][0]
-
+    """Writes the table's rows: all of them in place of the old ones (replace), or, for append, the
+    rows _only_new kept."""
     if mode == "replace":
         con.execute(f"delete from {table}")
-    before = count()
     con.register("incoming", frame)
     try:
-        if mode == "append":
-            keys = [k for k in KEYS[table] if k in frame.columns]
-            match = " and ".join(f"present.{k} = incoming.{k}" for k in keys) or "false"
-            con.execute(f"insert into {table} by name select * from incoming "
-                        f"where not exists (select 1 from {table} as present where {match})")
-        else:
-            con.execute(f"insert into {table} by name select * from incoming")
+        con.execute(f"insert into {table} by name select * from incoming")
     finally:
         con.unregister("incoming")
-    report.inserted[table] = count() - before
-    report.already_present[table] = frame.height - report.inserted[table]
+    report.inserted[table] = frame.height
 
 
 def _mark_repeats(con: duckdb.DuckDBPyConnection) -> None:

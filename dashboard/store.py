@@ -8,6 +8,7 @@ import fcntl
 import os
 import re
 import secrets
+import shutil
 from pathlib import Path
 
 import duckdb
@@ -63,6 +64,10 @@ def version(path: str | os.PathLike) -> tuple[str, int, int]:
 # there and then replaces the link in one atomic rename: a reader sees the old store or the new
 # one, never a half-written file, and a failed build leaves the published store untouched.
 KEEP_PREVIOUS_VERSIONS = 2   # readers that resolved the link just before a swap may still open these
+FINISHED = ".duckdb"
+# A version is built under this suffix and renamed to its finished name only once complete, so a
+# file left by a writer that died (killed, power cut) is never taken for a version worth keeping.
+UNFINISHED = ".partial"
 
 
 def versions_dir(path: str | os.PathLike) -> Path:
@@ -70,36 +75,53 @@ def versions_dir(path: str | os.PathLike) -> Path:
     return path.parent / f"{path.name}.versions"
 
 
+def versions(path: str | os.PathLike) -> list[Path]:
+    """The finished versions of the store at path, newest first."""
+    folder = versions_dir(path)
+    if not folder.is_dir():
+        return []
+    return sorted(folder.glob(f"*{FINISHED}"), key=lambda f: f.stat().st_mtime_ns, reverse=True)
+
+
 def new_version_file(path: str | os.PathLike) -> Path:
-    """A fresh, not yet existing file name for the next version of the store at path."""
+    """A fresh, not yet existing, unfinished file name for the next version of the store at path:
+    build it there, then publish() names it finished."""
     folder = versions_dir(path)
     folder.mkdir(parents=True, exist_ok=True)
     stamp = dt.datetime.now(dt.timezone.utc).strftime("%Y%m%dT%H%M%S")
-    return folder / f"{stamp}-{secrets.token_hex(4)}.duckdb"
+    return folder / f"{stamp}-{secrets.token_hex(4)}{FINISHED}{UNFINISHED}"
 
 
 def publish(built: str | os.PathLike, path: str | os.PathLike) -> Path:
-    """Makes the finished store file `built` (made by new_version_file) the store at path, in one
-    atomic step, then removes versions older than the last few."""
+    """Makes the complete store file `built` (made by new_version_file, closed) the store at path,
+    in one atomic step, then removes versions older than the last few and any unfinished ones.
+    Call it holding write_lock(path): unfinished files are only safe to remove when no other writer
+    can be building one."""
     built, path = Path(built), Path(path)
+    finished = built.with_name(built.name.removesuffix(UNFINISHED))
+    os.replace(built, finished)
     link = path.with_name(f".{path.name}.link-{os.getpid()}-{secrets.token_hex(4)}")
-    os.symlink(os.path.relpath(built, path.parent), link)
+    os.symlink(os.path.relpath(finished, path.parent), link)
     os.replace(link, path)
-    _prune(path, current=built)
+    _prune(path, current=finished)
     return path
 
 
 def discard(built: str | os.PathLike) -> None:
-    """Removes an unfinished version file (and its write-ahead log)."""
+    """Removes a version file, its write-ahead log and the folder DuckDB spills to beside it."""
     for file in (Path(built), Path(f"{built}.wal")):
         file.unlink(missing_ok=True)
+    shutil.rmtree(f"{built}.tmp", ignore_errors=True)
 
 
 def _prune(path: Path, current: Path) -> None:
-    older = sorted((f for f in versions_dir(path).glob("*.duckdb") if f.resolve() != current.resolve()),
-                   key=lambda f: f.stat().st_mtime_ns, reverse=True)
+    """Keeps the current version and the KEEP_PREVIOUS_VERSIONS finished ones before it; removes
+    older ones and every unfinished one (left by a writer that died: the caller holds the lock)."""
+    older = [f for f in versions(path) if f.resolve() != current.resolve()]
     for stale in older[KEEP_PREVIOUS_VERSIONS:]:
         discard(stale)
+    for dead in versions_dir(path).glob(f"*{FINISHED}{UNFINISHED}"):
+        discard(dead)
 
 
 @contextlib.contextmanager
