@@ -13,7 +13,8 @@ import streamlit as st
 from dashboard import catalogue, config, coverage, figures, filters, kpis, nodata, store
 
 FILTERS_KEY = "_filters"
-DRILL_KEY = "_drill_team"   # a team picked by clicking a chart, applied before the filters are drawn
+DRILL_KEY = "_drill_team"
+PERIOD_RESET_KEY = "_period_reset"   # notices to show once the pickers are back on the default period   # a team picked by clicking a chart, applied before the filters are drawn
 
 
 @st.cache_resource(show_spinner=False, max_entries=2)
@@ -91,7 +92,8 @@ def sidebar_filters() -> filters.Filters:
     raw = {key: st.query_params.get_all(key) for key in filters.URL_KEYS if key in st.query_params}
     _, notices, rejected = filters.parse_url(raw, known)
     for key in rejected:
-        del st.query_params[key]
+        st.query_params.pop(key, None)
+    notices = _apply_period_reset(known) + [n for n in notices if not n.startswith(filters.REVERSED_PREFIX)]
     default_from, default_to = known.default_period()
     side = st.sidebar
     side.markdown("### Filters")
@@ -103,11 +105,14 @@ def sidebar_filters() -> filters.Filters:
     channel = side.selectbox("Channel", [filters.ALL, *known.channels], key="channel", bind="query-params")
     touchpoint = side.selectbox("Touchpoint", [filters.ALL, *known.touchpoints], key="touchpoint",
                                 bind="query-params")
-    if isinstance(date_from, dt.date) and isinstance(date_to, dt.date) and date_from > date_to:
-        notices.append(f"'From' ({date_from}) is after 'To' ({date_to}); the two are swapped.")
-        date_from, date_to = date_to, date_from
+    date_from, date_to, reversed_notice = filters.ordered_period(
+        date_from if isinstance(date_from, dt.date) else default_from,
+        date_to if isinstance(date_to, dt.date) else default_to, known)
+    if reversed_notice:   # the pickers must show the period the page uses: reset them on a rerun
+        st.session_state[PERIOD_RESET_KEY] = [*notices, reversed_notice]
+        st.rerun()
     chosen = filters.Filters(
-        date_from=date_from or default_from, date_to=date_to or default_to, site=site,
+        date_from=date_from, date_to=date_to, site=site,
         team=None if team == filters.ALL else team,
         channel=None if channel == filters.ALL else channel,
         touchpoint=None if touchpoint == filters.ALL else touchpoint,
@@ -118,6 +123,17 @@ def sidebar_filters() -> filters.Filters:
         st.warning(notice, icon=":material/link_off:")
     st.session_state[FILTERS_KEY] = chosen
     return chosen
+
+
+def _apply_period_reset(known: filters.Choices) -> list[str]:
+    """The last run drew a period that ends before it starts (from a link, or one date of a link
+    against the other's default, or the pickers): filters.ordered_period shows the default period
+    instead, so the pickers are set to it before they are drawn. A bound picker takes its first
+    value from the link whatever the code says, hence the rerun. Returns that run's notices."""
+    if PERIOD_RESET_KEY not in st.session_state:
+        return []
+    st.session_state["from"], st.session_state["to"] = known.default_period()
+    return st.session_state.pop(PERIOD_RESET_KEY)
 
 
 def _apply_drill(known: filters.Choices) -> None:
