@@ -4,6 +4,7 @@ each give a plain message naming what is wrong and what to do, and change nothin
 from __future__ import annotations
 
 import datetime as dt
+from pathlib import Path
 
 import pytest
 from conftest import ROOT
@@ -165,3 +166,132 @@ def test_a_store_path_under_a_file_is_no_store(tmp_path, monkeypatch):
     at = app()
     assert not at.exception
     assert "No store at" in at.error[0].value
+
+
+# ---- the command line: imports and demo builds that cannot write, commands on a bad store ---------
+
+def cli(capsys, *argv: str) -> tuple[int, str]:
+    """dashboard.cli.main in this process (so faults can be injected), with what it printed."""
+    from dashboard import cli as command_line
+
+    code = command_line.main([str(a) for a in argv])
+    out, err = capsys.readouterr()
+    return code, out + err
+
+
+def _one_plain_paragraph(text: str, *words: str) -> None:
+    assert "Traceback" not in text and 'File "' not in text
+    lines = [line for line in text.splitlines() if line.strip()]
+    assert len(lines) == 1, lines
+    for word in words:
+        assert word in text, (word, text)
+
+
+@pytest.fixture
+def published(tmp_path):
+    """A small published store from an import: its link target and content hash."""
+    import hashlib
+
+    from conftest import BARE_LOG, BARE_MAPPING, import_text
+
+    db = import_text(tmp_path, "bare", BARE_LOG, BARE_MAPPING)
+
+    def state():
+        real = store.version(db)[0]
+        files = sorted(p.name for p in store.versions_dir(db).iterdir())
+        return real, hashlib.sha256(open(real, "rb").read()).hexdigest(), files
+
+    return db, state
+
+
+def _import_args(db):
+    from conftest import PWC_CSV, PWC_MAPPING
+    return ("import", PWC_CSV, "--mapping", PWC_MAPPING, "--db", db)
+
+
+def _no_space(*args, **kwargs):
+    import errno
+    import os
+    raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC))
+
+
+def test_an_import_on_a_full_disk_is_one_paragraph_and_leaves_the_store(published, monkeypatch, capsys):
+    """The disk fills while the new version is written (coverage.record runs inside the write)."""
+    from dashboard import importer
+
+    db, state = published
+    before = state()
+    monkeypatch.setattr(importer.coverage, "record", _no_space)
+    code, text = cli(capsys, *_import_args(db))
+    assert code == 1
+    _one_plain_paragraph(text, str(db), "disk is full", "unchanged")
+    assert state() == before, "the published store and its versions are as they were"
+
+
+def test_a_demo_build_on_a_full_disk_is_one_paragraph_and_leaves_the_store(published, monkeypatch, capsys):
+    from dashboard import demo
+
+    db, state = published
+    before = state()
+    monkeypatch.setattr(demo, "_populate", _no_space)
+    code, text = cli(capsys, "demo", "--interactions", 500, "--db", db)
+    assert code == 1
+    _one_plain_paragraph(text, str(db), "disk is full", "as it was")
+    assert state() == before
+
+
+def test_an_import_into_a_folder_it_may_not_write_is_one_paragraph(published, monkeypatch, capsys):
+    """Tests run as root, where chmod does not stop a write: the kernel's EACCES is made by
+    monkeypatching the step that creates the new version's file."""
+    import errno
+    import os
+
+    db, state = published
+    before = state()
+
+    def refused(path):
+        raise PermissionError(errno.EACCES, os.strerror(errno.EACCES), str(store.versions_dir(path)))
+
+    monkeypatch.setattr(store, "new_version_file", refused)
+    code, text = cli(capsys, *_import_args(db))
+    assert code == 1
+    _one_plain_paragraph(text, str(store.versions_dir(db)), "may not write there", "unchanged")
+    assert state() == before
+
+
+@pytest.mark.parametrize("command", ["import", "demo"])
+@pytest.mark.parametrize("where", ["under a file", "in /proc"])
+def test_a_store_path_the_system_refuses_is_one_paragraph(tmp_path, capsys, command, where):
+    """Real refusals from the kernel, root or not: a folder that is a file, and /proc (no new files)."""
+    (tmp_path / "file").write_text("x")
+    db = tmp_path / "file" / "store.duckdb" if where == "under a file" else Path("/proc/store.duckdb")
+    argv = _import_args(db) if command == "import" else ("demo", "--interactions", 500, "--db", db)
+    code, text = cli(capsys, *argv)
+    assert code == 1
+    _one_plain_paragraph(text, str(db), "choose another --db")
+
+
+def test_demo_if_missing_rebuilds_a_store_it_cannot_read(tmp_path, capsys):
+    db = _garbage(tmp_path)
+    code, text = cli(capsys, "demo", "--if-missing", "--interactions", 500, "--db", db)
+    assert code == 0 and "cannot be read" in text and "rebuilding" in text and "Traceback" not in text
+    with store.open_read_only(db) as con:
+        assert store.schema_problems(con) == []
+
+
+def test_sql_on_an_unreadable_store_is_a_plain_message(bad_store, capsys):
+    code, text = cli(capsys, "sql", "select 1 as one", "--db", bad_store)
+    assert code == 2
+    assert "Traceback" not in text and str(bad_store) in text and "python -m dashboard demo" in text
+
+
+def test_check_on_a_full_disk_is_a_plain_message(capsys, monkeypatch, bad_store):
+    """check builds its own small store (DASHBOARD_DB, however broken, is not read): a build that
+    cannot write is one paragraph too."""
+    from dashboard import demo
+
+    monkeypatch.setenv("DASHBOARD_DB", str(bad_store))
+    monkeypatch.setattr(demo, "_populate", _no_space)
+    code, text = cli(capsys, "check")
+    assert code == 2
+    _one_plain_paragraph(text, "No space left on device")
