@@ -114,9 +114,6 @@ def _one(raw: Mapping[str, object], key: str) -> str | None:
     return None if value in (None, "") else str(value)
 
 
-REVERSED_PREFIX = "'from' "
-
-
 def ordered_period(date_from: dt.date, date_to: dt.date, choices: Choices) -> tuple[dt.date, dt.date, str | None]:
     """The one rule for a period that ends before it starts, wherever the dates came from (a link,
     one date of a link against the other's default, the date pickers): the default period is
@@ -124,7 +121,7 @@ def ordered_period(date_from: dt.date, date_to: dt.date, choices: Choices) -> tu
     if date_from <= date_to:
         return date_from, date_to, None
     default_from, default_to = choices.default_period()
-    return default_from, default_to, (f"{REVERSED_PREFIX}({date_from}) is after 'to' ({date_to}); showing the "
+    return default_from, default_to, (f"'from' ({date_from}) is after 'to' ({date_to}); showing the "
                                       f"default period, {default_from} to {default_to}.")
 
 
@@ -146,6 +143,11 @@ def parse_url(raw: Mapping[str, object], choices: Choices) -> tuple[Filters, lis
     rejected: set[str] = set()
 
     def date_param(key: str, default: dt.date) -> dt.date:
+        given = {str(v) for v in raw.get(key) or ()} if isinstance(raw.get(key), (list, tuple)) else set()
+        if len(given) > 1:   # the date pickers would take the first, a reader the last: neither is sure
+            notices.append(f"'{key}' is given {len(given)} different dates in the link; using {default:%Y-%m-%d}.")
+            rejected.add(key)
+            return default
         text = _one(raw, key)
         if text is None:
             return default

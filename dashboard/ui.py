@@ -13,8 +13,8 @@ import streamlit as st
 from dashboard import catalogue, config, coverage, figures, filters, kpis, nodata, store
 
 FILTERS_KEY = "_filters"
-DRILL_KEY = "_drill_team"
-PERIOD_RESET_KEY = "_period_reset"   # notices to show once the pickers are back on the default period   # a team picked by clicking a chart, applied before the filters are drawn
+DRILL_KEY = "_drill_team"   # a team picked by clicking a chart, applied before the filters are drawn
+PERIOD_RESET_KEY = "_period_reset"   # date pickers to set back to their defaults, and the notices saying why
 
 
 @st.cache_resource(show_spinner=False, max_entries=2)
@@ -93,7 +93,7 @@ def sidebar_filters() -> filters.Filters:
     _, notices, rejected = filters.parse_url(raw, known)
     for key in rejected:
         st.query_params.pop(key, None)
-    notices = _apply_period_reset(known) + [n for n in notices if not n.startswith(filters.REVERSED_PREFIX)]
+    notices = _apply_period_reset(known) + notices
     default_from, default_to = known.default_period()
     side = st.sidebar
     side.markdown("### Filters")
@@ -108,8 +108,13 @@ def sidebar_filters() -> filters.Filters:
     date_from, date_to, reversed_notice = filters.ordered_period(
         date_from if isinstance(date_from, dt.date) else default_from,
         date_to if isinstance(date_to, dt.date) else default_to, known)
-    if reversed_notice:   # the pickers must show the period the page uses: reset them on a rerun
-        st.session_state[PERIOD_RESET_KEY] = [*notices, reversed_notice]
+    # the pickers must show the period the page uses: a rejected date a picker still took from the
+    # link (a repeated key, a reversed period) is set back to its default on a rerun
+    shown = {"from": (date_from, default_from), "to": (date_to, default_to)}
+    stale = {key for key in rejected & shown.keys() if shown[key][0] != shown[key][1]}
+    if reversed_notice or stale:
+        st.session_state[PERIOD_RESET_KEY] = (set(shown) if reversed_notice else stale,
+                                              [*notices, *({reversed_notice} - {*notices, None})])
         st.rerun()
     chosen = filters.Filters(
         date_from=date_from, date_to=date_to, site=site,
@@ -127,13 +132,17 @@ def sidebar_filters() -> filters.Filters:
 
 def _apply_period_reset(known: filters.Choices) -> list[str]:
     """The last run drew a period that ends before it starts (from a link, or one date of a link
-    against the other's default, or the pickers): filters.ordered_period shows the default period
-    instead, so the pickers are set to it before they are drawn. A bound picker takes its first
-    value from the link whatever the code says, hence the rerun. Returns that run's notices."""
+    against the other's default, or the pickers), for which filters.ordered_period shows the
+    default period, or a picker took a date the link's rules reject: those pickers are set to
+    their defaults before they are drawn. A bound picker takes its first value from the link
+    whatever the code says, hence the rerun. Returns that run's notices."""
     if PERIOD_RESET_KEY not in st.session_state:
         return []
-    st.session_state["from"], st.session_state["to"] = known.default_period()
-    return st.session_state.pop(PERIOD_RESET_KEY)
+    keys, notices = st.session_state.pop(PERIOD_RESET_KEY)
+    for key, default in zip(("from", "to"), known.default_period()):
+        if key in keys:
+            st.session_state[key] = default
+    return notices
 
 
 def _apply_drill(known: filters.Choices) -> None:

@@ -44,6 +44,7 @@ def test_a_bad_link_shows_a_notice_and_the_defaults(app_env, defaults, params):
     assert not at.exception, [e.value for e in at.exception]
     assert at.warning, "the reader is told what was wrong with the link"
     assert all(len(w.value) < 1_000 for w in at.warning), "a long value is quoted shortened"
+    assert len({w.value for w in at.warning}) == len(at.warning), "each notice once"
     assert [d.value for d in at.sidebar.date_input] == [defaults.date_from, defaults.date_to]
     assert [s.value for s in at.sidebar.selectbox] == ["All"] * 4
     assert at.metric, "the page renders under the notice"
@@ -295,3 +296,20 @@ def test_check_on_a_full_disk_is_a_plain_message(capsys, monkeypatch, bad_store)
     code, text = cli(capsys, "check")
     assert code == 2
     _one_plain_paragraph(text, "No space left on device")
+
+
+@pytest.mark.parametrize("params", [
+    {"from": ["2025-11-01", "2025-11-05"]},
+    {"from": ["garbage", "2025-11-01"]},
+    {"to": ["2025-11-20", "2025-12-01"], "from": "2025-11-01"},
+], ids=["two dates", "garbage then a date", "two ends"])
+def test_a_date_given_twice_is_its_default_with_a_notice(app_env, defaults, params):
+    """The pickers take a repeated key's first value and a reader the last: neither can be trusted."""
+    at = app(params)
+    assert not at.exception
+    assert any("different dates" in w.value for w in at.warning), [w.value for w in at.warning]
+    pickers = {"from": defaults.date_from, "to": defaults.date_to}
+    if isinstance(params.get("from"), str):
+        pickers["from"] = dt.date.fromisoformat(params["from"])
+    assert [d.value for d in at.sidebar.date_input] == list(pickers.values())
+    assert at.caption[0].value == filters.Filters(*pickers.values()).describe()
