@@ -158,8 +158,10 @@ def _write_fault(path: Path, exc: BaseException) -> str:
     """The file a write was refused and why, with what to do, in one sentence."""
     if isinstance(exc, OSError) and exc.errno in WRITE_ADVICE:
         return f"writing {exc.filename or path} failed: {WRITE_ADVICE[exc.errno]} ({exc.strerror})"
-    if "No space left" in str(exc):   # DuckDB reports its own write faults as IOException text
+    if "No space left" in str(exc):   # DuckDB reports its own faults as IOException text
         return f"writing {path} failed: {WRITE_ADVICE[errno.ENOSPC]} ({exc})"
+    if isinstance(exc, duckdb.IOException) and "read" in str(exc):   # a store cut short opens, then fails
+        return str(store.unreadable(path, exc))
     return f"writing {path} failed: {exc}"
 
 

@@ -56,10 +56,8 @@ def unreadable(path: str | os.PathLike, cause: BaseException | str) -> StoreUnre
     folder, or in a folder this user may not read."""
     cause = getattr(cause, "strerror", None) or str(cause)
     return StoreUnreadable(
-        f"The store at {path} cannot be read ({cause}). It may be truncated, not a store file, a folder, "
-        "or in a folder this user may not read. Rebuild it with `python -m dashboard demo` (add `--db` "
-        "for another path), or re-import your data with `python -m dashboard import`, or point "
-        "DASHBOARD_DB at a good store.")
+        f"The store at {path} cannot be read ({cause}). Rebuild it with `python -m dashboard demo`, or "
+        "re-import your data with `python -m dashboard import`, or point DASHBOARD_DB at a good store.")
 
 
 def open_read_only(path: str | os.PathLike) -> duckdb.DuckDBPyConnection:

@@ -124,7 +124,7 @@ def _says_what_to_do(message: str, path) -> None:
     assert "Traceback" not in message
 
 
-@pytest.mark.parametrize("page", ["overview.py", "teams.py", "sql_lab.py", "queries.py"])
+@pytest.mark.parametrize("page", sorted(p.name for p in (ROOT / "dashboard" / "views").glob("*.py")))
 def test_an_unreadable_store_is_a_plain_message_on_every_page(bad_store, monkeypatch, page):
     monkeypatch.setenv("DASHBOARD_DB", str(bad_store))
     at = app()
@@ -313,3 +313,20 @@ def test_a_date_given_twice_is_its_default_with_a_notice(app_env, defaults, para
         pickers["from"] = dt.date.fromisoformat(params["from"])
     assert [d.value for d in at.sidebar.date_input] == list(pickers.values())
     assert at.caption[0].value == filters.Filters(*pickers.values()).describe()
+
+
+@pytest.mark.parametrize("mode", ["--replace", "--append"])
+def test_an_import_into_an_unreadable_store_is_one_paragraph_and_leaves_it(bad_store, capsys, mode):
+    import hashlib
+
+    def state():
+        if bad_store.is_dir():
+            return sorted(p.name for p in bad_store.iterdir())
+        return hashlib.sha256(bad_store.read_bytes()).hexdigest()
+
+    before = state()
+    code, text = cli(capsys, *_import_args(bad_store), mode)
+    assert code == 1
+    _one_plain_paragraph(text, str(bad_store), "cannot be read", "python -m dashboard import", "DASHBOARD_DB")
+    assert not text.rstrip().endswith("\u2026"), "the advice is not cut off"
+    assert state() == before
