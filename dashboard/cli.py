@@ -63,7 +63,12 @@ def main(argv: list[str] | None = None) -> int:
         return _reading_store(lambda: sqlcli.main(args), args.db or config.store_path())
     if args.command == "check":
         from dashboard import check as checker
-        return _reading_store(lambda: checker.main(args.queries or config.queries_dir()), None)
+        folder = args.queries or config.queries_dir()
+        if not folder.is_dir():   # else "0 query files checked, 0 with errors" passes a typo
+            print(f"{folder} is not a folder of query files; name one with --queries or DASHBOARD_QUERIES",
+                  file=sys.stderr)
+            return 2
+        return _reading_store(lambda: checker.main(folder), None)
     return 2
 
 

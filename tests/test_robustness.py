@@ -330,3 +330,13 @@ def test_an_import_into_an_unreadable_store_is_one_paragraph_and_leaves_it(bad_s
     _one_plain_paragraph(text, str(bad_store), "cannot be read", "python -m dashboard import", "DASHBOARD_DB")
     assert not text.rstrip().endswith("\u2026"), "the advice is not cut off"
     assert state() == before
+
+
+@pytest.mark.parametrize("where", ["missing", "a file"])
+def test_check_of_a_queries_folder_that_is_not_one_says_so(tmp_path, capsys, where):
+    folder = tmp_path / "queries"
+    if where == "a file":
+        folder.write_text("x")
+    code, text = cli(capsys, "check", "--queries", folder)
+    assert code == 2
+    _one_plain_paragraph(text, str(folder), "not a folder of query files")
