@@ -53,10 +53,13 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     if args.command == "import" and args.rejects and not args.skip_bad_rows:
         load.error("--rejects goes with --skip-bad-rows (without it, any bad row stops the import)")
-    if args.command == "demo":
-        return _demo(args)
-    if args.command == "import":
-        return _import(args)
+    if args.command in ("demo", "import"):
+        try:
+            return _demo(args) if args.command == "demo" else _import(args)
+        except KeyboardInterrupt:   # Ctrl-C: the unfinished version is discarded (store.discard)
+            print(f"\n{args.command} interrupted; the store at {args.db or config.store_path()} is as it was",
+                  file=sys.stderr)
+            return 130
     if args.command == "mapping":
         return drafting.main(args)
     if args.command == "sql":

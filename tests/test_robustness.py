@@ -340,3 +340,25 @@ def test_check_of_a_queries_folder_that_is_not_one_says_so(tmp_path, capsys, whe
     code, text = cli(capsys, "check", "--queries", folder)
     assert code == 2
     _one_plain_paragraph(text, str(folder), "not a folder of query files")
+
+
+@pytest.mark.parametrize("command", ["import", "demo"])
+def test_an_interrupted_import_or_build_says_so_and_leaves_the_store(published, monkeypatch, capsys, command):
+    """Ctrl-C half-way through writing the new version: no traceback, the published store as it was."""
+    from dashboard import demo, importer
+
+    def interrupted(*args, **kwargs):
+        raise KeyboardInterrupt
+
+    db, state = published
+    before = state()
+    if command == "import":
+        monkeypatch.setattr(importer.coverage, "record", interrupted)
+        argv = _import_args(db)
+    else:
+        monkeypatch.setattr(demo, "_populate", interrupted)
+        argv = ("demo", "--interactions", 500, "--db", db)
+    code, text = cli(capsys, *argv)
+    assert code == 130
+    _one_plain_paragraph(text, "interrupted", str(db), "as it was")
+    assert state() == before
