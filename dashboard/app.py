@@ -7,15 +7,22 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))  # `streamlit ru
 
 import streamlit as st  # noqa: E402
 
-from dashboard import config, ui  # noqa: E402
+import duckdb  # noqa: E402
+
+from dashboard import config, store, ui  # noqa: E402
 
 st.set_page_config(page_title="Contact centre mirror", page_icon=":material/balance:", layout="wide")
 
-if not config.store_path().exists():
+try:
+    outdated = ui.schema_problems()
+except store.StoreMissing:
     st.error(f"No store at {config.store_path()}. Run `make run` (it builds the demo) or "
              "`python -m dashboard demo`, or point DASHBOARD_DB at a store.")
     st.stop()
-if outdated := ui.schema_problems():
+except store.StoreUnreadable as unreadable:   # truncated, garbage, a folder, a folder we may not enter
+    st.error(str(unreadable), icon=":material/error:")
+    st.stop()
+if outdated:
     st.error(f"The store at {config.store_path()} was built by an older version and lacks {', '.join(outdated)}. "
              "Rebuild it with `make demo` (or re-import your data).")
     st.stop()
@@ -42,5 +49,8 @@ navigation = st.navigation({
         st.Page(PAGES / "sql_lab.py", title="SQL lab", icon=":material/terminal:", url_path="sql-lab"),
     ],
 })
-ui.sidebar_filters()
-navigation.run()
+try:
+    ui.sidebar_filters()
+    navigation.run()
+except duckdb.IOException as exc:   # the store opened but a block of it cannot be read (cut short on disk)
+    st.error(str(store.unreadable(config.store_path(), exc)), icon=":material/error:")

@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 import argparse
+import errno
 import sys
 import time
 from pathlib import Path
 
-from dashboard import config, drafting, sqlcli
+import duckdb
+
+from dashboard import config, drafting, sqlcli, store
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -50,17 +53,39 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     if args.command == "import" and args.rejects and not args.skip_bad_rows:
         load.error("--rejects goes with --skip-bad-rows (without it, any bad row stops the import)")
-    if args.command == "demo":
-        return _demo(args)
-    if args.command == "import":
-        return _import(args)
+    if args.command in ("demo", "import"):
+        try:
+            return _demo(args) if args.command == "demo" else _import(args)
+        except KeyboardInterrupt:   # Ctrl-C: the unfinished version is discarded (store.discard)
+            print(f"\n{args.command} interrupted; the store at {args.db or config.store_path()} is as it was",
+                  file=sys.stderr)
+            return 130
     if args.command == "mapping":
         return drafting.main(args)
     if args.command == "sql":
-        return sqlcli.main(args)
+        return _reading_store(lambda: sqlcli.main(args), args.db or config.store_path())
     if args.command == "check":
         from dashboard import check as checker
-        return checker.main(args.queries or config.queries_dir())
+        folder = args.queries or config.queries_dir()
+        if not folder.is_dir():   # else "0 query files checked, 0 with errors" passes a typo
+            print(f"{folder} is not a folder of query files; name one with --queries or DASHBOARD_QUERIES",
+                  file=sys.stderr)
+            return 2
+        return _reading_store(lambda: checker.main(folder), None)
+    return 2
+
+
+def _reading_store(command, path: Path | None) -> int:
+    """Runs a command that reads a store; a store that opens but cannot be read through (cut short
+    on disk) or a file the system refuses is one paragraph and exit 2, never a traceback."""
+    try:
+        return command()
+    except store.StoreUnreadable as exc:
+        print(_paragraph(str(exc)), file=sys.stderr)
+    except duckdb.IOException as exc:
+        print(_paragraph(str(store.unreadable(path or "in use", exc))), file=sys.stderr)
+    except OSError as exc:
+        print(_paragraph(f"{exc.filename or path}: {exc.strerror or exc}"), file=sys.stderr)
     return 2
 
 
@@ -72,16 +97,24 @@ def _demo(args: argparse.Namespace) -> int:
         return 2
     path = args.db or config.store_path()
     if args.if_missing and path.exists():
-        from dashboard import store
-
-        with store.open_read_only(path) as con:
-            outdated = store.schema_problems(con)
-        if not outdated:
+        try:
+            with store.open_read_only(path) as con:
+                outdated = store.schema_problems(con)
+        except (store.StoreUnreadable, duckdb.IOException):
+            outdated = None
+            print(f"{path} cannot be read (truncated, not a store, or a folder); rebuilding it")
+        if outdated == []:
             print(f"{path} exists; leaving it as it is")
             return 0
-        print(f"{path} was built by an older version (it lacks {', '.join(outdated)}); rebuilding it")
+        if outdated:
+            print(f"{path} was built by an older version (it lacks {', '.join(outdated)}); rebuilding it")
     started = time.perf_counter()
-    demo.build(path, interactions=args.interactions, seed=args.seed, progress=True)
+    try:
+        demo.build(path, interactions=args.interactions, seed=args.seed, progress=True)
+    except (OSError, duckdb.Error) as exc:   # a folder it may not write, a full disk...
+        print(_paragraph(f"the demo store was not built, {path} is as it was: {_write_fault(path, exc)}"),
+              file=sys.stderr)
+        return 1
     seconds = time.perf_counter() - started
     size_mb = path.stat().st_size / 1e6
     print(f"built {path}: {args.interactions:,} interactions in {seconds:.1f} s, {size_mb:.0f} MB")
@@ -99,8 +132,12 @@ def _import(args: argparse.Namespace) -> int:
     except importer.ImportRejected as rejected:
         print(rejected.report.text(), file=sys.stderr)
         return 1
-    except (mapping.MappingError, sources.SourceError, importer.RejectsNotWritable) as exc:
+    except (mapping.MappingError, sources.SourceError, importer.RejectsNotWritable, store.StoreUnreadable) as exc:
         print(_paragraph(f"import failed, the store is unchanged: {exc}"), file=sys.stderr)
+        return 1
+    except (OSError, duckdb.IOException) as exc:   # a folder it may not write, a full disk...
+        print(_paragraph(f"import failed, the store at {args.db or config.store_path()} is unchanged: "
+                         f"{_write_fault(args.db or config.store_path(), exc)}"), file=sys.stderr)
         return 1
     except Exception as exc:   # noqa: BLE001 - whatever a mapping or file holds, a sentence and no traceback
         named = ", ".join(str(f) for f in args.files)
@@ -110,6 +147,30 @@ def _import(args: argparse.Namespace) -> int:
     print(report.text())
     print(f"done in {time.perf_counter() - started:.1f} s")
     return 0
+
+
+# what to do about the faults a write meets most
+WRITE_ADVICE = {
+    errno.ENOSPC: "the disk is full: free some space and run it again",
+    errno.EDQUOT: "the disk quota is used up: free some space and run it again",
+    errno.EACCES: "this user may not write there: fix the folder's permissions or choose another --db",
+    errno.EPERM: "this user may not write there: fix the folder's permissions or choose another --db",
+    errno.EROFS: "the file system is read-only: choose another --db",
+    errno.ENOTDIR: "part of the path is a file, not a folder: choose another --db",
+    errno.EEXIST: "part of the path is a file, not a folder: choose another --db",
+    errno.ENOENT: "a folder on the path does not exist or cannot be created there: choose another --db",
+}
+
+
+def _write_fault(path: Path, exc: BaseException) -> str:
+    """The file a write was refused and why, with what to do, in one sentence."""
+    if isinstance(exc, OSError) and exc.errno in WRITE_ADVICE:
+        return f"writing {exc.filename or path} failed: {WRITE_ADVICE[exc.errno]} ({exc.strerror})"
+    if "No space left" in str(exc):   # DuckDB reports its own faults as IOException text
+        return f"writing {path} failed: {WRITE_ADVICE[errno.ENOSPC]} ({exc})"
+    if isinstance(exc, duckdb.IOException) and "read" in str(exc):   # a store cut short opens, then fails
+        return str(store.unreadable(path, exc))
+    return f"writing {path} failed: {exc}"
 
 
 def _paragraph(text: str, limit: int = 600) -> str:

@@ -114,6 +114,25 @@ def _one(raw: Mapping[str, object], key: str) -> str | None:
     return None if value in (None, "") else str(value)
 
 
+def ordered_period(date_from: dt.date, date_to: dt.date, choices: Choices) -> tuple[dt.date, dt.date, str | None]:
+    """The one rule for a period that ends before it starts, wherever the dates came from (a link,
+    one date of a link against the other's default, the date pickers): the default period is
+    shown, with a notice saying why. Returns (from, to, notice or None)."""
+    if date_from <= date_to:
+        return date_from, date_to, None
+    default_from, default_to = choices.default_period()
+    return default_from, default_to, (f"'from' ({date_from}) is after 'to' ({date_to}); showing the "
+                                      f"default period, {default_from} to {default_to}.")
+
+
+NOTICE_VALUE_CHARS = 80
+
+
+def _shortened(text: str) -> str:
+    """A URL value as quoted in a notice: a link can carry megabytes, the notice needs a glimpse."""
+    return text if len(text) <= NOTICE_VALUE_CHARS else text[:NOTICE_VALUE_CHARS - 1] + "\u2026"
+
+
 def parse_url(raw: Mapping[str, object], choices: Choices) -> tuple[Filters, list[str], set[str]]:
     """Reads filters from URL query parameters.
 
@@ -124,29 +143,35 @@ def parse_url(raw: Mapping[str, object], choices: Choices) -> tuple[Filters, lis
     rejected: set[str] = set()
 
     def date_param(key: str, default: dt.date) -> dt.date:
+        given = {str(v) for v in raw.get(key) or ()} if isinstance(raw.get(key), (list, tuple)) else set()
+        if len(given) > 1:   # the date pickers would take the first, a reader the last: neither is sure
+            notices.append(f"'{key}' is given {len(given)} different dates in the link; using {default:%Y-%m-%d}.")
+            rejected.add(key)
+            return default
         text = _one(raw, key)
         if text is None:
             return default
         try:
             return dt.date.fromisoformat(text)
         except ValueError:
-            notices.append(f"'{key}={text}' is not a date like 2025-03-01; using {default:%Y-%m-%d}.")
+            notices.append(f"'{key}={_shortened(text)}' is not a date like 2025-03-01; using {default:%Y-%m-%d}.")
             rejected.add(key)
             return default
 
     date_from = date_param("from", defaults.date_from)
     date_to = date_param("to", defaults.date_to)
-    if date_from > date_to:
-        notices.append(f"'from' ({date_from}) is after 'to' ({date_to}); showing the default period.")
-        rejected.update({"from", "to"})
-        date_from, date_to = defaults.date_from, defaults.date_to
+    date_from, date_to, reversed_notice = ordered_period(date_from, date_to, choices)
+    if reversed_notice:
+        notices.append(reversed_notice)
+        # only keys the link holds: one date alone can fall on the wrong side of the other's default
+        rejected.update(key for key in ("from", "to") if key in raw)
 
     def name_param(key: str, known: tuple[str, ...] | list[str], what: str) -> str | None:
         text = _one(raw, key)
         if text is None or text == ALL:
             return None
         if text not in known:
-            notices.append(f"No {what} is called '{text}'; showing all {what}s.")
+            notices.append(f"No {what} is called '{_shortened(text)}'; showing all {what}s.")
             rejected.add(key)
             return None
         return text

@@ -38,14 +38,38 @@ READ_ONLY_CONFIG = {"enable_external_access": False, "temp_directory": "", "memo
                     "lock_configuration": True}
 
 
+class StoreUnreadable(Exception):
+    """The store file is missing or cannot be opened as a store; the message names the file, the
+    cause and what to do, in words fit for the app's page or the command line."""
+
+
+class StoreMissing(StoreUnreadable, FileNotFoundError):
+    """No file at the store's path (still a FileNotFoundError for callers that test for that)."""
+
+
+def missing(path: str | os.PathLike) -> StoreMissing:
+    return StoreMissing(f"No store at {path}. Build the demo with `python -m dashboard demo` "
+                        "or set DASHBOARD_DB.")
+
+
+def unreadable(path: str | os.PathLike, cause: BaseException | str) -> StoreUnreadable:
+    """The one message for a store that exists but cannot be read: truncated, not a DuckDB file, a
+    folder, or in a folder this user may not read."""
+    cause = getattr(cause, "strerror", None) or str(cause)
+    return StoreUnreadable(
+        f"The store at {path} cannot be read ({cause}). Rebuild it with `python -m dashboard demo`, or "
+        "re-import your data with `python -m dashboard import`, or point DASHBOARD_DB at a good store.")
+
+
 def open_read_only(path: str | os.PathLike) -> duckdb.DuckDBPyConnection:
     """The app's only way into the store: read-only, and unable to read or write any other file
-    (enable_external_access cannot be switched back on from SQL)."""
-    path = Path(path)
-    if not path.exists():
-        raise FileNotFoundError(
-            f"No store at {path}. Build the demo with `python -m dashboard demo` or set DASHBOARD_DB.")
-    return duckdb.connect(os.path.realpath(path), read_only=True, config=dict(READ_ONLY_CONFIG))
+    (enable_external_access cannot be switched back on from SQL). A store that is missing or
+    cannot be opened raises StoreUnreadable with a plain message, never DuckDB's own error."""
+    real, _, _ = version(path)
+    try:
+        return duckdb.connect(real, read_only=True, config=dict(READ_ONLY_CONFIG))
+    except (duckdb.Error, OSError) as exc:
+        raise unreadable(path, exc) from None
 
 
 def version(path: str | os.PathLike) -> tuple[str, int, int]:
@@ -53,9 +77,14 @@ def version(path: str | os.PathLike) -> tuple[str, int, int]:
     or a demo build swaps in a new file, which is what lets cached connections and results be
     dropped at the right moment. Connections must open the real file named here, never the link:
     DuckDB hands back an instance already open on the same path, so a fixed name would keep
-    serving the old data."""
+    serving the old data. Raises StoreMissing or StoreUnreadable (a folder it may not enter)."""
     real = os.path.realpath(path)
-    st = os.stat(real)
+    try:
+        st = os.stat(real)
+    except (FileNotFoundError, NotADirectoryError):
+        raise missing(path) from None
+    except OSError as exc:
+        raise unreadable(path, exc) from None
     return real, st.st_ino, st.st_mtime_ns
 
 

@@ -14,6 +14,7 @@ from dashboard import catalogue, config, coverage, figures, filters, kpis, nodat
 
 FILTERS_KEY = "_filters"
 DRILL_KEY = "_drill_team"   # a team picked by clicking a chart, applied before the filters are drawn
+PERIOD_RESET_KEY = "_period_reset"   # date pickers to set back to their defaults, and the notices saying why
 
 
 @st.cache_resource(show_spinner=False, max_entries=2)
@@ -109,7 +110,8 @@ def sidebar_filters() -> filters.Filters:
     raw = {key: st.query_params.get_all(key) for key in filters.URL_KEYS if key in st.query_params}
     _, notices, rejected = filters.parse_url(raw, known)
     for key in rejected:
-        del st.query_params[key]
+        st.query_params.pop(key, None)
+    notices = _apply_period_reset(known) + notices
     default_from, default_to = known.default_period()
     side = st.sidebar
     side.markdown("### Filters")
@@ -121,11 +123,19 @@ def sidebar_filters() -> filters.Filters:
     channel = side.selectbox("Channel", [filters.ALL, *known.channels], key="channel", bind="query-params")
     touchpoint = side.selectbox("Touchpoint", [filters.ALL, *known.touchpoints], key="touchpoint",
                                 bind="query-params")
-    if isinstance(date_from, dt.date) and isinstance(date_to, dt.date) and date_from > date_to:
-        notices.append(f"'From' ({date_from}) is after 'To' ({date_to}); the two are swapped.")
-        date_from, date_to = date_to, date_from
+    date_from, date_to, reversed_notice = filters.ordered_period(
+        date_from if isinstance(date_from, dt.date) else default_from,
+        date_to if isinstance(date_to, dt.date) else default_to, known)
+    # the pickers must show the period the page uses: a rejected date a picker still took from the
+    # link (a repeated key, a reversed period) is set back to its default on a rerun
+    shown = {"from": (date_from, default_from), "to": (date_to, default_to)}
+    stale = {key for key in rejected & shown.keys() if shown[key][0] != shown[key][1]}
+    if reversed_notice or stale:
+        st.session_state[PERIOD_RESET_KEY] = (set(shown) if reversed_notice else stale,
+                                              [*notices, *({reversed_notice} - {*notices, None})])
+        st.rerun()
     chosen = filters.Filters(
-        date_from=date_from or default_from, date_to=date_to or default_to, site=site,
+        date_from=date_from, date_to=date_to, site=site,
         team=None if team == filters.ALL else team,
         channel=None if channel == filters.ALL else channel,
         touchpoint=None if touchpoint == filters.ALL else touchpoint,
@@ -137,6 +147,21 @@ def sidebar_filters() -> filters.Filters:
         notice(st.warning, text, url_values, icon=":material/link_off:")
     st.session_state[FILTERS_KEY] = chosen
     return chosen
+
+
+def _apply_period_reset(known: filters.Choices) -> list[str]:
+    """The last run drew a period that ends before it starts (from a link, or one date of a link
+    against the other's default, or the pickers), for which filters.ordered_period shows the
+    default period, or a picker took a date the link's rules reject: those pickers are set to
+    their defaults before they are drawn. A bound picker takes its first value from the link
+    whatever the code says, hence the rerun. Returns that run's notices."""
+    if PERIOD_RESET_KEY not in st.session_state:
+        return []
+    keys, notices = st.session_state.pop(PERIOD_RESET_KEY)
+    for key, default in zip(("from", "to"), known.default_period()):
+        if key in keys:
+            st.session_state[key] = default
+    return notices
 
 
 def _apply_drill(known: filters.Choices) -> None:
