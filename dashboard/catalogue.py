@@ -24,8 +24,9 @@ import duckdb
 import polars as pl
 import yaml
 
-from dashboard import store
+from dashboard import config
 from dashboard.mapping import store_columns
+from dashboard.timelimit import Watchdog
 
 # Every parameter a query may declare. The global filters supply the first six (filters.Filters);
 # page parameters come from a control on the page that shows the chart, with a default that
@@ -281,12 +282,37 @@ def _error_line(query: Query, message: str) -> int:
     return query.line_of_sql_start()
 
 
-def execute(con: duckdb.DuckDBPyConnection, query: Query, values: dict) -> pl.DataFrame:
-    """Runs the query with the filter values it declares bound as parameters."""
+class QueryStopped(QueryFileError):
+    """A query that ran past the page's time limit and was interrupted."""
+
+    @property
+    def location(self) -> str:
+        return self.path.name   # the whole query ran too long, not one line of it
+
+
+def execute(con: duckdb.DuckDBPyConnection, query: Query, values: dict,
+            timeout_s: float | None = None) -> pl.DataFrame:
+    """Runs the query with the filter values it declares bound as parameters, on a cursor of its
+    own (the connection is shared by Streamlit's threads), interrupted by DuckDB once it has run
+    timeout_s seconds (default: config.page_query_timeout_s()); then raises QueryStopped."""
+    limit = config.page_query_timeout_s() if timeout_s is None else timeout_s
+    cursor = con.cursor()
     try:
-        return store.run(con, query.sql, query.bind(values))
-    except duckdb.Error as exc:
-        raise QueryFileError(query.path, _error_line(query, str(exc)), " ".join(str(exc).split())) from None
+        with Watchdog(cursor, limit) as watchdog:
+            try:
+                return cursor.sql(query.sql, params=query.bind(values) or None).pl()
+            except duckdb.Error as exc:
+                if watchdog.fired:
+                    raise QueryStopped(query.path, query.line_of_sql_start(), _stopped_message(limit)) from None
+                raise QueryFileError(query.path, _error_line(query, str(exc)), " ".join(str(exc).split())) from None
+    finally:
+        cursor.close()
+
+
+def _stopped_message(limit: float) -> str:
+    return (f"stopped after {limit:g} s, the time limit for a page's query (DASHBOARD_PAGE_QUERY_TIMEOUT_S). "
+            "The rest of the page is shown; narrow the period or team, or ask whoever maintains this query file "
+            "to make it faster.")
 
 
 @dataclass

@@ -30,3 +30,19 @@ def min_comparison_n() -> int:
     (DASHBOARD_MIN_COMPARISON_N). A bad value falls back to the default."""
     text = os.environ.get("DASHBOARD_MIN_COMPARISON_N", "")
     return int(text) if text.strip().isdigit() else DEFAULT_MIN_COMPARISON_N
+
+
+# The demo's slowest page query takes about 1.5 s at 10M contacts; 5 s leaves room for a busy
+# server (sessions sharing its cores) while a runaway query frees its core within seconds.
+DEFAULT_PAGE_QUERY_TIMEOUT_S = 5.0
+
+
+def page_query_timeout_s() -> float:
+    """Seconds a page's query may run before DuckDB interrupts it (DASHBOARD_PAGE_QUERY_TIMEOUT_S).
+    A bad value (not a positive number) falls back to the default."""
+    text = os.environ.get("DASHBOARD_PAGE_QUERY_TIMEOUT_S", "")
+    try:
+        value = float(text)
+    except ValueError:
+        return DEFAULT_PAGE_QUERY_TIMEOUT_S
+    return value if 0 < value < float("inf") else DEFAULT_PAGE_QUERY_TIMEOUT_S
