@@ -18,6 +18,14 @@ def queries_dir() -> Path:
     return Path(os.environ.get("DASHBOARD_QUERIES", ROOT / "queries"))
 
 
+def review_dir() -> Path:
+    """Where the SQL lab saves query files when DASHBOARD_LAB_SAVE is on (DASHBOARD_LAB_REVIEW):
+    a folder beside the queries folder that no page reads, so a saved chart reaches viewers only
+    after someone moves it into the queries folder."""
+    queries = queries_dir()
+    return Path(os.environ.get("DASHBOARD_LAB_REVIEW", queries.with_name(f"{queries.name}-review")))
+
+
 def targets_path() -> Path:
     return Path(os.environ.get("DASHBOARD_TARGETS", ROOT / "targets.yaml"))
 
