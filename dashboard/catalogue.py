@@ -24,8 +24,9 @@ import duckdb
 import polars as pl
 import yaml
 
-from dashboard import store
+from dashboard import config
 from dashboard.mapping import store_columns
+from dashboard.timelimit import Watchdog
 
 # Every parameter a query may declare. The global filters supply the first six (filters.Filters);
 # page parameters come from a control on the page that shows the chart, with a default that
@@ -121,9 +122,51 @@ def _as_tuple(value) -> tuple[str, ...]:
     return tuple(str(v) for v in value)
 
 
+# Limits on what the catalogue reads, so that one file cannot stall a page or fill the server's
+# memory: the largest shipped query file is a few KB, the largest header line under 300 characters.
+MAX_FILE_BYTES = 256 * 1024
+MAX_HEADER_LINES = 60
+MAX_HEADER_LINE_CHARS = 2_000
+
+
+MAX_HEADER_DEPTH = 10   # nesting of lists and maps: labels and column_needs use two
+
+
+class _HeaderLoader(yaml.SafeLoader):
+    """safe_load without aliases and with shallow nesting: a header needs neither, an alias bomb
+    (`a: &a [x, x]`, `b: &b [*a, *a]`, ...) builds billions of nodes from a few lines, and deep
+    nesting (`[[[[...`) exhausts Python's recursion limit."""
+
+    depth = 0
+
+    def compose_node(self, parent, index):
+        event = self.peek_event()
+        if isinstance(event, yaml.AliasEvent):
+            raise yaml.composer.ComposerError(None, None, "aliases (*name) are not allowed in a query header",
+                                              event.start_mark)
+        if self.depth >= MAX_HEADER_DEPTH:
+            raise yaml.composer.ComposerError(None, None, f"values nest deeper than {MAX_HEADER_DEPTH} levels",
+                                              event.start_mark)
+        self.depth += 1
+        try:
+            return super().compose_node(parent, index)
+        finally:
+            self.depth -= 1
+
+
+def read_text(path: Path) -> str:
+    """The file's text, refused when it is larger than MAX_FILE_BYTES (never read whole)."""
+    with open(path, "rb") as handle:
+        data = handle.read(MAX_FILE_BYTES + 1)
+    if len(data) > MAX_FILE_BYTES:
+        raise QueryFileError(path, 1, f"the file is larger than {MAX_FILE_BYTES // 1024} KB, the most a query "
+                             "file may hold; a chart's query is one SELECT of a few KB")
+    return data.decode("utf-8")
+
+
 def parse_header(path: Path, text: str) -> tuple[dict, dict]:
     """The leading `-- key: value` comment lines, read as YAML; returns (fields, key -> line)."""
-    lines, where = [], {}
+    lines, numbers, where = [], [], {}
     for number, line in enumerate(text.splitlines(), start=1):
         stripped = line.strip()
         if not stripped:
@@ -132,27 +175,34 @@ def parse_header(path: Path, text: str) -> tuple[dict, dict]:
             continue
         if not stripped.startswith("--"):
             break
+        if len(line) > MAX_HEADER_LINE_CHARS:
+            raise QueryFileError(path, number, f"header line of {len(line):,} characters; a header line may hold "
+                                 f"at most {MAX_HEADER_LINE_CHARS:,}")
+        if len(lines) == MAX_HEADER_LINES:
+            raise QueryFileError(path, number, f"the header is longer than {MAX_HEADER_LINES} lines; end it with "
+                                 "the SQL (a line that is not a -- comment)")
         body = stripped[2:].removeprefix(" ")
         key = re.match(r"([A-Za-z_]+)\s*:", body)
         if key:
             where[key.group(1)] = number
         lines.append(body)
+        numbers.append(number)
     if not lines:
         raise QueryFileError(path, 1, "no header: the file must open with '-- title: ...' comment lines")
     try:
-        fields = yaml.safe_load("\n".join(lines))
+        fields = yaml.load("\n".join(lines), Loader=_HeaderLoader)  # noqa: S506 (a SafeLoader)
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
-        line = (mark.line + 1) if mark is not None else 1
+        line = numbers[min(mark.line, len(numbers) - 1)] if mark is not None else numbers[0]
         raise QueryFileError(path, line, f"header is not valid YAML: {getattr(exc, 'problem', exc)}") from None
     if not isinstance(fields, dict):
-        raise QueryFileError(path, 1, "header must be 'key: value' lines")
+        raise QueryFileError(path, numbers[0], "header must be 'key: value' lines")
     return fields, where
 
 
 def parse_query_file(path: Path) -> Query:
     path = Path(path)
-    text = path.read_text(encoding="utf-8")
+    text = read_text(path)
     fields, where = parse_header(path, text)
     for key in REQUIRED:
         if not fields.get(key):
@@ -281,12 +331,37 @@ def _error_line(query: Query, message: str) -> int:
     return query.line_of_sql_start()
 
 
-def execute(con: duckdb.DuckDBPyConnection, query: Query, values: dict) -> pl.DataFrame:
-    """Runs the query with the filter values it declares bound as parameters."""
+class QueryStopped(QueryFileError):
+    """A query that ran past the page's time limit and was interrupted."""
+
+    @property
+    def location(self) -> str:
+        return self.path.name   # the whole query ran too long, not one line of it
+
+
+def execute(con: duckdb.DuckDBPyConnection, query: Query, values: dict,
+            timeout_s: float | None = None) -> pl.DataFrame:
+    """Runs the query with the filter values it declares bound as parameters, on a cursor of its
+    own (the connection is shared by Streamlit's threads), interrupted by DuckDB once it has run
+    timeout_s seconds (default: config.page_query_timeout_s()); then raises QueryStopped."""
+    limit = config.page_query_timeout_s() if timeout_s is None else timeout_s
+    cursor = con.cursor()
     try:
-        return store.run(con, query.sql, query.bind(values))
-    except duckdb.Error as exc:
-        raise QueryFileError(query.path, _error_line(query, str(exc)), " ".join(str(exc).split())) from None
+        with Watchdog(cursor, limit) as watchdog:
+            try:
+                return cursor.sql(query.sql, params=query.bind(values) or None).pl()
+            except duckdb.Error as exc:
+                if watchdog.fired:
+                    raise QueryStopped(query.path, query.line_of_sql_start(), _stopped_message(limit)) from None
+                raise QueryFileError(query.path, _error_line(query, str(exc)), " ".join(str(exc).split())) from None
+    finally:
+        cursor.close()
+
+
+def _stopped_message(limit: float) -> str:
+    return (f"stopped after {limit:g} s, the time limit for a page's query (DASHBOARD_PAGE_QUERY_TIMEOUT_S). "
+            "The rest of the page is shown; narrow the period or team, or ask whoever maintains this query file "
+            "to make it faster.")
 
 
 @dataclass
@@ -326,7 +401,7 @@ class Catalogue:
 def _declared_page(err: QueryFileError) -> str | None:
     """The page a broken file's header names, when the header can be read at all."""
     try:
-        fields, _ = parse_header(err.path, err.path.read_text(encoding="utf-8"))
+        fields, _ = parse_header(err.path, read_text(err.path))
     except (QueryFileError, OSError, UnicodeDecodeError):
         return None
     return fields.get("page") or None

@@ -18,6 +18,14 @@ def queries_dir() -> Path:
     return Path(os.environ.get("DASHBOARD_QUERIES", ROOT / "queries"))
 
 
+def review_dir() -> Path:
+    """Where the SQL lab saves query files when DASHBOARD_LAB_SAVE is on (DASHBOARD_LAB_REVIEW):
+    a folder beside the queries folder that no page reads, so a saved chart reaches viewers only
+    after someone moves it into the queries folder."""
+    queries = queries_dir()
+    return Path(os.environ.get("DASHBOARD_LAB_REVIEW", queries.with_name(f"{queries.name}-review")))
+
+
 def targets_path() -> Path:
     return Path(os.environ.get("DASHBOARD_TARGETS", ROOT / "targets.yaml"))
 
@@ -30,3 +38,19 @@ def min_comparison_n() -> int:
     (DASHBOARD_MIN_COMPARISON_N). A bad value falls back to the default."""
     text = os.environ.get("DASHBOARD_MIN_COMPARISON_N", "")
     return int(text) if text.strip().isdigit() else DEFAULT_MIN_COMPARISON_N
+
+
+# The demo's slowest page query takes about 1.5 s at 10M contacts; 5 s leaves room for a busy
+# server (sessions sharing its cores) while a runaway query frees its core within seconds.
+DEFAULT_PAGE_QUERY_TIMEOUT_S = 5.0
+
+
+def page_query_timeout_s() -> float:
+    """Seconds a page's query may run before DuckDB interrupts it (DASHBOARD_PAGE_QUERY_TIMEOUT_S).
+    A bad value (not a positive number) falls back to the default."""
+    text = os.environ.get("DASHBOARD_PAGE_QUERY_TIMEOUT_S", "")
+    try:
+        value = float(text)
+    except ValueError:
+        return DEFAULT_PAGE_QUERY_TIMEOUT_S
+    return value if 0 < value < float("inf") else DEFAULT_PAGE_QUERY_TIMEOUT_S

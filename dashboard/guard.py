@@ -42,7 +42,6 @@ from __future__ import annotations
 import json
 import os
 import re
-import threading
 import time
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
@@ -50,10 +49,11 @@ from dataclasses import dataclass, field
 import duckdb
 import polars as pl
 
+from dashboard.timelimit import Watchdog
+
 DEFAULT_TIMEOUT_S = 10          # seconds a query may run before DuckDB is interrupted
 DEFAULT_ROW_CAP = 10_000        # rows fetched into Python at most; the rest stays in DuckDB
 TIMEOUT_ENV = "DASHBOARD_SQL_TIMEOUT_S"   # overrides DEFAULT_TIMEOUT_S (seconds, > 0)
-INTERRUPT_EVERY_S = 0.1         # after the limit, the watchdog repeats the interrupt this often
 
 # What the connection must have for run() to use it (checked on every run; fail closed).
 REQUIRED_SETTINGS = {"enable_external_access": "false"}
@@ -200,7 +200,7 @@ def run(con: duckdb.DuckDBPyConnection, sql: str, params: Mapping[str, object] |
         return Outcome(kind, message, seconds=time.perf_counter() - started, **rest)
 
     cursor = con.cursor()
-    watchdog = _Watchdog(cursor, timeout)
+    watchdog = Watchdog(cursor, timeout)
     try:
         with watchdog:
             try:
@@ -384,38 +384,6 @@ class _Walker:
 
 
 # -- running ---------------------------------------------------------------------------------------
-
-class _Watchdog:
-    """Interrupts the cursor once the time limit has passed, and again every INTERRUPT_EVERY_S until
-    the run ends: an interrupt that lands between two statements (the rows, then the count) is
-    not lost."""
-
-    def __init__(self, cursor, timeout_s: float):
-        self.cursor, self.timeout_s = cursor, timeout_s
-        self.fired = False
-        self._done = threading.Event()
-        self._thread = threading.Thread(target=self._watch, name="sql-guard-watchdog", daemon=True)
-
-    def _watch(self) -> None:
-        if self._done.wait(self.timeout_s):
-            return
-        self.fired = True
-        while True:
-            try:
-                self.cursor.interrupt()
-            except duckdb.Error:
-                pass
-            if self._done.wait(INTERRUPT_EVERY_S):
-                return
-
-    def __enter__(self) -> _Watchdog:
-        self._thread.start()
-        return self
-
-    def __exit__(self, *exc) -> None:
-        self._done.set()
-        self._thread.join()
-
 
 def _require_walls(cursor) -> None:
     rows = cursor.sql(

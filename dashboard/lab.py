@@ -12,19 +12,21 @@ import duckdb
 import polars as pl
 import yaml
 
-from dashboard import catalogue, store
+from dashboard import catalogue, config, store
 
 QUICK_CHARTS = ("bar", "line", "area", "scatter")
 EXAMPLE = """select team_name, count(*) as contacts, avg(wait_s) as mean_wait_s
 from filtered_interactions($date_from, $date_to, $site, $team, $channel, $touchpoint)
 group by team_name
 order by contacts desc"""
-SAVE_ENV = "DASHBOARD_LAB_SAVE"   # "1": the lab may write query files into the queries folder
+SAVE_ENV = "DASHBOARD_LAB_SAVE"   # "1": the lab may write query files into the review folder
 FILE_NAME = re.compile(r"^[a-z0-9][a-z0-9_]{0,79}$")
 
 
 def can_save() -> bool:
-    """Writing into queries/ changes what every user sees, so a server must opt in."""
+    """Writing files on the server is for a server to opt in to. Even then the lab writes only into
+    the review folder (config.review_dir), never into queries/: a query checked at the lab's
+    filter values can still be slow or wrong at others, so a person moves it onto the pages."""
     return os.environ.get(SAVE_ENV, "").strip().lower() in ("1", "true", "yes")
 
 
@@ -91,6 +93,9 @@ def validate(text: str) -> catalogue.Query:
 
 def save(text: str, folder: Path, name: str) -> Path:
     """Writes a new query file; never overwrites one (an edit belongs in the file itself)."""
+    if Path(folder).resolve() == config.queries_dir().resolve():
+        raise ValueError(f"the lab saves for review only; {folder} is the folder the pages read "
+                         "(set DASHBOARD_LAB_REVIEW to another folder)")
     if not FILE_NAME.match(name):
         raise ValueError("a file name is lower-case letters, digits and _, starting with a letter or digit")
     validate(text)

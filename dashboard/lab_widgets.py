@@ -90,15 +90,19 @@ def save_as_chart(sql: str, kind: str, x: str | None, y: list[str], color: str |
     download.download_button("Download query file", text, file_name=f"{name}.sql", mime="text/plain",
                              key="lab_download", icon=":material/download:")
     if not lab.can_save():
-        write.caption(f"Drop the file into queries/. (Writing it there from the lab is off; a server turns it on "
-                      f"with {lab.SAVE_ENV}=1.)")
-    elif write.button("Save into queries/", key="lab_save", icon=":material/save:"):
+        write.caption(f"Drop the file into queries/. (Saving it on the server for review is off; a server turns "
+                      f"it on with {lab.SAVE_ENV}=1.)")
+    elif write.button("Save for review", key="lab_save", icon=":material/save:"):
         try:
-            path = lab.save(text, config.queries_dir(), name)
-        except ValueError as exc:
+            folder = config.review_dir()
+            folder.mkdir(parents=True, exist_ok=True)
+            path = lab.save(text, folder, name)
+        except (ValueError, OSError) as exc:
             ui.notice(st.error, str(exc))
         else:
-            ui.notice(st.success, f"Saved {path.name}: it shows on its page on the next rerun.")
+            # the folder comes from the server's settings, not from a user: plain text all the same
+            ui.notice(st.success, f"Saved {path.name} in {folder}, which no page reads. It reaches viewers once "
+                      "someone has checked it with python -m dashboard check and moved it into queries/.")
 
 
 @st.cache_data(show_spinner=False, max_entries=4)

@@ -52,8 +52,8 @@ def run(query: catalogue.Query, values: dict) -> pl.DataFrame:
     (nodata.blank), for every page and view alike."""
     try:
         frame = _run(store.version(config.store_path()), query.sql, tuple(query.bind(values).items()))
-    except catalogue.QueryFileError as err:  # located at the query's own file
-        raise catalogue.QueryFileError(query.path, err.line, err.message) from None
+    except catalogue.QueryFileError as err:  # located at the query's own file; a stop stays a stop
+        raise type(err)(query.path, err.line, err.message) from None
     return nodata.blank(query, frame, store_coverage())
 
 

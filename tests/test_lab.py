@@ -96,10 +96,14 @@ def test_the_lab_refuses_a_drop_and_stays_usable(app_env, con):
         con, "select count(*) from teams")
 
 
-def test_save_as_chart_writes_into_queries_and_the_chart_appears(app_env, tmp_path, monkeypatch):
+def test_save_as_chart_writes_for_review_and_the_chart_appears_once_moved_into_queries(app_env, tmp_path,
+                                                                                      monkeypatch):
+    queries, review = tmp_path / "queries", tmp_path / "review"
+    queries.mkdir()
     for path in config.queries_dir().glob("*.sql"):
-        (tmp_path / path.name).write_text(path.read_text())
-    monkeypatch.setenv("DASHBOARD_QUERIES", str(tmp_path))
+        (queries / path.name).write_text(path.read_text())
+    monkeypatch.setenv("DASHBOARD_QUERIES", str(queries))
+    monkeypatch.setenv("DASHBOARD_LAB_REVIEW", str(review))
     monkeypatch.setenv(lab.SAVE_ENV, "1")
     at = lab_page()
     at.text_area(key="sql").set_value(TEAM_SQL).run()
@@ -108,10 +112,22 @@ def test_save_as_chart_writes_into_queries_and_the_chart_appears(app_env, tmp_pa
     at.text_input(key="lab_tags").set_value("experiments").run()
     at.button(key="lab_save").click().run()
     assert not at.exception and not at.error, [e.value for e in at.error]
-    assert (tmp_path / "lab_contacts_per_team.sql").exists()
+    saved = review / "lab_contacts_per_team.sql"
+    assert saved.exists() and not (queries / saved.name).exists()
     at.switch_page("views/queries.py").run()
+    assert "Lab contacts per team" not in [s.value for s in at.subheader]   # no page reads the review folder
+    saved.rename(queries / saved.name)   # the reviewer's step
+    at.run()
     assert "Lab contacts per team" in [s.value for s in at.subheader]
     assert "experiments" in [h.value for h in at.header]
+
+
+def test_the_lab_never_saves_into_the_folder_pages_read(app_env, tmp_path, monkeypatch):
+    monkeypatch.setenv("DASHBOARD_QUERIES", str(tmp_path))
+    text = lab.query_file_text(TEAM_SQL, "Contacts per team", "", "table")
+    with pytest.raises(ValueError, match="for review only"):
+        lab.save(text, tmp_path, "contacts_per_team")
+    assert not list(tmp_path.iterdir())
 
 
 def test_without_the_setting_the_lab_only_offers_a_download(app_env, monkeypatch):
