@@ -5,6 +5,7 @@ charts and tables. Logic it relies on lives in plain modules (filters, catalogue
 from __future__ import annotations
 
 import datetime as dt
+from dataclasses import replace
 
 import duckdb
 import polars as pl
@@ -187,15 +188,6 @@ def current_filters() -> filters.Filters:
 def query_catalogue() -> catalogue.Catalogue:
     # read on every run: a new or edited file in queries/ shows on the next rerun, no restart
     return catalogue.load(config.queries_dir())
-
-
-@st.cache_data(show_spinner=False, max_entries=4)
-def _table_rows(version: tuple) -> dict[str, int]:
-    return store.table_rows(_connection(version))
-
-
-def table_rows() -> dict[str, int]:
-    return _table_rows(store.version(config.store_path()))
 
 
 def missing_data(query: catalogue.Query) -> list[str]:
@@ -417,3 +409,23 @@ def _tile(tile: kpis.Tile) -> None:
     st.caption(f"{mark}{tile.target_text()} · {tile.n_text()}")
     if tile.no_comparison:
         st.caption(f"No comparison: {tile.no_comparison}.")
+
+
+def heatmap(query_name: str, column: str, lower_is_better: bool, empty_text: str) -> None:
+    """A query file drawn as a heatmap of one of its columns (say, wait_times_by_hour's ASA), with
+    "no data" and why when the store lacks that column's input; green always means good."""
+    chart = replace(query(query_name), chart="heatmap", z=column)
+    missing = missing_data(chart) or absent_columns(chart).get(column)
+    st.caption(f"{safe_text.markdown(chart.description)} Green is good.")
+    if missing:
+        no_data(missing)
+        return
+    cells = frame(chart.name)
+    if cells.is_empty():
+        st.info(empty_text)
+        return
+    figure = figures.build(chart, cells)
+    figure.update_coloraxes(reversescale=lower_is_better)
+    st.plotly_chart(figure, key="chart_heatmap", width="stretch")
+    with st.expander("Data"):
+        st.dataframe(cells, hide_index=True, width="stretch")

@@ -1,11 +1,9 @@
 """Wait times: the charts whose query files say `page: wait-times`, hour-by-weekday heatmaps under a
 measure picker, and an Erlang C staffing what-if (dashboard/erlang.py) seeded from the filtered data."""
 
-from dataclasses import replace
-
 import streamlit as st
 
-from dashboard import erlang, figures, safe_text, ui
+from dashboard import erlang, ui
 
 # measure -> (column of wait_times_by_hour, lower is better: the red-to-green scale is then turned
 # round so that green always means good)
@@ -17,20 +15,8 @@ st.subheader("By hour of day and weekday")
 measure = st.segmented_control("Measure", list(HEATMAPS), default="Service level", key="measure",
                                bind="query-params") or "Service level"
 column, lower_is_better = HEATMAPS[measure]
-query = replace(ui.query("wait_times_by_hour"), chart="heatmap", z=column)
-missing = ui.missing_data(query) or ui.absent_columns(query).get(column)  # ASA and service level need waits
-cells = None if missing else ui.frame(query.name)
-st.caption(f"{safe_text.markdown(query.description)} Green is good.")
-if missing:
-    ui.no_data(missing)
-elif cells.is_empty():
-    st.info("No hour of the week has 10 or more contacts for these filters.")
-else:
-    figure = figures.build(query, cells)
-    figure.update_coloraxes(reversescale=lower_is_better)
-    st.plotly_chart(figure, key="chart_heatmap", width="stretch")
-    with st.expander("Data"):
-        st.dataframe(cells, hide_index=True, width="stretch")
+ui.heatmap("wait_times_by_hour", column, lower_is_better,
+           "No hour of the week has 10 or more contacts for these filters.")
 
 st.subheader("Staffing what-if (Erlang C)")
 st.caption("The agents one interval needs to meet a service-level target, and what losing agents to attrition "
