@@ -27,8 +27,14 @@ Walls, outermost first:
      fails closed.
 3. Running: on a cursor of its own (the app's connection is shared by Streamlit's threads), under
    a time limit enforced by DuckDB's interrupt from a watchdog thread, fetching at most
-   `max_rows` rows (LIMIT max_rows + 1 is pushed into DuckDB). Only when there are more rows than
-   that is the total counted, inside DuckDB, with whatever time is left.
+   `max_rows` rows (LIMIT max_rows + 1 is pushed into DuckDB) and at most `max_bytes` of them
+   (rows are streamed in batches and the stream is dropped once the bytes pass the bound). Only
+   when there are more rows than that is the total counted, inside DuckDB, with whatever time is
+   left.
+4. The process (dashboard/sandbox.py): the lab and the CLI call `run()` inside a worker process of
+   its own, under a CPU-time and memory limit the operating system enforces and killed at the time
+   limit: the watchdog's interrupt is only checked between DuckDB's steps, so one long function
+   call (levenshtein over two 200,000-character strings) would otherwise outlast it.
 
 The result is always an `Outcome` (never an exception, never a traceback for anything the SQL text
 does): `kind` is "ok", "refused" (the check said no), "error" (DuckDB's own message: syntax,
@@ -48,11 +54,14 @@ from dataclasses import dataclass, field
 
 import duckdb
 import polars as pl
+import pyarrow as pa
 
 from dashboard.timelimit import Watchdog
 
 DEFAULT_TIMEOUT_S = 10          # seconds a query may run before DuckDB is interrupted
 DEFAULT_ROW_CAP = 10_000        # rows fetched into Python at most; the rest stays in DuckDB
+DEFAULT_BYTE_CAP = 20 * 2**20   # bytes of result fetched at most: a page of 10,000 rows of 2 KB each
+FETCH_BATCH_ROWS = 256          # rows per streamed batch: the overshoot past the byte cap is one batch
 TIMEOUT_ENV = "DASHBOARD_SQL_TIMEOUT_S"   # overrides DEFAULT_TIMEOUT_S (seconds, > 0)
 
 # What the connection must have for run() to use it (checked on every run; fail closed).
@@ -126,6 +135,7 @@ DENIED_FUNCTIONS = {
     "force_checkpoint": _CHANGES_STATE,
     "nextval": _CHANGES_STATE,
     "setval": _CHANGES_STATE,
+    "sleep_ms": "holds a worker without doing any work",
     **{name: _READS_FILES for name in (
         "read_csv", "read_csv_auto", "read_text", "read_blob", "read_parquet", "parquet_scan",
         "read_json", "read_json_auto", "read_json_objects", "read_json_objects_auto", "read_ndjson",
@@ -155,12 +165,13 @@ class Refused(Exception):
 
 @dataclass(frozen=True, eq=False)
 class Outcome:
-    kind: str                          # "ok" | "refused" | "error" | "timeout"
+    kind: str                          # "ok" | "refused" | "error" | "timeout" | "busy" (sandbox)
     message: str                       # what to tell the reader (for ok: a summary of the rows)
     frame: pl.DataFrame | None = None  # ok only: at most max_rows rows
     total_rows: int | None = None      # ok only: all rows of the result; None = not counted in time
     truncated: bool = False            # ok only: the result has more rows than the frame holds
     seconds: float = 0.0
+    peak_memory_bytes: int | None = None   # the worker's peak resident memory (sandbox.run only)
 
     @property
     def ok(self) -> bool:
@@ -182,7 +193,8 @@ def timeout_from_env() -> float:
 
 
 def run(con: duckdb.DuckDBPyConnection, sql: str, params: Mapping[str, object] | None = None, *,
-        timeout_s: float | None = None, max_rows: int = DEFAULT_ROW_CAP) -> Outcome:
+        timeout_s: float | None = None, max_rows: int = DEFAULT_ROW_CAP,
+        max_bytes: int = DEFAULT_BYTE_CAP) -> Outcome:
     """Checks and runs one analyst query on a cursor of its own.
 
     `params` are the values on offer (the global filters' `Filters.as_params()` plus
@@ -193,6 +205,8 @@ def run(con: duckdb.DuckDBPyConnection, sql: str, params: Mapping[str, object] |
         raise ValueError("timeout_s must be a positive number of seconds")
     if max_rows < 1:
         raise ValueError("max_rows must be at least 1")
+    if max_bytes < 1:
+        raise ValueError("max_bytes must be at least 1")
     params = dict(params or {})
     started = time.perf_counter()
 
@@ -208,26 +222,52 @@ def run(con: duckdb.DuckDBPyConnection, sql: str, params: Mapping[str, object] |
                 used = check(cursor, sql, params)
                 bound = {name: params[name] for name in used} or None
                 relation = cursor.sql(sql, params=bound)
-                frame = relation.limit(max_rows + 1).pl()
+                frame, cut_at_bytes = _fetch(relation, max_rows, max_bytes)
             except Refused as refusal:
                 return outcome("refused", refusal.message)
             except Exception as exc:  # DuckDB's error, or a result polars cannot hold: a message, not a trace
                 if watchdog.fired:
-                    return outcome("timeout", _timeout_message(timeout))
+                    return outcome("timeout", timeout_message(timeout))
                 return outcome("error", _plain(exc))
-            if frame.height <= max_rows:
+            if frame.height == 0 and cut_at_bytes:
+                return outcome("error", _too_wide_message(max_bytes))
+            if frame.height <= max_rows and not cut_at_bytes:
                 return outcome("ok", _summary(frame.height, frame.height, False), frame=frame,
                                total_rows=frame.height)
+            shown = min(frame.height, max_rows)
             total = None  # when counting runs out of time (or memory), say "more than"
             if not watchdog.fired:
                 try:
                     total = relation.aggregate("count(*)").fetchall()[0][0]
                 except duckdb.Error:
                     pass
-            return outcome("ok", _summary(max_rows, total, True), frame=frame.head(max_rows),
-                           total_rows=total, truncated=True)
+            message = _summary(shown, total, True) + (_bytes_note(max_bytes) if cut_at_bytes else "")
+            return outcome("ok", message, frame=frame.head(shown), total_rows=total, truncated=True)
     finally:
         cursor.close()
+
+
+def _fetch(relation: duckdb.DuckDBPyRelation, max_rows: int, max_bytes: int) -> tuple[pl.DataFrame, bool]:
+    """At most max_rows + 1 rows, streamed in batches and dropped once they pass max_bytes, so a
+    wide result (50 MB strings) is never held whole. Returns (rows, cut): when cut, the rows are the
+    longest head that fits in max_bytes (possibly none)."""
+    reader = relation.limit(max_rows + 1).to_arrow_reader(FETCH_BATCH_ROWS)
+    batches, size, cut = [], 0, False
+    for batch in reader:
+        batches.append(batch)
+        size += batch.nbytes
+        if size > max_bytes:
+            cut = True
+            break
+    reader.close()
+    table = pa.Table.from_batches(batches, schema=reader.schema)
+    if cut:
+        low, high = 0, table.num_rows   # the longest head within max_bytes (sizes grow with rows)
+        while low < high:
+            middle = (low + high + 1) // 2
+            low, high = (middle, high) if table.slice(0, middle).nbytes <= max_bytes else (low, middle - 1)
+        table = table.slice(0, low)
+    return pl.from_arrow(table), cut
 
 
 def check(cursor: duckdb.DuckDBPyConnection, sql: str, params: Iterable[str] = ()) -> tuple[str, ...]:
@@ -420,14 +460,28 @@ def _param_list(names: Iterable[str]) -> str:
 def _plain(exc: Exception) -> str:
     """DuckDB's message as it is (it names the error's kind, line and column), stripped."""
     text = str(exc).strip()
-    if isinstance(exc, duckdb.Error):
+    if isinstance(exc, (duckdb.Error, pa.ArrowException, OSError)):   # Arrow passes DuckDB's words on
         return text or type(exc).__name__
     return f"{type(exc).__name__}: {text}"
 
 
-def _timeout_message(timeout: float) -> str:
+def timeout_message(timeout: float) -> str:
     return (f"Stopped after {timeout:g} s (the time limit). Narrow the query: filter on a period or a "
             "team, aggregate with GROUP BY, or avoid joins without a condition.")
+
+
+def megabytes(size: int) -> str:
+    """A byte count as the messages give it: '20.0 MB'."""
+    return f"{size / 2**20:,.1f} MB"
+
+
+def _too_wide_message(max_bytes: int) -> str:
+    return (f"The first row alone holds more than {megabytes(max_bytes)}, the most a result may bring back. "
+            "Select fewer or shorter columns (left(text, 200), for one) or aggregate.")
+
+
+def _bytes_note(max_bytes: int) -> str:
+    return f" (a result brings back at most {megabytes(max_bytes)})"
 
 
 def _summary(shown: int, total: int | None, truncated: bool) -> str:

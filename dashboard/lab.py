@@ -6,13 +6,16 @@ from __future__ import annotations
 import os
 import re
 import tempfile
+import threading
+from collections.abc import Callable
 from pathlib import Path
 
+import cachetools
 import duckdb
 import polars as pl
 import yaml
 
-from dashboard import catalogue, config, store
+from dashboard import catalogue, config, guard, store
 
 QUICK_CHARTS = ("bar", "line", "area", "scatter")
 EXAMPLE = """select team_name, count(*) as contacts, avg(wait_s) as mean_wait_s
@@ -21,6 +24,60 @@ group by team_name
 order by contacts desc"""
 SAVE_ENV = "DASHBOARD_LAB_SAVE"   # "1": the lab may write query files into the review folder
 FILE_NAME = re.compile(r"^[a-z0-9][a-z0-9_]{0,79}$")
+CACHE_ENV = "DASHBOARD_LAB_CACHE_MB"   # the megabytes of results the lab keeps for reruns
+DEFAULT_CACHE_MB = 100
+CACHE_SECONDS = 600
+KEPT_KINDS = ("ok", "refused", "error")   # a stopped or busy query may fare better on a quieter server
+
+
+class ResultCache:
+    """The lab's results by (store version, SQL, parameters, limits), bounded in bytes as well as
+    time: a Streamlit rerun (a chart picked, a title typed) must not run the query again, and no
+    sequence of queries may make the server hold more than `max_bytes` of results. A result larger
+    than the whole cache is simply not kept. Shared by every session, so guarded by a lock."""
+
+    def __init__(self, max_bytes: int, seconds: float = CACHE_SECONDS):
+        self._entries = cachetools.TTLCache(maxsize=max_bytes, ttl=seconds, getsizeof=_outcome_bytes)
+        self._lock = threading.Lock()
+
+    def get(self, key: tuple, compute: Callable[[], guard.Outcome]) -> guard.Outcome:
+        with self._lock:
+            found = self._entries.get(key)
+        if found is not None:
+            return found
+        outcome = compute()
+        if outcome.kind in KEPT_KINDS:
+            with self._lock:
+                try:
+                    self._entries[key] = outcome
+                except ValueError:   # larger than the whole cache
+                    pass
+        return outcome
+
+    @property
+    def bytes_held(self) -> int:
+        with self._lock:
+            self._entries.expire()
+            return int(self._entries.currsize)
+
+
+def cache_bytes_from_env() -> int:
+    """$DASHBOARD_LAB_CACHE_MB in bytes; raises ValueError naming a malformed setting."""
+    text = os.environ.get(CACHE_ENV, "").strip()
+    if not text:
+        return DEFAULT_CACHE_MB * 2**20
+    try:
+        value = float(text)
+    except ValueError:
+        value = -1.0
+    if not 0 <= value < float("inf"):
+        raise ValueError(f"{CACHE_ENV} must be a number of megabytes, not {text!r}")
+    return int(value * 2**20)
+
+
+def _outcome_bytes(outcome: guard.Outcome) -> int:
+    rows = outcome.frame.estimated_size() if outcome.frame is not None else 0
+    return rows + len(outcome.message) + 512   # the rest of an outcome, roughly
 
 
 def can_save() -> bool:

@@ -6,7 +6,18 @@ from __future__ import annotations
 import polars as pl
 import streamlit as st
 
-from dashboard import catalogue, config, figures, filters, guard, lab, safe_text, store, ui
+from dashboard import (
+    catalogue,
+    config,
+    figures,
+    filters,
+    guard,
+    lab,
+    safe_text,
+    sandbox,
+    store,
+    ui,
+)
 
 TABLE = "table"
 PAGES = ("overview", "customer-vs-agent", "wait-times", "escalations", "attrition", "management", "teams")
@@ -21,23 +32,42 @@ def time_limit() -> float:
         return float(guard.DEFAULT_TIMEOUT_S)
 
 
-@st.cache_data(show_spinner=False, max_entries=50, ttl=600)
-def _outcome(version: tuple, sql: str, params: tuple, timeout_s: float) -> guard.Outcome:
-    return guard.run(ui.connection(version), sql, dict(params), timeout_s=timeout_s)
+def limits() -> sandbox.Limits:
+    """The worker's limits; a malformed setting falls back to the defaults, with a notice."""
+    timeout = time_limit()
+    try:
+        return sandbox.Limits.from_env(timeout)
+    except ValueError as exc:
+        ui.notice(st.warning, f"{exc}; using the defaults.")
+        return sandbox.Limits(timeout)
+
+
+@st.cache_resource(show_spinner=False)
+def _results(max_bytes: int) -> lab.ResultCache:
+    return lab.ResultCache(max_bytes)
+
+
+def _cache() -> lab.ResultCache:
+    try:
+        return _results(lab.cache_bytes_from_env())
+    except ValueError as exc:
+        ui.notice(st.warning, f"{exc}; keeping {lab.DEFAULT_CACHE_MB} MB of results.")
+        return _results(lab.DEFAULT_CACHE_MB * 2**20)
 
 
 def run(sql: str, chosen: filters.Filters) -> guard.Outcome:
-    """The lab's one way to run SQL: guard.run with the global filters on offer as $parameters."""
+    """The lab's one way to run SQL: in a worker process (sandbox.run), with the global filters on
+    offer as $parameters; kept for reruns in a cache bounded in bytes."""
     params = {**chosen.as_params(), **catalogue.page_param_defaults()}
-    outcome = _outcome(store.version(config.store_path()), sql, tuple(sorted(params.items())), time_limit())
-    if outcome.kind == "timeout":
-        _outcome.clear()   # a stopped query may finish on a quieter server: try again next time
-    return outcome
+    version, chosen_limits = store.version(config.store_path()), limits()
+    key = (version, sql, tuple(sorted(params.items())), chosen_limits)
+    return _cache().get(key, lambda: sandbox.run(version[0], sql, params, chosen_limits))
 
 
 def show_outcome(outcome: guard.Outcome) -> None:
     if not outcome.ok:
-        icon = {"refused": ":material/block:", "timeout": ":material/timer_off:"}.get(outcome.kind, ":material/error:")
+        icon = {"refused": ":material/block:", "timeout": ":material/timer_off:",
+                "busy": ":material/hourglass_top:"}.get(outcome.kind, ":material/error:")
         ui.notice(st.error, outcome.message, icon=icon)   # a database message may quote the data
         return
     st.caption(safe_text.markdown(f"{outcome.message} · {outcome.seconds:.2f} s"))

@@ -18,7 +18,7 @@ from pathlib import Path
 
 import polars as pl
 
-from dashboard import catalogue, config, filters, guard, safe_text, store
+from dashboard import catalogue, config, filters, guard, safe_text, sandbox, store
 
 FORMATS = ("table", "csv", "json")
 
@@ -31,9 +31,11 @@ parameters: the query may use any of
               for name, (text, default) in catalogue.PAGE_PARAMS.items())}
 Only those the query uses are bound (by DuckDB, never pasted into the text).
 
-limits: one SELECT statement; no files, settings, extensions or writes; stopped after
---timeout seconds (default ${guard.TIMEOUT_ENV} or {guard.DEFAULT_TIMEOUT_S}); at most --max-rows rows
-are fetched (default {guard.DEFAULT_ROW_CAP:,}), with the total counted when there are more.
+limits: one SELECT statement; no files, settings, extensions or writes; run in a worker
+process of its own, stopped after --timeout seconds (default ${guard.TIMEOUT_ENV} or
+{guard.DEFAULT_TIMEOUT_S}) and at ${sandbox.MEMORY_ENV} megabytes of memory (default {sandbox.DEFAULT_MEMORY_MB});
+at most --max-rows rows (default {guard.DEFAULT_ROW_CAP:,}) and ${sandbox.RESULT_ENV} megabytes
+(default {guard.DEFAULT_BYTE_CAP // 2**20}) come back, with the total counted when there are more.
 
 exit codes: 0 ran; 1 refused, database error or time limit (message on stderr); 2 bad arguments.
 
@@ -79,7 +81,7 @@ def main(args: argparse.Namespace) -> int:
     if args.max_rows < 1:
         return _fail("--max-rows must be at least 1", 2)
     try:
-        timeout = args.timeout if args.timeout is not None else guard.timeout_from_env()
+        limits = sandbox.Limits.from_env(args.timeout, args.max_rows)
     except ValueError as exc:
         return _fail(str(exc), 2)
     path = args.db or config.store_path()
@@ -91,13 +93,12 @@ def main(args: argparse.Namespace) -> int:
     except Exception as exc:  # not a DuckDB file, locked by a writer...
         return _fail(f"Cannot open the store at {path}: {exc}", 2)
     try:
-        try:
-            values = _parameters(args, filters.read_choices(con))
-        except ValueError as exc:
-            return _fail(str(exc), 2)
-        outcome = guard.run(con, sql, values, timeout_s=timeout, max_rows=args.max_rows)
+        values = _parameters(args, filters.read_choices(con))
+    except ValueError as exc:
+        return _fail(str(exc), 2)
     finally:
         con.close()
+    outcome = sandbox.run(path, sql, values, limits)
     if not outcome.ok:
         return _fail(outcome.message, 1)
     sys.stdout.write(_render(outcome.frame, args.format))

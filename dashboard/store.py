@@ -61,13 +61,18 @@ def unreadable(path: str | os.PathLike, cause: BaseException | str) -> StoreUnre
         "re-import your data with `python -m dashboard import`, or point DASHBOARD_DB at a good store.")
 
 
-def open_read_only(path: str | os.PathLike) -> duckdb.DuckDBPyConnection:
+def open_read_only(path: str | os.PathLike, memory_limit: str | None = None,
+                   threads: int | None = None) -> duckdb.DuckDBPyConnection:
     """The app's only way into the store: read-only, and unable to read or write any other file
     (enable_external_access cannot be switched back on from SQL). A store that is missing or
-    cannot be opened raises StoreUnreadable with a plain message, never DuckDB's own error."""
+    cannot be opened raises StoreUnreadable with a plain message, never DuckDB's own error.
+    `memory_limit` (DuckDB's words, "1GB") and `threads` replace the defaults (half the machine,
+    every core): the SQL worker sets them below its own process limits."""
     real, _, _ = version(path)
+    overrides = {"memory_limit": memory_limit, "threads": threads}
+    settings = {**READ_ONLY_CONFIG, **{key: value for key, value in overrides.items() if value is not None}}
     try:
-        return duckdb.connect(real, read_only=True, config=dict(READ_ONLY_CONFIG))
+        return duckdb.connect(real, read_only=True, config=settings)
     except (duckdb.Error, OSError) as exc:
         raise unreadable(path, exc) from None
 
