@@ -16,6 +16,7 @@ from __future__ import annotations
 import csv
 import os
 import shutil
+from collections import Counter
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
@@ -104,7 +105,7 @@ class Report:
     problems: pl.DataFrame = field(default_factory=empty_problems)
     inserted: dict[str, int] = field(default_factory=dict)
     skipped: dict[str, dict[str, int]] = field(default_factory=dict)   # append: table -> reason -> rows left out
-    unchanged: bool = False           # an append that found nothing new: nothing was written or published
+    unchanged: bool = False           # the store would be as it was (append or replace): nothing was published
     rejected_rows: int = 0
     rejects_path: Path | None = None            # where skip_bad_rows writes the rejected rows
     rejects_files: list[Path] = field(default_factory=list)   # written, when rows were rejected
@@ -798,6 +799,10 @@ class Existing:
     names: dict[str, dict[str, int]] = field(default_factory=dict)   # kept dimension: name -> id
     ambiguous: dict[str, set[str]] = field(default_factory=dict)
     max_id: dict[str, int] = field(default_factory=dict)
+    # replaced dimension: name -> id, for names the store holds once. A row of the same name keeps its id (the
+    # same team is the same team, as with --append), so re-importing an export gives the very same store;
+    # a new name gets an id no row has had, so rows kept in other tables never land on it.
+    replaced_ids: dict[str, dict[str, int]] = field(default_factory=dict)
 
 
 def _existing(db: Path, mapping: Mapping, mode: str) -> Existing:
@@ -813,9 +818,12 @@ def _existing(db: Path, mapping: Mapping, mode: str) -> Existing:
         for table, id_column in AUTO_IDS.items():
             found.max_id[table] = con.sql(f"select coalesce(max({id_column}), 0) from {table}").fetchall()[0][0]
         for name, (id_column, table) in REFERENCES.items():
-            if table in mapping.tables and mode == "replace":
-                continue   # its rows are about to be replaced: names must come from this import
             pairs = con.sql(f"select {name}, {id_column} from {table}").fetchall()
+            if table in mapping.tables and mode == "replace":
+                # its rows are about to be replaced: names must come from this import, ids may be kept
+                once = {key for key, count in Counter(key for key, _ in pairs).items() if count == 1}
+                found.replaced_ids[table] = {key: value for key, value in pairs if key in once}
+                continue
             found.names[table] = {}
             for key, value in pairs:
                 if key in found.names[table]:
@@ -905,8 +913,8 @@ def _finish(tables: dict[str, pl.DataFrame], mapping: Mapping, existing: Existin
         if auto and auto not in frame.columns:
             start = existing.max_id.get(table, 0) + 1
             new_ids = pl.int_range(start, start + pl.len(), dtype=pl.Int64)
-            if name in frame.columns and ids.get(table):
-                known = ids[table]
+            known = ids.get(table) or existing.replaced_ids.get(table)
+            if name in frame.columns and known:
                 fresh = frame.filter(pl.col(name).is_in(list(known)).not_()).with_columns(new_ids.alias(auto))
                 frame = frame.join(fresh.select(name, auto), on=name, how="left").with_columns(
                     pl.coalesce(auto, pl.col(name).replace_strict(known, default=None, return_dtype=pl.Int64)))
@@ -971,15 +979,15 @@ def _write(db: Path, tables: dict[str, pl.DataFrame], mapping: Mapping, mode: st
         if mode == "append" and db.exists():
             tables = _only_new(db, tables, report)
             if not any(frame.height for frame in tables.values()):
-                report.inserted = {table: 0 for table in tables}
-                report.unchanged = True   # no copy, no publish: readers keep the very same file
+                _nothing_new(report, tables)   # no copy, no publish: readers keep the very same file
                 return
         built = store.new_version_file(db)
         try:
-            if db.exists():
-                shutil.copyfile(store.version(db)[0], built)
+            published = store.version(db)[0] if db.exists() else None
+            if published:
+                shutil.copyfile(published, built)
             with duckdb.connect(str(built)) as con:
-                if not db.exists():
+                if not published:
                     store.create_schema(con)
                 con.begin()
                 for table, frame in tables.items():
@@ -989,16 +997,57 @@ def _write(db: Path, tables: dict[str, pl.DataFrame], mapping: Mapping, mode: st
                 report.warnings += _orphans(con, tables)
                 coverage.record(con, _supplied(mapping), append=mode == "append", assumed=_assumed(mapping))
                 con.commit()
-                con.execute("checkpoint")
+                # the tables the import did not feed are byte copies of the published ones
+                changed = not published or _differs(con, published, [*tables, "store_coverage"])
+                if changed:
+                    con.execute("checkpoint")
+            if not changed:
+                store.discard(built)
+                _nothing_new(report, tables)   # no publish: readers keep the very same file
+                return
             store.publish(built, db)
         except BaseException:
             store.discard(built)
             raise
 
 
+def _differs(con: duckdb.DuckDBPyConnection, published: str, tables: list[str]) -> bool:
+    """Whether the built store's tables differ from the published store's, row for row (duplicates
+    counted). store_coverage is among them: the same rows with other columns supplied (another
+    mapping) change what the pages say, so that import changes the store."""
+    con.execute("attach $path as published (read_only)", {"path": published})
+    try:
+        return any(_table_differs(con, table) for table in tables)
+    finally:
+        con.execute("detach published")
+
+
+def _table_differs(con: duckdb.DuckDBPyConnection, table: str) -> bool:
+    # table names come from the schema and mapping constants, never from a user; the built file is a
+    # copy of the published one, so the columns are in the same order
+    counts = con.sql(f"select (select count(*) from main.{table}), (select count(*) from published.{table})")
+    built_rows, published_rows = counts.fetchall()[0]
+    if built_rows != published_rows:
+        return True
+    return any(con.sql(f"select exists (select * from {one}.{table} except all select * from {other}.{table})"
+                       ).fetchall()[0][0] for one, other in (("main", "published"), ("published", "main")))
+
+
+def _nothing_new(report: Report, tables: dict[str, pl.DataFrame]) -> None:
+    """The report of an import that leaves the store as it was: no row added. A replace's rows are
+    all in the store already, exactly; an append's skipped rows were counted by _only_new."""
+    report.unchanged = True
+    report.inserted = {table: 0 for table in tables}
+    if report.mode == "replace":
+        report.skipped = {table: {SAME_AS_STORE: frame.height} for table, frame in tables.items()}
+
+
+# What the report says of an import whose store would be the published one (replace or append), and
+# why a replace then adds none of its rows (with their count, per table).
+NOTHING_NEW = "nothing new: the store is unchanged"
+SAME_AS_STORE = "the store holds exactly these rows already"
 # Why --append leaves a row out; the report gives each with its count, per table.
 CONTACT_IN_STORE = "their interaction_id is already in the store: an answer goes in only with its contact"
-NOTHING_NEW = "nothing new: the store is unchanged"
 
 
 def already_in_store(table: str) -> str:

@@ -173,3 +173,92 @@ def test_a_dry_run_of_an_append_counts_what_it_would_add_and_skip_and_writes_not
     text = report.text()
     assert "  interactions: 1,000 skipped: interaction_id already in the store\n" in text
     assert f"  customer_surveys: {shared_rated:,} skipped: interaction_id already in the store\n" in text
+
+
+# -- a replace that changes nothing publishes nothing --------------------------------------------
+
+def published_state(db: Path) -> tuple[str, str, set[Path]]:
+    """What readers see: the file the link names, its content, and every file in the versions folder."""
+    return os.readlink(db), sha256(db), set(store.versions_dir(db).iterdir())
+
+
+def test_the_pwc_sample_replaced_by_itself_publishes_nothing(tmp_path):
+    _, calls = pwc_rows()
+    db = tmp_path / "store.duckdb"
+    rules = mapping.load(PWC_MAPPING)
+    importer.run([PWC_CSV], rules, db)
+    before = published_state(db)
+
+    report = importer.run([PWC_CSV], rules, db)
+    assert published_state(db) == before   # the very same file, unchanged, and no new version file
+    assert report.unchanged and set(report.inserted.values()) == {0}
+    rated = sum(1 for r in calls if r["Satisfaction rating"])
+    assert report.skipped["interactions"] == {importer.SAME_AS_STORE: len(calls)}
+    assert report.skipped["customer_surveys"] == {importer.SAME_AS_STORE: rated}
+    text = report.text()
+    assert importer.NOTHING_NEW in text and "Imported" not in text
+    assert f"interactions: 0 rows added; {len(calls):,} skipped: {importer.SAME_AS_STORE}\n" in text
+
+
+def test_the_cli_replacing_the_store_with_what_it_holds_says_nothing_new(tmp_path):
+    db = tmp_path / "store.duckdb"
+    importer.run([PWC_CSV], mapping.load(PWC_MAPPING), db)
+    before = published_state(db)
+    done = subprocess.run([sys.executable, "-m", "dashboard", "import", str(PWC_CSV), "--mapping", str(PWC_MAPPING),
+                           "--db", str(db)], capture_output=True, text=True, cwd=ROOT, timeout=120, check=False)
+    assert done.returncode == 0, done.stderr
+    assert importer.NOTHING_NEW in done.stdout and "Imported" not in done.stdout
+    assert published_state(db) == before
+
+
+def test_a_replace_with_one_row_changed_publishes_it(tmp_path):
+    header, calls = pwc_rows()
+    db = tmp_path / "store.duckdb"
+    rules = mapping.load(PWC_MAPPING)
+    importer.run([PWC_CSV], rules, db)
+    before = published_state(db)
+    first_rated = next(i for i, r in enumerate(calls) if r["Satisfaction rating"])
+    changed = int(calls[first_rated]["Satisfaction rating"]) % 5 + 1   # another rating, still 1-5
+    calls[first_rated] = {**calls[first_rated], "Satisfaction rating": str(changed)}
+
+    report = importer.run([write_rows(tmp_path / "changed.csv", header, calls)], rules, db)
+    target, _, files = published_state(db)
+    assert target != before[0] and len(files - before[2]) == 1   # one new version, and the link names it
+    assert not report.unchanged and "Imported" in report.text()
+    with store.open_read_only(db) as con:
+        stored = con.sql("select csat from customer_surveys where interaction_id = $id",
+                         params={"id": call_number(calls[first_rated])}).fetchall()
+        agents = con.sql("select agent_name, agent_id from agents order by agent_name").fetchall()
+    assert stored == [(changed,)]
+    with store.open_read_only(store.versions_dir(db) / Path(before[0]).name) as con:
+        # the same agents keep their ids: rows kept in other tables still point at them
+        assert con.sql("select agent_name, agent_id from agents order by agent_name").fetchall() == agents
+
+
+def test_a_replace_whose_mapping_supplies_another_column_publishes_though_the_rows_are_the_same(tmp_path):
+    """An export column that is empty on every row: mapped, the store says transfers were supplied (none
+    made); not mapped, it says they were not imported. The rows are the same, what the store knows is not."""
+    header, calls = pwc_rows()
+    export = write_rows(tmp_path / "with_transfers.csv", [*header, "Transfers"],
+                        [{**r, "Transfers": ""} for r in calls])
+    with_transfers = tmp_path / "with_transfers.yaml"
+    text = PWC_MAPPING.read_text()
+    resolved = "      resolved: {column: Resolved, unless: abandoned}\n"
+    assert resolved in text
+    with_transfers.write_text(text.replace(resolved, resolved + "      transfers: Transfers\n"))
+    db = tmp_path / "store.duckdb"
+    importer.run([export], mapping.load(PWC_MAPPING), db)
+    before = published_state(db)
+
+    report = importer.run([export], mapping.load(with_transfers), db)
+    target, _, files = published_state(db)
+    assert target != before[0] and len(files - before[2]) == 1
+    assert not report.unchanged and "Imported" in report.text()
+    old = store.versions_dir(db) / Path(before[0]).name
+    with store.open_read_only(db) as con:
+        supplied = con.sql("select supplied from store_coverage where table_name = 'interactions' "
+                           "and column_name = 'transfers'").fetchall()
+    assert supplied == [(True,)]
+    with store.open_read_only(old) as con:
+        assert con.sql("select supplied from store_coverage where table_name = 'interactions' "
+                       "and column_name = 'transfers'").fetchall() == [(False,)]
