@@ -55,11 +55,11 @@ def _cache() -> lab.ResultCache:
         return _results(lab.DEFAULT_CACHE_MB * 2**20)
 
 
-def run(sql: str, chosen: filters.Filters) -> guard.Outcome:
+def run(sql: str, chosen: filters.Filters, chosen_limits: sandbox.Limits) -> guard.Outcome:
     """The lab's one way to run SQL: in a worker process (sandbox.run), with the global filters on
     offer as $parameters; kept for reruns in a cache bounded in bytes."""
     params = {**chosen.as_params(), **catalogue.page_param_defaults()}
-    version, chosen_limits = store.version(config.store_path()), limits()
+    version = store.version(config.store_path())
     key = (version, sql, tuple(sorted(params.items())), chosen_limits)
     return _cache().get(key, lambda: sandbox.run(version[0], sql, params, chosen_limits))
 

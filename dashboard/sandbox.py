@@ -123,7 +123,7 @@ def _in_worker(path: Path, sql: str, params: dict, limits: Limits, started: floa
         status, peak = _wait(worker, started + limits.timeout_s + GRACE_S, out)
         if status is None:
             killed = True
-            status, peak = _kill(worker)
+            status = _kill(worker)
     except BaseException:
         _kill(worker)
         raise
@@ -136,7 +136,8 @@ def _in_worker(path: Path, sql: str, params: dict, limits: Limits, started: floa
     return _outcome(out, err, status, limits, seconds, peak)
 
 
-def _outcome(out: _Drain, err: _Drain, status: int, limits: Limits, seconds: float, peak: int) -> guard.Outcome:
+def _outcome(out: _Drain, err: _Drain, status: int, limits: Limits, seconds: float,
+             peak: int | None) -> guard.Outcome:
     if out.overflowed:
         return guard.Outcome("error", f"The result was larger than the {guard.megabytes(limits.max_bytes)} a query may bring "
                              "back. Select fewer or shorter columns, or aggregate.", seconds=seconds,
@@ -147,7 +148,8 @@ def _outcome(out: _Drain, err: _Drain, status: int, limits: Limits, seconds: flo
         return guard.Outcome(*_death(status, err.data(), limits), seconds=seconds, peak_memory_bytes=peak)
     reply = json.loads(header)
     frame = pl.read_ipc_stream(io.BytesIO(rows)) if reply.pop("has_rows") else None
-    return guard.Outcome(**reply, frame=frame, seconds=seconds, peak_memory_bytes=peak)
+    reply["peak_memory_bytes"] = max(reply["peak_memory_bytes"] or 0, peak or 0) or None
+    return guard.Outcome(**reply, frame=frame, seconds=seconds)
 
 
 def _death(status: int, stderr: bytes, limits: Limits) -> tuple[str, str]:
@@ -161,26 +163,38 @@ def _death(status: int, stderr: bytes, limits: Limits) -> tuple[str, str]:
                      "columns.")
 
 
-def _wait(worker: subprocess.Popen, deadline: float, out: _Drain) -> tuple[int | None, int]:
-    """(exit status, peak resident bytes) once the worker ends; (None, 0) at the deadline or when
-    it writes more than it may."""
+def _wait(worker: subprocess.Popen, deadline: float, out: _Drain) -> tuple[int | None, int | None]:
+    """(exit status, peak resident bytes seen) once the worker ends; (None, peak) at the deadline
+    or when it writes more than it may. The peak is the kernel's high-water mark of the worker's own
+    memory (VmHWM), read while it runs: the rusage of a child would count the server's memory it
+    was forked from."""
+    peak = None
     while True:
-        pid, status, usage = os.wait4(worker.pid, os.WNOHANG)
-        if pid:
-            worker.returncode = os.waitstatus_to_exitcode(status)
-            return worker.returncode, usage.ru_maxrss * 1024
+        seen = _high_water_mark(worker.pid)
+        peak = max(peak or 0, seen) if seen else peak
+        if worker.poll() is not None:
+            return worker.returncode, peak
         if time.perf_counter() >= deadline or out.overflowed:
-            return None, 0
+            return None, peak
         time.sleep(POLL_S)
 
 
-def _kill(worker: subprocess.Popen) -> tuple[int, int]:
-    if worker.returncode is not None:
-        return worker.returncode, 0
-    worker.kill()
-    _, status, usage = os.wait4(worker.pid, 0)
-    worker.returncode = os.waitstatus_to_exitcode(status)
-    return worker.returncode, usage.ru_maxrss * 1024
+def _kill(worker: subprocess.Popen) -> int:
+    if worker.returncode is None:
+        worker.kill()
+    return worker.wait()
+
+
+def _high_water_mark(pid: int | str) -> int | None:
+    """A process's peak resident memory in bytes (Linux's VmHWM), or None once it has ended."""
+    try:
+        with open(f"/proc/{pid}/status", encoding="ascii") as status:
+            for line in status:
+                if line.startswith("VmHWM:"):
+                    return int(line.split()[1]) * 1024
+    except (OSError, ValueError):
+        return None
+    return None
 
 
 class _Drain:
@@ -280,7 +294,8 @@ def _answer(outcome: guard.Outcome) -> None:
         outcome.frame.write_ipc_stream(buffer)
         rows = buffer.getvalue()
     header = {"kind": outcome.kind, "message": outcome.message, "total_rows": outcome.total_rows,
-              "truncated": outcome.truncated, "has_rows": outcome.frame is not None}
+              "truncated": outcome.truncated, "has_rows": outcome.frame is not None,
+              "peak_memory_bytes": _high_water_mark("self")}
     sys.stdout.buffer.write(json.dumps(header).encode() + b"\n" + rows)
     sys.stdout.buffer.flush()
     os._exit(0)   # no teardown: the answer is out, and DuckDB's shutdown would only spend time

@@ -5,9 +5,11 @@ import streamlit as st
 from dashboard import guard, lab, lab_widgets, ui
 
 chosen = ui.current_filters()
+limits = lab_widgets.limits()
 st.title("SQL lab")
 ui.caption(f"{chosen.describe()}. One query at a time (a select), read-only, with no access to the server's files; "
-           f"stopped after {lab_widgets.time_limit():g} s; the first {guard.DEFAULT_ROW_CAP:,} rows are shown. "
+           f"stopped after {limits.timeout_s:g} s or {guard.megabytes(limits.memory_bytes)} of memory; the first "
+           f"{limits.max_rows:,} rows, up to {guard.megabytes(limits.max_bytes)}, are shown. "
            "The sidebar filters are on offer as $date_from, $date_to, $site, $team, $channel and $touchpoint.",
            ui.scope_values(chosen))
 
@@ -21,7 +23,7 @@ with editor:
     if not (sql or "").strip():
         st.info("Type a query and press Run. Try the example in the box, or start from a table on the right.")
         st.stop()
-    outcome = lab_widgets.run(sql, chosen)
+    outcome = lab_widgets.run(sql, chosen, limits)
     lab_widgets.show_outcome(outcome)
 
 if outcome.ok and outcome.frame.width:
