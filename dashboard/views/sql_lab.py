@@ -2,10 +2,10 @@
 
 import streamlit as st
 
-from dashboard import guard, lab, lab_widgets, ui
+from dashboard import guard, lab, lab_widgets, pages, ui
 
 chosen = ui.current_filters()
-st.title("SQL lab")
+st.title(pages.get("sql-lab").page_title)
 ui.caption(f"{chosen.describe()}. One query at a time (a select), read-only, with no access to the server's files; "
            f"stopped after {lab_widgets.time_limit():g} s; the first {guard.DEFAULT_ROW_CAP:,} rows are shown. "
            "The sidebar filters are on offer as $date_from, $date_to, $site, $team, $channel and $touchpoint.",
