@@ -27,13 +27,27 @@ if outdated:
              "Rebuild it with `make demo` (or re-import your data).")
     st.stop()
 
+# the default page's reserved url_path: never served (Streamlit serves that page at "/"), so never linked
+ROOT_URL_PATH = "root"
+
+
 def streamlit_pages() -> dict[str, list[st.Page]]:
-    """st.navigation's sections, from the page registry (pages.py), in its order."""
+    """st.navigation's sections, from the page registry (pages.py), in its order.
+
+    Streamlit serves its default page at "/" only: the page's own url_path is reserved but answers
+    "Page not found". So the default page is registered twice, both running the same view: visibly
+    as the default (at "/", named by ROOT_URL_PATH, which no link uses) and hidden at its registry
+    path, so that /overview?team=... opens the overview directly, with no redirect to lose the
+    query string. Both are plain st.Page features (one file under two url_paths, visibility)."""
     sections: dict[str, list[st.Page]] = {}
     for page in pages.PAGES:
+        is_default = page is pages.DEFAULT
         sections.setdefault(page.section, []).append(
-            st.Page(page.view_path, title=page.title, icon=page.icon, url_path=page.path,
-                    default=page is pages.DEFAULT))
+            st.Page(page.view_path, title=page.title, icon=page.icon,
+                    url_path=ROOT_URL_PATH if is_default else page.path, default=is_default))
+    home = pages.DEFAULT
+    sections[home.section].append(st.Page(home.view_path, title=home.title, icon=home.icon, url_path=home.path,
+                                          visibility="hidden"))
     return sections
 
 
