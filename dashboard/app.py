@@ -9,7 +9,7 @@ import streamlit as st  # noqa: E402
 
 import duckdb  # noqa: E402
 
-from dashboard import config, store, ui  # noqa: E402
+from dashboard import config, pages, store, ui  # noqa: E402
 
 st.set_page_config(page_title="Contact centre mirror", page_icon=":material/balance:", layout="wide")
 
@@ -27,28 +27,31 @@ if outdated:
              "Rebuild it with `make demo` (or re-import your data).")
     st.stop()
 
-# not "pages/": beside the main script that name switches on Streamlit's legacy multipage mode, which
-# runs a page alone (without this file) when its path is a fresh server's first request
-PAGES = Path(__file__).parent / "views"
-navigation = st.navigation({
-    "Executive": [
-        st.Page(PAGES / "overview.py", title="Overview", icon=":material/dashboard:", url_path="overview", default=True),
-    ],
-    "Analysis": [
-        st.Page(PAGES / "customer_vs_agent.py", title="Customer vs agent", icon=":material/compare_arrows:",
-                url_path="customer-vs-agent"),
-        st.Page(PAGES / "wait_times.py", title="Wait times", icon=":material/hourglass:", url_path="wait-times"),
-        st.Page(PAGES / "escalations.py", title="Escalations", icon=":material/stairs:", url_path="escalations"),
-        st.Page(PAGES / "attrition.py", title="Attrition", icon=":material/logout:", url_path="attrition"),
-        st.Page(PAGES / "management.py", title="Management", icon=":material/supervisor_account:",
-                url_path="management"),
-        st.Page(PAGES / "teams.py", title="Teams and agents", icon=":material/groups:", url_path="teams"),
-    ],
-    "Analysts": [
-        st.Page(PAGES / "queries.py", title="Query catalogue", icon=":material/list:", url_path="queries"),
-        st.Page(PAGES / "sql_lab.py", title="SQL lab", icon=":material/terminal:", url_path="sql-lab"),
-    ],
-})
+# the default page's reserved url_path: never served (Streamlit serves that page at "/"), so never linked
+ROOT_URL_PATH = "root"
+
+
+def streamlit_pages() -> dict[str, list[st.Page]]:
+    """st.navigation's sections, from the page registry (pages.py), in its order.
+
+    Streamlit serves its default page at "/" only: the page's own url_path is reserved but answers
+    "Page not found". So the default page is registered twice, both running the same view: visibly
+    as the default (at "/", named by ROOT_URL_PATH, which no link uses) and hidden at its registry
+    path, so that /overview?team=... opens the overview directly, with no redirect to lose the
+    query string. Both are plain st.Page features (one file under two url_paths, visibility)."""
+    sections: dict[str, list[st.Page]] = {}
+    for page in pages.PAGES:
+        is_default = page is pages.DEFAULT
+        sections.setdefault(page.section, []).append(
+            st.Page(page.view_path, title=page.title, icon=page.icon,
+                    url_path=ROOT_URL_PATH if is_default else page.path, default=is_default))
+    home = pages.DEFAULT
+    sections[home.section].append(st.Page(home.view_path, title=home.title, icon=home.icon, url_path=home.path,
+                                          visibility="hidden"))
+    return sections
+
+
+navigation = st.navigation(streamlit_pages())
 try:
     ui.sidebar_filters()
     navigation.run()

@@ -24,7 +24,7 @@ import duckdb
 import polars as pl
 import yaml
 
-from dashboard import config
+from dashboard import config, pages
 from dashboard.mapping import store_columns
 from dashboard.timelimit import Watchdog
 
@@ -222,6 +222,7 @@ def parse_query_file(path: Path) -> Query:
         raise QueryFileError(path, where.get("barmode", 1), "barmode must be group, stack, relative or overlay")
     if fields.get("drill") and fields["drill"] != "team_name":
         raise QueryFileError(path, where.get("drill", 1), "drill can only be team_name (it narrows the team filter)")
+    _check_page(path, where, fields.get("page"))
     params = _as_tuple(fields.get("params"))
     for name in params:
         if name not in KNOWN_PARAMS:
@@ -249,6 +250,13 @@ def parse_query_file(path: Path) -> Query:
         annotate_events=bool(fields.get("annotate_events")), barmode=fields.get("barmode"),
         header_lines=where,
     )
+
+
+def _check_page(path: Path, where: dict, page) -> None:
+    """A chart on a page the app does not have would be drawn nowhere, so it is an error."""
+    if page and page not in pages.pageable_paths():
+        raise QueryFileError(path, where.get("page", 1), f"page '{page}' is not a page a chart can be on (known: "
+                             f"{', '.join(pages.pageable_paths())}; no page: the Query catalogue)")
 
 
 def _check_needs(path: Path, where: dict, key: str, needs: tuple[str, ...]) -> None:
@@ -387,8 +395,8 @@ class Catalogue:
         return dict(sorted(groups.items(), key=lambda item: (item[0] == UNTAGGED, item[0].lower())))
 
     def errors_without_page(self) -> list[QueryFileError]:
-        """Broken files that name no page, or whose header cannot even be read: the queries page
-        shows them, so no broken file goes unseen."""
+        """Broken files that name no page or an unknown one, or whose header cannot even be read:
+        the queries page shows them, so no broken file goes unseen."""
         return [err for err in self.errors if _declared_page(err) is None]
 
     def get(self, name: str) -> Query:
@@ -399,12 +407,14 @@ class Catalogue:
 
 
 def _declared_page(err: QueryFileError) -> str | None:
-    """The page a broken file's header names, when the header can be read at all."""
+    """The page a broken file's header names, when the header can be read at all and the page
+    exists (an unknown page's error is shown on the queries page, or no page would show it)."""
     try:
         fields, _ = parse_header(err.path, read_text(err.path))
     except (QueryFileError, OSError, UnicodeDecodeError):
         return None
-    return fields.get("page") or None
+    page = fields.get("page")
+    return page if page in pages.pageable_paths() else None
 
 
 @functools.lru_cache(maxsize=2048)

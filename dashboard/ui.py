@@ -11,7 +11,7 @@ import duckdb
 import polars as pl
 import streamlit as st
 
-from dashboard import catalogue, config, coverage, figures, filters, kpis, nodata, safe_text, store
+from dashboard import catalogue, config, coverage, figures, filters, kpis, nodata, pages, safe_text, store
 
 FILTERS_KEY = "_filters"
 DRILL_KEY = "_drill_team"   # a team picked by clicking a chart, applied before the filters are drawn
@@ -212,11 +212,12 @@ def absent_notes(query: catalogue.Query) -> None:
         st.info(note, icon=":material/database:")
 
 
-def render_page(page: str, title: str, values: dict | None = None) -> None:
-    """Everything the query files assign to this page, in their declared order. values: the
-    page's own parameters (catalogue.PAGE_PARAMS) set by controls on the page."""
+def render_page(page: str, values: dict | None = None) -> None:
+    """Everything the query files assign to this page (its registry path, pages.py), in their
+    declared order, under the registry's title. values: the page's own parameters
+    (catalogue.PAGE_PARAMS) set by controls on the page."""
     chosen = current_filters()
-    st.title(title)
+    st.title(pages.get(page).page_title)
     column, back = st.columns([5, 1], vertical_alignment="center")
     caption(chosen.describe(), scope_values(chosen), where=column)
     if chosen.team and back.button("Back to all teams", icon=":material/arrow_back:", key="drill_back"):
@@ -237,7 +238,7 @@ def render_page(page: str, title: str, values: dict | None = None) -> None:
 def render_catalogue() -> None:
     """The queries page: every chart whose header names no page, grouped by its first tag."""
     chosen = current_filters()
-    st.title("Query catalogue")
+    st.title(pages.get("queries").page_title)
     caption(f"{chosen.describe()}. Charts from query files that name no page, grouped by their first tag. "
             "Add one by dropping a .sql file into queries/ (see the README's Add a chart); it shows here on "
             "the next rerun.", scope_values(chosen))

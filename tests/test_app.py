@@ -8,9 +8,9 @@ import pytest
 from conftest import ROOT
 from streamlit.testing.v1 import AppTest
 
-from dashboard import catalogue, config, filters, kpis
+from dashboard import catalogue, config, filters, kpis, pages
 
-PAGES = sorted(p.name for p in (ROOT / "dashboard" / "views").glob("*.py"))
+PAGES = [page.view for page in pages.PAGES]
 
 
 def app(**params) -> AppTest:
@@ -20,11 +20,31 @@ def app(**params) -> AppTest:
     return at.run()
 
 
-def test_pages_are_the_fixed_url_paths():
-    source = (ROOT / "dashboard" / "app.py").read_text()
-    for path in ("overview", "customer-vs-agent", "wait-times", "escalations", "attrition", "management",
-                 "teams", "queries", "sql-lab"):
-        assert f'url_path="{path}"' in source
+def test_the_registry_holds_every_view_once_under_unique_paths_and_titles():
+    views = sorted(p.name for p in (ROOT / "dashboard" / "views").glob("*.py"))
+    assert sorted(PAGES) == views   # no view outside the registry, none listed twice
+    assert len(set(pages.paths())) == len(pages.PAGES) and len({p.title for p in pages.PAGES}) == len(pages.PAGES)
+    assert pages.DEFAULT.path == "overview" and pages.DEFAULT.pageable
+    assert [p.path for p in pages.PAGES if not p.pageable] == ["queries", "sql-lab"]
+    for path in pages.paths():   # a URL path Streamlit accepts as it is (no slash, no case to fold)
+        assert path == path.strip("/").lower() and "/" not in path and " " not in path
+
+
+def test_page_names_are_spelled_only_in_the_registry():
+    """app.py builds the navigation from pages.py; views pass their path and take their title from it."""
+    app_source = (ROOT / "dashboard" / "app.py").read_text()
+    for page in pages.PAGES:
+        assert f'"{page.path}"' not in app_source and f'"{page.title}"' not in app_source
+        view_source = page.view_path.read_text()
+        assert f'"{page.page_title}"' not in view_source, f"{page.view} spells its own title"
+
+
+@pytest.mark.parametrize("page", pages.PAGES, ids=lambda p: p.path)
+def test_every_registry_page_is_in_the_navigation_and_shows_its_registry_title(app_env, page):
+    at = app()
+    at.switch_page(f"views/{page.view}").run()   # AppTest refuses a file st.navigation did not register
+    assert not at.exception, [e.value for e in at.exception]
+    assert at.title[0].value == page.page_title
 
 
 @pytest.mark.parametrize("page", PAGES)

@@ -18,7 +18,7 @@ from urllib.parse import parse_qs, urlencode, urlsplit
 
 import pytest
 
-from dashboard import store
+from dashboard import pages, store
 
 playwright_api = pytest.importorskip("playwright.sync_api")
 expect = playwright_api.expect
@@ -154,9 +154,8 @@ def assert_no_exception(page) -> None:
 
 
 ERROR_ALERT = "[data-testid='stAlertContentError']"
-# the overview is the default page: Streamlit serves it at "/" whatever its url_path
-PAGE_PATHS = ("/customer-vs-agent", "/", "/wait-times", "/escalations", "/attrition", "/management",
-              "/teams", "/queries", "/sql-lab")
+# "/" (the default page) and every page at its own path, the default page's included
+PAGE_PATHS = ("/", *(f"/{path}" for path in pages.paths()))
 
 
 def test_every_page_loads_without_an_error(page, server):
@@ -171,6 +170,38 @@ def test_every_page_loads_without_an_error(page, server):
         expect(page.get_by_text("Page not found")).to_have_count(0)
         errors = page.locator(ERROR_ALERT)
         assert errors.count() == 0, f"{path}: {errors.all_inner_texts()}"
+
+
+def readme_app_paths() -> set[str]:
+    """The paths of the app the README sends a reader to: those of its links to the local server
+    and the `/path` names it quotes (the Pages table), whatever page they turn out to be."""
+    text = (ROOT / "README.md").read_text()
+    found = {urlsplit(url).path or "/" for url in re.findall(r"http://localhost:\d+[^\s`)>]*", text)}
+    found |= set(re.findall(r"`(/[a-z][a-z0-9-]*)[`?]", text))
+    return found
+
+
+def test_the_readme_names_every_page_by_its_path():
+    """So that the browser test below opens what a reader of the README would."""
+    assert {f"/{path}" for path in pages.paths()} <= readme_app_paths()
+
+
+def test_every_path_opens_its_page_with_the_link_kept(page, server, team):
+    """Streamlit serves its default page at "/" only; /overview (the README's path) once opened a
+    "Page not found" dialog over it. Every registry path and README path opens its page, under
+    its registry title, with the link's parameters applied and still in the address bar."""
+    titles = {f"/{p.path}": p.page_title for p in pages.PAGES} | {"/": pages.DEFAULT.page_title}
+    paths = sorted(set(PAGE_PATHS) | readme_app_paths())
+    assert set(paths) <= set(titles), f"the README names paths no page has: {set(paths) - set(titles)}"
+    for path in paths:
+        open_view(page, server, path, team=team, **PERIOD)
+        expect(page.get_by_role("heading", level=1).first).to_have_text(titles[path])
+        expect(page.get_by_text("Page not found")).to_have_count(0)
+        assert_no_exception(page)
+        assert urlsplit(page.url).path == path, (path, page.url)
+        assert query_of(page).get("team") == [team] and query_of(page).get("from") == [PERIOD["from"]], page.url
+        expect(page.get_by_role("combobox", name="Team", exact=True)).to_have_value(team)
+        expect(date_field(page, "From")).to_have_text(PERIOD["from"])
 
 
 def test_shared_link_opens_the_view_it_names(page, server, team):

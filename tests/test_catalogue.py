@@ -10,7 +10,7 @@ import textwrap
 import pytest
 from conftest import ROOT
 
-from dashboard import catalogue, check, config, filters
+from dashboard import catalogue, check, config, filters, pages
 
 
 def write(folder, name, text):
@@ -109,6 +109,41 @@ def test_a_broken_file_does_not_hide_the_others(tmp_path):
     assert [e.path.name for e in cat.errors] == ["b_bad.sql"]
 
 
+def test_a_header_naming_an_unknown_page_fails_check_naming_file_line_and_the_known_pages(tmp_path, store_path):
+    """Once, `page: team` loaded fine and drew the chart on no page at all."""
+    typo = GOOD.replace("-- page: wait-times", "-- page: team")
+    write(tmp_path, "typo.sql", typo)
+    write(tmp_path, "fine.sql", GOOD)
+    checked, problems = check.problems_in(tmp_path, store_path)
+    assert checked == 2 and [(p.path.name, p.line) for p in problems] == [("typo.sql", 3)]
+    message = problems[0].message
+    assert "'team'" in message
+    for path in ("overview", "customer-vs-agent", "wait-times", "escalations", "attrition", "management", "teams"):
+        assert path in message
+    assert "sql-lab" not in message   # the lab and the catalogue draw no `page:` charts
+
+
+@pytest.mark.parametrize("path", [p.path for p in pages.PAGES if not p.pageable])
+def test_the_analysts_pages_cannot_be_named_by_a_header(tmp_path, path):
+    write(tmp_path, "x.sql", GOOD.replace("-- page: wait-times", f"-- page: {path}"))
+    cat = catalogue.load(tmp_path)
+    assert not cat.queries and [(e.path.name, e.line) for e in cat.errors] == [("x.sql", 3)]
+
+
+def test_a_file_naming_an_unknown_page_shows_its_error_on_the_queries_page(tmp_path):
+    write(tmp_path, "typo.sql", GOOD.replace("-- page: wait-times", "-- page: team"))
+    cat = catalogue.load(tmp_path)
+    assert [e.path.name for e in cat.errors_without_page()] == ["typo.sql"]
+    assert all(not cat.errors_for_page(p.path) for p in pages.PAGES)
+
+
+def test_every_shipped_query_names_a_page_of_the_registry_or_none():
+    cat = catalogue.load(config.queries_dir())
+    assert not cat.errors
+    named = {q.page for q in cat.queries} - {None}
+    assert named == set(pages.pageable_paths())   # and every page that takes charts has some
+
+
 def cli(*args):
     return subprocess.run([sys.executable, "-m", "dashboard", *args], cwd=ROOT, capture_output=True, text=True,
                           timeout=300)
@@ -125,3 +160,11 @@ def test_check_command_passes_on_shipped_queries_and_fails_naming_a_broken_one(t
     bad = cli("check", "--queries", str(tmp_path))
     assert bad.returncode == 1
     assert "broken_chart.sql:7:" in bad.stderr and "nosuch" in bad.stderr
+    (tmp_path / "broken_chart.sql").unlink()
+    shutil.copy(config.queries_dir() / "overview_customer_trend.sql", tmp_path / "on_no_page.sql")
+    text = (tmp_path / "on_no_page.sql").read_text()
+    line = text.splitlines().index("-- page: overview") + 1
+    (tmp_path / "on_no_page.sql").write_text(text.replace("-- page: overview", "-- page: team"))
+    typo = cli("check", "--queries", str(tmp_path))
+    assert typo.returncode == 1
+    assert f"on_no_page.sql:{line}: page 'team'" in typo.stderr, typo.stderr

@@ -7,7 +7,7 @@ import pytest
 from conftest import ROOT, scalar
 from streamlit.testing.v1 import AppTest
 
-from dashboard import catalogue, config, lab
+from dashboard import catalogue, config, lab, pages
 
 TEAM_SQL = ("select team_name, count(*) as contacts\n"
             "from filtered_interactions($date_from, $date_to, $site, $team, $channel, $touchpoint)\n"
@@ -136,3 +136,12 @@ def test_without_the_setting_the_lab_only_offers_a_download(app_env, monkeypatch
     at.text_area(key="sql").set_value(TEAM_SQL).run()
     assert not [b for b in at.button if b.key == "lab_save"]
     assert any(lab.SAVE_ENV in c.value for c in at.caption)
+
+
+def test_save_as_chart_offers_the_registry_pages_that_take_charts(app_env):
+    at = lab_page()
+    at.text_area(key="sql").set_value(TEAM_SQL).run()
+    choices = at.selectbox(key="lab_page").options
+    assert choices[0] == "(query catalogue)"
+    assert tuple(choices[1:]) == pages.pageable_paths()
+    assert "sql-lab" not in choices and "queries" not in choices

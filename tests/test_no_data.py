@@ -22,9 +22,9 @@ import pytest
 from conftest import PWC_CSV, ROOT
 from streamlit.testing.v1 import AppTest
 
-from dashboard import catalogue, config, coverage, filters, importer, mapping, nodata, store
+from dashboard import catalogue, config, coverage, filters, importer, mapping, nodata, pages, store
 
-PAGES = sorted(p.name for p in (ROOT / "dashboard" / "views").glob("*.py"))
+PAGES = [page.view for page in pages.PAGES]
 
 
 def app() -> AppTest:

@@ -10,7 +10,7 @@ import pytest
 from conftest import ROOT
 from streamlit.testing.v1 import AppTest
 
-from dashboard import filters, store
+from dashboard import filters, pages, store
 
 
 def app(params: dict | None = None) -> AppTest:
@@ -124,7 +124,7 @@ def _says_what_to_do(message: str, path) -> None:
     assert "Traceback" not in message
 
 
-@pytest.mark.parametrize("page", sorted(p.name for p in (ROOT / "dashboard" / "views").glob("*.py")))
+@pytest.mark.parametrize("page", [page.view for page in pages.PAGES])
 def test_an_unreadable_store_is_a_plain_message_on_every_page(bad_store, monkeypatch, page):
     monkeypatch.setenv("DASHBOARD_DB", str(bad_store))
     at = app()

@@ -6,12 +6,11 @@ import csv
 import io
 import json
 import re
-from pathlib import Path
 
 import polars as pl
 import pytest
 
-from dashboard import safe_text
+from dashboard import pages, safe_text
 
 # CommonMark: a backslash before ASCII punctuation is that character, literally.
 _UNESCAPE = re.compile(r"\\([!-/:-@\[-`{-~])")
@@ -214,7 +213,7 @@ def assert_plain(bodies: list[str]) -> None:
         assert not re.search(r":[\w+-]+:", _UNESCAPE.sub(r"\1", body)), body   # no emoji shortcode
 
 
-VIEWS = sorted(p.name for p in (Path(__file__).parent.parent / "dashboard" / "views").glob("*.py"))
+VIEWS = [page.view for page in pages.PAGES]
 
 
 @pytest.mark.parametrize("page", VIEWS)

@@ -5,7 +5,7 @@ import streamlit as st
 
 from dashboard import survival, ui
 
-ui.render_page("attrition", "Attrition on both sides")
+ui.render_page("attrition")
 
 st.subheader("Agent retention by tenure")
 st.caption("Share of agents still employed after each month of tenure (Kaplan-Meier). A curve needs a long "

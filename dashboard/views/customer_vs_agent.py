@@ -5,7 +5,7 @@ import streamlit as st
 
 from dashboard import figures, relations, ui
 
-ui.render_page("customer-vs-agent", "Customer vs agent")
+ui.render_page("customer-vs-agent")
 queries = ui.query_catalogue()  # read once: ui.frame re-reads every query file on each call
 
 

@@ -7,7 +7,7 @@ from dashboard import catalogue, ui
 
 DEFAULT_GRANT = catalogue.page_param_defaults()["grant_limit"]
 
-ui.render_page("escalations", "Escalations and empowerment")
+ui.render_page("escalations")
 
 st.subheader("What if agents could grant more")
 st.caption("Escalated exception requests in the period that asked for no more than the limit below would "

@@ -7,7 +7,7 @@ import streamlit as st
 
 from dashboard import figures, ranking, safe_text, ui
 
-ui.render_page("management", "Management and touchpoints")
+ui.render_page("management")
 
 items_query = ui.query("management_survey_items")
 responses_query = ui.query("management_survey_responses")

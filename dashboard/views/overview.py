@@ -2,4 +2,4 @@
 
 from dashboard import ui
 
-ui.render_page("overview", "Overview")
+ui.render_page("overview")

@@ -2,11 +2,11 @@
 
 import streamlit as st
 
-from dashboard import guard, lab, lab_widgets, ui
+from dashboard import guard, lab, lab_widgets, pages, ui
 
 chosen = ui.current_filters()
 limits = lab_widgets.limits()
-st.title("SQL lab")
+st.title(pages.get("sql-lab").page_title)
 ui.caption(f"{chosen.describe()}. One query at a time (a select), read-only, with no access to the server's files; "
            f"stopped after {limits.timeout_s:g} s or {guard.megabytes(limits.memory_bytes)} of memory; the first "
            f"{limits.max_rows:,} rows, up to {guard.megabytes(limits.max_bytes)}, are shown. "

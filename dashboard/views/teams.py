@@ -6,7 +6,7 @@ import streamlit as st
 
 from dashboard import figures, ranking, safe_text, ui
 
-ui.render_page("teams", "Teams and agents")
+ui.render_page("teams")
 chosen = ui.current_filters()
 team_query, agent_query = ui.query("teams_team_table"), ui.query("teams_agent_table")
 teams = ui.frame(team_query.name)

@@ -9,7 +9,7 @@ from dashboard import erlang, ui
 # round so that green always means good)
 HEATMAPS = {"Service level": ("service_level", False), "ASA": ("asa", True), "Abandon rate": ("abandon_rate", True)}
 
-ui.render_page("wait-times", "Wait times")
+ui.render_page("wait-times")
 
 st.subheader("By hour of day and weekday")
 measure = st.segmented_control("Measure", list(HEATMAPS), default="Service level", key="measure",
