@@ -58,7 +58,7 @@ def _cache() -> lab.ResultCache:
 def run(sql: str, chosen: filters.Filters) -> guard.Outcome:
     """The lab's one way to run SQL: in a worker process (sandbox.run), with the global filters on
     offer as $parameters; kept for reruns in a cache bounded in bytes."""
-    params = {**chosen.as_params(), **catalogue.page_param_defaults()}
+    params = filters.bound_values(chosen)
     version, chosen_limits = store.version(config.store_path()), limits()
     key = (version, sql, tuple(sorted(params.items())), chosen_limits)
     return _cache().get(key, lambda: sandbox.run(version[0], sql, params, chosen_limits))
