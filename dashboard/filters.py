@@ -114,6 +114,15 @@ def _one(raw: Mapping[str, object], key: str) -> str | None:
     return None if value in (None, "") else str(value)
 
 
+def _single(raw: Mapping[str, object], key: str, what: str = "values") -> tuple[str | None, str | None]:
+    """A key's one value in a link, or what is wrong when the link gives it differing values (a
+    widget would take the first, a reader the last: neither is sure)."""
+    given = raw.get(key)
+    if isinstance(given, (list, tuple)) and len(distinct := {str(v) for v in given}) > 1:
+        return None, f"'{key}' is given {len(distinct)} different {what} in the link"
+    return _one(raw, key), None
+
+
 def reversed_period(date_from: dt.date, date_to: dt.date, from_name: str = "'from'",
                     to_name: str = "'to'") -> str | None:
     """What is wrong with a period that ends before it starts, in the words every caller uses (the
@@ -150,12 +159,11 @@ def parse_url(raw: Mapping[str, object], choices: Choices) -> tuple[Filters, lis
     rejected: set[str] = set()
 
     def date_param(key: str, default: dt.date) -> dt.date:
-        given = {str(v) for v in raw.get(key) or ()} if isinstance(raw.get(key), (list, tuple)) else set()
-        if len(given) > 1:   # the date pickers would take the first, a reader the last: neither is sure
-            notices.append(f"'{key}' is given {len(given)} different dates in the link; using {default:%Y-%m-%d}.")
+        text, repeated = _single(raw, key, "dates")
+        if repeated:
+            notices.append(f"{repeated}; using {default:%Y-%m-%d}.")
             rejected.add(key)
             return default
-        text = _one(raw, key)
         if text is None:
             return default
         try:
@@ -294,13 +302,6 @@ def controls_of(page: str) -> tuple[Control, ...]:
     return tuple(control for control in CONTROLS if control.page == page)
 
 
-def _single(raw: Mapping[str, object], key: str) -> tuple[str | None, str | None]:
-    """A key's one value in a link, or a notice when the link gives it differing values (a picker
-    would take the first, a reader the last: neither is sure)."""
-    given = raw.get(key)
-    if isinstance(given, (list, tuple)) and len({str(v) for v in given}) > 1:
-        return None, f"'{key}' is given {len({str(v) for v in given})} different values in the link"
-    return _one(raw, key), None
 
 
 def parse_control(raw: Mapping[str, object], control: Control, high: float | None = None) -> tuple[object, str | None]:
