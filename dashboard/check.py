@@ -18,7 +18,7 @@ def problems_in(folder: Path, db_path: Path) -> tuple[int, list[catalogue.QueryF
     problems = list(cat.errors)
     con = store.open_read_only(db_path)
     try:
-        values = {**filters.read_choices(con).defaults().as_params(), **catalogue.page_param_defaults()}
+        values = filters.bound_values(filters.read_choices(con).defaults())
         for query in cat.queries:
             try:
                 frame = catalogue.execute(con, query, values)

@@ -10,11 +10,11 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Mapping
-from dataclasses import asdict, dataclass, replace
+from dataclasses import asdict, dataclass, field, replace
 
 import duckdb
 
-from dashboard import coverage, store
+from dashboard import catalogue, coverage, store
 
 ALL = "All"
 URL_KEYS = ("from", "to", "site", "team", "channel", "touchpoint")
@@ -114,15 +114,31 @@ def _one(raw: Mapping[str, object], key: str) -> str | None:
     return None if value in (None, "") else str(value)
 
 
+def _single(raw: Mapping[str, object], key: str, what: str = "values") -> tuple[str | None, str | None]:
+    """A key's one value in a link, or what is wrong when the link gives it differing values (a
+    widget would take the first, a reader the last: neither is sure)."""
+    given = raw.get(key)
+    if isinstance(given, (list, tuple)) and len(distinct := {str(v) for v in given}) > 1:
+        return None, f"'{key}' is given {len(distinct)} different {what} in the link"
+    return _one(raw, key), None
+
+
+def reversed_period(date_from: dt.date, date_to: dt.date, from_name: str = "'from'",
+                    to_name: str = "'to'") -> str | None:
+    """What is wrong with a period that ends before it starts, in the words every caller uses (the
+    app, the CLI's --from/--to); None when it is in order."""
+    return None if date_from <= date_to else f"{from_name} ({date_from}) is after {to_name} ({date_to})"
+
+
 def ordered_period(date_from: dt.date, date_to: dt.date, choices: Choices) -> tuple[dt.date, dt.date, str | None]:
     """The one rule for a period that ends before it starts, wherever the dates came from (a link,
     one date of a link against the other's default, the date pickers): the default period is
     shown, with a notice saying why. Returns (from, to, notice or None)."""
-    if date_from <= date_to:
+    problem = reversed_period(date_from, date_to)
+    if problem is None:
         return date_from, date_to, None
     default_from, default_to = choices.default_period()
-    return default_from, default_to, (f"'from' ({date_from}) is after 'to' ({date_to}); showing the "
-                                      f"default period, {default_from} to {default_to}.")
+    return default_from, default_to, f"{problem}; showing the default period, {default_from} to {default_to}."
 
 
 NOTICE_VALUE_CHARS = 80
@@ -143,12 +159,11 @@ def parse_url(raw: Mapping[str, object], choices: Choices) -> tuple[Filters, lis
     rejected: set[str] = set()
 
     def date_param(key: str, default: dt.date) -> dt.date:
-        given = {str(v) for v in raw.get(key) or ()} if isinstance(raw.get(key), (list, tuple)) else set()
-        if len(given) > 1:   # the date pickers would take the first, a reader the last: neither is sure
-            notices.append(f"'{key}' is given {len(given)} different dates in the link; using {default:%Y-%m-%d}.")
+        text, repeated = _single(raw, key, "dates")
+        if repeated:
+            notices.append(f"{repeated}; using {default:%Y-%m-%d}.")
             rejected.add(key)
             return default
-        text = _one(raw, key)
         if text is None:
             return default
         try:
@@ -203,3 +218,132 @@ def to_url(filters: Filters, choices: Choices) -> dict[str, str]:
         if value:
             out[key] = value
     return out
+
+
+# ---- page controls -------------------------------------------------------------------------------
+# A page's own controls travel in the URL beside the filters, each under one key with short values
+# a reader can type (`cva_view=within`, `cva_lag=-2`); the words are what the widget shows. A bad
+# value is dropped with a notice and the default used, as for the filters.
+
+def lag_words(lag: int) -> str:
+    """What a lag of the customer-vs-agent page means, in words; the same for CSAT and NPS."""
+    if lag == 0:
+        return "Same month"
+    months = f"{abs(lag)} month{'s' if abs(lag) > 1 else ''}"
+    if lag > 0:
+        return f"Agent satisfaction {months} before the customer score"
+    return f"Customer score {months} before agent satisfaction"
+
+
+@dataclass(frozen=True)
+class Control:
+    """One page control's URL form. Either a choice (`choices`: value -> its words; the URL carries
+    str(value)) or a number from `low` to `high` inclusive (`whole`: an integer). default None:
+    the page works one out from the data. `param`: the query parameter it sets (catalogue.PAGE_PARAMS)."""
+    key: str
+    page: str
+    label: str
+    default: object = None
+    choices: dict = field(default_factory=dict, hash=False)
+    low: float | None = None
+    high: float | None = None
+    whole: bool = False
+    param: str | None = None
+
+    def accepted(self, high: float | None = None) -> str:
+        """The values a link may carry, in words (for notices and the README)."""
+        if self.choices:
+            return "one of " + ", ".join(str(value) for value in self.choices)
+        kind = "a whole number" if self.whole else "a number"
+        return f"{kind} from {self.low:g} to {self.high if high is None else high:g}"
+
+    def read(self, text: str, high: float | None = None):
+        """The value a URL text stands for; ValueError when it stands for none. high: a narrower
+        upper bound the page knows only at run time (the agents one may lose)."""
+        if self.choices:
+            for value in self.choices:
+                if str(value) == text:
+                    return value
+            raise ValueError(text)
+        number = float(text)    # ValueError for words; nan and inf fail the range
+        if not self.low <= number <= (self.high if high is None else high) or self.whole and not number.is_integer():
+            raise ValueError(text)
+        return int(number) if self.whole else number
+
+    def url_value(self, value) -> str:
+        return str(value) if self.choices or self.whole else f"{value:g}"
+
+    def words(self, value) -> str:
+        return self.choices.get(value, str(value)) if self.choices else str(value)
+
+
+CONTROLS = (
+    Control("cva_measure", "customer-vs-agent", "Customer score", "CSAT", {"CSAT": "CSAT", "NPS": "NPS"}),
+    Control("cva_view", "customer-vs-agent", "Points", "pooled", {"pooled": "Pooled", "within": "Within team"}),
+    Control("cva_lag", "customer-vs-agent", "Timing", 0, {lag: lag_words(lag) for lag in range(-3, 4)}),
+    Control("cva_min_answers", "customer-vs-agent", "Least agent answers", 1, low=1, high=30, whole=True),
+    Control("measure", "wait-times", "Measure", "service_level",
+            {"service_level": "Service level", "asa": "ASA", "abandon_rate": "Abandon rate"}),
+    Control("interval", "wait-times", "Interval (minutes)", 30, {15: "15", 30: "30", 60: "60"}),
+    Control("calls", "wait-times", "Contacts per interval", None, low=0.1, high=100_000),
+    Control("aht", "wait-times", "AHT (s)", None, low=1, high=36_000, whole=True),
+    Control("sl_target", "wait-times", "Target: % answered", 80, low=1, high=99, whole=True),
+    Control("sl_within", "wait-times", "... within (s)", 20, low=1, high=3_600, whole=True),
+    Control("lost", "wait-times", "Agents lost to attrition", 0, low=0, high=5, whole=True),
+    Control("grant", "escalations", "Agents may grant up to (money)", catalogue.page_param_defaults()["grant_limit"],
+            low=0, high=100_000, param="grant_limit"),
+    Control("rank", "teams", "Rank", "team", {"team": "Teams", "agent": "Agents"}),
+)
+CONTROL = {control.key: control for control in CONTROLS}
+CONTROL_OF_PARAM = {control.param: control for control in CONTROLS if control.param}
+
+
+def controls_of(page: str) -> tuple[Control, ...]:
+    return tuple(control for control in CONTROLS if control.page == page)
+
+
+
+
+def parse_control(raw: Mapping[str, object], control: Control, high: float | None = None) -> tuple[object, str | None]:
+    """A control's value from URL query parameters: (value, notice or None). A missing value is
+    the default, quietly; a bad one is the default with a notice naming the key and what it accepts."""
+    text, repeated = _single(raw, control.key)
+    default = "the value from the data" if control.default is None else control.url_value(control.default)
+    if repeated:
+        return control.default, f"{repeated}; using {default}."
+    if text is None:
+        return control.default, None
+    try:
+        return control.read(text, high), None
+    except ValueError:
+        return control.default, (f"'{control.key}={_shortened(text)}' is not {control.accepted(high)}; "
+                                 f"using {default}.")
+
+
+def parse_controls(raw: Mapping[str, object], page: str) -> tuple[dict, list[str], set[str]]:
+    """A page's controls from URL query parameters: (key -> value, notices, rejected keys)."""
+    values, notices, rejected = {}, [], set()
+    for control in controls_of(page):
+        values[control.key], notice = parse_control(raw, control)
+        if notice:
+            notices.append(notice)
+            rejected.add(control.key)
+    return values, notices, rejected
+
+
+def parse_link(raw: Mapping[str, object], choices: Choices, page: str | None = None
+               ) -> tuple[Filters, dict, list[str], set[str]]:
+    """A whole link: the filters and the page's controls, with every notice and rejected key."""
+    chosen, notices, rejected = parse_url(raw, choices)
+    controls, control_notices, control_rejected = parse_controls(raw, page) if page else ({}, [], set())
+    return chosen, controls, notices + control_notices, rejected | control_rejected
+
+
+def bound_values(chosen: Filters, controls: Mapping[str, object] | None = None) -> dict:
+    """The values a page's queries may bind: the filters, every page parameter at its default
+    (catalogue.PAGE_PARAMS), and those the page's controls set. The one place they are assembled."""
+    values = {**chosen.as_params(), **catalogue.page_param_defaults()}
+    for key, value in (controls or {}).items():
+        if CONTROL[key].param and value is not None:
+            values[CONTROL[key].param] = value
+    return values

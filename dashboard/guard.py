@@ -197,8 +197,8 @@ def run(con: duckdb.DuckDBPyConnection, sql: str, params: Mapping[str, object] |
         max_bytes: int = DEFAULT_BYTE_CAP) -> Outcome:
     """Checks and runs one analyst query on a cursor of its own.
 
-    `params` are the values on offer (the global filters' `Filters.as_params()` plus
-    `catalogue.page_param_defaults()`); the query may use any subset as `$name`.
+    `params` are the values on offer (`filters.bound_values`: the global filters and the page
+    parameters); the query may use any subset as `$name`.
     `timeout_s` defaults to timeout_from_env(). Never raises for anything the SQL does."""
     timeout = timeout_from_env() if timeout_s is None else float(timeout_s)
     if not 0 < timeout < float("inf"):

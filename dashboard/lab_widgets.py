@@ -59,7 +59,7 @@ def _cache() -> lab.ResultCache:
 def run(sql: str, chosen: filters.Filters, chosen_limits: sandbox.Limits) -> guard.Outcome:
     """The lab's one way to run SQL: in a worker process (sandbox.run), with the global filters on
     offer as $parameters; kept for reruns in a cache bounded in bytes."""
-    params = {**chosen.as_params(), **catalogue.page_param_defaults()}
+    params = filters.bound_values(chosen)
     version = store.version(config.store_path())
     key = (version, sql, tuple(sorted(params.items())), chosen_limits)
     return _cache().get(key, lambda: sandbox.run(version[0], sql, params, chosen_limits))

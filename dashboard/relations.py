@@ -18,20 +18,17 @@ import plotly.graph_objects as go
 import polars as pl
 from scipy import stats
 
+from dashboard import filters
+
 MEASURES = {"CSAT": "CSAT %", "NPS": "NPS"}   # the customer score on the y axis -> its axis text
-LAGS = (-3, -2, -1, 0, 1, 2, 3)               # months agent satisfaction leads the customer score
+LAGS = tuple(filters.CONTROL["cva_lag"].choices)  # months agent satisfaction leads the customer score
 MIN_PAIRS = 3                                 # fewer team-months than this: no correlation is shown
 CAUTION = "Association, not proof of cause."
 
 
 def lag_label(lag: int) -> str:
-    """What a lag means, in words; the same for CSAT and NPS so a shared link keeps its lag."""
-    if lag == 0:
-        return "Same month"
-    months = f"{abs(lag)} month{'s' if abs(lag) > 1 else ''}"
-    if lag > 0:
-        return f"Agent satisfaction {months} before the customer score"
-    return f"Customer score {months} before agent satisfaction"
+    """What a lag means, in words (declared with the page's controls, filters.lag_words)."""
+    return filters.lag_words(lag)
 
 
 def team_month_rates(team_months: pl.DataFrame, measure: str = "CSAT") -> pl.DataFrame:

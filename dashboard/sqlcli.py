@@ -118,28 +118,31 @@ def _parameters(args: argparse.Namespace, choices: filters.Choices) -> dict:
 
     date_from = date(args.date_from, choices.first_day, "--from")
     date_to = date(args.date_to, choices.last_day, "--to")
-    if date_from > date_to:
-        raise ValueError(f"--from ({date_from}) is after --to ({date_to})")
+    if problem := filters.reversed_period(date_from, date_to, "--from", "--to"):
+        raise ValueError(problem)
     known = {"site": choices.sites, "team": tuple(choices.teams), "channel": choices.channels,
              "touchpoint": choices.touchpoints}
     for name, names in known.items():
         value = getattr(args, name)
         if value is not None and value not in names:
             raise ValueError(f"--{name} {value!r} names nothing in the store; choose one of: {', '.join(names)}")
-    values = filters.Filters(date_from, date_to, args.site, args.team, args.channel, args.touchpoint).as_params()
-    page = catalogue.page_param_defaults()
-    for item in args.param:
-        name, sep, text = item.partition("=")
-        name = name.strip().removeprefix("$")
-        if not sep or name not in page:
-            raise ValueError(f"--param {item!r}: expected NAME=VALUE with NAME one of: {', '.join(page)} "
-                             "(the filters have their own flags: --from, --to, --site, --team, --channel, --touchpoint)")
-        default = page[name]
-        try:
-            page[name] = type(default)(text) if isinstance(default, (int, float)) else text
-        except ValueError:
-            raise ValueError(f"--param {name}: {text!r} is not a number") from None
-    return {**values, **page}
+    chosen = filters.Filters(date_from, date_to, args.site, args.team, args.channel, args.touchpoint)
+    return filters.bound_values(chosen, dict(_page_param(item) for item in args.param))
+
+
+def _page_param(item: str) -> tuple[str, object]:
+    """--param NAME=VALUE as (control key, value), read and checked by the control that sets the
+    parameter in the app (filters.CONTROLS), so a value the app's link refuses is refused here too."""
+    name, sep, text = item.partition("=")
+    name = name.strip().removeprefix("$")
+    control = filters.CONTROL_OF_PARAM.get(name)
+    if not sep or control is None:
+        raise ValueError(f"--param {item!r}: expected NAME=VALUE with NAME one of: {', '.join(catalogue.PAGE_PARAMS)} "
+                         "(the filters have their own flags: --from, --to, --site, --team, --channel, --touchpoint)")
+    try:
+        return control.key, control.read(text.strip())
+    except ValueError:
+        raise ValueError(f"--param {name}: {text!r} is not {control.accepted()}") from None
 
 
 def _render(frame: pl.DataFrame, form: str) -> str:

@@ -181,6 +181,37 @@ def drill_to(team: str) -> None:
     st.rerun()
 
 
+def control(key: str, widget, high: float | None = None, **kwargs):
+    """Draws the page control declared under `key` in filters.CONTROLS with `widget` (st.radio,
+    a column's selectbox, st.number_input...) and returns its value: the one way a view reads a
+    control. The link's value is read by filters.parse_control when the widget first appears (a bad
+    one: the default, with a notice); the value shown is written back to the URL in its short form,
+    and left out at its default. The widget is not bound to the URL: a bound choice would put its
+    words there (Streamlit writes the formatted option), not the short value. high: a narrower
+    upper bound known only now (the agents one can lose)."""
+    spec = filters.CONTROL[key]
+    if key not in st.session_state:
+        link = {key: st.query_params.get_all(key)}
+        st.session_state[key], problem = filters.parse_control(link, spec, high)
+        if problem:
+            notice(st.warning, problem, link[key], icon=":material/link_off:")
+    elif high is not None and st.session_state[key] is not None and st.session_state[key] > high:
+        st.session_state[key] = spec.default   # the bound shrank under the value (fewer agents needed)
+    if spec.choices:
+        kwargs.update(options=list(spec.choices), format_func=spec.words)
+    else:
+        number = int if spec.whole else float
+        kwargs.update(min_value=number(spec.low), max_value=number(spec.high if high is None else high))
+    value = widget(spec.label, key=key, **kwargs)
+    shown = None if value is None or value == spec.default else spec.url_value(value)
+    if st.query_params.get(key) != shown:
+        if shown is None:
+            st.query_params.pop(key, None)
+        else:
+            st.query_params[key] = shown
+    return value
+
+
 def current_filters() -> filters.Filters:
     return st.session_state[FILTERS_KEY]
 
@@ -212,10 +243,10 @@ def absent_notes(query: catalogue.Query) -> None:
         st.info(note, icon=":material/database:")
 
 
-def render_page(page: str, values: dict | None = None) -> None:
+def render_page(page: str, controls: dict | None = None) -> None:
     """Everything the query files assign to this page (its registry path, pages.py), in their
-    declared order, under the registry's title. values: the page's own parameters
-    (catalogue.PAGE_PARAMS) set by controls on the page."""
+    declared order, under the registry's title. controls: the page's own controls
+    (filters.CONTROLS, key -> value) that set query parameters."""
     chosen = current_filters()
     st.title(pages.get(page).page_title)
     column, back = st.columns([5, 1], vertical_alignment="center")
@@ -230,7 +261,7 @@ def render_page(page: str, values: dict | None = None) -> None:
         st.info("This page is coming in a later release. Any query file in queries/ whose header says "
                 f"`page: {page}` appears here.", icon=":material/construction:")
         return
-    bound = {**chosen.as_params(), **catalogue.page_param_defaults(), **(values or {})}
+    bound = filters.bound_values(chosen, controls)
     for query in queries:
         render_query(query, chosen, bound)
 
@@ -248,7 +279,7 @@ def render_catalogue() -> None:
     groups = cat.by_tag()
     if not groups:
         st.info("No query file without a page yet. A file whose header has no `page:` line appears here.")
-    bound = {**chosen.as_params(), **catalogue.page_param_defaults()}
+    bound = filters.bound_values(chosen)
     for tag, queries in groups.items():
         st.header(safe_text.label(tag), divider="gray", help=safe_text.hover(tag))
         for query in queries:
@@ -271,7 +302,7 @@ def events(chosen: filters.Filters) -> pl.DataFrame:
     """Events in the period that concern the filtered team (or the whole centre)."""
     query = catalogue.Query(name="events", path=config.queries_dir(), title="", description="", chart="data",
                             sql=EVENTS_SQL, params=("date_from", "date_to", "team"))
-    return run(query, chosen.as_params())
+    return run(query, filters.bound_values(chosen))
 
 
 def query(name: str) -> catalogue.Query:
@@ -289,11 +320,10 @@ def query(name: str) -> catalogue.Query:
     st.stop()
 
 
-def frame(name: str, values: dict | None = None) -> pl.DataFrame:
-    """The result of the named query (a 'data' query, say) for the current filters; a broken file
-    stops the page in place, as query() does."""
-    chosen = current_filters()
-    bound = {**chosen.as_params(), **catalogue.page_param_defaults(), **(values or {})}
+def frame(name: str, controls: dict | None = None) -> pl.DataFrame:
+    """The result of the named query (a 'data' query, say) for the current filters and the page's
+    controls (key -> value); a broken file stops the page in place, as query() does."""
+    bound = filters.bound_values(current_filters(), controls)
     named = query(name)
     try:
         return run(named, bound)
@@ -303,7 +333,7 @@ def frame(name: str, values: dict | None = None) -> pl.DataFrame:
 
 
 def render_query(query: catalogue.Query, chosen: filters.Filters, values: dict | None = None) -> None:
-    values = values or {**chosen.as_params(), **catalogue.page_param_defaults()}
+    values = values or filters.bound_values(chosen)
     empty = missing_data(query)
     if empty:
         st.subheader(safe_text.markdown(query.title))
@@ -367,9 +397,9 @@ def _render_chart(query: catalogue.Query, chosen: filters.Filters, frame: pl.Dat
 
 
 def _render_tiles(query: catalogue.Query, chosen: filters.Filters) -> None:
-    current = run(query, chosen.as_params())
+    current = run(query, filters.bound_values(chosen))
     previous_filters = chosen.previous_period()
-    previous = run(query, previous_filters.as_params())
+    previous = run(query, filters.bound_values(previous_filters))
     targets, problems = kpis.load_targets(config.targets_path())
     for problem in problems:
         notice(st.warning, problem)

@@ -186,3 +186,65 @@ def test_charts_name_the_data_an_import_did_not_supply(pwc_store_path, monkeypat
     at.switch_page("views/management.py").run()
     assert any("No data: no agent requests to managers were imported (agent_requests is empty)" in i.value
                for i in at.info)
+
+
+# ---- page controls in the link ----------------------------------------------------------------------
+
+def open_page(view: str, **params) -> AppTest:
+    at = app(**params)
+    return at.switch_page(f"views/{view}").run()
+
+
+# view, a bad link value, the widget that shows it, its default as the widget holds it
+BAD_CONTROLS = [
+    ("customer_vs_agent.py", {"cva_view": "Within team"}, "radio", "pooled"),
+    ("customer_vs_agent.py", {"cva_measure": "csat"}, "radio", "CSAT"),
+    ("customer_vs_agent.py", {"cva_lag": "Same month"}, "selectbox", 0),
+    ("customer_vs_agent.py", {"cva_min_answers": "0"}, "number_input", 1),
+    ("wait_times.py", {"measure": "ASA"}, "button_group", "service_level"),
+    ("wait_times.py", {"interval": "45"}, "selectbox", 30),
+    ("wait_times.py", {"calls": "-3"}, "number_input", None),
+    ("wait_times.py", {"aht": "fast"}, "number_input", None),
+    ("wait_times.py", {"sl_target": "100"}, "number_input", 80),
+    ("wait_times.py", {"sl_within": "0"}, "number_input", 20),
+    ("wait_times.py", {"calls": "100", "aht": "180", "lost": "9"}, "slider", 0),
+    ("escalations.py", {"grant": "-5"}, "number_input", 300.0),
+    ("teams.py", {"rank": "Agents"}, "button_group", "team"),
+]
+
+
+@pytest.mark.parametrize("view, link, widget, default", BAD_CONTROLS,
+                         ids=[f"{v}:{'&'.join(f'{k}={x}' for k, x in p.items())}" for v, p, _, _ in BAD_CONTROLS])
+def test_a_bad_control_value_shows_one_notice_and_the_page_renders_with_the_default(app_env, view, link, widget,
+                                                                                    default):
+    key = list(link)[-1]
+    at = open_page(view, **link)
+    assert not at.exception, [e.value for e in at.exception]
+    assert not at.error, [e.value for e in at.error]
+    assert [w.value for w in at.warning] == [
+        f"'{key}={link[key]}' is not {filters.CONTROL[key].accepted()}; using "
+        f"{'the value from the data' if default is None else filters.CONTROL[key].url_value(default)}."]
+    assert _widget(at, widget, key).value == default
+    assert key not in at.query_params, "the link on screen no longer carries the refused value"
+    assert at.get("plotly_chart") or at.metric, "the page renders under the notice"
+
+
+def _widget(at: AppTest, kind: str, key: str):
+    return next(w for w in at.get(kind) if getattr(w, "key", None) == key)
+
+
+def test_a_control_writes_its_short_value_into_the_link(app_env):
+    at = open_page("customer_vs_agent.py", cva_view="within", cva_lag="-2")
+    assert not at.exception and not at.warning
+    assert at.radio(key="cva_view").value == "within" and at.selectbox(key="cva_lag").value == -2
+    assert at.selectbox(key="cva_lag").format_func(-2) == "Customer score 2 months before agent satisfaction"
+    assert (at.query_params["cva_view"], at.query_params["cva_lag"]) == ("within", "-2")
+    at.radio(key="cva_measure").set_value("NPS")
+    at.selectbox(key="cva_lag").set_value(0).run()
+    assert at.query_params["cva_measure"] == "NPS" and "cva_lag" not in at.query_params, "a default is left out"
+
+
+def test_a_reversed_period_in_a_link_shows_exactly_one_notice(app_env):
+    at = app(**{"from": "2025-12-31", "to": "2025-01-01"})
+    assert not at.exception
+    assert len(at.warning) == 1 and "is after 'to'" in at.warning[0].value and "default period" in at.warning[0].value

@@ -259,7 +259,7 @@ def page(**params) -> AppTest:
 
 def test_page_on_the_demo_store_shows_both_correlations_the_scatter_and_the_table(app_env):
     # a shared link carries the page's own controls too
-    at = page(**{"from": "2025-01-01", "to": "2025-12-31", "cva_view": "Within team", "cva_measure": "NPS"})
+    at = page(**{"from": "2025-01-01", "to": "2025-12-31", "cva_view": "within", "cva_measure": "NPS"})
     assert not at.exception, [e.value for e in at.exception]
     assert not at.error, [e.value for e in at.error]
     metrics = {m.label: m.value for m in at.metric}
@@ -270,7 +270,7 @@ def test_page_on_the_demo_store_shows_both_correlations_the_scatter_and_the_tabl
     assert list(table.columns) == ["Measure", "Customer", "Agent"] and len(table) == 5
     assert not table["Agent"].str.contains("no data").any()
     assert any(relations.CAUTION in c.value for c in at.caption)
-    assert at.radio(key="cva_view").value == "Within team" and at.radio(key="cva_measure").value == "NPS"
+    assert at.radio(key="cva_view").value == "within" and at.radio(key="cva_measure").value == "NPS"
     assert "minus the team's own mean" in at.get("plotly_chart")[1].proto.spec
     at.selectbox(key="cva_lag").select(2).run()
     assert not at.exception and not at.error

@@ -201,7 +201,7 @@ def test_teams_page_on_the_demo_store(app_env):
 def test_teams_page_with_a_team_ranks_and_funnels_its_agents(app_env, con):
     """The view a click on a team leads to (ui.drill_to sets ?team=): that team's agents."""
     team = filters.read_choices(con).teams_at(None)[0]
-    at = open_teams(team=team, rank="Agents")
+    at = open_teams(team=team, rank="agent")
     assert not at.exception, [e.value for e in at.exception]
     assert not at.error, [e.value for e in at.error]
     assert f"Funnel plot: CSAT against answers, per agent of {team}" in [s.value for s in at.subheader]

@@ -264,7 +264,7 @@ def page(**params) -> AppTest:
 
 def test_page_follows_a_link_then_the_data_then_explains_an_empty_period(app_env):
     # a shared link sets the what-if: DESIGN's example, with 4 agents lost
-    at = page(calls="100", aht="180", lost="4", measure="Abandon rate")
+    at = page(calls="100", aht="180", lost="4", measure="abandon_rate")
     assert not at.exception, [e.value for e in at.exception]
     assert not at.error, [e.value for e in at.error]
     assert len(at.get("plotly_chart")) == 3  # CSAT and abandonment by wait, one heatmap

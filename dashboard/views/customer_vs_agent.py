@@ -3,14 +3,14 @@ within team, with a lag), and a mirrored table of the two sides for the filtered
 
 import streamlit as st
 
-from dashboard import figures, relations, ui
+from dashboard import figures, filters, relations, ui
 
 ui.render_page("customer-vs-agent")
 queries = ui.query_catalogue()  # read once: ui.frame re-reads every query file on each call
 
 
 def frame(name: str):
-    return ui.run(queries.get(name), ui.current_filters().as_params())
+    return ui.run(queries.get(name), filters.bound_values(ui.current_filters()))
 
 
 st.subheader("Does the customer's satisfaction move with the agents'?")
@@ -25,20 +25,16 @@ else:
                "filters narrow the customer side only. "
                + relations.CAUTION)
     left, middle, right, least_col = st.columns([1, 1, 2, 1])
-    measure = left.radio("Customer score", list(relations.MEASURES), key="cva_measure", bind="query-params",
-                         horizontal=True)
-    view = middle.radio("Points", ["Pooled", "Within team"], key="cva_view", bind="query-params",
-                        horizontal=True, help="Within team: each team's values minus its own mean over the "
-                        "period, on both axes, so differences between teams cannot make the correlation.")
-    lag = right.selectbox("Timing", relations.LAGS, index=relations.LAGS.index(0), key="cva_lag",
-                          format_func=relations.lag_label, bind="query-params",
-                          help="Pairs a team's agent satisfaction in one month with the same team's customer "
-                          "score that many months later (or earlier); months without a partner drop out.")
-    least = least_col.number_input("Least agent answers", min_value=1, max_value=30, value=1, step=1,
-                                   key="cva_min_answers", bind="query-params",
-                                   help="Leave out team-months with fewer agent answers than this.")
+    measure = ui.control("cva_measure", left.radio, horizontal=True)
+    view = ui.control("cva_view", middle.radio, horizontal=True, help="Within team: each team's values minus its "
+                      "own mean over the period, on both axes, so differences between teams cannot make the "
+                      "correlation.")
+    lag = ui.control("cva_lag", right.selectbox, help="Pairs a team's agent satisfaction in one month with the same "
+                     "team's customer score that many months later (or earlier); months without a partner drop out.")
+    least = ui.control("cva_min_answers", least_col.number_input, step=1,
+                       help="Leave out team-months with fewer agent answers than this.")
     result = relations.relationship(frame(query.name), measure, lag, int(least))
-    within = view == "Within team"
+    within = view == "within"
     pooled_col, within_col = st.columns(2)
     for column, label, fit, pairs in ((pooled_col, "Pooled r", result.pooled, result.pairs),
                                       (within_col, "Within-team r", result.within, result.within_pairs)):

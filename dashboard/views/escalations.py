@@ -3,9 +3,7 @@ with `page: escalations`), then a what-if on the agents' authority limit."""
 
 import streamlit as st
 
-from dashboard import catalogue, ui
-
-DEFAULT_GRANT = catalogue.page_param_defaults()["grant_limit"]
+from dashboard import ui
 
 ui.render_page("escalations")
 
@@ -14,11 +12,9 @@ st.caption("Escalated exception requests in the period that asked for no more th
            "have been decided by the agent at once. Waiting saved is the time from the end of the contact "
            "to the decision, summed over those contacts. It assumes agents would decide them as their "
            "managers did.")
-grant = st.number_input("Agents may grant up to (money)", min_value=0.0, max_value=100_000.0, value=DEFAULT_GRANT,
-                        step=50.0, format="%.0f", key="grant", bind="query-params")
-grant = DEFAULT_GRANT if grant is None else float(grant)
+grant = ui.control("grant", st.number_input, step=50.0, format="%.0f")
 missing = ui.missing_data(ui.query("escalations_what_if"))
-what_if = {} if missing else ui.frame("escalations_what_if", {"grant_limit": grant}).row(0, named=True)
+what_if = {} if missing else ui.frame("escalations_what_if", {"grant": grant}).row(0, named=True)
 escalations = what_if.get("escalations") or 0
 if missing:
     ui.no_data(missing)

@@ -18,8 +18,7 @@ st.caption("Ranked by the lower bound of the 95 % Wilson interval of CSAT (answe
            "resolved with no repeat within 7 days / answered; escalation rate = escalated / answered. Agent "
            "satisfaction: agent-survey answers of 4-5 (a team's agents, or the agent's own answers); it follows "
            "site, team and period only. Click a column header to sort.")
-level = st.segmented_control("Rank", ["Teams", "Agents"], default="Teams", key="rank", bind="query-params")
-level = "agent" if level == "Agents" else "team"
+level = ui.control("rank", st.segmented_control) or "team"
 table = ranking.ranked_table(agents if level == "agent" else teams, level)
 if table.is_empty():
     st.info("No answered contacts for these filters.")

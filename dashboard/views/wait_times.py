@@ -5,17 +5,15 @@ import streamlit as st
 
 from dashboard import erlang, ui
 
-# measure -> (column of wait_times_by_hour, lower is better: the red-to-green scale is then turned
-# round so that green always means good)
-HEATMAPS = {"Service level": ("service_level", False), "ASA": ("asa", True), "Abandon rate": ("abandon_rate", True)}
+# measure (a column of wait_times_by_hour) -> lower is better: the red-to-green scale is then turned
+# round so that green always means good
+LOWER_IS_BETTER = {"service_level": False, "asa": True, "abandon_rate": True}
 
 ui.render_page("wait-times")
 
 st.subheader("By hour of day and weekday")
-measure = st.segmented_control("Measure", list(HEATMAPS), default="Service level", key="measure",
-                               bind="query-params") or "Service level"
-column, lower_is_better = HEATMAPS[measure]
-ui.heatmap("wait_times_by_hour", column, lower_is_better,
+column = ui.control("measure", st.segmented_control) or "service_level"
+ui.heatmap("wait_times_by_hour", column, LOWER_IS_BETTER[column],
            "No hour of the week has 10 or more contacts for these filters.")
 
 st.subheader("Staffing what-if (Erlang C)")
@@ -28,18 +26,14 @@ inputs = ui.frame(staffing_query.name)
 found = inputs.row(0, named=True) if inputs.height and inputs["aht_s"][0] else None
 ui.absent_notes(staffing_query)
 cols = st.columns(5)
-interval_min = cols[0].selectbox("Interval (minutes)", [15, 30, 60], index=1, key="interval", bind="query-params")
+interval_min = ui.control("interval", cols[0].selectbox)
 default_calls = max(0.1, round(found["contacts_per_hour"] * interval_min / 60, 1)) if found else None
 default_aht = round(found["aht_s"]) if found else None
-calls = cols[1].number_input("Contacts per interval", min_value=0.1, max_value=100_000.0, value=None, step=1.0,
-                             format="%.1f", key="calls", bind="query-params",
-                             placeholder=str(default_calls or "")) or default_calls
-aht = cols[2].number_input("AHT (s)", min_value=1, max_value=36_000, value=None, key="aht",
-                           bind="query-params", placeholder=str(default_aht or "")) or default_aht
-sl_pct = cols[3].number_input("Target: % answered", min_value=1, max_value=99, value=80, key="sl_target",
-                              bind="query-params")
-sl_s = cols[4].number_input("... within (s)", min_value=1, max_value=3_600, value=20, key="sl_within",
-                            bind="query-params")
+calls = ui.control("calls", cols[1].number_input, value=None, step=1.0, format="%.1f",
+                   placeholder=str(default_calls or "")) or default_calls
+aht = ui.control("aht", cols[2].number_input, value=None, placeholder=str(default_aht or "")) or default_aht
+sl_pct = ui.control("sl_target", cols[3].number_input)
+sl_s = ui.control("sl_within", cols[4].number_input)
 if not calls or not aht:
     st.info("The what-if takes its defaults from the filtered contacts and their handle times, and has none "
             "here: enter contacts per interval and AHT above.", icon=":material/database:")
@@ -55,8 +49,7 @@ else:
                 f"of work. Answering {sl_pct} % within {sl_s} s takes {needed} agents:**")
     for column, tile in zip(st.columns(5), erlang.tiles(plan, sl_s)):
         column.metric(**tile, border=True)
-    lost = st.slider("Agents lost to attrition", min_value=0, max_value=min(5, needed - 1), value=0,
-                     key="lost", bind="query-params") if needed > 1 else 0
+    lost = ui.control("lost", st.slider, high=min(5, needed - 1)) if needed > 1 else 0
     short = erlang.staffing(calls, aht, needed - lost, sl_s, interval_s)
     if lost:
         st.markdown(f"**With {short.agents} agents ({lost} fewer):**")
