@@ -1,5 +1,5 @@
 """The page registry: every page of the app, in navigation order. The one place a page's URL path,
-title and view file are spelled; navigation (app.py), the page headings (ui.render_page), the SQL
+title and view file are spelled; navigation (app.py), the page headings (live.render), the SQL
 lab's "Save as chart" choices, `check` (a query header's `page:`) and the tests all read it."""
 
 from __future__ import annotations

@@ -11,7 +11,7 @@ import duckdb
 import polars as pl
 import streamlit as st
 
-from dashboard import catalogue, config, coverage, figures, filters, kpis, nodata, pages, safe_text, store
+from dashboard import catalogue, config, coverage, figures, filters, nodata, safe_text, store
 
 FILTERS_KEY = "_filters"
 DRILL_KEY = "_drill_team"   # a team picked by clicking a chart, applied before the filters are drawn
@@ -243,68 +243,6 @@ def absent_notes(query: catalogue.Query) -> None:
         st.info(note, icon=":material/database:")
 
 
-def render_page(page: str, controls: dict | None = None) -> None:
-    """Everything the query files assign to this page (its registry path, pages.py), in their
-    declared order, under the registry's title. controls: the page's own controls
-    (filters.CONTROLS, key -> value) that set query parameters."""
-    chosen = current_filters()
-    st.title(pages.get(page).page_title)
-    column, back = st.columns([5, 1], vertical_alignment="center")
-    caption(chosen.describe(), scope_values(chosen), where=column)
-    if chosen.team and back.button("Back to all teams", icon=":material/arrow_back:", key="drill_back"):
-        drill_to(filters.ALL)
-    cat = query_catalogue()
-    for err in cat.errors_for_page(page):
-        notice(st.error, f"{err.location}: {err.message}", icon=":material/error:")
-    queries = cat.for_page(page)
-    if not any(q.page == page for q in cat.queries):  # a page fed only by 'data' queries is not coming
-        st.info("This page is coming in a later release. Any query file in queries/ whose header says "
-                f"`page: {page}` appears here.", icon=":material/construction:")
-        return
-    bound = filters.bound_values(chosen, controls)
-    for query in queries:
-        render_query(query, chosen, bound)
-
-
-def render_catalogue() -> None:
-    """The queries page: every chart whose header names no page, grouped by its first tag."""
-    chosen = current_filters()
-    st.title(pages.get("queries").page_title)
-    caption(f"{chosen.describe()}. Charts from query files that name no page, grouped by their first tag. "
-            "Add one by dropping a .sql file into queries/ (see the README's Add a chart); it shows here on "
-            "the next rerun.", scope_values(chosen))
-    cat = query_catalogue()
-    for err in cat.errors_without_page():
-        notice(st.error, f"{err.location}: {err.message}", icon=":material/error:")
-    groups = cat.by_tag()
-    if not groups:
-        st.info("No query file without a page yet. A file whose header has no `page:` line appears here.")
-    bound = filters.bound_values(chosen)
-    for tag, queries in groups.items():
-        st.header(safe_text.label(tag), divider="gray", help=safe_text.hover(tag))
-        for query in queries:
-            render_query(query, chosen, bound)
-    with st.expander(f"All {len(cat.queries)} query files"):
-        st.dataframe(catalogue.listing(cat), hide_index=True, width="stretch")
-
-
-EVENTS_SQL = """
-    select e.starts_on, e.ends_on, e.title, e.category, t.team_name
-    from events as e
-    left join teams as t using (team_id)
-    where (e.team_id is null or $team is null or t.team_name = $team)
-      and e.starts_on <= $date_to and coalesce(e.ends_on, e.starts_on) >= $date_from
-    order by e.starts_on
-"""
-
-
-def events(chosen: filters.Filters) -> pl.DataFrame:
-    """Events in the period that concern the filtered team (or the whole centre)."""
-    query = catalogue.Query(name="events", path=config.queries_dir(), title="", description="", chart="data",
-                            sql=EVENTS_SQL, params=("date_from", "date_to", "team"))
-    return run(query, filters.bound_values(chosen))
-
-
 def query(name: str) -> catalogue.Query:
     """The named query file. A broken or missing file is shown in place (file, line, message) and
     the page stops there: what the page drew above stays, and the code below, which needs the
@@ -330,116 +268,6 @@ def frame(name: str, controls: dict | None = None) -> pl.DataFrame:
     except catalogue.QueryFileError as err:
         notice(st.error, f"{err.location}: {err.message}", icon=":material/error:")
     st.stop()
-
-
-def render_query(query: catalogue.Query, chosen: filters.Filters, values: dict | None = None) -> None:
-    values = values or filters.bound_values(chosen)
-    empty = missing_data(query)
-    if empty:
-        st.subheader(safe_text.markdown(query.title))
-        no_data(empty)
-        return
-    try:
-        if query.chart == "kpi":
-            _render_tiles(query, chosen)
-            return
-        frame = run(query, values)
-    except catalogue.QueryFileError as err:
-        notice(st.error, f"{err.location}: {err.message}", icon=":material/error:")
-        return
-    st.subheader(safe_text.markdown(query.title))
-    st.caption(safe_text.markdown(query.description))
-    if unknown := nodata.unknown_columns(query, frame):
-        notice(st.error, f"{query.path.name}: the header names {', '.join(unknown)}, which the query does not "
-               f"return (its columns: {', '.join(frame.columns)})", icon=":material/error:")
-        return
-    if nothing := nodata.all_y_absent(query, store_coverage()):
-        no_data(nothing)
-        return
-    if frame.is_empty():
-        st.info("No data for these filters.")
-    elif query.chart == "table":
-        st.dataframe(frame, hide_index=True, width="stretch")
-    else:
-        _render_chart(query, chosen, frame)
-    absent_notes(query)
-    with st.expander("Data", expanded=False):
-        st.dataframe(frame, hide_index=True, width="stretch")
-        st.download_button("Download CSV", safe_text.to_csv(frame), file_name=f"{query.name}.csv",
-                           mime="text/csv", key=f"csv_{query.name}")
-
-
-def _render_chart(query: catalogue.Query, chosen: filters.Filters, frame: pl.DataFrame) -> None:
-    """The header's chart of the rows whose buckets are known; rows of an unknown bucket are left
-    out and counted under it (nodata.split_unknown)."""
-    drawn, left_out = nodata.split_unknown(query, frame)
-    if nodata.nothing_to_plot(query, drawn):
-        notice(st.info, "No data for these filters." + (f" {left_out.text()}" if left_out else ""))
-        return
-    try:
-        fig = figures.build(query, drawn)
-    except Exception as exc:  # a header naming a column the query does not return
-        notice(st.error, f"{query.path.name}: cannot draw the {query.chart} chart: {exc}", icon=":material/error:")
-        return
-    if query.annotate_events:
-        figures.add_events(fig, events(chosen), chosen.date_from, chosen.date_to)
-    if query.drill:
-        st.caption("Click a team to narrow every page to it.")
-        event = st.plotly_chart(fig, key=f"chart_{query.name}", width="stretch", on_select="rerun",
-                                selection_mode="points")
-        team = figures.selected_team(event.selection.points if event else [], choices().teams)
-        if team and team != chosen.team:
-            drill_to(team)
-    else:
-        st.plotly_chart(fig, key=f"chart_{query.name}", width="stretch")
-    if left_out:
-        caption(left_out.text())
-
-
-def _render_tiles(query: catalogue.Query, chosen: filters.Filters) -> None:
-    current = run(query, filters.bound_values(chosen))
-    previous_filters = chosen.previous_period()
-    previous = run(query, filters.bound_values(previous_filters))
-    targets, problems = kpis.load_targets(config.targets_path())
-    for problem in problems:
-        notice(st.warning, problem)
-    wrong = [p for p in (kpis.column_problem(c, current.columns) for c in current.columns) if p]
-    if wrong:
-        notice(st.error, f"{query.path.name}: {'; '.join(wrong)}", icon=":material/error:")
-        return
-    st.subheader(safe_text.markdown(query.title))
-    st.caption(f"{safe_text.markdown(query.description)} Changes are against {previous_filters.date_from:%d %b %Y} – "
-               f"{previous_filters.date_to:%d %b %Y}, the {chosen.days} days before, where both periods "
-               f"lie inside the data and rest on at least {config.min_comparison_n()} each.")
-    row_now = current.row(0, named=True) if current.height else {c: None for c in current.columns}
-    row_before = previous.row(0, named=True) if previous.height else {}
-    periods = ((chosen.date_from, chosen.date_to), (previous_filters.date_from, previous_filters.date_to))
-    tiles = kpis.tiles(row_now, row_before, targets, chosen.days, store_coverage(), periods,
-                       config.min_comparison_n())
-    for start in range(0, len(tiles), 5):
-        columns = st.columns(5)
-        for column, tile in zip(columns, tiles[start:start + 5]):
-            with column:
-                _tile(tile)
-
-
-def _tile(tile: kpis.Tile) -> None:
-    """One KPI: the figure, its n, the change (or why there is none) and the target (or why the
-    figure is missing). Texts from data go through st.text/caption as plain strings."""
-    st.metric(
-        tile.kpi.label, tile.kpi.format(tile.value),
-        delta=None if tile.delta is None else tile.kpi.format_delta(tile.delta),
-        delta_color="off" if tile.delta_is_zero else ("normal" if tile.kpi.higher_is_better else "inverse"),
-        help=f"{tile.kpi.formula}. Previous period: {tile.kpi.format(tile.previous)}.",
-        border=True,
-    )
-    if tile.no_data:
-        st.caption(f"No data: {tile.no_data}.")
-        return
-    mark = {True: ":green[●] ", False: ":red[●] ", None: ""}[tile.meets_target]
-    st.caption(f"{mark}{tile.target_text()} · {tile.n_text()}")
-    if tile.no_comparison:
-        st.caption(f"No comparison: {tile.no_comparison}.")
 
 
 def heatmap(query_name: str, column: str, lower_is_better: bool, empty_text: str) -> None:

@@ -3,9 +3,9 @@ then agents' retention curves by tenure computed in dashboard/survival.py."""
 
 import streamlit as st
 
-from dashboard import survival, ui
+from dashboard import live, survival, ui
 
-ui.render_page("attrition")
+live.render("attrition")
 
 st.subheader("Agent retention by tenure")
 st.caption("Share of agents still employed after each month of tenure (Kaplan-Meier). A curve needs a long "

@@ -3,9 +3,9 @@ within team, with a lag), and a mirrored table of the two sides for the filtered
 
 import streamlit as st
 
-from dashboard import figures, filters, relations, ui
+from dashboard import figures, filters, live, relations, ui
 
-ui.render_page("customer-vs-agent")
+live.render("customer-vs-agent")
 queries = ui.query_catalogue()  # read once: ui.frame re-reads every query file on each call
 
 

@@ -3,9 +3,9 @@ with `page: escalations`), then a what-if on the agents' authority limit."""
 
 import streamlit as st
 
-from dashboard import ui
+from dashboard import live, ui
 
-ui.render_page("escalations")
+live.render("escalations")
 
 st.subheader("What if agents could grant more")
 st.caption("Escalated exception requests in the period that asked for no more than the limit below would "

@@ -5,9 +5,9 @@ t intervals come from scipy (dashboard.ranking)."""
 
 import streamlit as st
 
-from dashboard import figures, ranking, safe_text, ui
+from dashboard import figures, live, ranking, safe_text, ui
 
-ui.render_page("management")
+live.render("management")
 
 items_query = ui.query("management_survey_items")
 responses_query = ui.query("management_survey_responses")

@@ -1,5 +1,5 @@
 """Overview: the charts whose query files say `page: overview`."""
 
-from dashboard import ui
+from dashboard import live
 
-ui.render_page("overview")
+live.render("overview")

@@ -1,5 +1,5 @@
 """Query catalogue: charts from query files whose header names no page, grouped by tag."""
 
-from dashboard import ui
+from dashboard import live
 
-ui.render_catalogue()
+live.render_catalogue()

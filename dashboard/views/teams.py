@@ -4,9 +4,9 @@ funnel figure live in dashboard.ranking."""
 
 import streamlit as st
 
-from dashboard import figures, ranking, safe_text, ui
+from dashboard import figures, live, ranking, safe_text, ui
 
-ui.render_page("teams")
+live.render("teams")
 chosen = ui.current_filters()
 team_query, agent_query = ui.query("teams_team_table"), ui.query("teams_agent_table")
 teams = ui.frame(team_query.name)

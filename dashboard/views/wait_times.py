@@ -3,13 +3,13 @@ measure picker, and an Erlang C staffing what-if (dashboard/erlang.py) seeded fr
 
 import streamlit as st
 
-from dashboard import erlang, ui
+from dashboard import erlang, live, ui
 
 # measure (a column of wait_times_by_hour) -> lower is better: the red-to-green scale is then turned
 # round so that green always means good
 LOWER_IS_BETTER = {"service_level": False, "asa": True, "abandon_rate": True}
 
-ui.render_page("wait-times")
+live.render("wait-times")
 
 st.subheader("By hour of day and weekday")
 column = ui.control("measure", st.segmented_control) or "service_level"

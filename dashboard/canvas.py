@@ -1,0 +1,124 @@
+"""The seam between what a page shows and how it is drawn.
+
+A page's sections are plain functions `section(canvas)` (no Streamlit in them) that read data
+through `canvas.data` and draw through the Canvas methods below. Two renderers implement Canvas:
+dashboard/live.py draws with Streamlit (widgets, clicks, downloads), dashboard/snapshot.py writes
+one self-contained HTML file. A snapshot is then the live view by construction: the same section
+functions, the same data, the same figures, only the drawing differs.
+
+Every text handed to a Canvas method is plain text: a renderer escapes it (names and URL values are
+data, never markdown or HTML). `strong` is the one emphasis a section may ask for.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from typing import Protocol
+
+import polars as pl
+
+from dashboard import catalogue, config, coverage, filters, kpis, nodata
+
+
+class SectionProblem(Exception):
+    """A query file a section needs is missing or broken (file, line, message), or stopped at its
+    time limit: the renderer shows the message in place of the section and goes on with the next."""
+
+
+@dataclass
+class PageData:
+    """Everything a section may read, the same for both renderers: the filters in force, the
+    store's choices and coverage, the query files, and a runner for them (cached by the live app,
+    direct in a snapshot). `controls` collects the page controls' values as they are drawn."""
+
+    page: str
+    chosen: filters.Filters
+    choices: filters.Choices
+    coverage: coverage.Coverage
+    catalogue: catalogue.Catalogue
+    runner: Callable[[catalogue.Query, dict], pl.DataFrame]
+    controls: dict = field(default_factory=dict)
+
+    def bound(self, controls: dict | None = None) -> dict:
+        return filters.bound_values(self.chosen, {**self.controls, **(controls or {})})
+
+    def query(self, name: str) -> catalogue.Query:
+        try:
+            return self.catalogue.get(name)
+        except KeyError:
+            broken = [e for e in self.catalogue.errors if e.path.stem == name]
+            raise SectionProblem(f"{broken[0].location}: {broken[0].message}" if broken else
+                                 f"{name}.sql is missing from {config.queries_dir()}; this section needs it.") from None
+
+    def frame(self, name: str, controls: dict | None = None, chosen: filters.Filters | None = None) -> pl.DataFrame:
+        """The named query's rows for the filters (or `chosen`) and the page's controls."""
+        query = self.query(name)
+        values = filters.bound_values(chosen or self.chosen, {**self.controls, **(controls or {})})
+        return self.run(query, values)
+
+    def run(self, query: catalogue.Query, values: dict) -> pl.DataFrame:
+        try:
+            return self.runner(query, values)
+        except catalogue.QueryFileError as err:   # QueryStopped included: the message says it stopped
+            raise SectionProblem(f"{err.location}: {err.message}") from None
+
+    def missing(self, query: catalogue.Query) -> list[str]:
+        """Why a chart has no data: each of its `needs` the store lacks, in words; [] when it has them."""
+        return nodata.chart_reasons(query, self.coverage)
+
+    def absent_columns(self, query: catalogue.Query) -> dict[str, list[str]]:
+        return nodata.absent_columns(query, self.coverage)
+
+    def absent_notes(self, query: catalogue.Query) -> list[str]:
+        return nodata.notes(query, self.coverage)
+
+    def previous(self) -> filters.Filters:
+        return self.chosen.previous_period()
+
+
+class Canvas(Protocol):
+    data: PageData
+
+    def heading(self, text: str, help: str | None = None) -> None:
+        """A section's heading."""
+
+    def caption(self, text: str) -> None:
+        """Small explanatory text."""
+
+    def strong(self, text: str) -> None:
+        """One emphasised line (a what-if's conclusion)."""
+
+    def notice(self, level: str, text: str) -> None:
+        """'info', 'warning' or 'error', in a box."""
+
+    def no_data(self, reasons: Sequence[str]) -> None:
+        """The one way a section says it has no data, and why (nodata.message)."""
+
+    def tiles(self, title: str, caption: str, tiles: Sequence[kpis.Tile]) -> None:
+        """KPI tiles, each with its n, change and target."""
+
+    def metrics(self, metrics: Sequence[dict]) -> None:
+        """A row of figures: each {'label', 'value', 'delta'?, 'delta_color'?, 'help'?}."""
+
+    def chart(self, key: str, figure, *, drill: bool = False, data: pl.DataFrame | None = None,
+              csv_name: str | None = None) -> None:
+        """A plotly figure. drill: a click on a team narrows every page to it (live only).
+        data/csv_name: the rows the figure drew, offered as a table and a CSV."""
+
+    def table(self, key: str, frame: pl.DataFrame, *, csv_name: str | None = None, height: int | None = None) -> None:
+        """A table of rows."""
+
+    def columns(self, count: int) -> list[Canvas]:
+        """Side-by-side areas (one under the other on a phone)."""
+
+    def expander(self, title: str) -> Canvas:
+        """A folded area."""
+
+    def control(self, key: str, widget: str, *, high: float | None = None, **hints) -> object:
+        """The page control declared under `key` in filters.CONTROLS, drawn as `widget` ('radio',
+        'segmented', 'select', 'number', 'slider'); returns its value and records it in
+        data.controls. A snapshot draws no widget: it states the value the link gave."""
+
+
+Section = Callable[[Canvas], None]

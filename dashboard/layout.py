@@ -1,0 +1,25 @@
+"""Each page's declaration: its sections, in order. A section is a plain function drawing on a
+Canvas (dashboard/canvas.py); present.query_files draws the query files whose header names the
+page. The live app (dashboard/live.py) and the snapshot (dashboard/snapshot.py) both draw a page
+from here, so they cannot differ."""
+
+from __future__ import annotations
+
+from dashboard import pages, present
+from dashboard.canvas import Section
+
+BLOCKS: dict[str, tuple[Section, ...]] = {
+    "overview": (present.query_files,),
+    "customer-vs-agent": (present.query_files,),
+    "wait-times": (present.query_files,),
+    "escalations": (present.query_files,),
+    "attrition": (present.query_files,),
+    "management": (present.query_files,),
+    "teams": (present.query_files,),
+}
+
+
+def sections(path: str) -> tuple[Section, ...]:
+    """The sections of the page at `path` (a registry path, pages.py)."""
+    pages.get(path)   # an unknown path is an error naming the known ones
+    return BLOCKS[path]

@@ -1,0 +1,159 @@
+"""The live renderer: a page's sections (dashboard/layout.py) drawn with Streamlit through
+LiveCanvas, the Canvas of dashboard/canvas.py. The one place, with ui.py and app.py, that knows
+Streamlit. Texts go through safe_text: data and URL values are never read as markdown."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import polars as pl
+import streamlit as st
+
+from dashboard import catalogue, figures, filters, kpis, layout, nodata, pages, present, safe_text, ui
+from dashboard.canvas import PageData, SectionProblem
+
+NOTICE_ICONS = {"info": ":material/info:", "warning": ":material/warning:", "error": ":material/error:"}
+WIDGETS = {"radio": "radio", "segmented": "segmented_control", "select": "selectbox", "number": "number_input",
+           "slider": "slider"}
+TILES_PER_ROW = 5
+
+
+def page_data(path: str) -> PageData:
+    """The live app's PageData: the sidebar's filters, the cached choices, coverage and runner."""
+    return PageData(page=path, chosen=ui.current_filters(), choices=ui.choices(), coverage=ui.store_coverage(),
+                    catalogue=ui.query_catalogue(), runner=ui.run)
+
+
+def render(path: str) -> None:
+    """The page at `path`: its title, the filters in force, then each of its sections in order.
+    A section whose query file is missing, broken or stopped shows why, and the next one draws."""
+    data = page_data(path)
+    chosen = data.chosen
+    st.title(pages.get(path).page_title)
+    column, back = st.columns([5, 1], vertical_alignment="center")
+    ui.caption(chosen.describe(), ui.scope_values(chosen), where=column)
+    if chosen.team and back.button("Back to all teams", icon=":material/arrow_back:", key="drill_back"):
+        ui.drill_to(filters.ALL)
+    draw = LiveCanvas(data)
+    for section in layout.sections(path):
+        try:
+            section(draw)
+        except SectionProblem as problem:
+            draw.notice("error", str(problem))
+
+
+class LiveCanvas:
+    """canvas.Canvas drawn with Streamlit into `where` (the page, a column or an expander)."""
+
+    def __init__(self, data: PageData, where=st):
+        self.data, self.where = data, where
+
+    def heading(self, text: str, help: str | None = None) -> None:
+        shown = safe_text.shorten_within(text, ui.scope_values(self.data.chosen))
+        self.where.subheader(safe_text.markdown(shown),
+                             help=safe_text.markdown(help or text) if help or shown != text else None)
+
+    def caption(self, text: str) -> None:
+        ui.caption(text, ui.scope_values(self.data.chosen), where=self.where)
+
+    def strong(self, text: str) -> None:
+        self.where.markdown(f"**{safe_text.markdown(text)}**")
+
+    def notice(self, level: str, text: str) -> None:
+        ui.notice(getattr(self.where, level), text, ui.scope_values(self.data.chosen), icon=NOTICE_ICONS[level])
+
+    def no_data(self, reasons: Sequence[str]) -> None:
+        self.where.info(safe_text.markdown(nodata.message(list(reasons))), icon=":material/database:")
+
+    def tiles(self, title: str, caption: str, tiles: Sequence[kpis.Tile]) -> None:
+        self.heading(title)
+        self.where.caption(safe_text.markdown(caption))
+        for start in range(0, len(tiles), TILES_PER_ROW):
+            for column, tile in zip(self.where.columns(TILES_PER_ROW), tiles[start:start + TILES_PER_ROW]):
+                with column:
+                    _tile(tile)
+
+    def metrics(self, metrics: Sequence[dict]) -> None:
+        for column, metric in zip(self.where.columns(len(metrics)), metrics):
+            column.metric(**metric, border=True)
+
+    def chart(self, key: str, figure, *, drill: bool = False, data: pl.DataFrame | None = None,
+              csv_name: str | None = None) -> None:
+        if drill:
+            event = self.where.plotly_chart(figure, key=key, width="stretch", on_select="rerun",
+                                            selection_mode="points")
+            team = figures.selected_team(event.selection.points if event else [], self.data.choices.teams)
+            if team and team != self.data.chosen.team:
+                ui.drill_to(team)
+        else:
+            self.where.plotly_chart(figure, key=key, width="stretch")
+        if data is not None:
+            with self.where.expander("Data", expanded=False):
+                LiveCanvas(self.data).table(f"data_{key}", data, csv_name=csv_name)
+
+    def table(self, key: str, frame: pl.DataFrame, *, csv_name: str | None = None, height: int | None = None) -> None:
+        self.where.dataframe(frame, hide_index=True, width="stretch", height=height or "auto", key=key)
+        if csv_name:
+            self.where.download_button("Download CSV", safe_text.to_csv(frame),
+                                       file_name=present.csv_file_name(csv_name, self.data.chosen),
+                                       mime="text/csv", key=f"csv_{key}")
+
+    def columns(self, count: int) -> list[LiveCanvas]:
+        return [LiveCanvas(self.data, column) for column in self.where.columns(count)]
+
+    def expander(self, title: str) -> LiveCanvas:
+        return LiveCanvas(self.data, self.where.expander(safe_text.markdown(title)))
+
+    def control(self, key: str, widget: str, *, high: float | None = None, **hints) -> object:
+        if widget == "radio":
+            hints.setdefault("horizontal", True)
+        value = ui.control(key, getattr(self.where, WIDGETS[widget]), high=high, **hints)
+        self.data.controls[key] = value
+        return value
+
+
+def _tile(tile: kpis.Tile) -> None:
+    """One KPI: the figure, its n, the change (or why there is none) and the target (or why the
+    figure is missing). Texts from data go through st.caption as plain strings."""
+    st.metric(
+        tile.kpi.label, tile.kpi.format(tile.value),
+        delta=None if tile.delta is None else tile.kpi.format_delta(tile.delta),
+        delta_color="off" if tile.delta_is_zero else ("normal" if tile.kpi.higher_is_better else "inverse"),
+        help=f"{tile.kpi.formula}. Previous period: {tile.kpi.format(tile.previous)}.",
+        border=True,
+    )
+    if tile.no_data:
+        st.caption(f"No data: {tile.no_data}.")
+        return
+    mark = {True: ":green[●] ", False: ":red[●] ", None: ""}[tile.meets_target]
+    st.caption(f"{mark}{tile.target_text()} · {tile.n_text()}")
+    if tile.no_comparison:
+        st.caption(f"No comparison: {tile.no_comparison}.")
+
+
+
+def render_catalogue() -> None:
+    """The Query catalogue page: every query file whose header names no page, grouped by its first
+    tag, each drawn as present.query_block draws it on a page."""
+    data = page_data("queries")
+    chosen = data.chosen
+    st.title(pages.get("queries").page_title)
+    ui.caption(f"{chosen.describe()}. Charts from query files that name no page, grouped by their first tag. "
+               "Add one by dropping a .sql file into queries/ (see the README's Add a chart); it shows here on "
+               "the next rerun.", ui.scope_values(chosen))
+    draw = LiveCanvas(data)
+    for err in data.catalogue.errors_without_page():
+        draw.notice("error", f"{err.location}: {err.message}")
+    groups = data.catalogue.by_tag()
+    if not groups:
+        st.info("No query file without a page yet. A file whose header has no `page:` line appears here.")
+    bound = data.bound()
+    for tag, queries in groups.items():
+        st.header(safe_text.label(tag), divider="gray", help=safe_text.hover(tag))
+        for query in queries:
+            try:
+                present.query_block(draw, query, bound)
+            except SectionProblem as problem:
+                draw.notice("error", str(problem))
+    with st.expander(f"All {len(data.catalogue.queries)} query files"):
+        st.dataframe(catalogue.listing(data.catalogue), hide_index=True, width="stretch")
