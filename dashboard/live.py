@@ -9,7 +9,7 @@ from collections.abc import Sequence
 import polars as pl
 import streamlit as st
 
-from dashboard import catalogue, figures, filters, kpis, layout, nodata, pages, present, safe_text, ui
+from dashboard import catalogue, figures, filters, kpis, layout, nodata, pages, present, safe_text, snapshot, ui
 from dashboard.canvas import PageData, SectionProblem
 
 NOTICE_ICONS = {"info": ":material/info:", "warning": ":material/warning:", "error": ":material/error:"}
@@ -35,11 +35,21 @@ def render(path: str) -> None:
     if chosen.team and back.button("Back to all teams", icon=":material/arrow_back:", key="drill_back"):
         ui.drill_to(filters.ALL)
     draw = LiveCanvas(data)
+    _snapshot_button(path, back)
     for section in layout.sections(path):
         try:
             section(draw)
         except SectionProblem as problem:
             draw.notice("error", str(problem))
+
+
+def _snapshot_button(path: str, where) -> None:
+    """The page as one HTML file for the link on screen, written only when asked for (a callable)."""
+    link = {key: st.query_params.get_all(key) for key in st.query_params}
+    where.download_button("Snapshot", lambda: snapshot.render(path, link), file_name=f"{path}.html",
+                          mime="text/html", icon=":material/download:", key="snapshot", on_click="ignore",
+                          help="Download this page, as shown, as one HTML file that opens without the app "
+                               "or a network: tiles, interactive charts, tables, filters and when it was taken.")
 
 
 class LiveCanvas:
