@@ -49,7 +49,8 @@ class Kpi:
                 return f"{value / 3600:.1f} h"
             if value >= 600:
                 return f"{value / 60:.0f} min"
-            return f"{value:.0f} s" if value < 120 else f"{int(value // 60)} min {value % 60:02.0f} s"
+            # "6.2 min", not "6 min 12 s": the longer form was cut on a tile ("8 min 0...")
+            return f"{value:.0f} s" if value < 120 else f"{value / 60:.1f} min"
         if self.unit == "points":
             return f"{value:+.0f}"
         return f"{value:.2f}"

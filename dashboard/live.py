@@ -15,7 +15,7 @@ from dashboard.canvas import PageData, SectionProblem
 NOTICE_ICONS = {"info": ":material/info:", "warning": ":material/warning:", "error": ":material/error:"}
 WIDGETS = {"radio": "radio", "segmented": "segmented_control", "select": "selectbox", "number": "number_input",
            "slider": "slider"}
-TILES_PER_ROW = 5
+TILE_WIDTH_PX = 168   # two fit across a 390 px phone beside the page's margins
 
 
 def page_data(path: str) -> PageData:
@@ -30,12 +30,13 @@ def render(path: str) -> None:
     data = page_data(path)
     chosen = data.chosen
     st.title(pages.get(path).page_title)
-    column, back = st.columns([5, 1], vertical_alignment="center")
-    ui.caption(chosen.describe(), ui.scope_values(chosen), where=column)
-    if chosen.team and back.button("Back to all teams", icon=":material/arrow_back:", key="drill_back"):
+    # one row that stays a row on a phone (columns would stack, pushing the first chart down)
+    row = st.container(horizontal=True, vertical_alignment="center", gap="small")
+    ui.caption(chosen.describe(), ui.scope_values(chosen), where=row)
+    if chosen.team and row.button("Back to all teams", icon=":material/arrow_back:", key="drill_back"):
         ui.drill_to(filters.ALL)
+    _snapshot_button(path, row)
     draw = LiveCanvas(data)
-    _snapshot_button(path, back)
     for section in layout.sections(path):
         try:
             section(draw)
@@ -78,10 +79,12 @@ class LiveCanvas:
     def tiles(self, title: str, caption: str, tiles: Sequence[kpis.Tile]) -> None:
         self.heading(title)
         self.where.caption(safe_text.markdown(caption))
-        for start in range(0, len(tiles), TILES_PER_ROW):
-            for column, tile in zip(self.where.columns(TILES_PER_ROW), tiles[start:start + TILES_PER_ROW]):
-                with column:
-                    _tile(tile)
+        # a wrapping row of equal tiles: as many as fit side by side (six on a laptop, two on a phone),
+        # where fixed columns would put one tile per row on a phone and cut labels on a laptop
+        row = self.where.container(horizontal=True, gap="small")
+        for tile in tiles:
+            with row.container(width="stretch"):
+                _tile(tile)
 
     def metrics(self, metrics: Sequence[dict]) -> None:
         for column, metric in zip(self.where.columns(len(metrics)), metrics):

@@ -107,8 +107,8 @@ def tiles(canvas: Canvas, query: catalogue.Query) -> None:
     row_before = previous.row(0, named=True) if previous.height else {}
     periods = ((chosen.date_from, chosen.date_to), (before.date_from, before.date_to))
     drawn = kpis.tiles(row_now, row_before, targets, chosen.days, data.coverage, periods, config.min_comparison_n())
-    canvas.tiles(query.title, f"{query.description} Changes are against {before.date_from:%d %b %Y} – "
-                 f"{before.date_to:%d %b %Y}, the {chosen.days} days before, where both periods lie inside the "
+    canvas.tiles(query.title, f"{query.description} Changes: against {before.date_from:%d %b} – "
+                 f"{before.date_to:%d %b %Y} (the {chosen.days} days before), where both periods lie inside the "
                  f"data and rest on at least {config.min_comparison_n()} each.", drawn)
 
 

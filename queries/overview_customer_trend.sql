@@ -2,7 +2,7 @@
 -- description: CSAT, service level (20 s) and abandon rate per week of the period; a week cut by the period's edge shows only its days inside.
 -- page: overview
 -- chart: line
--- order: 30
+-- order: 15
 -- x: week
 -- y: [csat, service_level, abandon_rate]
 -- y_title: "%"

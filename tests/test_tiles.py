@@ -55,7 +55,7 @@ def test_tiles_follow_the_query_columns_and_compute_deltas():
 
 
 @pytest.mark.parametrize("kpi_id, value, text", [
-    ("csat", 79.44, "79.4 %"), ("asa", 18.4, "18 s"), ("aht", 372.0, "6 min 12 s"), ("aht", 2701.0, "45 min"),
+    ("csat", 79.44, "79.4 %"), ("asa", 18.4, "18 s"), ("aht", 372.0, "6.2 min"), ("aht", 2701.0, "45 min"),
     ("asa", 42770.0, "11.9 h"),
     ("nps", 15.6, "+16"), ("ces", 2.057, "2.06"), ("csat", None, "no data"),
 ])
