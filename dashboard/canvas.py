@@ -109,8 +109,9 @@ class Canvas(Protocol):
     def table(self, key: str, frame: pl.DataFrame, *, csv_name: str | None = None, height: int | None = None) -> None:
         """A table of rows."""
 
-    def columns(self, count: int) -> list[Canvas]:
-        """Side-by-side areas (one under the other on a phone)."""
+    def columns(self, spec: int | Sequence[float]) -> list[Canvas]:
+        """Side-by-side areas: a count of equal ones, or their relative widths ([1, 1, 2, 1]: the
+        third twice as wide). One under the other on a phone."""
 
     def expander(self, title: str) -> Canvas:
         """A folded area."""

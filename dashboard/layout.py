@@ -7,15 +7,16 @@ from __future__ import annotations
 
 from dashboard import pages, present
 from dashboard.canvas import Section
+from dashboard.sections import customer_vs_agent, management, teams
 
 BLOCKS: dict[str, tuple[Section, ...]] = {
     "overview": (present.query_files,),
-    "customer-vs-agent": (present.query_files,),
+    "customer-vs-agent": (present.query_files, customer_vs_agent.relationship, customer_vs_agent.side_by_side),
     "wait-times": (present.query_files,),
     "escalations": (present.query_files,),
     "attrition": (present.query_files,),
-    "management": (present.query_files,),
-    "teams": (present.query_files,),
+    "management": (present.query_files, management.milestone_surveys),
+    "teams": (present.query_files, teams.ranking_table, teams.funnel),
 }
 
 

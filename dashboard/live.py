@@ -111,8 +111,8 @@ class LiveCanvas:
                                        file_name=present.csv_file_name(csv_name, self.data.chosen),
                                        mime="text/csv", key=f"csv_{key}")
 
-    def columns(self, count: int) -> list[LiveCanvas]:
-        return [LiveCanvas(self.data, column) for column in self.where.columns(count)]
+    def columns(self, spec: int | Sequence[float]) -> list[LiveCanvas]:
+        return [LiveCanvas(self.data, column) for column in self.where.columns(spec)]
 
     def expander(self, title: str) -> LiveCanvas:
         return LiveCanvas(self.data, self.where.expander(safe_text.markdown(title)))

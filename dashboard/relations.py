@@ -223,8 +223,8 @@ def mirror_table(figures: pl.DataFrame, absent: Callable[[str], str | None] = _n
 
 
 def mirror_definitions() -> str:
-    """The definitions behind each row, as a markdown list."""
-    return "\n".join(f"- **{measure}**: customer = {customer}; agent = {agent}."
+    """The definitions behind each row, one plain sentence per line (a Canvas draws plain text)."""
+    return "\n".join(f"{measure}: customer = {customer}; agent = {agent}."
                      for measure, customer, agent in MIRROR_ROWS)
 
 

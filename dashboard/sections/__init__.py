@@ -1,0 +1,1 @@
+"""Pages' Python sections: plain functions drawing on a Canvas (dashboard/canvas.py), no Streamlit."""
