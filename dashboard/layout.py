@@ -7,14 +7,14 @@ from __future__ import annotations
 
 from dashboard import pages, present
 from dashboard.canvas import Section
-from dashboard.sections import customer_vs_agent, management, teams
+from dashboard.sections import attrition, customer_vs_agent, escalations, management, teams, wait_times
 
 BLOCKS: dict[str, tuple[Section, ...]] = {
     "overview": (present.query_files,),
     "customer-vs-agent": (present.query_files, customer_vs_agent.relationship, customer_vs_agent.side_by_side),
-    "wait-times": (present.query_files,),
-    "escalations": (present.query_files,),
-    "attrition": (present.query_files,),
+    "wait-times": (present.query_files, wait_times.by_hour, wait_times.staffing_what_if),
+    "escalations": (present.query_files, escalations.authority_what_if),
+    "attrition": (present.query_files, attrition.retention_by_tenure),
     "management": (present.query_files, management.milestone_surveys),
     "teams": (present.query_files, teams.ranking_table, teams.funnel),
 }

@@ -5,13 +5,12 @@ charts and tables. Logic it relies on lives in plain modules (filters, catalogue
 from __future__ import annotations
 
 import datetime as dt
-from dataclasses import replace
 
 import duckdb
 import polars as pl
 import streamlit as st
 
-from dashboard import catalogue, config, coverage, figures, filters, nodata, safe_text, store
+from dashboard import catalogue, config, coverage, filters, nodata, safe_text, store
 
 FILTERS_KEY = "_filters"
 DRILL_KEY = "_drill_team"   # a team picked by clicking a chart, applied before the filters are drawn
@@ -269,22 +268,3 @@ def frame(name: str, controls: dict | None = None) -> pl.DataFrame:
         notice(st.error, f"{err.location}: {err.message}", icon=":material/error:")
     st.stop()
 
-
-def heatmap(query_name: str, column: str, lower_is_better: bool, empty_text: str) -> None:
-    """A query file drawn as a heatmap of one of its columns (say, wait_times_by_hour's ASA), with
-    "no data" and why when the store lacks that column's input; green always means good."""
-    chart = replace(query(query_name), chart="heatmap", z=column)
-    missing = missing_data(chart) or absent_columns(chart).get(column)
-    st.caption(f"{safe_text.markdown(chart.description)} Green is good.")
-    if missing:
-        no_data(missing)
-        return
-    cells = frame(chart.name)
-    if cells.is_empty():
-        st.info(empty_text)
-        return
-    figure = figures.build(chart, cells)
-    figure.update_coloraxes(reversescale=lower_is_better)
-    st.plotly_chart(figure, key="chart_heatmap", width="stretch")
-    with st.expander("Data"):
-        st.dataframe(cells, hide_index=True, width="stretch")

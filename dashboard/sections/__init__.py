@@ -1,1 +1,1 @@
-"""Pages' Python sections: plain functions drawing on a Canvas (dashboard/canvas.py), no Streamlit."""
+"""Page sections: plain functions drawing on a Canvas (dashboard/canvas.py), declared in layout.py."""

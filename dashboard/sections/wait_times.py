@@ -1,0 +1,101 @@
+"""Wait-times sections: the hour-by-weekday heatmap under a measure picker, and the Erlang C
+staffing what-if (dashboard/erlang.py) seeded from the filtered data. Plain code on a Canvas."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+
+from dashboard import erlang, figures, filters
+from dashboard.canvas import Canvas
+
+# measure (a column of wait_times_by_hour) -> lower is better: the red-to-green scale is then turned
+# round so that green always means good
+LOWER_IS_BETTER = {"service_level": False, "asa": True, "abandon_rate": True}
+HOURS_QUERY = "wait_times_by_hour"
+INPUTS_QUERY = "wait_times_staffing_inputs"
+
+
+def by_hour(canvas: Canvas) -> None:
+    """wait_times_by_hour drawn as a heatmap of the chosen measure, with "no data" and why when the
+    store lacks that measure's input; green always means good."""
+    canvas.heading("By hour of day and weekday")
+    measure = canvas.control("measure", "segmented") or filters.CONTROL["measure"].default
+    data = canvas.data
+    query = data.query(HOURS_QUERY)
+    chart = replace(query, chart="heatmap", z=measure)   # the same query file, another view of it
+    canvas.caption(f"{chart.description} Green is good.")
+    if missing := data.missing(chart) or data.absent_columns(chart).get(measure):
+        canvas.no_data(missing)
+        return
+    cells = data.run(query, data.bound())
+    if cells.is_empty():
+        canvas.notice("info", "No hour of the week has 10 or more contacts for these filters.")
+        return
+    figure = figures.build(chart, cells)
+    figure.update_coloraxes(reversescale=LOWER_IS_BETTER[measure])
+    canvas.chart("chart_heatmap", figure, data=cells, csv_name=f"{HOURS_QUERY}_{measure}")
+
+
+def staffing_what_if(canvas: Canvas) -> None:
+    """The agents one interval needs for a service-level target, and what losing some does."""
+    canvas.heading("Staffing what-if (Erlang C)")
+    canvas.caption("The agents one interval needs to meet a service-level target, and what losing agents to "
+                   "attrition does. Erlang C treats the filtered contacts as one queue of interchangeable agents "
+                   "who are always on it (no breaks, no abandonment): filter to one channel for a truer picture, "
+                   "and add shrinkage before rostering. Grey values come from the filtered data; type over them "
+                   "to try others.")
+    found = _busiest_hour(canvas)
+    calls, aht, interval_min, sl_pct, sl_s = _inputs(canvas, found)
+    if not calls or not aht:
+        canvas.notice("info", "The what-if takes its defaults from the filtered contacts and their handle times, "
+                              "and has none here: enter contacts per interval and AHT above.")
+        return
+    if found:
+        canvas.caption(f"From the data: the busiest hour of the week, {found['busiest_weekday']}s "
+                       f"{found['busiest_hour']:02d}:00, averaged {found['contacts_per_hour']:.1f} contacts an "
+                       f"hour; answered contacts took {found['aht_s']:.0f} s on average.")
+    _plans(canvas, calls, aht, interval_min, sl_pct, sl_s)
+
+
+def _busiest_hour(canvas: Canvas) -> dict | None:
+    """The filtered data's busiest hour of the week and AHT (the what-if's defaults), or None."""
+    data = canvas.data
+    query = data.query(INPUTS_QUERY)
+    inputs = data.run(query, data.bound())
+    for note in data.absent_notes(query):
+        canvas.notice("info", note)
+    return inputs.row(0, named=True) if inputs.height and inputs["aht_s"][0] else None
+
+
+def _inputs(canvas: Canvas, found: dict | None) -> tuple:
+    """The what-if's five boxes in a row; an empty contacts or AHT box takes the data's value."""
+    interval_box, calls_box, aht_box, target_box, within_box = canvas.columns(5)
+    interval_min = interval_box.control("interval", "select")
+    default_calls = max(0.1, round(found["contacts_per_hour"] * interval_min / 60, 1)) if found else None
+    default_aht = round(found["aht_s"]) if found else None
+    calls = calls_box.control("calls", "number", value=None, step=1.0, format="%.1f",
+                              placeholder=str(default_calls or "")) or default_calls
+    aht = aht_box.control("aht", "number", value=None, placeholder=str(default_aht or "")) or default_aht
+    return calls, aht, interval_min, target_box.control("sl_target", "number"), within_box.control("sl_within", "number")
+
+
+def _plans(canvas: Canvas, calls: float, aht: float, interval_min: int, sl_pct: int, sl_s: int) -> None:
+    """The head count the target takes, the same with agents lost, and the table around it."""
+    interval_s = interval_min * 60
+    needed = erlang.agents_needed(calls, aht, sl_s, sl_pct / 100, interval_s)
+    plan = erlang.staffing(calls, aht, needed, sl_s, interval_s)
+    canvas.strong(f"{calls:g} contacts per {interval_min} min at {aht} s AHT is {plan.traffic_erlangs:.1f} erlangs "
+                  f"of work. Answering {sl_pct} % within {sl_s} s takes {needed} agents:")
+    canvas.metrics(erlang.tiles(plan, sl_s))
+    lost = canvas.control("lost", "slider", high=min(5, needed - 1)) if needed > 1 else 0
+    short = erlang.staffing(calls, aht, needed - lost, sl_s, interval_s)
+    if lost:
+        canvas.strong(f"With {short.agents} agents ({lost} fewer):")
+        canvas.metrics(erlang.tiles(short, sl_s, baseline=plan))
+    if not short.stable:
+        canvas.notice("warning", f"{short.agents} agents for {plan.traffic_erlangs:.1f} erlangs of work (agents <= "
+                                 "traffic): the queue grows without bound, every contact waits and waits get "
+                                 "longer and longer.")
+    table = erlang.staffing_table(calls, aht, sl_s, interval_s, up_to_agents=needed + 5)
+    canvas.expander(f"Service level and ASA from {table['Agents'][0]} to {needed + 5} agents").table(
+        "table_staffing", table)
