@@ -141,8 +141,8 @@ class HtmlCanvas:
         if frame.height > shown.height:
             self.caption(f"The first {shown.height:,} of {frame.height:,} rows.")
 
-    def columns(self, count: int) -> list[HtmlCanvas]:
-        inner = [HtmlCanvas(self.data, self.link) for _ in range(count)]
+    def columns(self, spec: int | Sequence[float]) -> list[HtmlCanvas]:
+        inner = [HtmlCanvas(self.data, self.link) for _ in range(spec if isinstance(spec, int) else len(spec))]
         # drawn later, once the section has filled the columns
         self.parts.append(lambda: '<div class="columns">' + "".join(
             f"<div>{column.html()}</div>" for column in inner) + "</div>")

@@ -220,51 +220,8 @@ def query_catalogue() -> catalogue.Catalogue:
     return catalogue.load(config.queries_dir())
 
 
-def missing_data(query: catalogue.Query) -> list[str]:
-    """Why a chart has no data: each of its `needs` the store lacks (a table never imported or
-    empty, a column no import supplied), in words; [] when it has its inputs."""
-    return nodata.chart_reasons(query, store_coverage())
 
 
-def no_data(reasons: list[str]) -> None:
-    """The one way a section says it has no data, and why."""
-    st.info(nodata.message(reasons), icon=":material/database:")
 
 
-def absent_columns(query: catalogue.Query) -> dict[str, list[str]]:
-    """The query's result columns that come back blank for want of inputs -> why."""
-    return nodata.absent_columns(query, store_coverage())
-
-
-def absent_notes(query: catalogue.Query) -> None:
-    """Under a chart or table: which of its columns or series have no data, and why."""
-    for note in nodata.notes(query, store_coverage()):
-        st.info(note, icon=":material/database:")
-
-
-def query(name: str) -> catalogue.Query:
-    """The named query file. A broken or missing file is shown in place (file, line, message) and
-    the page stops there: what the page drew above stays, and the code below, which needs the
-    query, does not run on nothing."""
-    cat = query_catalogue()
-    try:
-        return cat.get(name)
-    except KeyError:
-        broken = [e for e in cat.errors if e.path.stem == name]
-        notice(st.error, f"{broken[0].location}: {broken[0].message}" if broken
-               else f"{name}.sql is missing from {config.queries_dir()}; this section needs it.",
-               icon=":material/error:")
-    st.stop()
-
-
-def frame(name: str, controls: dict | None = None) -> pl.DataFrame:
-    """The result of the named query (a 'data' query, say) for the current filters and the page's
-    controls (key -> value); a broken file stops the page in place, as query() does."""
-    bound = filters.bound_values(current_filters(), controls)
-    named = query(name)
-    try:
-        return run(named, bound)
-    except catalogue.QueryFileError as err:
-        notice(st.error, f"{err.location}: {err.message}", icon=":material/error:")
-    st.stop()
 
