@@ -4,6 +4,7 @@ Streamlit. Texts go through safe_text: data and URL values are never read as mar
 
 from __future__ import annotations
 
+import urllib.parse
 from collections.abc import Sequence
 
 import polars as pl
@@ -35,13 +36,34 @@ def render(path: str) -> None:
     ui.caption(chosen.describe(), ui.scope_values(chosen), where=row)
     if chosen.team and row.button("Back to all teams", icon=":material/arrow_back:", key="drill_back"):
         ui.drill_to(filters.ALL)
-    _snapshot_button(path, row)
     draw = LiveCanvas(data)
     for section in layout.sections(path):
         try:
             section(draw)
         except SectionProblem as problem:
             draw.notice("error", str(problem))
+    # last, into the row at the top: the page's controls have written their values into the URL by now
+    _share(path, row)
+
+
+def link(path: str) -> str:
+    """The address of this view: the app's URL, the page's path and every filter and control."""
+    address = urllib.parse.urlsplit(st.context.url or "")
+    folders = [part for part in address.path.split("/") if part]
+    if folders and folders[-1] in pages.paths():   # st.context.url keeps the page's own path
+        folders.pop()
+    base = urllib.parse.urlunsplit((address.scheme, address.netloc, "/".join(["", *folders]), "", ""))
+    query = urllib.parse.urlencode([(key, value) for key in st.query_params
+                                    for value in st.query_params.get_all(key)])
+    return f"{base.rstrip('/')}/{path}" + (f"?{query}" if query else "")
+
+
+def _share(path: str, where) -> None:
+    """Copy link (the address of the whole view, in a box with a copy button) and Snapshot."""
+    with where.popover("Copy link", icon=":material/link:"):
+        st.caption("Anyone who opens this link sees this page with these filters and settings.")
+        st.code(link(path), language=None, wrap_lines=True)
+    _snapshot_button(path, where)
 
 
 def _snapshot_button(path: str, where) -> None:

@@ -1,5 +1,5 @@
--- title: Customer side, week by week
--- description: CSAT, service level (20 s) and abandon rate per week of the period; a week cut by the period's edge shows only its days inside.
+-- title: Customer side by week
+-- description: CSAT, service level (20 s) and abandon rate per week; a week cut by the period's edge shows only its days inside.
 -- page: overview
 -- chart: line
 -- order: 15

@@ -281,6 +281,77 @@ def test_clicking_a_team_drills_down_and_back(page, server):
     assert_no_exception(page)
 
 
+def test_copy_link_reproduces_filters_drill_down_controls_and_tiles(browser, server):
+    """Issue 11: set the period, a page control and a drill-down by clicking; press Copy link; the
+    copied link, opened in a fresh browser, shows the same filters, control and figures."""
+    from dashboard import catalogue, config, filters
+
+    context = browser.new_context(viewport={"width": 1600, "height": 1000})
+    context.set_default_timeout(TIMEOUT_MS)
+    context.grant_permissions(["clipboard-read", "clipboard-write"], origin=server)
+    page = context.new_page()
+    open_view(page, server, "/escalations", **PERIOD)
+    grant = page.get_by_label(filters.CONTROL["grant"].label)
+    grant.fill("750")
+    grant.press("Enter")
+    page.wait_for_function("new URLSearchParams(location.search).get('grant') === '750'")
+    settle(page)
+    drill = catalogue.load(config.queries_dir()).get("escalations_level_by_team")
+    assert drill.drill and drill.page == "escalations"
+    chart = page.locator(f".st-key-chart_{drill.name}")   # Streamlit marks an element with its key
+    chart.scroll_into_view_if_needed()
+    expect(chart.locator("g.point path").first).to_be_attached()
+    boxes = [b for b in (bar.bounding_box() for bar in chart.locator("g.point path").all()) if b and b["height"] > 3]
+    box = max(boxes, key=lambda b: b["height"])   # a bar of 0 is not there to click
+    page.mouse.click(box["x"] + box["width"] / 2, box["y"] + box["height"] / 2)
+    page.wait_for_function("new URLSearchParams(location.search).has('team')")
+    settle(page)
+    team = page.get_by_role("combobox", name="Team", exact=True).input_value()
+    figures = page.locator("[data-testid='stMetricValue']").all_inner_texts()
+    assert team != "All" and figures
+    page.get_by_role("button", name="Copy link").click()
+    page.locator("[data-testid='stPopoverBody'] [data-testid='stCode']").hover()   # its button shows on hover
+    page.locator("[data-testid='stPopoverBody'] button[aria-label='Copy to clipboard']").click()
+    copied = page.evaluate("navigator.clipboard.readText()")
+    context.close()
+
+    assert copied.startswith(f"{server}/escalations?")
+    fresh = browser.new_context(viewport={"width": 1600, "height": 1000})
+    fresh.set_default_timeout(TIMEOUT_MS)
+    again = fresh.new_page()
+    again.goto(copied)
+    settle(again)
+    expect(again.locator("[data-testid='stMetricValue']").first).to_be_visible()
+    settle(again)
+    expect(again.get_by_role("combobox", name="Team", exact=True)).to_have_value(team)
+    expect(date_field(again, "From")).to_have_text(PERIOD["from"])
+    expect(date_field(again, "To")).to_have_text(PERIOD["to"])
+    expect(again.get_by_label(filters.CONTROL["grant"].label)).to_have_value("750")
+    assert again.locator("[data-testid='stMetricValue']").all_inner_texts() == figures
+    assert_no_exception(again)
+    fresh.close()
+
+
+def test_on_a_phone_the_overview_shows_tiles_two_to_a_row_and_a_chart_within_two_screens(browser, server):
+    phone = {"width": 390, "height": 844}
+    context = browser.new_context(viewport=phone, is_mobile=True, has_touch=True)
+    context.set_default_timeout(TIMEOUT_MS)
+    page = context.new_page()
+    page.goto(f"{server}/")
+    page.wait_for_selector(APP_IDLE, timeout=TIMEOUT_MS)
+    expect(page.locator(METRIC).nth(3)).to_be_visible()
+    expect(page.locator(".js-plotly-plot").first).to_be_attached()
+    page.wait_for_selector(APP_IDLE, timeout=TIMEOUT_MS)
+    tiles = [page.locator(METRIC).nth(i).bounding_box() for i in range(4)]
+    assert tiles[0]["y"] == tiles[1]["y"] < tiles[2]["y"] == tiles[3]["y"]      # two to a row
+    assert tiles[1]["x"] + tiles[1]["width"] <= phone["width"]
+    assert page.locator(".js-plotly-plot").first.bounding_box()["y"] < 2 * phone["height"]
+    widths = page.evaluate("[...document.querySelectorAll('[data-testid=\"stMain\"]')].map(m => [m.scrollWidth, m.clientWidth])")
+    assert all(scroll <= client for scroll, client in widths)                  # nothing runs off the side
+    assert_no_exception(page)
+    context.close()
+
+
 def tile_value(page, label: str) -> str:
     tile = page.locator(METRIC).filter(has=page.locator(METRIC_LABEL, has_text=label)).first
     return tile.locator("[data-testid='stMetricValue']").inner_text().strip()
