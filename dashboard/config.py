@@ -30,6 +30,21 @@ def targets_path() -> Path:
     return Path(os.environ.get("DASHBOARD_TARGETS", ROOT / "targets.yaml"))
 
 
+def number_from_env(name: str, default: float, minimum: float, unit: str) -> float:
+    """$name read as a number of `unit`, at least `minimum` and finite; `default` when unset.
+    Raises ValueError naming the setting and what it accepts (the caller says what it falls back to)."""
+    text = os.environ.get(name, "").strip()
+    if not text:
+        return float(default)
+    try:
+        value = float(text)
+    except ValueError:
+        value = float("nan")
+    if not minimum <= value < float("inf"):
+        raise ValueError(f"{name} must be a number of {unit}, at least {minimum:g}, not {text!r}")
+    return value
+
+
 DEFAULT_MIN_COMPARISON_N = 30
 
 

@@ -46,7 +46,6 @@ counting did not fit in the time limit) and `truncated`.
 from __future__ import annotations
 
 import json
-import os
 import re
 import time
 from collections.abc import Iterable, Mapping
@@ -56,13 +55,15 @@ import duckdb
 import polars as pl
 import pyarrow as pa
 
+from dashboard import config
 from dashboard.timelimit import Watchdog
 
 DEFAULT_TIMEOUT_S = 10          # seconds a query may run before DuckDB is interrupted
 DEFAULT_ROW_CAP = 10_000        # rows fetched into Python at most; the rest stays in DuckDB
 DEFAULT_BYTE_CAP = 20 * 2**20   # bytes of result fetched at most: a page of 10,000 rows of 2 KB each
 FETCH_BATCH_ROWS = 256          # rows per streamed batch: the overshoot past the byte cap is one batch
-TIMEOUT_ENV = "DASHBOARD_SQL_TIMEOUT_S"   # overrides DEFAULT_TIMEOUT_S (seconds, > 0)
+TIMEOUT_ENV = "DASHBOARD_SQL_TIMEOUT_S"   # overrides DEFAULT_TIMEOUT_S (seconds)
+MIN_TIMEOUT_S = 0.1
 
 # What the connection must have for run() to use it (checked on every run; fail closed).
 REQUIRED_SETTINGS = {"enable_external_access": "false"}
@@ -180,16 +181,7 @@ class Outcome:
 
 def timeout_from_env() -> float:
     """The time limit: $DASHBOARD_SQL_TIMEOUT_S if set, else DEFAULT_TIMEOUT_S."""
-    text = os.environ.get(TIMEOUT_ENV, "").strip()
-    if not text:
-        return float(DEFAULT_TIMEOUT_S)
-    try:
-        value = float(text)
-    except ValueError:
-        value = 0.0
-    if not 0 < value < float("inf"):
-        raise ValueError(f"{TIMEOUT_ENV} must be a positive number of seconds, not {text!r}")
-    return value
+    return config.number_from_env(TIMEOUT_ENV, DEFAULT_TIMEOUT_S, MIN_TIMEOUT_S, "seconds")
 
 
 def run(con: duckdb.DuckDBPyConnection, sql: str, params: Mapping[str, object] | None = None, *,

@@ -63,16 +63,7 @@ class ResultCache:
 
 def cache_bytes_from_env() -> int:
     """$DASHBOARD_LAB_CACHE_MB in bytes; raises ValueError naming a malformed setting."""
-    text = os.environ.get(CACHE_ENV, "").strip()
-    if not text:
-        return DEFAULT_CACHE_MB * 2**20
-    try:
-        value = float(text)
-    except ValueError:
-        value = -1.0
-    if not 0 <= value < float("inf"):
-        raise ValueError(f"{CACHE_ENV} must be a number of megabytes, not {text!r}")
-    return int(value * 2**20)
+    return int(config.number_from_env(CACHE_ENV, DEFAULT_CACHE_MB, 0, "megabytes") * 2**20)
 
 
 def _outcome_bytes(outcome: guard.Outcome) -> int:

@@ -43,7 +43,7 @@ from pathlib import Path
 
 import polars as pl
 
-from dashboard import guard, store
+from dashboard import config, guard, store
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -74,8 +74,8 @@ class Limits:
     def from_env(cls, timeout_s: float | None = None, max_rows: int = guard.DEFAULT_ROW_CAP) -> Limits:
         """The limits the server's settings give. Raises ValueError naming a malformed setting."""
         timeout = guard.timeout_from_env() if timeout_s is None else float(timeout_s)
-        memory = _megabytes_from_env(MEMORY_ENV, DEFAULT_MEMORY_MB, minimum=MIN_MEMORY_MB)
-        result = _megabytes_from_env(RESULT_ENV, guard.DEFAULT_BYTE_CAP / 2**20, minimum=0.001)
+        memory = config.number_from_env(MEMORY_ENV, DEFAULT_MEMORY_MB, MIN_MEMORY_MB, "megabytes")
+        result = config.number_from_env(RESULT_ENV, guard.DEFAULT_BYTE_CAP / 2**20, 0.001, "megabytes")
         return cls(timeout, int(memory * 2**20), max_rows, int(result * 2**20))
 
     @property
@@ -251,19 +251,6 @@ def _slots() -> threading.BoundedSemaphore:
         if _slots_made is None or _slots_made[0] != count:
             _slots_made = (count, threading.BoundedSemaphore(count))
         return _slots_made[1]
-
-
-def _megabytes_from_env(name: str, default: float, minimum: float) -> float:
-    text = os.environ.get(name, "").strip()
-    if not text:
-        return float(default)
-    try:
-        value = float(text)
-    except ValueError:
-        value = float("nan")
-    if not minimum <= value < float("inf"):
-        raise ValueError(f"{name} must be a number of megabytes, at least {minimum:g}, not {text!r}")
-    return value
 
 
 # -- the worker's side --------------------------------------------------------------------------------
