@@ -7,7 +7,14 @@ from __future__ import annotations
 
 from dashboard import pages, present
 from dashboard.canvas import Section
-from dashboard.sections import attrition, customer_vs_agent, escalations, management, teams, wait_times
+from dashboard.sections import (
+    attrition,
+    customer_vs_agent,
+    escalations,
+    management,
+    teams,
+    wait_times,
+)
 
 BLOCKS: dict[str, tuple[Section, ...]] = {
     "overview": (present.query_files,),

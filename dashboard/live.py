@@ -10,13 +10,24 @@ from collections.abc import Sequence
 import polars as pl
 import streamlit as st
 
-from dashboard import catalogue, figures, filters, kpis, layout, nodata, pages, present, safe_text, snapshot, ui
+from dashboard import (
+    catalogue,
+    figures,
+    filters,
+    kpis,
+    layout,
+    nodata,
+    pages,
+    present,
+    safe_text,
+    snapshot,
+    ui,
+)
 from dashboard.canvas import PageData, SectionProblem
 
 NOTICE_ICONS = {"info": ":material/info:", "warning": ":material/warning:", "error": ":material/error:"}
 WIDGETS = {"radio": "radio", "segmented": "segmented_control", "select": "selectbox", "number": "number_input",
            "slider": "slider"}
-TILE_WIDTH_PX = 168   # two fit across a 390 px phone beside the page's margins
 
 
 def page_data(path: str) -> PageData:
@@ -68,8 +79,9 @@ def _share(path: str, where) -> None:
 
 def _snapshot_button(path: str, where) -> None:
     """The page as one HTML file for the link on screen, written only when asked for (a callable)."""
-    link = {key: st.query_params.get_all(key) for key in st.query_params}
-    where.download_button("Snapshot", lambda: snapshot.render(path, link), file_name=f"{path}.html",
+    values = {key: st.query_params.get_all(key) for key in st.query_params}
+    where.download_button("Snapshot", lambda: snapshot.render_or_explain(path, values),
+                          file_name=present.export_file_name(path, ui.current_filters(), "html"),
                           mime="text/html", icon=":material/download:", key="snapshot", on_click="ignore",
                           help="Download this page, as shown, as one HTML file that opens without the app "
                                "or a network: tiles, interactive charts, tables, filters and when it was taken.")
@@ -130,7 +142,7 @@ class LiveCanvas:
         self.where.dataframe(frame, hide_index=True, width="stretch", height=height or "auto", key=key)
         if csv_name:
             self.where.download_button("Download CSV", safe_text.to_csv(frame),
-                                       file_name=present.csv_file_name(csv_name, self.data.chosen),
+                                       file_name=present.export_file_name(csv_name, self.data.chosen),
                                        mime="text/csv", key=f"csv_{key}")
 
     def columns(self, spec: int | Sequence[float]) -> list[LiveCanvas]:

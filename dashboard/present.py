@@ -120,12 +120,13 @@ def events(canvas: Canvas) -> pl.DataFrame:
 
 
 
-def csv_file_name(name: str, chosen: filters.Filters) -> str:
-    """A CSV's file name that says what it holds: the query, the period and any filter in force
-    (contacts_per_team_2025-01-01_2025-03-31_team-Aurora.csv), in characters every system accepts."""
+def export_file_name(name: str, chosen: filters.Filters, suffix: str = "csv") -> str:
+    """A download's file name that says what it holds: the query or page, the period and any filter
+    in force (contacts_per_team_2025-01-01_2025-03-31_team-Aurora.csv), in characters every system
+    accepts."""
     parts = [name, f"{chosen.date_from:%Y-%m-%d}_{chosen.date_to:%Y-%m-%d}"]
     for key in ("site", "team", "channel", "touchpoint"):
         value = getattr(chosen, key)
         if value:
             parts.append(f"{key}-{re.sub(r'[^A-Za-z0-9]+', '-', value).strip('-')[:40] or 'x'}")
-    return "_".join(parts) + ".csv"
+    return "_".join(parts) + f".{suffix}"

@@ -18,11 +18,22 @@ import urllib.parse
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 
+import duckdb
 import plotly.io as pio
 import plotly.offline
 import polars as pl
 
-from dashboard import catalogue, config, coverage, filters, kpis, layout, nodata, pages, store
+from dashboard import (
+    catalogue,
+    config,
+    coverage,
+    filters,
+    kpis,
+    layout,
+    nodata,
+    pages,
+    store,
+)
 from dashboard.canvas import PageData, SectionProblem
 
 MAX_TABLE_ROWS = 2_000   # a page's tables are aggregates; a longer one is cut, saying so
@@ -75,6 +86,16 @@ def render(path: str, link: Mapping[str, Sequence[str]] | str = "", db: str | os
     finally:
         con.close()
     return _document(page, data, canvas, db_path, taken or dt.datetime.now().astimezone())
+
+
+def render_or_explain(path: str, link: Mapping[str, Sequence[str]]) -> str:
+    """render(), or, when the store cannot be read (swapped out, cut short), a one-paragraph HTML
+    file saying so: a download button has nowhere to show an error."""
+    try:
+        return render(path, link)
+    except (store.StoreUnreadable, duckdb.Error) as exc:
+        return (f"<!doctype html><meta charset='utf-8'><title>No snapshot</title>"
+                f"<p>No snapshot was taken: {_e(exc)}</p>")
 
 
 class HtmlCanvas:

@@ -4,6 +4,7 @@ Chromium with every network request blocked (browser tests)."""
 
 from __future__ import annotations
 
+import datetime as dt
 import html
 import re
 import subprocess
@@ -146,3 +147,21 @@ def test_snapshots_open_offline_in_chromium_with_every_chart_drawn(store_path, t
         chromium.close()
     assert drawn == charts and not errors
     assert [url for url in asked if not url.startswith("file:")] == []
+
+
+def test_download_names_carry_the_period_and_the_filters():
+    from dashboard import filters, present
+
+    chosen = filters.Filters(dt.date(2025, 3, 1), dt.date(2025, 5, 31), team="Cedar / North", channel="Chat")
+    assert present.export_file_name("attrition_by_team", chosen) == (
+        "attrition_by_team_2025-03-01_2025-05-31_team-Cedar-North_channel-Chat.csv")
+    assert present.export_file_name("overview", filters.Filters(dt.date(2025, 1, 1), dt.date(2025, 1, 31)),
+                                    "html") == "overview_2025-01-01_2025-01-31.html"
+
+
+def test_a_snapshot_of_a_store_that_cannot_be_read_is_a_plain_page(tmp_path, monkeypatch):
+    garbage = tmp_path / "store.duckdb"
+    garbage.write_bytes(b"not a database" * 100)
+    monkeypatch.setenv("DASHBOARD_DB", str(garbage))
+    document = snapshot.render_or_explain("overview", {})
+    assert document.startswith("<!doctype html>") and "No snapshot was taken: The store at" in document
