@@ -72,9 +72,17 @@ def render(path: str, link: Mapping[str, Sequence[str]] | str = "", db: str | os
         choices = filters.read_choices(con)
         chosen, controls, notices, _ = filters.parse_link(raw, choices, path)
         held = coverage.read(con)
+        results: dict[tuple, pl.DataFrame] = {}
+
+        def run(query: catalogue.Query, values: dict) -> pl.DataFrame:
+            # once per query and values, as the live app's cache does (two sections may read one query)
+            key = (query.sql, tuple(sorted(query.bind(values).items())))
+            if key not in results:
+                results[key] = nodata.blank(query, catalogue.execute(con, query, values), held)
+            return results[key]
+
         data = PageData(page=path, chosen=chosen, choices=choices, coverage=held,
-                        catalogue=catalogue.load(config.queries_dir()),
-                        runner=lambda query, values: nodata.blank(query, catalogue.execute(con, query, values), held))
+                        catalogue=catalogue.load(config.queries_dir()), runner=run)
         canvas = HtmlCanvas(data, raw)
         for notice in notices:
             canvas.notice("warning", notice)
