@@ -53,7 +53,7 @@ NEEDS_AXES = {"line", "bar", "area", "scatter", "heatmap"}
 REQUIRED = ("title", "description", "chart")
 OPTIONAL = ("page", "x", "y", "color", "z", "params", "order", "tags", "y_title", "x_title", "labels",
             "error_low", "error_high", "hover", "needs", "column_needs", "row_needs", "n", "unknown", "drill",
-            "log_x", "annotate_events", "barmode")
+            "log_x", "annotate_events", "barmode", "dodge", "value_labels")
 
 
 UNTAGGED = "Untagged"
@@ -103,7 +103,9 @@ class Query:
     drill: str | None = None         # a team_name column: clicking a point narrows the team filter
     log_x: bool = False
     annotate_events: bool = False    # draw the events table on a time axis
-    barmode: str | None = None       # bar charts with a colour: group (default), stack or relative
+    barmode: str | None = None       # bar charts with a colour or several y: group (default), stack or relative
+    dodge: bool = False              # points sharing an x are spread sideways so none hides another
+    value_labels: bool = False       # each bar carries its value, so a bar of 0 still reads "0"
     header_lines: dict = field(default_factory=dict, hash=False)  # header key -> line number
 
     def bind(self, values: dict) -> dict:
@@ -248,6 +250,7 @@ def parse_query_file(path: Path) -> Query:
         needs=_as_tuple(fields.get("needs")), column_needs=column_needs, row_needs=row_needs,
         n=fields.get("n"), unknown=fields.get("unknown"), drill=fields.get("drill"), log_x=bool(fields.get("log_x")),
         annotate_events=bool(fields.get("annotate_events")), barmode=fields.get("barmode"),
+        dodge=bool(fields.get("dodge")), value_labels=bool(fields.get("value_labels")),
         header_lines=where,
     )
 

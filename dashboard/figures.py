@@ -4,6 +4,7 @@ are all a chart needs (as in Evidence), so an analyst never writes plotting code
 from __future__ import annotations
 
 import html
+from datetime import date, datetime
 
 import plotly.express as px
 import plotly.graph_objects as go
@@ -13,6 +14,12 @@ from dashboard import safe_text
 from dashboard.catalogue import Query
 
 PERCENT_HINTS = ("_pct", "rate", "csat", "service_level", "fcr", "satisfaction", "within")
+# a monthly x labelled by month: plotly's own ticks for a few months fall on Sundays, so December's
+# point sat over "Nov 30"
+MONTH_TICKS = dict(dtick="M1", tickformat="%b %Y", hoverformat="%b %Y")
+DODGE_STEP = 0.012   # of the x axis's span: how far apart points sharing an x are set
+DODGED_X = "_x_dodged"
+NO_DATA = "no data"
 
 
 def chart_safe(frame: pl.DataFrame) -> pl.DataFrame:
@@ -46,6 +53,11 @@ def build(query: Query, frame: pl.DataFrame) -> go.Figure:
         hover = list(query.hover)
         if query.drill and query.drill not in (query.x, color, *hover):
             hover.insert(0, query.drill)  # the clicked point then carries its team
+        x = query.x
+        if query.dodge and query.chart == "scatter":
+            frame, x = dodged(frame, query.x), DODGED_X
+            hover = {**dict.fromkeys(hover, True), query.x: True, DODGED_X: False}  # hover: the true x
+            extra["opacity"] = 0.8
         if hover:
             extra["hover_data"] = hover
         if query.log_x:
@@ -57,7 +69,12 @@ def build(query: Query, frame: pl.DataFrame) -> go.Figure:
             extra.update(error_y="_error_plus", error_y_minus="_error_minus")
         if query.chart == "bar" and (color or len(y) > 1):
             extra["barmode"] = query.barmode or "group"
-        fig = draw(frame, x=query.x, y=y_arg, color=color, **common, **extra)
+        fig = draw(frame, x=x, y=y_arg, color=color, **common, **extra)
+        if x == DODGED_X:   # plotly would title the axis by the helper column
+            fig.update_xaxes(title_text=labels.get(query.x, query.x))
+        if query.value_labels and query.chart == "bar":
+            fig.for_each_trace(lambda trace: trace.update(text=[value_label(v) for v in trace.y],
+                                                          textposition="outside", cliponaxis=False))
         if len(y) > 1:  # wide form: plotly names traces by column, not by label
             fig.for_each_trace(lambda trace: trace.update(name=labels.get(trace.name, trace.name)))
             fig.update_layout(legend_title_text="")
@@ -67,7 +84,46 @@ def build(query: Query, frame: pl.DataFrame) -> go.Figure:
         fig.update_yaxes(title_text=safe_text.chart(query.y_title or ""))
     if query.x_title:
         fig.update_xaxes(title_text=safe_text.chart(query.x_title))
+    if query.x in frame.columns and is_monthly(frame.get_column(query.x)):
+        fig.update_xaxes(**MONTH_TICKS)
     return fig
+
+
+def is_monthly(column: pl.Series) -> bool:
+    """A date column holding only first days of months, a month or more apart (one row per month
+    and series): a weekly column whose weeks start on a 1st is not monthly."""
+    if column.dtype not in (pl.Date, pl.Datetime) or column.drop_nulls().is_empty():
+        return False
+    days = column.drop_nulls().unique().sort()
+    if not (days.dt.truncate("1mo") == days).all():
+        return False
+    return days.len() == 1 or days.diff().drop_nulls().min().days >= 28
+
+
+def dodged(frame: pl.DataFrame, x: str) -> pl.DataFrame:
+    """frame with DODGED_X: x, with points that share a value set side by side around it, a small
+    step apart (DODGE_STEP of the axis's span), so teams with the same authority limit all show."""
+    values = frame.get_column(x).drop_nulls()
+    span = float(values.max() - values.min()) if values.len() else 0.0
+    step = DODGE_STEP * (span or 1.0)
+    rank = pl.int_range(pl.len()).over(x)
+    return frame.with_columns((pl.col(x) + (rank - (pl.len().over(x) - 1) / 2) * step).alias(DODGED_X))
+
+
+def value_label(value) -> str:
+    """A bar's value as written on it: one decimal, none when it is whole (0 reads "0")."""
+    if value is None:
+        return ""
+    return f"{value:,.1f}".removesuffix(".0")
+
+
+def table(frame: pl.DataFrame) -> pl.DataFrame:
+    """A result table as shown: a gap reads NO_DATA in a number column and blank in a text
+    column, never "None". Only columns with gaps become text; the others keep their type."""
+    gaps = [c for c in frame.columns if frame.get_column(c).null_count()]
+    return frame.with_columns(
+        pl.col(c).fill_null("") if frame.schema[c] == pl.String
+        else pl.col(c).cast(pl.String).fill_null(NO_DATA) for c in gaps)
 
 
 def selected_team(points: list[dict], teams) -> str | None:

@@ -2,6 +2,7 @@
 -- description: The mean over the period's calendar months of leavers / average headcount, x 12, per site. Leavers (the period's total) and average headcount (the mean of the monthly averages) on hover. Channel and touchpoint filters do not apply to agents.
 -- page: attrition
 -- chart: bar
+-- value_labels: true
 -- order: 30
 -- x: site
 -- y: attrition_annualised_pct

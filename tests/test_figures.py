@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import datetime as dt
+
 import polars as pl
 import pytest
 
@@ -33,3 +35,83 @@ def test_heatmap_pivots_x_against_y():
     frame = pl.DataFrame({"hour": [9, 10, 9, 10], "weekday": ["Mon", "Mon", "Tue", "Tue"], "asa": [1.0, 2.0, 3.0, 4.0]})
     fig = figures.build(query, frame)
     assert fig.data[0].z.tolist() == [[1.0, 2.0], [3.0, 4.0]]
+
+
+# ---- chart defects (issue 11, item 9) ----------------------------------------------------------
+
+def shipped(name: str) -> catalogue.Query:
+    return catalogue.load(config.queries_dir()).get(name)
+
+
+def first_days(*months: tuple[int, int]) -> list[dt.date]:
+    return [dt.date(year, month, 1) for year, month in months]
+
+
+@pytest.mark.parametrize("name", ["customer_vs_agent_monthly", "overview_agent_trend"])
+def test_a_monthly_x_is_labelled_by_month_not_by_week(name):
+    """Plotly labelled monthly points at weekly ticks: December's point sat over "Nov 30"."""
+    query = shipped(name)
+    months = first_days((2025, 10), (2025, 11), (2025, 12))
+    frame = pl.DataFrame({query.x: months, **{y: [50.0, 60.0, 70.0] for y in query.y},
+                          **{column: [10, 12, 9] for column in query.hover}})
+    axis = figures.build(query, frame).layout.xaxis
+    assert (axis.dtick, axis.tickformat, axis.hoverformat) == ("M1", "%b %Y", "%b %Y")
+
+
+def test_a_weekly_x_keeps_plotlys_own_ticks():
+    query = shipped("overview_customer_trend")
+    weeks = [dt.date(2025, 9, 1) + dt.timedelta(weeks=i) for i in range(6)]   # the first one falls on a 1st
+    frame = pl.DataFrame({"week": weeks, **{y: [80.0] * 6 for y in query.y}})
+    axis = figures.build(query, frame).layout.xaxis
+    assert axis.dtick is None and axis.tickformat is None
+
+
+def test_exception_levels_by_team_stack_to_100_percent():
+    query = shipped("escalations_level_by_team")
+    counts = {"Aurora": (6, 3, 1, 0), "Birch": (1, 1, 1, 1)}   # decided by agent, lead, manager, senior
+    frame = pl.DataFrame([{"team_name": team, "authority_limit": 50.0, "exception_requests": sum(c),
+                           **{y: 100 * k / sum(c) for y, k in zip(query.y, c)}} for team, c in counts.items()])
+    fig = figures.build(query, frame)
+    assert fig.layout.barmode in ("stack", "relative")
+    for i, team in enumerate(counts):
+        assert sum(trace.y[i] for trace in fig.data) == pytest.approx(100)
+        assert [trace.y[i] for trace in fig.data] == [100 * k / sum(counts[team]) for k in counts[team]]
+
+
+def test_teams_with_the_same_authority_limit_stay_visible():
+    query = shipped("escalations_rate_by_authority")
+    frame = pl.DataFrame({"team_name": ["Aurora", "Birch", "Cedar", "Dune"], "site": ["Leeds"] * 4,
+                          "authority_limit": [50.0, 50.0, 50.0, 200.0], "exception_requests": [100] * 4,
+                          "escalated": [74, 74, 75, 20], "escalated_pct": [74.0, 74.0, 75.0, 20.0],
+                          "escalated_low_pct": [65.0, 65.0, 66.0, 13.0], "escalated_high_pct": [81.0, 81.0, 82.0, 29.0]})
+    fig = figures.build(query, frame)
+    points = [(x, y) for trace in fig.data for x, y in zip(trace.x, trace.y)]
+    assert len(set(points)) == 4                      # no point sits on another
+    xs = sorted(x for x, _ in points)
+    assert all(abs(x - 50) < 0.05 * 150 for x in xs[:3]) and xs[3] == pytest.approx(200, abs=0.05 * 150)
+    # the hover shows each team's true limit, not the shifted position
+    custom = [row for trace in fig.data for row in trace.customdata]
+    assert sorted((row[list(query.hover).index("team_name")], row[-1]) for row in custom) == [
+        ("Aurora", 50.0), ("Birch", 50.0), ("Cedar", 50.0), ("Dune", 200.0)]
+    assert "Authority limit" in fig.data[0].hovertemplate
+
+
+@pytest.mark.parametrize("name, x", [("attrition_by_team", "team_name"), ("attrition_by_site", "site")])
+def test_attrition_bars_carry_their_value_so_zero_leavers_reads_0(name, x):
+    query = shipped(name)
+    frame = pl.DataFrame({"site": ["Leeds", "Cork", "Lisbon"], x: ["Leeds", "Cork", "Lisbon"], "leavers": [16, 1, 0],
+                          "average_headcount": [10.9, 10.8, 11.0], "months": [12] * 3,
+                          "attrition_annualised_pct": [148.4018, 9.52381, 0.0]})
+    (trace,) = figures.build(query, frame).data
+    assert list(trace.text) == ["148.4", "9.5", "0"]
+    assert trace.textposition == "outside"
+
+
+def test_a_table_prints_no_none():
+    frame = pl.DataFrame({"Touchpoint": ["Billing", "Complaint"], "Owning unit": ["Billing", None],
+                          "Attainment %": [70.7, None], "Survey answers": [3077, 0]})
+    shown = figures.table(frame)
+    assert shown.null_count().row(0) == (0, 0, 0, 0)
+    assert shown.row(1) == ("Complaint", "", "no data", 0)
+    assert shown.row(0) == ("Billing", "Billing", "70.7", 3077)
+    assert shown.schema["Survey answers"] == pl.Int64     # a column without gaps stays a number
