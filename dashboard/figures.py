@@ -4,7 +4,7 @@ are all a chart needs (as in Evidence), so an analyst never writes plotting code
 from __future__ import annotations
 
 import html
-from datetime import date, datetime
+import zlib
 
 import plotly.express as px
 import plotly.graph_objects as go
@@ -20,6 +20,19 @@ MONTH_TICKS = dict(dtick="M1", tickformat="%b %Y", hoverformat="%b %Y")
 DODGE_STEP = 0.012   # of the x axis's span: how far apart points sharing an x are set
 DODGED_X = "_x_dodged"
 NO_DATA = "no data"
+
+# One colour per channel, site and escalation level on every chart (pages, the lab, snapshots),
+# declared here only. A colour column is matched by its name or its label ("series", labelled
+# Channel, holds channels); a level by the series' label. Names not listed get a colour from
+# FALLBACK chosen by a hash of the name, so a new site has the same colour on every chart.
+PALETTE = {
+    "channel": {"phone": "#1f77b4", "chat": "#ff7f0e", "messaging": "#2ca02c", "email": "#9467bd",
+                "All channels": "#4d4d4d"},
+    "site": {"Leeds": "#8c564b", "Cork": "#17becf", "Lisbon": "#e377c2"},
+    "escalation level": {"0 · agent": "#4daf4a", "1 · team lead": "#e6ab02", "2 · manager": "#ff7f00",
+                         "3 · senior management": "#d62728"},
+}
+FALLBACK = px.colors.qualitative.Safe
 
 
 def chart_safe(frame: pl.DataFrame) -> pl.DataFrame:
@@ -60,6 +73,8 @@ def build(query: Query, frame: pl.DataFrame) -> go.Figure:
             extra["opacity"] = 0.8
         if hover:
             extra["hover_data"] = hover
+        if colours := colour_map(query, frame, color, labels):
+            extra["color_discrete_map"] = colours
         if query.log_x:
             extra["log_x"] = True
         if query.error_low and query.error_high and len(y) == 1:
@@ -87,6 +102,27 @@ def build(query: Query, frame: pl.DataFrame) -> go.Figure:
     if query.x in frame.columns and is_monthly(frame.get_column(query.x)):
         fig.update_xaxes(**MONTH_TICKS)
     return fig
+
+
+def colour(dimension: str, name: str) -> str:
+    """The colour of a channel, site or escalation level, the same on every chart."""
+    known = PALETTE[dimension]
+    return known.get(name) or FALLBACK[zlib.crc32(name.encode("utf-8")) % len(FALLBACK)]
+
+
+def colour_map(query: Query, frame: pl.DataFrame, color: str | None, labels: dict) -> dict[str, str]:
+    """color_discrete_map for a chart whose series are channels, sites or escalation levels: by
+    the colour column's values, or (wide form) by y columns labelled as levels; else none."""
+    if color:
+        dimension = next((d for d in (color, html.unescape(labels.get(color, color)).lower()) if d in PALETTE), None)
+        if dimension is None:
+            return {}
+        return {value: colour(dimension, html.unescape(value)) for value in
+                frame.get_column(color).cast(pl.String).drop_nulls().unique()}
+    names = {y: html.unescape(labels.get(y, y)) for y in query.y}
+    if len(names) > 1 and set(names.values()) <= set(PALETTE["escalation level"]):
+        return {y: colour("escalation level", name) for y, name in names.items()}
+    return {}
 
 
 def is_monthly(column: pl.Series) -> bool:

@@ -115,3 +115,47 @@ def test_a_table_prints_no_none():
     assert shown.row(1) == ("Complaint", "", "no data", 0)
     assert shown.row(0) == ("Billing", "Billing", "70.7", 3077)
     assert shown.schema["Survey answers"] == pl.Int64     # a column without gaps stays a number
+
+
+# ---- one palette (issue 11, item 8) -------------------------------------------------------------
+
+def trace_colours(fig) -> dict[str, str]:
+    return {trace.name: trace.marker.color or trace.line.color for trace in fig.data}
+
+
+def test_a_channel_keeps_its_colour_across_two_pages():
+    by_month = shipped("catalogue_contacts_by_channel")                 # the queries page
+    by_wait = shipped("wait_times_abandon_by_wait")                     # wait times
+    assert by_wait.page == "wait-times" and by_month.page is None
+    months = pl.DataFrame({"month": first_days((2025, 1), (2025, 1), (2025, 1)), "channel": ["phone", "chat", "messaging"],
+                           "contacts": [10, 20, 30], "abandoned": [1, 2, 3]})
+    waits = pl.DataFrame({"wait_bucket": ["0-20 s"] * 3, "series": ["All channels", "messaging", "phone"],
+                          "abandon_rate": [5.0, 6.0, 7.0], "abandon_rate_low": [4.0] * 3, "abandon_rate_high": [8.0] * 3,
+                          "offered": [100] * 3, "abandoned": [5] * 3})
+    first, second = trace_colours(figures.build(by_month, months)), trace_colours(figures.build(by_wait, waits))
+    assert first["phone"] == second["phone"] and first["messaging"] == second["messaging"]
+    assert len({first["phone"], first["chat"], first["messaging"], second["All channels"]}) == 4
+
+
+def test_a_site_keeps_its_colour_across_attrition_and_escalations_and_a_new_site_gets_a_stable_one():
+    trend, authority = shipped("attrition_site_trend"), shipped("escalations_rate_by_authority")
+    sites = ["Leeds", "Cork", "Nairobi"]
+    monthly = pl.DataFrame({"month_label": ["Jan 2025"] * 3, "site": sites, "monthly_attrition_pct": [1.0, 2.0, 3.0],
+                            "leavers": [1, 2, 3], "average_headcount": [10.0] * 3})
+    teams = pl.DataFrame({"team_name": ["A", "B"], "site": ["Nairobi", "Leeds"], "authority_limit": [50.0, 100.0],
+                          "exception_requests": [10, 10], "escalated": [5, 3], "escalated_pct": [50.0, 30.0],
+                          "escalated_low_pct": [20.0, 10.0], "escalated_high_pct": [80.0, 60.0]})
+    first, second = trace_colours(figures.build(trend, monthly)), trace_colours(figures.build(authority, teams))
+    assert first["Leeds"] == second["Leeds"] == figures.PALETTE["site"]["Leeds"]
+    assert first["Nairobi"] == second["Nairobi"] in figures.FALLBACK    # not listed: the same wherever it shows
+    assert len(set(first.values())) == 3
+
+
+def test_escalation_levels_have_one_colour_each_by_team_and_by_month():
+    by_team, by_month = shipped("escalations_level_by_team"), shipped("escalations_level_by_month")
+    shares = {y: [25.0] for y in by_team.y}
+    first = trace_colours(figures.build(by_team, pl.DataFrame({"team_name": ["A"], "authority_limit": [50.0],
+                                                                "exception_requests": [4], **shares})))
+    second = trace_colours(figures.build(by_month, pl.DataFrame({"month_label": ["Jan 2025"], "exception_requests": [4],
+                                                                  **shares})))
+    assert first == second == figures.PALETTE["escalation level"]
