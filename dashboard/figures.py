@@ -10,7 +10,7 @@ import plotly.express as px
 import plotly.graph_objects as go
 import polars as pl
 
-from dashboard import safe_text
+from dashboard import config, kpis, safe_text
 from dashboard.catalogue import Query
 
 PERCENT_HINTS = ("_pct", "rate", "csat", "service_level", "fcr", "satisfaction", "within")
@@ -101,6 +101,21 @@ def build(query: Query, frame: pl.DataFrame) -> go.Figure:
         fig.update_xaxes(title_text=safe_text.chart(query.x_title))
     if query.x in frame.columns and is_monthly(frame.get_column(query.x)):
         fig.update_xaxes(**MONTH_TICKS)
+    if query.targets and query.chart != "heatmap":
+        add_goal_lines(fig, query, kpis.load_targets(config.targets_path())[0])
+    return fig
+
+
+def add_goal_lines(fig: go.Figure, query: Query, targets: dict[str, float]) -> go.Figure:
+    """A dashed line at each target the header declares (target: {y column: KPI id}), labelled
+    with the KPI and its target; a KPI without a target in targets.yaml draws none."""
+    for kpi_id in dict.fromkeys(query.targets.values()):
+        if (value := targets.get(kpi_id)) is None:
+            continue
+        kpi = kpis.KPIS[kpi_id]
+        fig.add_hline(y=value, line_dash="dash", line_color="#555555", line_width=1,
+                      annotation_text=safe_text.chart(f"{kpi.label} target {kpi.format(value)}"),
+                      annotation_position="top left", annotation_font_size=10)
     return fig
 
 

@@ -6,6 +6,7 @@
 -- order: 30
 -- x: site
 -- y: attrition_annualised_pct
+-- target: attrition_annualised
 -- hover: [leavers, average_headcount, months]
 -- y_title: "Attrition % (annualised)"
 -- labels: {team_name: "Team", site: "Site", attrition_annualised_pct: "Attrition % (annualised)", leavers: "Leavers in the period", average_headcount: "Average headcount", months: "Months"}

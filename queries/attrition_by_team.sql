@@ -6,6 +6,7 @@
 -- order: 20
 -- x: team_name
 -- y: attrition_annualised_pct
+-- target: attrition_annualised
 -- hover: [site, leavers, average_headcount, months]
 -- drill: team_name
 -- y_title: "Attrition % (annualised)"

@@ -159,3 +159,54 @@ def test_escalation_levels_have_one_colour_each_by_team_and_by_month():
     second = trace_colours(figures.build(by_month, pl.DataFrame({"month_label": ["Jan 2025"], "exception_requests": [4],
                                                                   **shares})))
     assert first == second == figures.PALETTE["escalation level"]
+
+
+# ---- goal lines (issue 11, item 8) --------------------------------------------------------------
+
+def goal_lines(fig) -> dict[str, float]:
+    lines = [shape.y0 for shape in fig.layout.shapes if shape.line.dash == "dash"]
+    texts = [note.text for note in fig.layout.annotations]
+    return dict(zip(texts, lines))
+
+
+def test_which_charts_draw_which_goal_lines():
+    declared = {q.name: set(q.targets.values()) for q in catalogue.load(config.queries_dir()).queries if q.targets}
+    assert declared == {
+        "overview_customer_trend": {"csat", "service_level", "abandon_rate"},
+        "overview_agent_trend": {"agent_satisfaction", "manager_response_72h", "attrition_annualised"},
+        "management_requests_trend": {"manager_response_72h"},
+        "attrition_by_team": {"attrition_annualised"}, "attrition_by_site": {"attrition_annualised"},
+        "customer_vs_agent_monthly": {"csat", "agent_satisfaction"},
+        "escalations_weekly_rate": {"escalation_rate"}, "teams_csat_by_team": {"csat"},
+    }
+
+
+def test_weekly_service_level_is_drawn_against_80_and_72_h_answers_against_90(tmp_path, monkeypatch):
+    weekly = shipped("overview_customer_trend")
+    weeks = [dt.date(2025, 3, 3), dt.date(2025, 3, 10)]
+    fig = figures.build(weekly, pl.DataFrame({"week": weeks, **{y: [80.0, 78.0] for y in weekly.y}}))
+    assert goal_lines(fig) == {"Service level (20 s) target 80.0 %": 80.0, "CSAT target 80.0 %": 80.0,
+                               "Abandon rate target 5.0 %": 5.0}    # as targets.yaml has them
+    answers = shipped("management_requests_trend")
+    frame = pl.DataFrame({"month": ["Jan 2025"], "within_72h_pct": [85.0], "within_72h_low": [80.0],
+                          "within_72h_high": [90.0], "requests": [100], "answered_within_72h": [85]})
+    assert goal_lines(figures.build(answers, frame)) == {"Manager response within 72 h target 90.0 %": 90.0}
+    # the number comes from targets.yaml: change it and the line moves; remove it and there is none
+    targets = tmp_path / "targets.yaml"
+    targets.write_text("manager_response_72h: 95\n")
+    monkeypatch.setattr(config, "targets_path", lambda: targets)
+    assert list(goal_lines(figures.build(answers, frame)).values()) == [95.0]
+    targets.write_text("csat: 80\n")
+    assert goal_lines(figures.build(answers, frame)) == {}
+
+
+def test_a_target_naming_an_unknown_kpi_is_an_error_naming_file_and_line(tmp_path):
+    path = tmp_path / "bad_target.sql"
+    path.write_text("-- title: t\n-- description: d\n-- chart: line\n-- x: week\n-- y: sl\n-- target: service_levle\n"
+                    "select 1 as week, 2 as sl\n")
+    with pytest.raises(catalogue.QueryFileError) as error:
+        catalogue.parse_query_file(path)
+    assert error.value.location == "bad_target.sql:6" and "'service_levle' is not a KPI id" in error.value.message
+    path.write_text(path.read_text().replace("target: service_levle", "target: {asa: asa}"))
+    with pytest.raises(catalogue.QueryFileError, match="not one of the chart's y"):
+        catalogue.parse_query_file(path)
