@@ -24,7 +24,7 @@ import duckdb
 import polars as pl
 import yaml
 
-from dashboard import config, pages
+from dashboard import config, kpis, pages
 from dashboard.mapping import store_columns
 from dashboard.timelimit import Watchdog
 
@@ -53,7 +53,7 @@ NEEDS_AXES = {"line", "bar", "area", "scatter", "heatmap"}
 REQUIRED = ("title", "description", "chart")
 OPTIONAL = ("page", "x", "y", "color", "z", "params", "order", "tags", "y_title", "x_title", "labels",
             "error_low", "error_high", "hover", "needs", "column_needs", "row_needs", "n", "unknown", "drill",
-            "log_x", "annotate_events", "barmode")
+            "log_x", "annotate_events", "barmode", "dodge", "value_labels", "target")
 
 
 UNTAGGED = "Untagged"
@@ -103,7 +103,11 @@ class Query:
     drill: str | None = None         # a team_name column: clicking a point narrows the team filter
     log_x: bool = False
     annotate_events: bool = False    # draw the events table on a time axis
-    barmode: str | None = None       # bar charts with a colour: group (default), stack or relative
+    barmode: str | None = None       # bar charts with a colour or several y: group (default), stack or relative
+    dodge: bool = False              # points sharing an x are spread sideways so none hides another
+    value_labels: bool = False       # each bar carries its value, so a bar of 0 still reads "0"
+    # y column -> KPI id whose target in targets.yaml is drawn as a goal line
+    targets: dict = field(default_factory=dict, hash=False)
     header_lines: dict = field(default_factory=dict, hash=False)  # header key -> line number
 
     def bind(self, values: dict) -> dict:
@@ -248,8 +252,29 @@ def parse_query_file(path: Path) -> Query:
         needs=_as_tuple(fields.get("needs")), column_needs=column_needs, row_needs=row_needs,
         n=fields.get("n"), unknown=fields.get("unknown"), drill=fields.get("drill"), log_x=bool(fields.get("log_x")),
         annotate_events=bool(fields.get("annotate_events")), barmode=fields.get("barmode"),
+        dodge=bool(fields.get("dodge")), value_labels=bool(fields.get("value_labels")),
+        targets=_targets(path, where, fields.get("target"), _as_tuple(fields.get("y"))),
         header_lines=where,
     )
+
+
+def _targets(path: Path, where: dict, value, y: tuple[str, ...]) -> dict[str, str]:
+    """target: a KPI id (the chart's one y) or {y column: KPI id}; each KPI must be known."""
+    if value is None:
+        return {}
+    line = where.get("target", 1)
+    if isinstance(value, str) and len(y) == 1:
+        value = {y[0]: value}
+    if not isinstance(value, dict):
+        raise QueryFileError(path, line, "target must map y columns to KPI ids, as in {service_level: service_level}"
+                             " (or name one KPI id when the chart has one y)")
+    for column, kpi in value.items():
+        if column not in y:
+            raise QueryFileError(path, line, f"target names '{column}', which is not one of the chart's y "
+                                 f"({', '.join(y) or 'none'})")
+        if kpi not in kpis.KPIS:
+            raise QueryFileError(path, line, f"target '{kpi}' is not a KPI id (known: {', '.join(kpis.KPIS)})")
+    return {str(column): str(kpi) for column, kpi in value.items()}
 
 
 def _check_page(path: Path, where: dict, page) -> None:

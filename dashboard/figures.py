@@ -4,15 +4,35 @@ are all a chart needs (as in Evidence), so an analyst never writes plotting code
 from __future__ import annotations
 
 import html
+import zlib
 
 import plotly.express as px
 import plotly.graph_objects as go
 import polars as pl
 
-from dashboard import safe_text
+from dashboard import config, kpis, safe_text
 from dashboard.catalogue import Query
 
 PERCENT_HINTS = ("_pct", "rate", "csat", "service_level", "fcr", "satisfaction", "within")
+# a monthly x labelled by month: plotly's own ticks for a few months fall on Sundays, so December's
+# point sat over "Nov 30"
+MONTH_TICKS = dict(dtick="M1", tickformat="%b %Y", hoverformat="%b %Y")
+DODGE_STEP = 0.012   # of the x axis's span: how far apart points sharing an x are set
+DODGED_X = "_x_dodged"
+NO_DATA = "no data"
+
+# One colour per channel, site and escalation level on every chart (pages, the lab, snapshots),
+# declared here only. A colour column is matched by its name or its label ("series", labelled
+# Channel, holds channels); a level by the series' label. Names not listed get a colour from
+# FALLBACK chosen by a hash of the name, so a new site has the same colour on every chart.
+PALETTE = {
+    "channel": {"phone": "#1f77b4", "chat": "#ff7f0e", "messaging": "#2ca02c", "email": "#9467bd",
+                "All channels": "#4d4d4d"},
+    "site": {"Leeds": "#8c564b", "Cork": "#17becf", "Lisbon": "#e377c2"},
+    "escalation level": {"0 · agent": "#4daf4a", "1 · team lead": "#e6ab02", "2 · manager": "#ff7f00",
+                         "3 · senior management": "#d62728"},
+}
+FALLBACK = px.colors.qualitative.Safe
 
 
 def chart_safe(frame: pl.DataFrame) -> pl.DataFrame:
@@ -46,8 +66,15 @@ def build(query: Query, frame: pl.DataFrame) -> go.Figure:
         hover = list(query.hover)
         if query.drill and query.drill not in (query.x, color, *hover):
             hover.insert(0, query.drill)  # the clicked point then carries its team
+        x = query.x
+        if query.dodge and query.chart == "scatter":
+            frame, x = dodged(frame, query.x), DODGED_X
+            hover = {**dict.fromkeys(hover, True), query.x: True, DODGED_X: False}  # hover: the true x
+            extra["opacity"] = 0.8
         if hover:
             extra["hover_data"] = hover
+        if colours := colour_map(query, frame, color, labels):
+            extra["color_discrete_map"] = colours
         if query.log_x:
             extra["log_x"] = True
         if query.error_low and query.error_high and len(y) == 1:
@@ -57,7 +84,12 @@ def build(query: Query, frame: pl.DataFrame) -> go.Figure:
             extra.update(error_y="_error_plus", error_y_minus="_error_minus")
         if query.chart == "bar" and (color or len(y) > 1):
             extra["barmode"] = query.barmode or "group"
-        fig = draw(frame, x=query.x, y=y_arg, color=color, **common, **extra)
+        fig = draw(frame, x=x, y=y_arg, color=color, **common, **extra)
+        if x == DODGED_X:   # plotly would title the axis by the helper column
+            fig.update_xaxes(title_text=labels.get(query.x, query.x))
+        if query.value_labels and query.chart == "bar":
+            fig.for_each_trace(lambda trace: trace.update(text=[value_label(v) for v in trace.y],
+                                                          textposition="outside", cliponaxis=False))
         if len(y) > 1:  # wide form: plotly names traces by column, not by label
             fig.for_each_trace(lambda trace: trace.update(name=labels.get(trace.name, trace.name)))
             fig.update_layout(legend_title_text="")
@@ -67,7 +99,82 @@ def build(query: Query, frame: pl.DataFrame) -> go.Figure:
         fig.update_yaxes(title_text=safe_text.chart(query.y_title or ""))
     if query.x_title:
         fig.update_xaxes(title_text=safe_text.chart(query.x_title))
+    if query.x in frame.columns and is_monthly(frame.get_column(query.x)):
+        fig.update_xaxes(**MONTH_TICKS)
+    if query.targets and query.chart != "heatmap":
+        add_goal_lines(fig, query, kpis.load_targets(config.targets_path())[0])
     return fig
+
+
+def add_goal_lines(fig: go.Figure, query: Query, targets: dict[str, float]) -> go.Figure:
+    """A dashed line at each target the header declares (target: {y column: KPI id}), labelled
+    with the KPI and its target; a KPI without a target in targets.yaml draws none."""
+    for kpi_id in dict.fromkeys(query.targets.values()):
+        if (value := targets.get(kpi_id)) is None:
+            continue
+        kpi = kpis.KPIS[kpi_id]
+        fig.add_hline(y=value, line_dash="dash", line_color="#555555", line_width=1,
+                      annotation_text=safe_text.chart(f"{kpi.label} target {kpi.format(value)}"),
+                      annotation_position="top left", annotation_font_size=10)
+    return fig
+
+
+def colour(dimension: str, name: str) -> str:
+    """The colour of a channel, site or escalation level, the same on every chart."""
+    known = PALETTE[dimension]
+    return known.get(name) or FALLBACK[zlib.crc32(name.encode("utf-8")) % len(FALLBACK)]
+
+
+def colour_map(query: Query, frame: pl.DataFrame, color: str | None, labels: dict) -> dict[str, str]:
+    """color_discrete_map for a chart whose series are channels, sites or escalation levels: by
+    the colour column's values, or (wide form) by y columns labelled as levels; else none."""
+    if color:
+        dimension = next((d for d in (color, html.unescape(labels.get(color, color)).lower()) if d in PALETTE), None)
+        if dimension is None:
+            return {}
+        return {value: colour(dimension, html.unescape(value)) for value in
+                frame.get_column(color).cast(pl.String).drop_nulls().unique()}
+    names = {y: html.unescape(labels.get(y, y)) for y in query.y}
+    if len(names) > 1 and set(names.values()) <= set(PALETTE["escalation level"]):
+        return {y: colour("escalation level", name) for y, name in names.items()}
+    return {}
+
+
+def is_monthly(column: pl.Series) -> bool:
+    """A date column holding only first days of months, a month or more apart (one row per month
+    and series): a weekly column whose weeks start on a 1st is not monthly."""
+    if column.dtype not in (pl.Date, pl.Datetime) or column.drop_nulls().is_empty():
+        return False
+    days = column.drop_nulls().unique().sort()
+    if not (days.dt.truncate("1mo") == days).all():
+        return False
+    return days.len() == 1 or days.diff().drop_nulls().min().days >= 28
+
+
+def dodged(frame: pl.DataFrame, x: str) -> pl.DataFrame:
+    """frame with DODGED_X: x, with points that share a value set side by side around it, a small
+    step apart (DODGE_STEP of the axis's span), so teams with the same authority limit all show."""
+    values = frame.get_column(x).drop_nulls()
+    span = float(values.max() - values.min()) if values.len() else 0.0
+    step = DODGE_STEP * (span or 1.0)
+    rank = pl.int_range(pl.len()).over(x)
+    return frame.with_columns((pl.col(x) + (rank - (pl.len().over(x) - 1) / 2) * step).alias(DODGED_X))
+
+
+def value_label(value) -> str:
+    """A bar's value as written on it: one decimal, none when it is whole (0 reads "0")."""
+    if value is None:
+        return ""
+    return f"{value:,.1f}".removesuffix(".0")
+
+
+def table(frame: pl.DataFrame) -> pl.DataFrame:
+    """A result table as shown: a gap reads NO_DATA in a number column and blank in a text
+    column, never "None". Only columns with gaps become text; the others keep their type."""
+    gaps = [c for c in frame.columns if frame.get_column(c).null_count()]
+    return frame.with_columns(
+        pl.col(c).fill_null("") if frame.schema[c] == pl.String
+        else pl.col(c).cast(pl.String).fill_null(NO_DATA) for c in gaps)
 
 
 def selected_team(points: list[dict], teams) -> str | None:

@@ -62,7 +62,7 @@ def query_block(canvas: Canvas, query: catalogue.Query, bound: dict) -> None:
     if frame.is_empty():
         canvas.notice("info", "No data for these filters.")
     elif query.chart == "table":
-        canvas.table(f"table_{query.name}", frame, csv_name=query.name)
+        canvas.table(f"table_{query.name}", figures.table(frame), csv_name=query.name)
     else:
         chart(canvas, query, frame)
     for note in data.absent_notes(query):

@@ -87,18 +87,21 @@ def funnel_limits(p: float, n, z: float = Z95) -> tuple[np.ndarray, np.ndarray]:
 
 
 def funnel_status(k, n, p: float) -> np.ndarray:
-    """Where each unit sits against the limits: 'within', 'outside 95 %' or 'outside 99.8 %'."""
+    """Where each unit sits against the limits: 'within', or above or below the 95 % or 99.8 %
+    limits ('above 95 %', 'below 99.8 %'...): above is better CSAT than the centre, below worse."""
     share = np.asarray(k, dtype=float) / np.asarray(n, dtype=float)
     low95, high95 = funnel_limits(p, n, Z95)
     low998, high998 = funnel_limits(p, n, Z998)
-    return np.select([(share < low998) | (share > high998), (share < low95) | (share > high95)],
-                     ["outside 99.8 %", "outside 95 %"], "within")
+    return np.select([share > high998, share < low998, share > high95, share < low95],
+                     ["above 99.8 %", "below 99.8 %", "above 95 %", "below 95 %"], "within")
 
 
-STATUS_STYLE = {  # status -> (legend text, colour, marker size)
+STATUS_STYLE = {  # status -> (legend text, colour, marker size): good outliers green, bad ones red
     "within": ("Within the 95 % limits", "#7f8c9a", 9),
-    "outside 95 %": ("Outside 95 %", "#e67e22", 12),
-    "outside 99.8 %": ("Outside 99.8 %", "#c0392b", 14),
+    "above 95 %": ("Above the 95 % limit", "#58d68d", 12),
+    "above 99.8 %": ("Above the 99.8 % limit", "#1e8449", 14),
+    "below 95 %": ("Below the 95 % limit", "#e67e22", 12),
+    "below 99.8 %": ("Below the 99.8 % limit", "#c0392b", 14),
 }
 
 

@@ -2,9 +2,11 @@
 -- description: The mean over the period's calendar months of leavers / average headcount, x 12, per site. Leavers (the period's total) and average headcount (the mean of the monthly averages) on hover. Channel and touchpoint filters do not apply to agents.
 -- page: attrition
 -- chart: bar
+-- value_labels: true
 -- order: 30
 -- x: site
 -- y: attrition_annualised_pct
+-- target: attrition_annualised
 -- hover: [leavers, average_headcount, months]
 -- y_title: "Attrition % (annualised)"
 -- labels: {team_name: "Team", site: "Site", attrition_annualised_pct: "Attrition % (annualised)", leavers: "Leavers in the period", average_headcount: "Average headcount", months: "Months"}

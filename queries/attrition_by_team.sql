@@ -2,9 +2,11 @@
 -- description: The mean over the period's calendar months of leavers / average headcount, x 12, per team (current team of each agent). Leavers (the period's total) and average headcount (the mean of the monthly averages) on hover. Channel and touchpoint filters do not apply to agents.
 -- page: attrition
 -- chart: bar
+-- value_labels: true
 -- order: 20
 -- x: team_name
 -- y: attrition_annualised_pct
+-- target: attrition_annualised
 -- hover: [site, leavers, average_headcount, months]
 -- drill: team_name
 -- y_title: "Attrition % (annualised)"

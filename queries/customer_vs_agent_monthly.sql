@@ -5,6 +5,7 @@
 -- order: 10
 -- x: month
 -- y: [csat, agent_satisfaction]
+-- target: {csat: csat, agent_satisfaction: agent_satisfaction}
 -- y_title: "% answering 4-5"
 -- labels: {month: "Month", csat: "CSAT %", agent_satisfaction: "Agent satisfaction %", customer_answers: "Customer answers", agent_answers: "Agent answers"}
 -- hover: [customer_answers, agent_answers]

@@ -7,6 +7,7 @@
 -- x: month_label
 -- y: [agent_pct, team_lead_pct, manager_pct, senior_management_pct]
 -- hover: [exception_requests]
+-- barmode: stack
 -- y_title: "% of exception requests"
 -- labels: {month_label: "Month", agent_pct: "0 · agent", team_lead_pct: "1 · team lead", manager_pct: "2 · manager", senior_management_pct: "3 · senior management", exception_requests: "Exception requests with a recorded level (n)"}
 -- params: [date_from, date_to, site, team, channel, touchpoint]

@@ -8,6 +8,7 @@
 -- y: [agent_pct, team_lead_pct, manager_pct, senior_management_pct]
 -- hover: [authority_limit, exception_requests]
 -- drill: team_name
+-- barmode: stack
 -- y_title: "% of exception requests"
 -- x_title: "Team"
 -- labels: {team_name: "Team", agent_pct: "0 · agent", team_lead_pct: "1 · team lead", manager_pct: "2 · manager", senior_management_pct: "3 · senior management", authority_limit: "Authority limit (current)", exception_requests: "Exception requests with a recorded level (n)"}

@@ -11,6 +11,7 @@
 -- error_high: escalated_high_pct
 -- hover: [team_name, exception_requests, escalated]
 -- drill: team_name
+-- dodge: true
 -- x_title: "Authority limit (current, money an agent may grant)"
 -- y_title: "Exception requests escalated %"
 -- labels: {authority_limit: "Authority limit", escalated_pct: "Escalated %", team_name: "Team", exception_requests: "Exception requests (n)", escalated: "Escalated", site: "Site"}

@@ -6,6 +6,7 @@
 -- order: 50
 -- x: week
 -- y: escalation_rate_pct
+-- target: escalation_rate
 -- hover: [answered_contacts, escalated]
 -- annotate_events: true
 -- y_title: "Escalation rate %"

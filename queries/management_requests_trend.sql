@@ -4,6 +4,7 @@
 -- chart: line
 -- x: month
 -- y: within_72h_pct
+-- target: manager_response_72h
 -- error_low: within_72h_low
 -- error_high: within_72h_high
 -- hover: [requests, answered_within_72h]

@@ -1,5 +1,5 @@
 -- title: Touchpoint scorecard
--- description: "Each touchpoint's service promise, its one owning unit, and how often contacts in the scope kept it, worst first. Attainment = contacts meeting the SLA / contacts judged (offered contacts whose outcome is known); Low and High bound its 95 % Wilson interval. A wait SLA is met when the contact was answered within the SLA's seconds (an abandoned contact never meets it); a resolution SLA is met when the contact was resolved within them, counted from queueing (an unresolved or abandoned contact never meets it). A contact whose wait or resolution time is not recorded is not judged, and a touchpoint whose SLA rests on a column the store lacks has no attainment (Measured on says so). CSAT = survey answers of 4-5 / all answers. Every filter applies."
+-- description: "Each touchpoint's service promise, its one owning unit, and how often contacts in the scope kept it, worst first. Attainment = contacts meeting the SLA / contacts judged (offered contacts whose outcome is known); Low and High bound its 95 % Wilson interval. A wait SLA is met when the contact was answered within the SLA's seconds (an abandoned contact never meets it); a resolution SLA is met when the contact was resolved within them, counted from queueing (an unresolved or abandoned contact never meets it). A contact whose wait or resolution time is not recorded is not judged, and a touchpoint whose SLA rests on a column the store lacks has no attainment (Measured on says 'not in this store': no waiting times, or no resolution field or times, were imported). CSAT = survey answers of 4-5 / all answers. Every filter applies."
 -- page: management
 -- chart: table
 -- order: 70
@@ -45,10 +45,10 @@ select
     tp.sla_name                                                     as "SLA",
     case
         when tp.sla_measure = 'wait_s' and not supplied('interactions', 'wait_s')
-            then 'wait (not in this store: no waiting times were imported)'
+            then 'wait (not in this store)'
         when tp.sla_measure = 'wait_s' then 'wait'
         when not (supplied('interactions', 'resolved') and supplied('interactions', 'resolution_s'))
-            then 'resolution (not in this store: no resolution field or times were imported)'
+            then 'resolution (not in this store)'
         else 'resolution'
     end                                                             as "Measured on",
     p.contacts                                                      as "Contacts",

@@ -5,6 +5,7 @@
 -- order: 40
 -- x: month
 -- y: [agent_satisfaction, manager_response_72h, attrition_annualised]
+-- target: {agent_satisfaction: agent_satisfaction, manager_response_72h: manager_response_72h, attrition_annualised: attrition_annualised}
 -- y_title: "%"
 -- labels: {agent_satisfaction: "Agent satisfaction %", manager_response_72h: "Requests answered within 72 h %", attrition_annualised: "Attrition % (annualised)"}
 -- column_needs: {agent_satisfaction: agent_surveys.satisfaction, survey_answers: agent_surveys.satisfaction, manager_response_72h: agent_requests.answered_at, attrition_annualised: agents.left_on, leavers: agents.left_on}

@@ -5,6 +5,7 @@
 -- order: 15
 -- x: week
 -- y: [csat, service_level, abandon_rate]
+-- target: {csat: csat, service_level: service_level, abandon_rate: abandon_rate}
 -- y_title: "%"
 -- labels: {csat: "CSAT %", service_level: "Service level % (20 s)", abandon_rate: "Abandon rate %"}
 -- column_needs: {csat: customer_surveys.csat, survey_answers: customer_surveys.csat, service_level: interactions.wait_s, abandon_rate: interactions.abandoned}

@@ -4,6 +4,7 @@
 -- chart: bar
 -- x: team_name
 -- y: csat_pct
+-- target: csat
 -- error_low: csat_low
 -- error_high: csat_high
 -- hover: [site, survey_answers, answered]

@@ -87,7 +87,17 @@ def test_funnel_limits_are_vectorised_narrow_with_n_and_stay_within_0_and_1():
 def test_funnel_status_flags_what_lies_outside():
     status = ranking.funnel_status([80, 70, 99, 50], [100, 100, 100, 100], 0.8)
     # 70 % at n=100 is outside 95 % (72.2) but inside 99.8 % (67.6); 99 % and 50 % are far outside
-    assert status.tolist() == ["within", "outside 95 %", "outside 99.8 %", "outside 99.8 %"]
+    assert status.tolist() == ["within", "below 95 %", "above 99.8 %", "below 99.8 %"]
+
+
+def test_funnel_colours_good_outliers_green_and_bad_ones_red():
+    """Both kinds of outlier were drawn the same red: a team far above the centre looked as bad as one far below."""
+    frame = pl.DataFrame({"team_name": ["High", "Low", "Mid", "Mid2"], "satisfied": [99, 50, 80, 160],
+                          "survey_answers": [100, 100, 100, 200]})
+    fig = ranking.funnel_figure(frame)
+    colour = {row[1]: trace.marker.color for trace in fig.data if trace.mode == "markers" for row in trace.customdata}
+    assert colour["High"] == "#1e8449" and colour["Low"] == "#c0392b"     # green, red
+    assert colour["Mid"] == colour["Mid2"] not in (colour["High"], colour["Low"])
 
 
 def test_a_click_on_a_funnel_team_finds_the_team(con, run):
