@@ -102,7 +102,7 @@ class Query:
     unknown: str | None = None       # why a row's x can be unknown, in words ("no recorded wait")
     drill: str | None = None         # a team_name column: clicking a point narrows the team filter
     log_x: bool = False
-    annotate_events: bool = False    # draw the events table on a time axis
+    annotate_events: bool | None = None   # the events table on the x axis; None: on every time axis
     barmode: str | None = None       # bar charts with a colour or several y: group (default), stack or relative
     dodge: bool = False              # points sharing an x are spread sideways so none hides another
     value_labels: bool = False       # each bar carries its value, so a bar of 0 still reads "0"
@@ -251,7 +251,8 @@ def parse_query_file(path: Path) -> Query:
         error_high=fields.get("error_high"), hover=_as_tuple(fields.get("hover")),
         needs=_as_tuple(fields.get("needs")), column_needs=column_needs, row_needs=row_needs,
         n=fields.get("n"), unknown=fields.get("unknown"), drill=fields.get("drill"), log_x=bool(fields.get("log_x")),
-        annotate_events=bool(fields.get("annotate_events")), barmode=fields.get("barmode"),
+        annotate_events=None if fields.get("annotate_events") is None else bool(fields.get("annotate_events")),
+        barmode=fields.get("barmode"),
         dodge=bool(fields.get("dodge")), value_labels=bool(fields.get("value_labels")),
         targets=_targets(path, where, fields.get("target"), _as_tuple(fields.get("y"))),
         header_lines=where,

@@ -190,6 +190,18 @@ def selected_team(points: list[dict], teams) -> str | None:
     return None
 
 
+TIME_AXIS_CHARTS = ("line", "bar", "area", "scatter")
+
+
+def shows_events(query: Query, frame: pl.DataFrame) -> bool:
+    """Whether the events table annotates this chart: every chart whose x is a date (a time axis)
+    does, unless its header says `annotate_events: false`; a header's `true` forces it."""
+    if query.annotate_events is not None:
+        return query.annotate_events
+    return (query.chart in TIME_AXIS_CHARTS and query.x in frame.columns
+            and frame.schema[query.x].is_temporal())
+
+
 def add_events(fig: go.Figure, events: pl.DataFrame, first=None, last=None) -> go.Figure:
     """Shades each event's span (or marks its start) on a time axis, titled, so a change in a
     series can be read against what happened (e.g. the empowerment pilot). Spans are clipped to

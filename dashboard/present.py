@@ -81,7 +81,7 @@ def chart(canvas: Canvas, query: catalogue.Query, frame: pl.DataFrame) -> None:
     except Exception as exc:  # a header naming a column the query does not return: plotly's words
         canvas.notice("error", f"{query.path.name}: cannot draw the {query.chart} chart: {exc}")
         return
-    if query.annotate_events:
+    if figures.shows_events(query, drawn):
         figures.add_events(figure, events(canvas), canvas.data.chosen.date_from, canvas.data.chosen.date_to)
     if query.drill:
         canvas.caption("Click a team to narrow every page to it.")
