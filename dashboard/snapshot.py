@@ -113,7 +113,8 @@ class HtmlCanvas:
         self.data, self.link = data, link
         self.parts: list = []   # HTML text, or a function giving it (columns, expanders)
         self.charts = 0
-        self.used_controls: list[tuple[str, str]] = []
+        self.used_controls: list[tuple[str, str]] = []   # shared with the columns and expanders drawn in it
+        self.reported: set[str] = set()                   # notices given: the link's own come first
 
     def html(self) -> str:
         return "\n".join(part() if callable(part) else part for part in self.parts)
@@ -131,6 +132,7 @@ class HtmlCanvas:
         self._add(f'<p class="strong">{_e(text)}</p>')
 
     def notice(self, level: str, text: str) -> None:
+        self.reported.add(text)
         self._add(f'<div class="notice {_e(level)}" role="note">{_e(text)}</div>')
 
     def no_data(self, reasons: Sequence[str]) -> None:
@@ -176,19 +178,19 @@ class HtmlCanvas:
         self.parts.append(lambda: '<div class="columns">' + "".join(
             f"<div>{column.html()}</div>" for column in inner) + "</div>")
         for column in inner:
-            column.used_controls = self.used_controls
+            column.used_controls, column.reported = self.used_controls, self.reported
         return inner
 
     def expander(self, title: str) -> HtmlCanvas:
         inner = HtmlCanvas(self.data, self.link)
-        inner.used_controls = self.used_controls
+        inner.used_controls, inner.reported = self.used_controls, self.reported
         self.parts.append(lambda: f"<details><summary>{_e(title)}</summary>{inner.html()}</details>")
         return inner
 
     def control(self, key: str, widget: str, *, high: float | None = None, **hints) -> object:
         spec = filters.CONTROL[key]
         value, problem = filters.parse_control(self.link, spec, high)
-        if problem:
+        if problem and problem not in self.reported:   # parse_link has said it at the top
             self.notice("warning", problem)
         self.data.controls[key] = value
         shown = "from the data" if value is None else spec.words(value)

@@ -109,6 +109,7 @@ def test_the_snapshot_command_writes_the_file_and_refuses_an_unknown_page(store_
 def test_a_bad_link_value_is_a_notice_in_the_snapshot_too(app_env):
     document = snapshot.render("customer-vs-agent", "cva_view=sideways&team=Nobody", app_env)
     assert "cva_view=sideways" in document and "No team is called" in html.unescape(document)
+    assert document.count("cva_view=sideways") == 1   # said once, not again where the control is stated
 
 
 # -- in a real browser, with the network cut off ---------------------------------------------------
