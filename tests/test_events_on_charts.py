@@ -10,16 +10,9 @@ import shutil
 import pytest
 from test_sections import RecordingCanvas, page_data
 
-from dashboard import catalogue, config, figures, pages, present, store
+from dashboard import catalogue, config, figures, pages, present
 
 YEAR = (dt.date(2025, 1, 1), dt.date(2025, 12, 31))
-
-
-@pytest.fixture(scope="module")
-def con(store_path):
-    connection = store.open_read_only(store_path)
-    yield connection
-    connection.close()
 
 
 @pytest.fixture(scope="module")
