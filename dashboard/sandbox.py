@@ -107,6 +107,7 @@ def run(store_path: str | os.PathLike, sql: str, params: Mapping[str, object] | 
 
 def _in_worker(path: Path, sql: str, params: dict, limits: Limits, started: float) -> guard.Outcome:
     request = pickle.dumps({"path": str(path), "sql": sql, "params": params, "limits": limits})
+    spawned = time.perf_counter()
     boot = f"import sys; sys.path.insert(0, {str(ROOT)!r}); from dashboard.sandbox import worker_main; worker_main()"
     worker = subprocess.Popen(
         [sys.executable, "-I", "-c", boot],
@@ -120,7 +121,8 @@ def _in_worker(path: Path, sql: str, params: dict, limits: Limits, started: floa
             worker.stdin.close()
         except BrokenPipeError:
             pass   # the worker died at start; its exit status says why
-        status, peak = _wait(worker, started + limits.timeout_s + GRACE_S, out)
+        # the time limit runs from the worker's start, not from the wait for a free worker
+        status, peak = _wait(worker, spawned + limits.timeout_s + GRACE_S, out)
         if status is None:
             killed = True
             status = _kill(worker)
