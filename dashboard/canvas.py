@@ -51,11 +51,9 @@ class PageData:
             raise SectionProblem(f"{broken[0].location}: {broken[0].message}" if broken else
                                  f"{name}.sql is missing from {config.queries_dir()}; this section needs it.") from None
 
-    def frame(self, name: str, controls: dict | None = None, chosen: filters.Filters | None = None) -> pl.DataFrame:
-        """The named query's rows for the filters (or `chosen`) and the page's controls."""
-        query = self.query(name)
-        values = filters.bound_values(chosen or self.chosen, {**self.controls, **(controls or {})})
-        return self.run(query, values)
+    def frame(self, name: str, controls: dict | None = None) -> pl.DataFrame:
+        """The named query's rows for the filters and the page's controls."""
+        return self.run(self.query(name), self.bound(controls))
 
     def run(self, query: catalogue.Query, values: dict) -> pl.DataFrame:
         try:
@@ -72,9 +70,6 @@ class PageData:
 
     def absent_notes(self, query: catalogue.Query) -> list[str]:
         return nodata.notes(query, self.coverage)
-
-    def previous(self) -> filters.Filters:
-        return self.chosen.previous_period()
 
 
 class Canvas(Protocol):

@@ -63,9 +63,7 @@ DEFAULT_PAGE_QUERY_TIMEOUT_S = 5.0
 def page_query_timeout_s() -> float:
     """Seconds a page's query may run before DuckDB interrupts it (DASHBOARD_PAGE_QUERY_TIMEOUT_S).
     A bad value (not a positive number) falls back to the default."""
-    text = os.environ.get("DASHBOARD_PAGE_QUERY_TIMEOUT_S", "")
     try:
-        value = float(text)
+        return number_from_env("DASHBOARD_PAGE_QUERY_TIMEOUT_S", DEFAULT_PAGE_QUERY_TIMEOUT_S, 0.001, "seconds")
     except ValueError:
         return DEFAULT_PAGE_QUERY_TIMEOUT_S
-    return value if 0 < value < float("inf") else DEFAULT_PAGE_QUERY_TIMEOUT_S

@@ -64,9 +64,13 @@ def link(path: str) -> str:
     if folders and folders[-1] in pages.paths():   # st.context.url keeps the page's own path
         folders.pop()
     base = urllib.parse.urlunsplit((address.scheme, address.netloc, "/".join(["", *folders]), "", ""))
-    query = urllib.parse.urlencode([(key, value) for key in st.query_params
-                                    for value in st.query_params.get_all(key)])
+    query = urllib.parse.urlencode([(key, value) for key, values in _link_values().items() for value in values])
     return f"{base.rstrip('/')}/{path}" + (f"?{query}" if query else "")
+
+
+def _link_values() -> dict[str, list[str]]:
+    """The address bar's parameters, every value of each (a key may repeat)."""
+    return {key: st.query_params.get_all(key) for key in st.query_params}
 
 
 def _share(path: str, where) -> None:
@@ -79,7 +83,7 @@ def _share(path: str, where) -> None:
 
 def _snapshot_button(path: str, where) -> None:
     """The page as one HTML file for the link on screen, written only when asked for (a callable)."""
-    values = {key: st.query_params.get_all(key) for key in st.query_params}
+    values = _link_values()
     where.download_button("Snapshot", lambda: snapshot.render_or_explain(path, values),
                           file_name=present.export_file_name(path, ui.current_filters(), "html"),
                           mime="text/html", icon=":material/download:", key="snapshot", on_click="ignore",
@@ -135,8 +139,7 @@ class LiveCanvas:
         else:
             self.where.plotly_chart(figure, key=key, width="stretch")
         if data is not None:
-            with self.where.expander("Data", expanded=False):
-                LiveCanvas(self.data).table(f"data_{key}", data, csv_name=csv_name)
+            self.expander("Data").table(f"data_{key}", data, csv_name=csv_name)
 
     def table(self, key: str, frame: pl.DataFrame, *, csv_name: str | None = None, height: int | None = None) -> None:
         self.where.dataframe(frame, hide_index=True, width="stretch", height=height or "auto", key=key)

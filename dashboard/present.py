@@ -93,7 +93,7 @@ def chart(canvas: Canvas, query: catalogue.Query, frame: pl.DataFrame) -> None:
 def tiles(canvas: Canvas, query: catalogue.Query) -> None:
     """KPI tiles: each KPI now, its change against the period before, its target and its n."""
     data = canvas.data
-    chosen, before = data.chosen, data.previous()
+    chosen, before = data.chosen, data.chosen.previous_period()
     current = data.run(query, data.bound())
     previous = data.run(query, filters.bound_values(before, data.controls))
     targets, problems = kpis.load_targets(config.targets_path())

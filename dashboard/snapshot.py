@@ -70,7 +70,7 @@ def render(path: str, link: Mapping[str, Sequence[str]] | str = "", db: str | os
     con = store.open_read_only(db_path)
     try:
         choices = filters.read_choices(con)
-        chosen, controls, notices, _ = filters.parse_link(raw, choices, path)
+        chosen, _, notices, _ = filters.parse_link(raw, choices, path)   # controls: read as drawn
         held = coverage.read(con)
         results: dict[tuple, pl.DataFrame] = {}
 
@@ -203,11 +203,11 @@ def _document(page: pages.Page, data: PageData, canvas: HtmlCanvas, db: Path, ta
     chosen, choices = data.chosen, data.choices
     body = canvas.html()
     used = "".join(f"<li>{_e(label)}: {_e(value)}</li>" for label, value in canvas.used_controls)
-    real, _, mtime = store.version(db)
+    real, _, mtime_ns = store.version(db)
     meta = (f'<p class="meta">Filters: {_e(chosen.describe())}. The data runs from {choices.first_day} to '
             f'{choices.last_day}.</p>'
             f'<p class="meta">Taken {taken:%d %b %Y %H:%M %Z} from the store {_e(os.path.basename(real))} '
-            f'(written {dt.datetime.fromtimestamp(mtime / 1e9 if mtime > 1e12 else mtime):%d %b %Y %H:%M}).</p>'
+            f'(written {dt.datetime.fromtimestamp(mtime_ns / 1e9):%d %b %Y %H:%M}).</p>'
             + (f'<ul class="meta">{used}</ul>' if used else ""))
     return f"""<!doctype html>
 <html lang="en"><head><meta charset="utf-8">

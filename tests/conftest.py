@@ -63,6 +63,20 @@ def app_env(store_path, monkeypatch):
     return store_path
 
 
+@pytest.fixture
+def queries_folder(tmp_path, monkeypatch, app_env):
+    """A copy of the shipped query files that the app (and catalogue.load via config) reads instead:
+    a test may add or break files in it."""
+    from dashboard import config
+
+    folder = tmp_path / "queries"
+    folder.mkdir()
+    for path in config.queries_dir().glob("*.sql"):
+        (folder / path.name).write_text(path.read_text())
+    monkeypatch.setenv("DASHBOARD_QUERIES", str(folder))
+    return folder
+
+
 def scalar(con, sql: str, params: dict | None = None):
     return con.cursor().sql(sql, params=params).fetchall()[0][0]
 

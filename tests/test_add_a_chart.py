@@ -6,11 +6,10 @@ from __future__ import annotations
 
 import json
 
-import pytest
 from conftest import ROOT
 from streamlit.testing.v1 import AppTest
 
-from dashboard import catalogue, config
+from dashboard import catalogue
 
 NEW_CHART = """\
 -- title: Contacts per team
@@ -25,14 +24,6 @@ from filtered_interactions($date_from, $date_to, null, null, null, null)
 group by team_name
 order by team_name
 """
-
-
-@pytest.fixture
-def queries_folder(tmp_path, monkeypatch, app_env):
-    for path in config.queries_dir().glob("*.sql"):
-        (tmp_path / path.name).write_text(path.read_text())
-    monkeypatch.setenv("DASHBOARD_QUERIES", str(tmp_path))
-    return tmp_path
 
 
 def catalogue_page() -> AppTest:

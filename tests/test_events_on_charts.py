@@ -5,7 +5,6 @@ all), unless its header says `annotate_events: false`; charts without a time axi
 from __future__ import annotations
 
 import datetime as dt
-import shutil
 
 import pytest
 from test_sections import RecordingCanvas, page_data
@@ -57,12 +56,9 @@ def test_charts_without_a_time_axis_show_no_event(con, events):
                 assert titles_in(text, events) == set(), key
 
 
-def test_a_header_can_leave_the_events_out(con, events, tmp_path, monkeypatch):
-    folder = tmp_path / "queries"
-    shutil.copytree(config.queries_dir(), folder)
-    trend = folder / "overview_customer_trend.sql"
+def test_a_header_can_leave_the_events_out(con, events, queries_folder):
+    trend = queries_folder / "overview_customer_trend.sql"
     trend.write_text(trend.read_text().replace("-- page: overview\n", "-- page: overview\n-- annotate_events: false\n"))
-    monkeypatch.setenv("DASHBOARD_QUERIES", str(folder))
     charts = annotated(con, "overview")
     assert titles_in(charts["chart_overview_customer_trend"], events) == set()
     assert titles_in(charts["chart_overview_agent_trend"], events) == {t for t, _ in events}

@@ -64,14 +64,6 @@ def test_execute_uses_the_configured_limit(con, monkeypatch):
         catalogue.execute(con, endless_query(), {})
 
 
-@pytest.fixture
-def queries_folder(tmp_path, monkeypatch, app_env):
-    for path in config.queries_dir().glob("*.sql"):
-        (tmp_path / path.name).write_text(path.read_text())
-    monkeypatch.setenv("DASHBOARD_QUERIES", str(tmp_path))
-    return tmp_path
-
-
 def page(name: str) -> AppTest:
     at = AppTest.from_file(str(ROOT / "dashboard" / "app.py"), default_timeout=90)
     at.query_params["from"], at.query_params["to"] = "2025-01-01", "2025-12-31"
