@@ -67,3 +67,17 @@ def page_query_timeout_s() -> float:
         return number_from_env("DASHBOARD_PAGE_QUERY_TIMEOUT_S", DEFAULT_PAGE_QUERY_TIMEOUT_S, 0.001, "seconds")
     except ValueError:
         return DEFAULT_PAGE_QUERY_TIMEOUT_S
+
+
+# Agents answer surveys on the promise that nobody sees their own answers: no agent-survey figure
+# is shown for a group of fewer respondents than this (DASHBOARD_MIN_RESPONDENTS, at least 2).
+DEFAULT_MIN_RESPONDENTS = 5
+
+
+def min_respondents() -> int:
+    """The fewest agent-survey respondents a figure may rest on. A bad value falls back to the
+    default, never to a smaller group."""
+    try:
+        return int(number_from_env("DASHBOARD_MIN_RESPONDENTS", DEFAULT_MIN_RESPONDENTS, 2, "respondents"))
+    except ValueError:
+        return DEFAULT_MIN_RESPONDENTS
