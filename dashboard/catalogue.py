@@ -25,6 +25,7 @@ import polars as pl
 import yaml
 
 from dashboard import config, kpis, pages
+from dashboard.chartspec import CHART_KINDS, NEEDS_AXES, ChartSpec
 from dashboard.mapping import store_columns
 from dashboard.timelimit import Watchdog
 
@@ -48,8 +49,6 @@ KNOWN_PARAMS = {**FILTER_PARAMS, **{name: text for name, (text, _) in PAGE_PARAM
 def page_param_defaults() -> dict:
     return {name: default for name, (_, default) in PAGE_PARAMS.items()}
 # "data": the result feeds Python on the page (statistics, what-ifs), not drawn as it is
-CHART_KINDS = {"kpi", "line", "bar", "area", "scatter", "heatmap", "table", "data"}
-NEEDS_AXES = {"line", "bar", "area", "scatter", "heatmap"}
 REQUIRED = ("title", "description", "chart")
 OPTIONAL = ("page", "x", "y", "color", "z", "params", "order", "tags", "y_title", "x_title", "labels",
             "error_low", "error_high", "hover", "needs", "column_needs", "row_needs", "n", "unknown", "drill",
@@ -73,41 +72,22 @@ class QueryFileError(Exception):
 
 @dataclass(frozen=True)
 class Query:
+    """A query file: its SQL and what it needs; how it is drawn is its spec (dashboard/chartspec.py)."""
     name: str                 # the file's stem: overview_customer_kpis
     path: Path
     title: str
     description: str
-    chart: str
     sql: str                  # the whole file: DuckDB's line numbers then match the file's
+    spec: ChartSpec = field(default_factory=ChartSpec)
     page: str | None = None
-    x: str | None = None
-    y: tuple[str, ...] = ()
-    color: str | None = None
-    z: str | None = None
     params: tuple[str, ...] = ()
     order: int = 100
     tags: tuple[str, ...] = ()
-    labels: dict = field(default_factory=dict, hash=False)
-    x_title: str | None = None
-    y_title: str | None = None
-    error_low: str | None = None     # column holding the lower bound of y (a confidence interval)
-    error_high: str | None = None
-    hover: tuple[str, ...] = ()      # extra columns shown on hover (say, n)
     needs: tuple[str, ...] = ()      # tables (or table.column) that must hold data for the chart to mean anything
     # result column -> the needs its values rest on: without them the column is blanked (no data, never 0)
     column_needs: dict = field(default_factory=dict, hash=False)
     # an x or colour value (a series of a long-form chart) -> its needs: without them its rows are dropped
     row_needs: dict = field(default_factory=dict, hash=False)
-    n: str | None = None             # the count column behind each row: what rows with an unknown x leave out
-    unknown: str | None = None       # why a row's x can be unknown, in words ("no recorded wait")
-    drill: str | None = None         # a team_name column: clicking a point narrows the team filter
-    log_x: bool = False
-    annotate_events: bool | None = None   # the events table on the x axis; None: on every time axis
-    barmode: str | None = None       # bar charts with a colour or several y: group (default), stack or relative
-    dodge: bool = False              # points sharing an x are spread sideways so none hides another
-    value_labels: bool = False       # each bar carries its value, so a bar of 0 still reads "0"
-    # y column -> KPI id whose target in targets.yaml is drawn as a goal line
-    targets: dict = field(default_factory=dict, hash=False)
     header_lines: dict = field(default_factory=dict, hash=False)  # header key -> line number
 
     def bind(self, values: dict) -> dict:
@@ -242,20 +222,20 @@ def parse_query_file(path: Path) -> Query:
         order = int(fields.get("order", 100))
     except (TypeError, ValueError):
         raise QueryFileError(path, where.get("order", 1), "order must be a whole number") from None
-    return Query(
-        name=path.stem, path=path, title=str(fields["title"]), description=str(fields["description"]),
-        chart=chart, sql=text, page=fields.get("page") or None, x=fields.get("x"),
-        y=_as_tuple(fields.get("y")), color=fields.get("color"), z=fields.get("z"), params=params,
-        order=order, tags=_as_tuple(fields.get("tags")), labels=dict(fields.get("labels") or {}),
-        x_title=fields.get("x_title"), y_title=fields.get("y_title"), error_low=fields.get("error_low"),
-        error_high=fields.get("error_high"), hover=_as_tuple(fields.get("hover")),
-        needs=_as_tuple(fields.get("needs")), column_needs=column_needs, row_needs=row_needs,
+    y = _as_tuple(fields.get("y"))
+    spec = ChartSpec(
+        kind=chart, x=fields.get("x"), y=y, color=fields.get("color"), z=fields.get("z"),
+        labels=dict(fields.get("labels") or {}), x_title=fields.get("x_title"), y_title=fields.get("y_title"),
+        error_low=fields.get("error_low"), error_high=fields.get("error_high"), hover=_as_tuple(fields.get("hover")),
         n=fields.get("n"), unknown=fields.get("unknown"), drill=fields.get("drill"), log_x=bool(fields.get("log_x")),
         annotate_events=None if fields.get("annotate_events") is None else bool(fields.get("annotate_events")),
-        barmode=fields.get("barmode"),
-        dodge=bool(fields.get("dodge")), value_labels=bool(fields.get("value_labels")),
-        targets=_targets(path, where, fields.get("target"), _as_tuple(fields.get("y"))),
-        header_lines=where,
+        barmode=fields.get("barmode"), dodge=bool(fields.get("dodge")), value_labels=bool(fields.get("value_labels")),
+        targets=_targets(path, where, fields.get("target"), y))
+    return Query(
+        name=path.stem, path=path, title=str(fields["title"]), description=str(fields["description"]),
+        sql=text, spec=spec, page=fields.get("page") or None, params=params, order=order,
+        tags=_as_tuple(fields.get("tags")), needs=_as_tuple(fields.get("needs")), column_needs=column_needs,
+        row_needs=row_needs, header_lines=where,
     )
 
 
@@ -405,7 +385,7 @@ class Catalogue:
 
     def for_page(self, page: str) -> list[Query]:
         """The charts of a page, in order ('data' queries feed the page's code instead)."""
-        return sorted((q for q in self.queries if q.page == page and q.chart != "data"),
+        return sorted((q for q in self.queries if q.page == page and q.spec.kind != "data"),
                       key=lambda q: (q.order, q.name))
 
     def errors_for_page(self, page: str) -> list[QueryFileError]:
@@ -416,7 +396,7 @@ class Catalogue:
         """Charts whose header names no page, grouped by their first tag (the queries page)."""
         groups: dict[str, list[Query]] = {}
         for q in sorted(self.queries, key=lambda q: (q.order, q.name)):
-            if q.page is None and q.chart != "data":
+            if q.page is None and q.spec.kind != "data":
                 groups.setdefault(q.tags[0] if q.tags else UNTAGGED, []).append(q)
         return dict(sorted(groups.items(), key=lambda item: (item[0] == UNTAGGED, item[0].lower())))
 
@@ -472,7 +452,7 @@ def load(folder: Path) -> Catalogue:
 
 def listing(cat: Catalogue) -> pl.DataFrame:
     """One row per query file, for analysts browsing what exists (broken files included)."""
-    rows = [{"file": q.path.name, "title": q.title, "page": q.page or "", "chart": q.chart,
+    rows = [{"file": q.path.name, "title": q.title, "page": q.page or "", "chart": q.spec.kind,
              "tags": ", ".join(q.tags), "params": ", ".join(q.params), "problem": ""} for q in cat.queries]
     rows += [{"file": e.path.name, "title": "", "page": "", "chart": "", "tags": "", "params": "",
               "problem": f"line {e.line}: {e.message}"} for e in cat.errors]

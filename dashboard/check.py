@@ -33,22 +33,22 @@ def problems_in(folder: Path, db_path: Path) -> tuple[int, list[catalogue.QueryF
 
 def _column_problems(query: catalogue.Query, columns: list[str]) -> list[catalogue.QueryFileError]:
     out = []
-    if query.chart == "kpi":
+    if query.spec.kind == "kpi":
         for column in columns:
             problem = kpis.column_problem(column, columns)
             if problem:
                 out.append(catalogue.QueryFileError(query.path, query.line_of_sql_start(), problem))
         return out
     for key in ("x", "color", "z", "error_low", "error_high", "drill"):
-        name = getattr(query, key)
+        name = getattr(query.spec, key)
         if name and name not in columns:
             out.append(catalogue.QueryFileError(query.path, query.header_lines.get(key, 1),
                                                 f"{key} '{name}' is not a column of the result {columns}"))
-    if query.n and query.n not in columns:
+    if query.spec.n and query.spec.n not in columns:
         out.append(catalogue.QueryFileError(query.path, query.header_lines.get("n", 1),
-                                            f"n '{query.n}' is not a column of the result {columns}"))
-    for key in ("y", "hover", "column_needs"):
-        for name in getattr(query, key):
+                                            f"n '{query.spec.n}' is not a column of the result {columns}"))
+    for key, names in (("y", query.spec.y), ("hover", query.spec.hover), ("column_needs", query.column_needs)):
+        for name in names:
             if name not in columns:
                 out.append(catalogue.QueryFileError(query.path, query.header_lines.get(key, 1),
                                                     f"{key} '{name}' is not a column of the result {columns}"))

@@ -1,5 +1,6 @@
-"""Plotly figures from a query's header and its result frame: the header's chart kind and axes
-are all a chart needs (as in Evidence), so an analyst never writes plotting code."""
+"""Plotly figures from a chart spec and a result frame: the spec's kind and axes (a query file's
+header, dashboard/chartspec.py) are all a chart needs (as in Evidence), so an analyst never writes
+plotting code."""
 
 from __future__ import annotations
 
@@ -11,7 +12,7 @@ import plotly.graph_objects as go
 import polars as pl
 
 from dashboard import config, kpis, safe_text
-from dashboard.catalogue import Query
+from dashboard.chartspec import ChartSpec
 
 PERCENT_HINTS = ("_pct", "rate", "csat", "service_level", "fcr", "satisfaction", "within")
 # a monthly x labelled by month: plotly's own ticks for a few months fall on Sundays, so December's
@@ -44,50 +45,51 @@ def chart_safe(frame: pl.DataFrame) -> pl.DataFrame:
                               for c in text)
 
 
-def build(query: Query, frame: pl.DataFrame) -> go.Figure:
-    """The figure the header declares. y may name several columns: they share one axis."""
+def build(spec: ChartSpec, frame: pl.DataFrame) -> go.Figure:
+    """The figure the spec declares. y may name several columns: they share one axis."""
     frame = chart_safe(frame)
     labels = {c: safe_text.chart(text) for c, text in
-              {**{c: c.replace("_", " ") for c in frame.columns}, **query.labels}.items()}
-    y = list(query.y)
+              {**{c: c.replace("_", " ") for c in frame.columns}, **spec.labels}.items()}
+    y = list(spec.y)
     common = dict(labels=labels)
-    if query.chart == "heatmap":
-        wide = frame.pivot(on=query.x, index=y[0], values=query.z, aggregate_function="first", sort_columns=True)
+    if spec.kind == "heatmap":
+        wide = frame.pivot(on=spec.x, index=y[0], values=spec.z, aggregate_function="first", sort_columns=True)
         index = wide.get_column(y[0]).to_list()
         matrix = wide.drop(y[0])
         fig = px.imshow(matrix.to_numpy(), x=matrix.columns, y=[str(v) for v in index], aspect="auto",
-                        labels=dict(x=labels.get(query.x, query.x), y=labels.get(y[0], y[0]),
-                                    color=labels.get(query.z, query.z)), color_continuous_scale="RdYlGn")
+                        labels=dict(x=labels.get(spec.x, spec.x), y=labels.get(y[0], y[0]),
+                                    color=labels.get(spec.z, spec.z)), color_continuous_scale="RdYlGn")
+        fig.update_coloraxes(reversescale=spec.lower_is_better)
     else:
-        color = query.color if query.color in frame.columns else None
+        color = spec.color if spec.color in frame.columns else None
         y_arg = y[0] if len(y) == 1 else y
-        draw = {"line": px.line, "bar": px.bar, "area": px.area, "scatter": px.scatter}[query.chart]
-        extra = {"markers": True} if query.chart == "line" else {}
-        hover = list(query.hover)
-        if query.drill and query.drill not in (query.x, color, *hover):
-            hover.insert(0, query.drill)  # the clicked point then carries its team
-        x = query.x
-        if query.dodge and query.chart == "scatter":
-            frame, x = dodged(frame, query.x), DODGED_X
-            hover = {**dict.fromkeys(hover, True), query.x: True, DODGED_X: False}  # hover: the true x
+        draw = {"line": px.line, "bar": px.bar, "area": px.area, "scatter": px.scatter}[spec.kind]
+        extra = {"markers": True} if spec.kind == "line" else {}
+        hover = list(spec.hover)
+        if spec.drill and spec.drill not in (spec.x, color, *hover):
+            hover.insert(0, spec.drill)  # the clicked point then carries its team
+        x = spec.x
+        if spec.dodge and spec.kind == "scatter":
+            frame, x = dodged(frame, spec.x), DODGED_X
+            hover = {**dict.fromkeys(hover, True), spec.x: True, DODGED_X: False}  # hover: the true x
             extra["opacity"] = 0.8
         if hover:
             extra["hover_data"] = hover
-        if colours := colour_map(query, frame, color, labels):
+        if colours := colour_map(spec, frame, color, labels):
             extra["color_discrete_map"] = colours
-        if query.log_x:
+        if spec.log_x:
             extra["log_x"] = True
-        if query.error_low and query.error_high and len(y) == 1:
+        if spec.error_low and spec.error_high and len(y) == 1:
             # the header names the interval's bounds; plotly wants distances from the estimate
-            frame = frame.with_columns((pl.col(query.error_high) - pl.col(y[0])).alias("_error_plus"),
-                                       (pl.col(y[0]) - pl.col(query.error_low)).alias("_error_minus"))
+            frame = frame.with_columns((pl.col(spec.error_high) - pl.col(y[0])).alias("_error_plus"),
+                                       (pl.col(y[0]) - pl.col(spec.error_low)).alias("_error_minus"))
             extra.update(error_y="_error_plus", error_y_minus="_error_minus")
-        if query.chart == "bar" and (color or len(y) > 1):
-            extra["barmode"] = query.barmode or "group"
+        if spec.kind == "bar" and (color or len(y) > 1):
+            extra["barmode"] = spec.barmode or "group"
         fig = draw(frame, x=x, y=y_arg, color=color, **common, **extra)
         if x == DODGED_X:   # plotly would title the axis by the helper column
-            fig.update_xaxes(title_text=labels.get(query.x, query.x))
-        if query.value_labels and query.chart == "bar":
+            fig.update_xaxes(title_text=labels.get(spec.x, spec.x))
+        if spec.value_labels and spec.kind == "bar":
             fig.for_each_trace(lambda trace: trace.update(text=[value_label(v) for v in trace.y],
                                                           textposition="outside", cliponaxis=False))
         if len(y) > 1:  # wide form: plotly names traces by column, not by label
@@ -95,21 +97,21 @@ def build(query: Query, frame: pl.DataFrame) -> go.Figure:
             fig.update_layout(legend_title_text="")
     fig.update_layout(margin=dict(l=10, r=10, t=30, b=10), height=360,
                       legend=dict(orientation="h", yanchor="bottom", y=1.02, x=0))
-    if query.y_title or len(y) > 1:
-        fig.update_yaxes(title_text=safe_text.chart(query.y_title or ""))
-    if query.x_title:
-        fig.update_xaxes(title_text=safe_text.chart(query.x_title))
-    if query.x in frame.columns and is_monthly(frame.get_column(query.x)):
+    if spec.y_title or len(y) > 1:
+        fig.update_yaxes(title_text=safe_text.chart(spec.y_title or ""))
+    if spec.x_title:
+        fig.update_xaxes(title_text=safe_text.chart(spec.x_title))
+    if spec.x in frame.columns and is_monthly(frame.get_column(spec.x)):
         fig.update_xaxes(**MONTH_TICKS)
-    if query.targets and query.chart != "heatmap":
-        add_goal_lines(fig, query, kpis.load_targets(config.targets_path())[0])
+    if spec.targets and spec.kind != "heatmap":
+        add_goal_lines(fig, spec, kpis.load_targets(config.targets_path())[0])
     return fig
 
 
-def add_goal_lines(fig: go.Figure, query: Query, targets: dict[str, float]) -> go.Figure:
+def add_goal_lines(fig: go.Figure, spec: ChartSpec, targets: dict[str, float]) -> go.Figure:
     """A dashed line at each target the header declares (target: {y column: KPI id}), labelled
     with the KPI and its target; a KPI without a target in targets.yaml draws none."""
-    for kpi_id in dict.fromkeys(query.targets.values()):
+    for kpi_id in dict.fromkeys(spec.targets.values()):
         if (value := targets.get(kpi_id)) is None:
             continue
         kpi = kpis.KPIS[kpi_id]
@@ -125,7 +127,7 @@ def colour(dimension: str, name: str) -> str:
     return known.get(name) or FALLBACK[zlib.crc32(name.encode("utf-8")) % len(FALLBACK)]
 
 
-def colour_map(query: Query, frame: pl.DataFrame, color: str | None, labels: dict) -> dict[str, str]:
+def colour_map(spec: ChartSpec, frame: pl.DataFrame, color: str | None, labels: dict) -> dict[str, str]:
     """color_discrete_map for a chart whose series are channels, sites or escalation levels: by
     the colour column's values, or (wide form) by y columns labelled as levels; else none."""
     if color:
@@ -134,7 +136,7 @@ def colour_map(query: Query, frame: pl.DataFrame, color: str | None, labels: dic
             return {}
         return {value: colour(dimension, html.unescape(value)) for value in
                 frame.get_column(color).cast(pl.String).drop_nulls().unique()}
-    names = {y: html.unescape(labels.get(y, y)) for y in query.y}
+    names = {y: html.unescape(labels.get(y, y)) for y in spec.y}
     if len(names) > 1 and set(names.values()) <= set(PALETTE["escalation level"]):
         return {y: colour("escalation level", name) for y, name in names.items()}
     return {}
@@ -193,13 +195,13 @@ def selected_team(points: list[dict], teams) -> str | None:
 TIME_AXIS_CHARTS = ("line", "bar", "area", "scatter")
 
 
-def shows_events(query: Query, frame: pl.DataFrame) -> bool:
+def shows_events(spec: ChartSpec, frame: pl.DataFrame) -> bool:
     """Whether the events table annotates this chart: every chart whose x is a date (a time axis)
     does, unless its header says `annotate_events: false`; a header's `true` forces it."""
-    if query.annotate_events is not None:
-        return query.annotate_events
-    return (query.chart in TIME_AXIS_CHARTS and query.x in frame.columns
-            and frame.schema[query.x].is_temporal())
+    if spec.annotate_events is not None:
+        return spec.annotate_events
+    return (spec.kind in TIME_AXIS_CHARTS and spec.x in frame.columns
+            and frame.schema[spec.x].is_temporal())
 
 
 def add_events(fig: go.Figure, events: pl.DataFrame, first=None, last=None) -> go.Figure:

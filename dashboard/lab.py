@@ -16,6 +16,7 @@ import polars as pl
 import yaml
 
 from dashboard import catalogue, config, guard, store
+from dashboard.chartspec import ChartSpec
 
 QUICK_CHARTS = ("bar", "line", "area", "scatter")
 EXAMPLE = """select team_name, count(*) as contacts, avg(wait_s) as mean_wait_s
@@ -93,12 +94,11 @@ def schema(con: duckdb.DuckDBPyConnection) -> tuple[pl.DataFrame, pl.DataFrame]:
     return tables, columns
 
 
-def quick_chart(kind: str, x: str, y: list[str], color: str | None, title: str = "") -> catalogue.Query:
-    """A query header in memory, so the lab draws with the same code as every page."""
+def quick_chart(kind: str, x: str, y: list[str], color: str | None) -> ChartSpec:
+    """A chart spec, so the lab draws with the same code as every page."""
     if kind not in QUICK_CHARTS:
         raise ValueError(f"chart must be one of {', '.join(QUICK_CHARTS)}")
-    return catalogue.Query(name="lab", path=Path("lab.sql"), title=title, description="", chart=kind, sql="",
-                           x=x, y=tuple(y), color=color or None)
+    return ChartSpec(kind=kind, x=x, y=tuple(y), color=color or None)
 
 
 def slug(title: str) -> str:

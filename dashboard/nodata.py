@@ -23,6 +23,7 @@ from dataclasses import dataclass
 import polars as pl
 
 from dashboard.catalogue import Query
+from dashboard.chartspec import ChartSpec
 from dashboard.coverage import Coverage
 
 IMPORT_HINT = ("Import the missing data with `python -m dashboard import` and a mapping file that fills it "
@@ -53,11 +54,6 @@ def absent_rows(query: Query, coverage: Coverage) -> dict[str, list[str]]:
     return _absent(query.row_needs, coverage)
 
 
-def _label_columns(query: Query) -> list[str]:
-    """The columns whose values name a row: its place on the x axis, its series, a heatmap's row."""
-    return [c for c in (query.x, query.color, query.y[0] if query.chart == "heatmap" and query.y else None) if c]
-
-
 def blank(query: Query, frame: pl.DataFrame, coverage: Coverage) -> pl.DataFrame:
     """The result as the store can support it: columns without their inputs set to null, rows of a
     series without its inputs dropped. Counts and rates computed from nothing never reach a reader."""
@@ -65,7 +61,7 @@ def blank(query: Query, frame: pl.DataFrame, coverage: Coverage) -> pl.DataFrame
     if columns:
         frame = frame.with_columns(pl.lit(None, dtype=frame.schema[c]).alias(c) for c in columns)
     values = list(absent_rows(query, coverage))
-    labels = [c for c in _label_columns(query) if c in frame.columns]
+    labels = [c for c in query.spec.label_columns() if c in frame.columns]
     if values and labels:
         named = pl.any_horizontal(pl.col(c).cast(pl.String).is_in(values) for c in labels)
         frame = frame.filter(~named.fill_null(False))
@@ -75,12 +71,8 @@ def blank(query: Query, frame: pl.DataFrame, coverage: Coverage) -> pl.DataFrame
 def unknown_columns(query: Query, frame: pl.DataFrame) -> list[str]:
     """Columns the header's column_needs or n name that the result lacks (a typo would otherwise
     leave a figure from nothing unblanked, or a left-out count uncounted)."""
-    named = dict.fromkeys([*query.column_needs, *([query.n] if query.n else [])])
+    named = dict.fromkeys([*query.column_needs, *([query.spec.n] if query.spec.n else [])])
     return [name for name in named if name not in frame.columns]
-
-
-def _label(query: Query, column: str) -> str:
-    return str(query.labels.get(column, column.replace("_", " ")))
 
 
 def notes(query: Query, coverage: Coverage) -> list[str]:
@@ -88,7 +80,7 @@ def notes(query: Query, coverage: Coverage) -> list[str]:
     sharing the same reasons are named together."""
     grouped: dict[tuple[str, ...], list[str]] = {}
     for column, reasons in absent_columns(query, coverage).items():
-        grouped.setdefault(tuple(reasons), []).append(_label(query, column))
+        grouped.setdefault(tuple(reasons), []).append(query.spec.label(column))
     for value, reasons in absent_rows(query, coverage).items():
         grouped.setdefault(tuple(reasons), []).append(value)
     return [f"No data for {', '.join(names)}: {'; '.join(reasons)}." for reasons, names in grouped.items()]
@@ -97,15 +89,16 @@ def notes(query: Query, coverage: Coverage) -> list[str]:
 def all_y_absent(query: Query, coverage: Coverage) -> list[str]:
     """When every y of the chart is blanked, the reasons (the chart then has nothing to draw)."""
     absent = absent_columns(query, coverage)
-    if not query.y or any(y not in absent for y in query.y):
+    ys = query.spec.y
+    if not ys or any(y not in absent for y in ys):
         return []
-    return list(dict.fromkeys(reason for y in query.y for reason in absent[y]))
+    return list(dict.fromkeys(reason for y in ys for reason in absent[y]))
 
 
-def nothing_to_plot(query: Query, frame: pl.DataFrame) -> bool:
+def nothing_to_plot(spec: ChartSpec, frame: pl.DataFrame) -> bool:
     """True when the chart has rows but no value to draw (every y empty: a period without staff,
     say), which would otherwise show as an empty frame without a word."""
-    ys = [y for y in query.y if y in frame.columns]
+    ys = [y for y in spec.measures() if y in frame.columns]
     return frame.is_empty() or (bool(ys) and all(frame[y].null_count() == frame.height for y in ys))
 
 
@@ -120,11 +113,11 @@ class LeftOut:
         return f"{self.count:,} {self.noun} left out: {self.why}."
 
 
-def split_unknown(query: Query, frame: pl.DataFrame) -> tuple[pl.DataFrame, LeftOut | None]:
+def split_unknown(spec: ChartSpec, frame: pl.DataFrame) -> tuple[pl.DataFrame, LeftOut | None]:
     """(the rows to draw, what was left out): rows whose x, colour or heatmap row is null belong
     to no real bucket and are never drawn as one. The count is the sum of the header's `n` column
     over them (rows, without `n`); nothing is said when it is 0."""
-    labels = [c for c in _label_columns(query) if c in frame.columns]
+    labels = [c for c in spec.label_columns() if c in frame.columns]
     if not labels:
         return frame, None
     unknown = pl.any_horizontal(pl.col(c).is_null() for c in labels)
@@ -132,11 +125,11 @@ def split_unknown(query: Query, frame: pl.DataFrame) -> tuple[pl.DataFrame, Left
     if dropped.is_empty():
         return frame, None
     kept = frame.filter(~unknown)
-    if query.n and query.n in frame.columns:
+    if spec.n and spec.n in frame.columns:
         # "Survey answers (n)" counts survey answers
-        noun = re.sub(r"\s*\([^)]*\)$", "", _label(query, query.n)).lower()
-        count = int(dropped.get_column(query.n).fill_null(0).sum())
+        noun = re.sub(r"\s*\([^)]*\)$", "", spec.label(spec.n)).lower()
+        count = int(dropped.get_column(spec.n).fill_null(0).sum())
     else:
         count, noun = dropped.height, "rows"
-    why = query.unknown or f"{_label(query, labels[0]).lower()} unknown"
+    why = spec.unknown or f"{spec.label(labels[0]).lower()} unknown"
     return kept, (LeftOut(count, noun, why) if count else None)

@@ -10,6 +10,7 @@ import polars as pl
 
 from dashboard import catalogue, config, figures, filters, kpis, nodata
 from dashboard.canvas import Canvas, SectionProblem
+from dashboard.chartspec import ChartSpec
 
 EVENTS_SQL = """
     select e.starts_on, e.ends_on, e.title, e.category, t.team_name
@@ -46,7 +47,7 @@ def query_block(canvas: Canvas, query: catalogue.Query, bound: dict) -> None:
         canvas.heading(query.title)
         canvas.no_data(empty)
         return
-    if query.chart == "kpi":
+    if query.spec.kind == "kpi":
         tiles(canvas, query)
         return
     frame = data.run(query, bound)
@@ -61,7 +62,7 @@ def query_block(canvas: Canvas, query: catalogue.Query, bound: dict) -> None:
         return
     if frame.is_empty():
         canvas.notice("info", "No data for these filters.")
-    elif query.chart == "table":
+    elif query.spec.kind == "table":
         canvas.table(f"table_{query.name}", figures.table(frame), csv_name=query.name)
     else:
         chart(canvas, query, frame)
@@ -69,23 +70,27 @@ def query_block(canvas: Canvas, query: catalogue.Query, bound: dict) -> None:
         canvas.notice("info", note)
 
 
-def chart(canvas: Canvas, query: catalogue.Query, frame: pl.DataFrame) -> None:
-    """The header's chart of the rows whose buckets are known; rows of an unknown bucket are left
-    out and counted under it (nodata.split_unknown)."""
-    drawn, left_out = nodata.split_unknown(query, frame)
-    if nodata.nothing_to_plot(query, drawn):
+def chart(canvas: Canvas, query: catalogue.Query, frame: pl.DataFrame, spec: ChartSpec | None = None,
+          key: str | None = None, csv_name: str | None = None) -> None:
+    """The query's chart (its header's spec, or another view of the same rows) of the rows whose
+    buckets are known; rows of an unknown bucket are left out and counted under it
+    (nodata.split_unknown)."""
+    spec = spec or query.spec
+    drawn, left_out = nodata.split_unknown(spec, frame)
+    if nodata.nothing_to_plot(spec, drawn):
         canvas.notice("info", "No data for these filters." + (f" {left_out.text()}" if left_out else ""))
         return
     try:
-        figure = figures.build(query, drawn)
+        figure = figures.build(spec, drawn)
     except Exception as exc:  # a header naming a column the query does not return: plotly's words
-        canvas.notice("error", f"{query.path.name}: cannot draw the {query.chart} chart: {exc}")
+        canvas.notice("error", f"{query.path.name}: cannot draw the {spec.kind} chart: {exc}")
         return
-    if figures.shows_events(query, drawn):
+    if figures.shows_events(spec, drawn):
         figures.add_events(figure, events(canvas), canvas.data.chosen.date_from, canvas.data.chosen.date_to)
-    if query.drill:
+    if spec.drill:
         canvas.caption("Click a team to narrow every page to it.")
-    canvas.chart(f"chart_{query.name}", figure, drill=query.drill, data=frame, csv_name=query.name)
+    canvas.chart(key or f"chart_{query.name}", figure, drill=bool(spec.drill), data=frame,
+                 csv_name=csv_name or query.name)
     if left_out:
         canvas.caption(left_out.text())
 
@@ -114,8 +119,8 @@ def tiles(canvas: Canvas, query: catalogue.Query) -> None:
 
 def events(canvas: Canvas) -> pl.DataFrame:
     """Events in the period that concern the filtered team (or the whole centre)."""
-    query = catalogue.Query(name="events", path=config.queries_dir(), title="", description="", chart="data",
-                            sql=EVENTS_SQL, params=("date_from", "date_to", "team"))
+    query = catalogue.Query(name="events", path=config.queries_dir(), title="", description="", sql=EVENTS_SQL,
+                            params=("date_from", "date_to", "team"))
     return canvas.data.run(query, canvas.data.bound())
 
 

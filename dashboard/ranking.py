@@ -20,7 +20,8 @@ import polars as pl
 from scipy import stats
 from statsmodels.stats.proportion import proportion_confint
 
-from dashboard import catalogue, config, figures
+from dashboard import figures
+from dashboard.chartspec import ChartSpec
 
 # The z values behind the intervals, as conventionally rounded; the SQL macros wilson_lower and
 # wilson_upper use the same 1.96, so a bound computed here equals the one a query returns.
@@ -164,12 +165,11 @@ def milestone_figure(items: pl.DataFrame) -> go.Figure:
         pl.col("milestone").replace(MILESTONE_LABELS), pl.col("item").replace(ITEM_LABELS),
         pl.col("mean_score").round(2), pl.col("ci_low").fill_null(pl.col("mean_score")),
         pl.col("ci_high").fill_null(pl.col("mean_score")))
-    query = catalogue.Query(
-        name="management_survey_items", path=config.queries_dir(), title="", description="", chart="bar", sql="",
-        x="milestone", y=("mean_score",), color="item", error_low="ci_low", error_high="ci_high",
+    spec = ChartSpec(
+        kind="bar", x="milestone", y=("mean_score",), color="item", error_low="ci_low", error_high="ci_high",
         hover=("answers",), labels={"milestone": "Tenure milestone", "mean_score": "Mean score (1-5)",
                                     "item": "Item", "answers": "n"})
-    fig = figures.build(query, frame)
+    fig = figures.build(spec, frame)
     fig.update_yaxes(range=[1, 5.2])
     return fig
 

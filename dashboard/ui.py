@@ -41,7 +41,7 @@ def schema_problems() -> list[str]:
 
 @st.cache_data(show_spinner=False, max_entries=500)
 def _run(version: tuple, sql: str, params: tuple) -> pl.DataFrame:
-    query = catalogue.Query(name="", path=config.queries_dir(), title="", description="", chart="", sql=sql,
+    query = catalogue.Query(name="", path=config.queries_dir(), title="", description="", sql=sql,
                             params=tuple(k for k, _ in params))
     return catalogue.execute(_connection(version), query, dict(params))
 

@@ -86,7 +86,7 @@ def test_queries_page_groups_files_without_a_page_by_their_first_tag(queries_fol
     groups = cat.by_tag()
     expected = {}
     for q in cat.queries:
-        if q.page is None and q.chart != "data":
+        if q.page is None and q.spec.kind != "data":
             expected.setdefault(q.tags[0] if q.tags else catalogue.UNTAGGED, set()).add(q.title)
     assert expected, "the shipped catalogue has charts that name no page"
     assert {tag: {q.title for q in qs} for tag, qs in groups.items()} == expected

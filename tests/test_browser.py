@@ -297,7 +297,7 @@ def test_copy_link_reproduces_filters_drill_down_controls_and_tiles(browser, ser
     page.wait_for_function("new URLSearchParams(location.search).get('grant') === '750'")
     settle(page)
     drill = catalogue.load(config.queries_dir()).get("escalations_level_by_team")
-    assert drill.drill and drill.page == "escalations"
+    assert drill.spec.drill and drill.page == "escalations"
     chart = page.locator(f".st-key-chart_{drill.name}")   # Streamlit marks an element with its key
     chart.scroll_into_view_if_needed()
     expect(chart.locator("g.point path").first).to_be_attached()

@@ -42,8 +42,8 @@ def test_shipped_queries_pass_check(store_path):
 
 def test_header_is_read(tmp_path):
     query = catalogue.parse_query_file(write(tmp_path, "by_channel.sql", GOOD))
-    assert (query.name, query.title, query.page, query.chart) == ("by_channel", "Contacts by channel", "wait-times", "bar")
-    assert query.x == "channel" and query.y == ("contacts",)
+    assert (query.name, query.title, query.page, query.spec.kind) == ("by_channel", "Contacts by channel", "wait-times", "bar")
+    assert query.spec.x == "channel" and query.spec.y == ("contacts",)
     assert query.params == ("date_from", "date_to", "team")
 
 

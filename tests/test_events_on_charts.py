@@ -52,7 +52,7 @@ def test_charts_without_a_time_axis_show_no_event(con, events):
         for key, text in annotated(con, path).items():
             query = cat.get(key.removeprefix("chart_"))
             frame = catalogue.execute(con, query, page_data(con, path, YEAR).bound())
-            if not (query.x in frame.columns and frame.schema[query.x].is_temporal()):
+            if not (query.spec.x in frame.columns and frame.schema[query.spec.x].is_temporal()):
                 assert titles_in(text, events) == set(), key
 
 

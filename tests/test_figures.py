@@ -7,33 +7,32 @@ import datetime as dt
 import polars as pl
 import pytest
 
-from dashboard import catalogue, config, figures
+from dashboard import catalogue, config, figures, nodata
+from dashboard.chartspec import ChartSpec
 
 
 def test_wide_series_are_named_by_their_labels():
     query = catalogue.load(config.queries_dir()).get("overview_customer_trend")
     frame = pl.DataFrame({"week": ["2025-03-03", "2025-03-10"], "csat": [80.0, 78.0], "service_level": [85.0, 84.0],
                           "abandon_rate": [5.0, 6.0]})
-    fig = figures.build(query, frame)
-    assert [t.name for t in fig.data] == [query.labels[c] for c in query.y]
+    fig = figures.build(query.spec, frame)
+    assert [t.name for t in fig.data] == [query.spec.labels[c] for c in query.spec.y]
     assert list(fig.data[0].y) == [80.0, 78.0]
 
 
 @pytest.mark.parametrize("kind, trace_type", [("bar", "bar"), ("line", "scatter"), ("scatter", "scatter")])
 def test_kind_and_colour(kind, trace_type):
-    query = catalogue.Query(name="q", path=config.queries_dir(), title="t", description="d", chart=kind, sql="",
-                            x="team", y=("csat",), color="site")
+    spec = ChartSpec(kind=kind, x="team", y=("csat",), color="site")
     frame = pl.DataFrame({"team": ["A", "B", "C"], "csat": [80.0, 70.0, 75.0], "site": ["X", "Y", "X"]})
-    fig = figures.build(query, frame)
+    fig = figures.build(spec, frame)
     assert {t.type for t in fig.data} == {trace_type}
     assert sorted(t.name for t in fig.data) == ["X", "Y"]
 
 
 def test_heatmap_pivots_x_against_y():
-    query = catalogue.Query(name="q", path=config.queries_dir(), title="t", description="d", chart="heatmap", sql="",
-                            x="hour", y=("weekday",), z="asa")
+    spec = ChartSpec(kind="heatmap", x="hour", y=("weekday",), z="asa")
     frame = pl.DataFrame({"hour": [9, 10, 9, 10], "weekday": ["Mon", "Mon", "Tue", "Tue"], "asa": [1.0, 2.0, 3.0, 4.0]})
-    fig = figures.build(query, frame)
+    fig = figures.build(spec, frame)
     assert fig.data[0].z.tolist() == [[1.0, 2.0], [3.0, 4.0]]
 
 
@@ -52,17 +51,17 @@ def test_a_monthly_x_is_labelled_by_month_not_by_week(name):
     """Plotly labelled monthly points at weekly ticks: December's point sat over "Nov 30"."""
     query = shipped(name)
     months = first_days((2025, 10), (2025, 11), (2025, 12))
-    frame = pl.DataFrame({query.x: months, **{y: [50.0, 60.0, 70.0] for y in query.y},
-                          **{column: [10, 12, 9] for column in query.hover}})
-    axis = figures.build(query, frame).layout.xaxis
+    frame = pl.DataFrame({query.spec.x: months, **{y: [50.0, 60.0, 70.0] for y in query.spec.y},
+                          **{column: [10, 12, 9] for column in query.spec.hover}})
+    axis = figures.build(query.spec, frame).layout.xaxis
     assert (axis.dtick, axis.tickformat, axis.hoverformat) == ("M1", "%b %Y", "%b %Y")
 
 
 def test_a_weekly_x_keeps_plotlys_own_ticks():
     query = shipped("overview_customer_trend")
     weeks = [dt.date(2025, 9, 1) + dt.timedelta(weeks=i) for i in range(6)]   # the first one falls on a 1st
-    frame = pl.DataFrame({"week": weeks, **{y: [80.0] * 6 for y in query.y}})
-    axis = figures.build(query, frame).layout.xaxis
+    frame = pl.DataFrame({"week": weeks, **{y: [80.0] * 6 for y in query.spec.y}})
+    axis = figures.build(query.spec, frame).layout.xaxis
     assert axis.dtick is None and axis.tickformat is None
 
 
@@ -70,8 +69,8 @@ def test_exception_levels_by_team_stack_to_100_percent():
     query = shipped("escalations_level_by_team")
     counts = {"Aurora": (6, 3, 1, 0), "Birch": (1, 1, 1, 1)}   # decided by agent, lead, manager, senior
     frame = pl.DataFrame([{"team_name": team, "authority_limit": 50.0, "exception_requests": sum(c),
-                           **{y: 100 * k / sum(c) for y, k in zip(query.y, c)}} for team, c in counts.items()])
-    fig = figures.build(query, frame)
+                           **{y: 100 * k / sum(c) for y, k in zip(query.spec.y, c)}} for team, c in counts.items()])
+    fig = figures.build(query.spec, frame)
     assert fig.layout.barmode in ("stack", "relative")
     for i, team in enumerate(counts):
         assert sum(trace.y[i] for trace in fig.data) == pytest.approx(100)
@@ -84,14 +83,14 @@ def test_teams_with_the_same_authority_limit_stay_visible():
                           "authority_limit": [50.0, 50.0, 50.0, 200.0], "exception_requests": [100] * 4,
                           "escalated": [74, 74, 75, 20], "escalated_pct": [74.0, 74.0, 75.0, 20.0],
                           "escalated_low_pct": [65.0, 65.0, 66.0, 13.0], "escalated_high_pct": [81.0, 81.0, 82.0, 29.0]})
-    fig = figures.build(query, frame)
+    fig = figures.build(query.spec, frame)
     points = [(x, y) for trace in fig.data for x, y in zip(trace.x, trace.y)]
     assert len(set(points)) == 4                      # no point sits on another
     xs = sorted(x for x, _ in points)
     assert all(abs(x - 50) < 0.05 * 150 for x in xs[:3]) and xs[3] == pytest.approx(200, abs=0.05 * 150)
     # the hover shows each team's true limit, not the shifted position
     custom = [row for trace in fig.data for row in trace.customdata]
-    assert sorted((row[list(query.hover).index("team_name")], row[-1]) for row in custom) == [
+    assert sorted((row[list(query.spec.hover).index("team_name")], row[-1]) for row in custom) == [
         ("Aurora", 50.0), ("Birch", 50.0), ("Cedar", 50.0), ("Dune", 200.0)]
     assert "Authority limit" in fig.data[0].hovertemplate
 
@@ -102,7 +101,7 @@ def test_attrition_bars_carry_their_value_so_zero_leavers_reads_0(name, x):
     frame = pl.DataFrame({"site": ["Leeds", "Cork", "Lisbon"], x: ["Leeds", "Cork", "Lisbon"], "leavers": [16, 1, 0],
                           "average_headcount": [10.9, 10.8, 11.0], "months": [12] * 3,
                           "attrition_annualised_pct": [148.4018, 9.52381, 0.0]})
-    (trace,) = figures.build(query, frame).data
+    (trace,) = figures.build(query.spec, frame).data
     assert list(trace.text) == ["148.4", "9.5", "0"]
     assert trace.textposition == "outside"
 
@@ -132,7 +131,7 @@ def test_a_channel_keeps_its_colour_across_two_pages():
     waits = pl.DataFrame({"wait_bucket": ["0-20 s"] * 3, "series": ["All channels", "messaging", "phone"],
                           "abandon_rate": [5.0, 6.0, 7.0], "abandon_rate_low": [4.0] * 3, "abandon_rate_high": [8.0] * 3,
                           "offered": [100] * 3, "abandoned": [5] * 3})
-    first, second = trace_colours(figures.build(by_month, months)), trace_colours(figures.build(by_wait, waits))
+    first, second = trace_colours(figures.build(by_month.spec, months)), trace_colours(figures.build(by_wait.spec, waits))
     assert first["phone"] == second["phone"] and first["messaging"] == second["messaging"]
     assert len({first["phone"], first["chat"], first["messaging"], second["All channels"]}) == 4
 
@@ -145,7 +144,7 @@ def test_a_site_keeps_its_colour_across_attrition_and_escalations_and_a_new_site
     teams = pl.DataFrame({"team_name": ["A", "B"], "site": ["Nairobi", "Leeds"], "authority_limit": [50.0, 100.0],
                           "exception_requests": [10, 10], "escalated": [5, 3], "escalated_pct": [50.0, 30.0],
                           "escalated_low_pct": [20.0, 10.0], "escalated_high_pct": [80.0, 60.0]})
-    first, second = trace_colours(figures.build(trend, monthly)), trace_colours(figures.build(authority, teams))
+    first, second = trace_colours(figures.build(trend.spec, monthly)), trace_colours(figures.build(authority.spec, teams))
     assert first["Leeds"] == second["Leeds"] == figures.PALETTE["site"]["Leeds"]
     assert first["Nairobi"] == second["Nairobi"] in figures.FALLBACK    # not listed: the same wherever it shows
     assert len(set(first.values())) == 3
@@ -153,10 +152,10 @@ def test_a_site_keeps_its_colour_across_attrition_and_escalations_and_a_new_site
 
 def test_escalation_levels_have_one_colour_each_by_team_and_by_month():
     by_team, by_month = shipped("escalations_level_by_team"), shipped("escalations_level_by_month")
-    shares = {y: [25.0] for y in by_team.y}
-    first = trace_colours(figures.build(by_team, pl.DataFrame({"team_name": ["A"], "authority_limit": [50.0],
+    shares = {y: [25.0] for y in by_team.spec.y}
+    first = trace_colours(figures.build(by_team.spec, pl.DataFrame({"team_name": ["A"], "authority_limit": [50.0],
                                                                 "exception_requests": [4], **shares})))
-    second = trace_colours(figures.build(by_month, pl.DataFrame({"month_label": ["Jan 2025"], "exception_requests": [4],
+    second = trace_colours(figures.build(by_month.spec, pl.DataFrame({"month_label": ["Jan 2025"], "exception_requests": [4],
                                                                   **shares})))
     assert first == second == figures.PALETTE["escalation level"]
 
@@ -170,7 +169,7 @@ def goal_lines(fig) -> dict[str, float]:
 
 
 def test_which_charts_draw_which_goal_lines():
-    declared = {q.name: set(q.targets.values()) for q in catalogue.load(config.queries_dir()).queries if q.targets}
+    declared = {q.name: set(q.spec.targets.values()) for q in catalogue.load(config.queries_dir()).queries if q.spec.targets}
     assert declared == {
         "overview_customer_trend": {"csat", "service_level", "abandon_rate"},
         "overview_agent_trend": {"agent_satisfaction", "manager_response_72h", "attrition_annualised"},
@@ -184,20 +183,20 @@ def test_which_charts_draw_which_goal_lines():
 def test_weekly_service_level_is_drawn_against_80_and_72_h_answers_against_90(tmp_path, monkeypatch):
     weekly = shipped("overview_customer_trend")
     weeks = [dt.date(2025, 3, 3), dt.date(2025, 3, 10)]
-    fig = figures.build(weekly, pl.DataFrame({"week": weeks, **{y: [80.0, 78.0] for y in weekly.y}}))
+    fig = figures.build(weekly.spec, pl.DataFrame({"week": weeks, **{y: [80.0, 78.0] for y in weekly.spec.y}}))
     assert goal_lines(fig) == {"Service level (20 s) target 80.0 %": 80.0, "CSAT target 80.0 %": 80.0,
                                "Abandon rate target 5.0 %": 5.0}    # as targets.yaml has them
     answers = shipped("management_requests_trend")
     frame = pl.DataFrame({"month": ["Jan 2025"], "within_72h_pct": [85.0], "within_72h_low": [80.0],
                           "within_72h_high": [90.0], "requests": [100], "answered_within_72h": [85]})
-    assert goal_lines(figures.build(answers, frame)) == {"Manager response within 72 h target 90.0 %": 90.0}
+    assert goal_lines(figures.build(answers.spec, frame)) == {"Manager response within 72 h target 90.0 %": 90.0}
     # the number comes from targets.yaml: change it and the line moves; remove it and there is none
     targets = tmp_path / "targets.yaml"
     targets.write_text("manager_response_72h: 95\n")
     monkeypatch.setattr(config, "targets_path", lambda: targets)
-    assert list(goal_lines(figures.build(answers, frame)).values()) == [95.0]
+    assert list(goal_lines(figures.build(answers.spec, frame)).values()) == [95.0]
     targets.write_text("csat: 80\n")
-    assert goal_lines(figures.build(answers, frame)) == {}
+    assert goal_lines(figures.build(answers.spec, frame)) == {}
 
 
 def test_a_target_naming_an_unknown_kpi_is_an_error_naming_file_and_line(tmp_path):
@@ -210,3 +209,26 @@ def test_a_target_naming_an_unknown_kpi_is_an_error_naming_file_and_line(tmp_pat
     path.write_text(path.read_text().replace("target: service_levle", "target: {asa: asa}"))
     with pytest.raises(catalogue.QueryFileError, match="not one of the chart's y"):
         catalogue.parse_query_file(path)
+
+
+# ---- chart specs (issue 11, item 3) --------------------------------------------------------------
+
+def test_a_page_asks_for_another_view_of_a_query_without_changing_the_query():
+    query = shipped("wait_times_by_hour")
+    before = query.spec
+    view = query.spec.but(kind="heatmap", z="asa", lower_is_better=True)
+    frame = pl.DataFrame({"hour": [9, 10, 9], "weekday": ["Monday", "Monday", "Tuesday"],
+                          "asa": [12.0, 30.0, 8.0], "service_level": [90.0, 70.0, 95.0]})
+    fig = figures.build(view, frame)
+    assert fig.data[0].z.tolist()[0] == [12.0, 30.0], "the view draws the measure it asked for"
+    assert fig.layout.coloraxis.reversescale, "a short wait is green"
+    assert query.spec is before and (before.kind, before.z) == ("data", "service_level")
+    assert not figures.build(query.spec.but(kind="heatmap"), frame).layout.coloraxis.reversescale
+
+
+def test_a_heatmap_with_no_value_in_any_cell_is_not_drawn_empty():
+    view = shipped("wait_times_by_hour").spec.but(kind="heatmap", z="asa")
+    frame = pl.DataFrame({"hour": [9], "weekday": ["Monday"], "asa": [None], "service_level": [90.0]},
+                         schema_overrides={"asa": pl.Float64})
+    assert nodata.nothing_to_plot(view, frame)
+    assert not nodata.nothing_to_plot(view.but(z="service_level"), frame)

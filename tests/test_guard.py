@@ -295,7 +295,7 @@ def test_every_shipped_query_passes_the_guard(con):
     for query in shipped.queries:
         outcome = guard.run(con, query.sql, values)
         assert outcome.ok, (query.name, outcome.message)
-        assert set(query.y) <= set(outcome.frame.columns)
+        assert set(query.spec.y) <= set(outcome.frame.columns)
 
 
 def test_timeout_comes_from_the_environment(monkeypatch):

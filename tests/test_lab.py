@@ -29,7 +29,7 @@ def test_a_saved_chart_file_loads_with_the_header_it_was_given(tmp_path):
                                x="team_name", y=["contacts"], tags=["volume", "experiments"])
     path = lab.save(text, tmp_path, "contacts_per_team")
     query = catalogue.load(tmp_path).get("contacts_per_team")
-    assert (query.title, query.description, query.chart, query.x, query.y, query.page, query.tags) == (
+    assert (query.title, query.description, query.spec.kind, query.spec.x, query.spec.y, query.page, query.tags) == (
         "Contacts: per team", "Contacts offered per team.", "bar", "team_name", ("contacts",), None,
         ("volume", "experiments"))
     assert query.params == ("date_from", "date_to", "site", "team", "channel", "touchpoint")

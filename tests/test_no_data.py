@@ -260,7 +260,7 @@ def test_the_header_declares_needs_per_column_per_series_and_the_count_behind_a_
     assert chart.column_needs == {"fcr": ("interactions.resolved", "interactions.customer_id"),
                                   "answers": ("customer_surveys.csat",)}
     assert chart.row_needs == {"Escalated": ("interactions.escalation_depth",)}
-    assert (chart.n, chart.unknown) == ("answers", "no recorded wait")
+    assert (chart.spec.n, chart.spec.unknown) == ("answers", "no recorded wait")
 
 
 @pytest.mark.parametrize("line, text, number", [
@@ -313,13 +313,13 @@ def test_a_chart_whose_every_y_is_blank_has_no_data(chart):
 def test_rows_of_an_unknown_bucket_are_left_out_and_counted_from_n(chart):
     frame = pl.DataFrame({"wait_bucket": ["0-10 s", None, "10 min+", None], "measure": ["CSAT"] * 4,
                           "csat": [50.0, 10.0, 40.0, 20.0], "fcr": [1.0] * 4, "answers": [3, 1200, 4, 34]})
-    drawn, left_out = nodata.split_unknown(chart, frame)
+    drawn, left_out = nodata.split_unknown(chart.spec, frame)
     assert drawn["wait_bucket"].to_list() == ["0-10 s", "10 min+"]
     assert left_out.text() == "1,234 survey answers left out: no recorded wait."
-    without_n = replace(chart, n=None, unknown=None)
+    without_n = chart.spec.but(n=None, unknown=None)
     assert nodata.split_unknown(without_n, frame)[1].text() == "2 rows left out: wait bucket unknown."
     known = frame.drop_nulls("wait_bucket")
-    drawn, left_out = nodata.split_unknown(chart, known)
+    drawn, left_out = nodata.split_unknown(chart.spec, known)
     assert drawn.equals(known) and left_out is None
 
 
@@ -342,11 +342,11 @@ def result(db: Path, name: str, **narrow) -> tuple[pl.DataFrame, coverage.Covera
 def test_every_column_a_header_names_is_a_column_of_its_result(store_path):
     for query in QUERIES.queries:
         frame, _, _ = result(store_path, query.name)
-        named = set(query.column_needs) | ({query.n} if query.n else set())
+        named = set(query.column_needs) | ({query.spec.n} if query.spec.n else set())
         assert named <= set(frame.columns), (query.name, named - set(frame.columns))
 
 
-@pytest.mark.parametrize("name", [q.name for q in QUERIES.queries if q.chart != "kpi"])
+@pytest.mark.parametrize("name", [q.name for q in QUERIES.queries if q.spec.kind != "kpi"])
 def test_on_the_demo_store_nothing_is_blanked_or_dropped(store_path, name):
     query = QUERIES.get(name)
     with store.open_read_only(store_path) as con:
@@ -355,7 +355,7 @@ def test_on_the_demo_store_nothing_is_blanked_or_dropped(store_path, name):
                                                **catalogue.page_param_defaults()})
     assert nodata.chart_reasons(query, held_now) == [] and nodata.notes(query, held_now) == []
     assert nodata.blank(query, frame, held_now).equals(frame)
-    assert nodata.split_unknown(query, frame)[1] is None   # every demo contact has its wait and level
+    assert nodata.split_unknown(query.spec, frame)[1] is None   # every demo contact has its wait and level
 
 
 PWC_ABSENT = {   # a chart the PwC sample cannot feed -> words of the reason it gives
@@ -442,7 +442,7 @@ def _bucket(wait: int) -> str:
 def test_an_unknown_wait_never_lands_in_a_bucket(partial_store, call_log):
     rows = [r for r in raw_calls(call_log) if r["Outcome"] == "answered" and r["CSAT"]]
     frame, _, query = result(partial_store, "wait_times_csat_by_wait")
-    drawn, left_out = nodata.split_unknown(query, frame)
+    drawn, left_out = nodata.split_unknown(query.spec, frame)
     unknown = sum(1 for r in rows if not r["Queue seconds"])
     assert unknown > 0 and left_out.text() == f"{unknown} survey answers left out: no recorded wait before answer."
     expected = {label: 0 for _, label in BUCKETS}   # every bucket shows, even an empty one
@@ -456,7 +456,7 @@ def test_an_unknown_wait_never_lands_in_a_bucket(partial_store, call_log):
 def test_contacts_with_no_time_in_queue_are_counted_once_not_per_line(partial_store, call_log):
     rows = raw_calls(call_log)
     frame, _, query = result(partial_store, "wait_times_abandon_by_wait")
-    drawn, left_out = nodata.split_unknown(query, frame)
+    drawn, left_out = nodata.split_unknown(query.spec, frame)
     unknown = sum(1 for r in rows if not r["Queue seconds"])
     assert left_out.text() == f"{unknown} contacts left out: no recorded time in queue."
     pooled = drawn.filter(pl.col("series") == "All channels")
@@ -469,14 +469,14 @@ def test_contacts_with_no_time_in_queue_are_counted_once_not_per_line(partial_st
 def test_an_unknown_escalation_level_is_no_level(partial_store, call_log):
     rows = [r for r in raw_calls(call_log) if r["Outcome"] == "answered" and r["CSAT"]]
     frame, _, query = result(partial_store, "escalations_csat_by_depth")
-    drawn, left_out = nodata.split_unknown(query, frame)
+    drawn, left_out = nodata.split_unknown(query.spec, frame)
     unknown = sum(1 for r in rows if r["Exception"] == "Y" and not r["Escalation"])
     assert unknown > 0
     assert left_out.text() == f"{unknown} survey answers left out: no recorded exception request or escalation level."
     senior = drawn.filter(pl.col("decided_by") == "3 · senior management")["survey_answers"].sum()
     assert senior == sum(1 for r in rows if r["Exception"] == "Y" and r["Escalation"] == "3")
     shares, _, query = result(partial_store, "escalations_depth_distribution")
-    drawn, left_out = nodata.split_unknown(query, shares)
+    drawn, left_out = nodata.split_unknown(query.spec, shares)
     answered = [r for r in raw_calls(call_log) if r["Outcome"] == "answered"]
     assert left_out.count == sum(1 for r in answered if not r["Escalation"])
     every = drawn.filter(pl.col("contacts_in") == "All answered contacts")
@@ -569,11 +569,11 @@ def test_every_page_says_why_and_never_shows_zero_percent_for_an_absent_input(sa
 def test_a_header_naming_a_column_the_query_lacks_is_shown_in_place(chart):
     frame = pl.DataFrame({"wait_bucket": ["0-10 s"], "measure": ["CSAT"], "csat": [50.0], "fcr": [1.0]})
     assert nodata.unknown_columns(chart, frame) == ["answers"]
-    assert nodata.unknown_columns(replace(chart, n="csat", column_needs={}), frame) == []
+    assert nodata.unknown_columns(replace(chart, spec=chart.spec.but(n="csat"), column_needs={}), frame) == []
 
 
 def test_a_chart_whose_rows_hold_no_value_is_not_drawn_empty(chart):
     frame = pl.DataFrame({"wait_bucket": ["0-10 s"], "measure": ["CSAT"], "csat": [None], "fcr": [None],
                           "answers": [0]}, schema_overrides={"csat": pl.Float64, "fcr": pl.Float64})
-    assert nodata.nothing_to_plot(chart, frame) and nodata.nothing_to_plot(chart, frame.clear())
-    assert not nodata.nothing_to_plot(chart, frame.with_columns(pl.lit(1.0).alias("fcr")))
+    assert nodata.nothing_to_plot(chart.spec, frame) and nodata.nothing_to_plot(chart.spec, frame.clear())
+    assert not nodata.nothing_to_plot(chart.spec, frame.with_columns(pl.lit(1.0).alias("fcr")))

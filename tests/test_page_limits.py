@@ -35,8 +35,7 @@ def cpu_seconds_over(seconds: float) -> float:
 
 
 def endless_query() -> catalogue.Query:
-    return catalogue.Query(name="endless", path=Path("endless.sql"), title="Endless", description="", chart="table",
-                           sql=ENDLESS_SQL)
+    return catalogue.Query(name="endless", path=Path("endless.sql"), title="Endless", description="", sql=ENDLESS_SQL)
 
 
 def test_an_endless_query_is_stopped_at_the_limit_and_leaves_the_cpu_idle(con):

@@ -5,7 +5,6 @@ against docs/design.md's reference values, and the page itself in AppTest."""
 from __future__ import annotations
 
 import calendar
-import dataclasses
 import datetime as dt
 import functools
 import math
@@ -120,7 +119,7 @@ def test_abandon_counts_match_an_independent_count_and_the_pool_is_their_sum(con
 
 def test_the_x_axis_runs_in_wait_order_on_every_line(con):
     frame = run(con, "wait_times_abandon_by_wait", filters.Filters(dt.date(2025, 3, 1), dt.date(2025, 3, 7)))
-    figure = figures.build(query("wait_times_abandon_by_wait"), frame)
+    figure = figures.build(query("wait_times_abandon_by_wait").spec, frame)
     assert [list(trace.x) for trace in figure.data] == [WAIT_BUCKETS] * len(figure.data)
 
 
@@ -131,7 +130,7 @@ def test_heatmaps_have_seven_weekdays_monday_first(con, measure):
     frame = run(con, "wait_times_by_hour")
     assert list(dict.fromkeys(frame["weekday"])) == WEEKDAYS
     assert frame["offered"].min() >= 10
-    as_drawn = dataclasses.replace(query("wait_times_by_hour"), chart="heatmap", z=measure)  # as the page draws it
+    as_drawn = query("wait_times_by_hour").spec.but(kind="heatmap", z=measure)  # as the page draws it
     figure = figures.build(as_drawn, frame)
     assert list(figure.data[0].y) == WEEKDAYS, "Monday is the top row, Sunday the bottom"
 

@@ -3,9 +3,7 @@ staffing what-if (dashboard/erlang.py) seeded from the filtered data. Plain code
 
 from __future__ import annotations
 
-from dataclasses import replace
-
-from dashboard import erlang, figures, filters
+from dashboard import erlang, filters, present
 from dashboard.canvas import Canvas
 
 # measure (a column of wait_times_by_hour) -> lower is better: the red-to-green scale is then turned
@@ -22,18 +20,17 @@ def by_hour(canvas: Canvas) -> None:
     measure = canvas.control("measure", "segmented") or filters.CONTROL["measure"].default
     data = canvas.data
     query = data.query(HOURS_QUERY)
-    chart = replace(query, chart="heatmap", z=measure)   # the same query file, another view of it
-    canvas.caption(f"{chart.description} Green is good.")
-    if missing := data.missing(chart) or data.absent_columns(chart).get(measure):
+    # the same query file, another view of its rows
+    view = query.spec.but(kind="heatmap", z=measure, lower_is_better=LOWER_IS_BETTER[measure])
+    canvas.caption(f"{query.description} Green is good.")
+    if missing := data.missing(query) or data.absent_columns(query).get(measure):
         canvas.no_data(missing)
         return
     cells = data.run(query, data.bound())
     if cells.is_empty():
         canvas.notice("info", "No hour of the week has 10 or more contacts for these filters.")
         return
-    figure = figures.build(chart, cells)
-    figure.update_coloraxes(reversescale=LOWER_IS_BETTER[measure])
-    canvas.chart("chart_heatmap", figure, data=cells, csv_name=f"{HOURS_QUERY}_{measure}")
+    present.chart(canvas, query, cells, spec=view, key="chart_heatmap", csv_name=f"{HOURS_QUERY}_{measure}")
 
 
 def staffing_what_if(canvas: Canvas) -> None:
