@@ -78,6 +78,9 @@ class Canvas(Protocol):
     def heading(self, text: str, help: str | None = None) -> None:
         """A section's heading."""
 
+    def group(self, text: str) -> None:
+        """A heading above several sections (the catalogue's tags), ruled off from what came before."""
+
     def caption(self, text: str) -> None:
         """Small explanatory text."""
 

@@ -24,7 +24,14 @@ BLOCKS: dict[str, tuple[Section, ...]] = {
     "attrition": (present.query_files, attrition.retention_by_tenure),
     "management": (present.query_files, management.milestone_surveys),
     "teams": (present.query_files, teams.ranking_table, teams.funnel),
+    "queries": (present.catalogue_files,),
 }
+# the SQL lab is a workbench, not a view: its result is downloaded as CSV, its query shared by link
+
+
+def drawable_paths() -> tuple[str, ...]:
+    """The pages a snapshot can draw: every page declared here, in the registry's order."""
+    return tuple(path for path in pages.paths() if path in BLOCKS)
 
 
 def sections(path: str) -> tuple[Section, ...]:

@@ -11,7 +11,6 @@ import polars as pl
 import streamlit as st
 
 from dashboard import (
-    catalogue,
     figures,
     filters,
     kpis,
@@ -102,6 +101,9 @@ class LiveCanvas:
         self.where.subheader(safe_text.markdown(shown),
                              help=safe_text.markdown(help or text) if help or shown != text else None)
 
+    def group(self, text: str) -> None:
+        self.where.header(safe_text.label(text), divider="gray", help=safe_text.hover(text))
+
     def caption(self, text: str) -> None:
         ui.caption(text, ui.scope_values(self.data.chosen), where=self.where)
 
@@ -179,31 +181,3 @@ def _tile(tile: kpis.Tile) -> None:
     st.caption(f"{mark}{tile.target_text()} · {tile.n_text()}")
     if tile.no_comparison:
         st.caption(f"No comparison: {tile.no_comparison}.")
-
-
-
-def render_catalogue() -> None:
-    """The Query catalogue page: every query file whose header names no page, grouped by its first
-    tag, each drawn as present.query_block draws it on a page."""
-    data = page_data("queries")
-    chosen = data.chosen
-    st.title(pages.get("queries").page_title)
-    ui.caption(f"{chosen.describe()}. Charts from query files that name no page, grouped by their first tag. "
-               "Add one by dropping a .sql file into queries/ (see the README's Add a chart); it shows here on "
-               "the next rerun.", ui.scope_values(chosen))
-    draw = LiveCanvas(data)
-    for err in data.catalogue.errors_without_page():
-        draw.notice("error", f"{err.location}: {err.message}")
-    groups = data.catalogue.by_tag()
-    if not groups:
-        st.info("No query file without a page yet. A file whose header has no `page:` line appears here.")
-    bound = data.bound()
-    for tag, queries in groups.items():
-        st.header(safe_text.label(tag), divider="gray", help=safe_text.hover(tag))
-        for query in queries:
-            try:
-                present.query_block(draw, query, bound)
-            except SectionProblem as problem:
-                draw.notice("error", str(problem))
-    with st.expander(f"All {len(data.catalogue.queries)} query files"):
-        st.dataframe(catalogue.listing(data.catalogue), hide_index=True, width="stretch")

@@ -40,6 +40,29 @@ def query_files(canvas: Canvas) -> None:
             canvas.notice("error", str(problem))
 
 
+def catalogue_files(canvas: Canvas) -> None:
+    """The Query catalogue: every query file whose header names no page, grouped by its first tag,
+    each drawn as on a page; then the list of every file, broken ones with their problem."""
+    data = canvas.data
+    canvas.caption("Charts from query files that name no page, grouped by their first tag. Add one by dropping a "
+                   ".sql file into queries/ (see the README's Add a chart); it shows here on the next rerun.")
+    for err in data.catalogue.errors_without_page():
+        canvas.notice("error", f"{err.location}: {err.message}")
+    groups = data.catalogue.by_tag()
+    if not groups:
+        canvas.notice("info", "No query file without a page yet. A file whose header has no `page:` line appears here.")
+    bound = data.bound()
+    for tag, queries in groups.items():
+        canvas.group(tag)
+        for query in queries:
+            try:
+                query_block(canvas, query, bound)
+            except SectionProblem as problem:
+                canvas.notice("error", str(problem))
+    canvas.expander(f"All {len(data.catalogue.queries)} query files").table(
+        "query_files", catalogue.listing(data.catalogue), csv_name="query_files")
+
+
 def query_block(canvas: Canvas, query: catalogue.Query, bound: dict) -> None:
     """One query file as its header says: tiles, a chart or a table, with its data and CSV."""
     data = canvas.data

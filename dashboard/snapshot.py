@@ -125,6 +125,9 @@ class HtmlCanvas:
     def heading(self, text: str, help: str | None = None) -> None:
         self._add(f"<h2>{_e(text)}</h2>")
 
+    def group(self, text: str) -> None:
+        self._add(f'<h2 class="group">{_e(text)}</h2>')
+
     def caption(self, text: str) -> None:
         self._add(f'<p class="caption">{_e(text)}</p>')
 
@@ -260,7 +263,7 @@ def add_parser(subparsers) -> None:
         "snapshot", help="write one page, as a link would show it, to a self-contained HTML file",
         description="Writes the page at PAGE (its URL path) for the link's filters and page controls into one "
                     "HTML file that opens without a network: tiles with their n, interactive charts, tables.")
-    parser.add_argument("--page", required=True, metavar="PAGE", help=f"one of: {', '.join(pages.pageable_paths())}")
+    parser.add_argument("--page", required=True, metavar="PAGE", help=f"one of: {', '.join(layout.drawable_paths())}")
     parser.add_argument("--params", default="", metavar="QUERY",
                         help='the link\'s query string, e.g. "team=Aurora&from=2025-03-01" (default: the defaults)')
     parser.add_argument("--db", type=Path, default=None, help="store file (default $DASHBOARD_DB or data/store.duckdb)")
@@ -271,8 +274,9 @@ def main(args) -> int:
     """The `snapshot` command: 0 written; 2 an unknown page or a store that cannot be read."""
     import sys
 
-    if args.page.strip("/") not in pages.pageable_paths():
-        print(f"--page {args.page!r} is not a page; choose one of: {', '.join(pages.pageable_paths())}",
+    if args.page.strip("/") not in layout.drawable_paths():
+        print(f"--page {args.page!r} is not a page a snapshot can draw; choose one of: "
+              f"{', '.join(layout.drawable_paths())}",
               file=sys.stderr)
         return 2
     text = render(args.page.strip("/"), args.params, args.db)

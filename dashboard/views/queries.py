@@ -2,4 +2,4 @@
 
 from dashboard import live
 
-live.render_catalogue()
+live.render("queries")
