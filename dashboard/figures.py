@@ -109,16 +109,25 @@ def build(spec: ChartSpec, frame: pl.DataFrame) -> go.Figure:
 
 
 def add_goal_lines(fig: go.Figure, spec: ChartSpec, targets: dict[str, float]) -> go.Figure:
-    """A dashed line at each target the header declares (target: {y column: KPI id}), labelled
-    with the KPI and its target; a KPI without a target in targets.yaml draws none."""
+    """A dashed line at each target the spec declares (target: {y column: KPI id}), labelled with
+    the KPI and its target; a KPI without a target in targets.yaml draws none. KPIs whose targets
+    are the same figure share one line and one label (two labels on one line would overprint)."""
+    lines: dict[tuple[float, str], list[str]] = {}
     for kpi_id in dict.fromkeys(spec.targets.values()):
         if (value := targets.get(kpi_id)) is None:
             continue
         kpi = kpis.KPIS[kpi_id]
+        lines.setdefault((value, kpi.format(value)), []).append(kpi.label)
+    for (value, shown), names in lines.items():
         fig.add_hline(y=value, line_dash="dash", line_color="#555555", line_width=1,
-                      annotation_text=safe_text.chart(f"{kpi.label} target {kpi.format(value)}"),
+                      annotation_text=safe_text.chart(f"{_listed(names)} target {shown}"),
                       annotation_position="top left", annotation_font_size=10)
     return fig
+
+
+def _listed(names: list[str]) -> str:
+    """"A", "A and B", "A, B and C"."""
+    return names[0] if len(names) == 1 else f"{', '.join(names[:-1])} and {names[-1]}"
 
 
 def colour(dimension: str, name: str) -> str:

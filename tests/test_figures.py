@@ -184,8 +184,8 @@ def test_weekly_service_level_is_drawn_against_80_and_72_h_answers_against_90(tm
     weekly = shipped("overview_customer_trend")
     weeks = [dt.date(2025, 3, 3), dt.date(2025, 3, 10)]
     fig = figures.build(weekly.spec, pl.DataFrame({"week": weeks, **{y: [80.0, 78.0] for y in weekly.spec.y}}))
-    assert goal_lines(fig) == {"Service level (20 s) target 80.0 %": 80.0, "CSAT target 80.0 %": 80.0,
-                               "Abandon rate target 5.0 %": 5.0}    # as targets.yaml has them
+    # as targets.yaml has them; two targets of 80 % share one line and one label (two would overprint)
+    assert goal_lines(fig) == {"CSAT and Service level (20 s) target 80.0 %": 80.0, "Abandon rate target 5.0 %": 5.0}
     answers = shipped("management_requests_trend")
     frame = pl.DataFrame({"month": ["Jan 2025"], "within_72h_pct": [85.0], "within_72h_low": [80.0],
                           "within_72h_high": [90.0], "requests": [100], "answered_within_72h": [85]})
@@ -232,3 +232,16 @@ def test_a_heatmap_with_no_value_in_any_cell_is_not_drawn_empty():
                          schema_overrides={"asa": pl.Float64})
     assert nodata.nothing_to_plot(view, frame)
     assert not nodata.nothing_to_plot(view.but(z="service_level"), frame)
+
+
+def test_targets_of_the_same_figure_share_a_line_and_different_ones_do_not(tmp_path, monkeypatch):
+    weekly = shipped("overview_customer_trend")
+    frame = pl.DataFrame({"week": [dt.date(2025, 3, 3)], **{y: [80.0] for y in weekly.spec.y}})
+    targets = tmp_path / "targets.yaml"
+    monkeypatch.setattr(config, "targets_path", lambda: targets)
+    targets.write_text("csat: 85\nservice_level: 80\n")
+    assert goal_lines(figures.build(weekly.spec, frame)) == {"CSAT target 85.0 %": 85.0,
+                                                             "Service level (20 s) target 80.0 %": 80.0}
+    targets.write_text("csat: 80\nservice_level: 80\nabandon_rate: 80\n")
+    assert goal_lines(figures.build(weekly.spec, frame)) == {
+        "CSAT, Service level (20 s) and Abandon rate target 80.0 %": 80.0}
