@@ -121,7 +121,9 @@ def add_goal_lines(fig: go.Figure, spec: ChartSpec, targets: dict[str, float]) -
     for (value, shown), names in lines.items():
         fig.add_hline(y=value, line_dash="dash", line_color="#555555", line_width=1,
                       annotation_text=safe_text.chart(f"{_listed(names)} target {shown}"),
-                      annotation_position="top left", annotation_font_size=10)
+                      # at the right: events label their spans at the top left, where a span cut
+                      # by the period's start begins, and the two overprinted
+                      annotation_position="top right", annotation_font_size=10)
     return fig
 
 

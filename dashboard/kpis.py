@@ -37,6 +37,11 @@ class Kpi:
     period_table: str = "interactions"
     n_word: str = "contacts"         # what <id>_n counts
     target_scales_with_period: bool = False  # churn: a yearly target converted to the period
+    short: str = ""                  # the tile's label when `label` would be cut on a tile at 1280 px
+
+    @property
+    def tile_label(self) -> str:
+        return self.short or self.label
 
     def format(self, value: float | None) -> str:
         if value is None or (isinstance(value, float) and math.isnan(value)):
@@ -77,7 +82,7 @@ KPIS: dict[str, Kpi] = {k.id: k for k in (
         needs=("interactions.wait_s",), n_word="answered contacts"),
     Kpi("service_level", "Service level (20 s)", "pct", True,
         "answered within 20 s / (answered + abandoned after 20 s), contacts with a recorded wait",
-        needs=("interactions.wait_s",), n_word="contacts"),
+        needs=("interactions.wait_s",), n_word="contacts", short="Service level"),
     Kpi("abandon_rate", "Abandon rate", "pct", False, "abandoned / offered",
         needs=("interactions.abandoned",), n_word="offered"),
     Kpi("aht", "AHT", "seconds", False, "handle time / handled contacts with a recorded handle time",
@@ -94,10 +99,12 @@ KPIS: dict[str, Kpi] = {k.id: k for k in (
         needs=("agent_surveys.enps",), period_table="agent_surveys", n_word="answers"),
     Kpi("attrition_annualised", "Agent attrition (annualised)", "pct", False,
         "mean over the period's months of leavers / average headcount, x 12",
-        needs=("agents.left_on",), period_table="agents", n_word="agents on average"),
+        needs=("agents.left_on",), period_table="agents", n_word="agents on average",
+        short="Agent attrition"),
     Kpi("manager_response_72h", "Manager response within 72 h", "pct", True,
         "agent requests answered within 72 h / requests opened",
-        needs=("agent_requests.answered_at",), period_table="agent_requests", n_word="requests"),
+        needs=("agent_requests.answered_at",), period_table="agent_requests", n_word="requests",
+        short="Replies in 72 h"),
     Kpi("customer_churn", "Customer churn", "pct", False,
         "customers churned in the period / customers active at its start "
         "(with a site, team, channel or touchpoint filter: those the scope has served)",

@@ -168,16 +168,17 @@ def _tile(tile: kpis.Tile) -> None:
     """One KPI: the figure, its n, the change (or why there is none) and the target (or why the
     figure is missing). Texts from data go through st.caption as plain strings."""
     st.metric(
-        tile.kpi.label, tile.kpi.format(tile.value),
+        tile.kpi.tile_label, tile.kpi.format(tile.value),
         delta=None if tile.delta is None else tile.kpi.format_delta(tile.delta),
         delta_color="off" if tile.delta_is_zero else ("normal" if tile.kpi.higher_is_better else "inverse"),
-        help=f"{tile.kpi.formula}. Previous period: {tile.kpi.format(tile.previous)}.",
+        help=f"{tile.kpi.label}: {tile.kpi.formula}. Previous period: {tile.kpi.format(tile.previous)}.",
         border=True,
     )
     if tile.no_data:
         st.caption(f"No data: {tile.no_data}.")
         return
     mark = {True: ":green[●] ", False: ":red[●] ", None: ""}[tile.meets_target]
-    st.caption(f"{mark}{tile.target_text()} · {tile.n_text()}")
+    # the target and the n on lines of their own: run together they wrapped mid-phrase ("n =" / "50,616")
+    st.caption(f"{mark}{tile.target_text()}  \n{tile.n_text()}")
     if tile.no_comparison:
         st.caption(f"No comparison: {tile.no_comparison}.")

@@ -238,11 +238,11 @@ def _tile(tile: kpis.Tile) -> str:
         lines = [_e(f"No data: {tile.no_data}.")]
     else:
         dot = {True: '<span class="up">● </span>', False: '<span class="down">● </span>', None: ""}[tile.meets_target]
-        lines = [f"{dot}{_e(tile.target_text())} · {_e(tile.n_text())}",
+        lines = [f"{dot}{_e(tile.target_text())}", _e(tile.n_text()),
                  *([_e(f"No comparison: {tile.no_comparison}.")] if tile.no_comparison else [])]
     captions = "".join(f'<div class="caption">{line}</div>' for line in lines)
-    return (f'<div class="tile" title="{_e(tile.kpi.formula)}"><div class="label">{_e(tile.kpi.label)}</div>'
-            f'<div class="value">{_e(tile.kpi.format(tile.value))}</div>{delta}{captions}</div>')
+    return (f'<div class="tile" title="{_e(tile.kpi.label)}: {_e(tile.kpi.formula)}">'
+            f'<div class="label">{_e(tile.kpi.tile_label)}</div><div class="value">{_e(tile.kpi.format(tile.value))}</div>{delta}{captions}</div>')
 
 
 def _e(text: object) -> str:

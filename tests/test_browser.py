@@ -14,11 +14,11 @@ import sys
 import time
 import urllib.request
 from pathlib import Path
-from urllib.parse import parse_qs, urlencode, urlsplit
+from urllib.parse import parse_qs, quote, urlencode, urlsplit
 
 import pytest
 
-from dashboard import pages, store
+from dashboard import kpis, pages, store
 
 playwright_api = pytest.importorskip("playwright.sync_api")
 expect = playwright_api.expect
@@ -352,6 +352,26 @@ def test_on_a_phone_the_overview_shows_tiles_two_to_a_row_and_a_chart_within_two
     context.close()
 
 
+CUT_TEXT = """() => [...document.querySelectorAll('[data-testid=stMetric] *, [data-testid=stButton] *, [data-testid=stPopover] *')]
+    .filter(e => e.children.length == 0 || e.classList.contains('stMarkdownEllipsis'))
+    .filter(e => e.scrollWidth > e.clientWidth + 1).map(e => e.textContent)"""
+
+
+@pytest.mark.parametrize("width", [1280, 1400])
+def test_no_tile_label_value_or_button_is_cut_on_a_laptop_screen(browser, server, team, width):
+    """At 1280-1400 px the tiles read "Service level (…", "Agent attritio..." and "Back to all tea..."."""
+    context = browser.new_context(viewport={"width": width, "height": 2400})
+    context.set_default_timeout(TIMEOUT_MS)
+    page = context.new_page()
+    page.goto(f"{server}/overview?team={quote(team)}")
+    page.wait_for_selector(APP_IDLE, timeout=TIMEOUT_MS)
+    expect(page.locator(METRIC).nth(13)).to_be_visible()
+    page.wait_for_selector(APP_IDLE, timeout=TIMEOUT_MS)
+    assert page.locator(METRIC).count() >= 14
+    assert page.evaluate(CUT_TEXT) == []
+    context.close()
+
+
 def tile_value(page, label: str) -> str:
     tile = page.locator(METRIC).filter(has=page.locator(METRIC_LABEL, has_text=label)).first
     return tile.locator("[data-testid='stMetricValue']").inner_text().strip()
@@ -443,8 +463,8 @@ def test_no_tile_reads_zero_when_the_import_lacks_its_input(browser, bare_log_st
             values = {pg.locator(METRIC).nth(i).locator(METRIC_LABEL).inner_text():
                       pg.locator(METRIC).nth(i).locator("[data-testid='stMetricValue']").inner_text()
                       for i in range(14)}
-            for label in ("FCR", "ASA", "Service level (20 s)", "AHT", "Agent attrition (annualised)"):
-                assert values[label] == "no data", (label, values)
+            for kpi_id in ("fcr", "asa", "service_level", "aht", "attrition_annualised"):
+                assert values[kpis.KPIS[kpi_id].tile_label] == "no data", (kpi_id, values)
             assert not [v for v in values.values() if re.fullmatch(r"0(\.0)? %", v)], values
             body = pg.locator("[data-testid='stMain']").inner_text()
             assert "No data: this store has no resolution field" in body
