@@ -182,12 +182,17 @@ def published_state(db: Path) -> tuple[str, str, set[Path]]:
     return os.readlink(db), sha256(db), set(store.versions_dir(db).iterdir())
 
 
-def test_the_pwc_sample_replaced_by_itself_publishes_nothing(tmp_path):
-    _, calls = pwc_rows()
+def pwc_store(tmp_path: Path) -> tuple[Path, object, tuple[str, str, set[Path]]]:
+    """A store holding the PwC sample: its path, the mapping's rules and what readers see of it."""
     db = tmp_path / "store.duckdb"
     rules = mapping.load(PWC_MAPPING)
     importer.run([PWC_CSV], rules, db)
-    before = published_state(db)
+    return db, rules, published_state(db)
+
+
+def test_the_pwc_sample_replaced_by_itself_publishes_nothing(tmp_path):
+    _, calls = pwc_rows()
+    db, rules, before = pwc_store(tmp_path)
 
     report = importer.run([PWC_CSV], rules, db)
     assert published_state(db) == before   # the very same file, unchanged, and no new version file
@@ -201,9 +206,7 @@ def test_the_pwc_sample_replaced_by_itself_publishes_nothing(tmp_path):
 
 
 def test_the_cli_replacing_the_store_with_what_it_holds_says_nothing_new(tmp_path):
-    db = tmp_path / "store.duckdb"
-    importer.run([PWC_CSV], mapping.load(PWC_MAPPING), db)
-    before = published_state(db)
+    db, _, before = pwc_store(tmp_path)
     done = subprocess.run([sys.executable, "-m", "dashboard", "import", str(PWC_CSV), "--mapping", str(PWC_MAPPING),
                            "--db", str(db)], capture_output=True, text=True, cwd=ROOT, timeout=120, check=False)
     assert done.returncode == 0, done.stderr
@@ -213,10 +216,7 @@ def test_the_cli_replacing_the_store_with_what_it_holds_says_nothing_new(tmp_pat
 
 def test_a_replace_with_one_row_changed_publishes_it(tmp_path):
     header, calls = pwc_rows()
-    db = tmp_path / "store.duckdb"
-    rules = mapping.load(PWC_MAPPING)
-    importer.run([PWC_CSV], rules, db)
-    before = published_state(db)
+    db, rules, before = pwc_store(tmp_path)
     first_rated = next(i for i, r in enumerate(calls) if r["Satisfaction rating"])
     changed = int(calls[first_rated]["Satisfaction rating"]) % 5 + 1   # another rating, still 1-5
     calls[first_rated] = {**calls[first_rated], "Satisfaction rating": str(changed)}
