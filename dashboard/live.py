@@ -46,6 +46,8 @@ def render(path: str) -> None:
     ui.caption(chosen.describe(), ui.scope_values(chosen), where=row)
     if chosen.team and row.button("Back to all teams", icon=":material/arrow_back:", key="drill_back"):
         ui.drill_to(filters.ALL)
+    # the two buttons wrap as one: on a phone they share the line under the period, not a line each
+    share = row.container(horizontal=True, width="content", gap="small", vertical_alignment="center")
     draw = LiveCanvas(data)
     for section in layout.sections(path):
         try:
@@ -53,7 +55,7 @@ def render(path: str) -> None:
         except SectionProblem as problem:
             draw.notice("error", str(problem))
     # last, into the row at the top: the page's controls have written their values into the URL by now
-    _share(path, row)
+    _share(path, share)
 
 
 def link(path: str) -> str:

@@ -136,8 +136,8 @@ def tiles(canvas: Canvas, query: catalogue.Query) -> None:
     periods = ((chosen.date_from, chosen.date_to), (before.date_from, before.date_to))
     drawn = kpis.tiles(row_now, row_before, targets, chosen.days, data.coverage, periods, config.min_comparison_n())
     canvas.tiles(query.title, f"{query.description} Changes: against {before.date_from:%d %b} – "
-                 f"{before.date_to:%d %b %Y} (the {chosen.days} days before), where both periods lie inside the "
-                 f"data and rest on at least {config.min_comparison_n()} each.", drawn)
+                 f"{before.date_to:%d %b %Y}, where both periods lie inside the data with n ≥ "
+                 f"{config.min_comparison_n()} each.", drawn)
 
 
 def events(canvas: Canvas) -> pl.DataFrame:

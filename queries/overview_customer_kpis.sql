@@ -1,5 +1,5 @@
 -- title: Customer side
--- description: What customers went through in the period, against the previous period and target.
+-- description: What customers went through in the period.
 -- page: overview
 -- chart: kpi
 -- order: 10

@@ -1,5 +1,5 @@
 -- title: Customer side by week
--- description: CSAT, service level (20 s) and abandon rate per week; a week cut by the period's edge shows only its days inside.
+-- description: Per week; edge weeks count only days in the period.
 -- page: overview
 -- chart: line
 -- order: 15
