@@ -26,6 +26,12 @@ def review_dir() -> Path:
     return Path(os.environ.get("DASHBOARD_LAB_REVIEW", queries.with_name(f"{queries.name}-review")))
 
 
+def audit_path() -> Path:
+    """The audit trail (DASHBOARD_AUDIT_LOG): audit.log in the store's folder unless set, so a
+    second instance with its own store keeps its own trail."""
+    return Path(os.environ.get("DASHBOARD_AUDIT_LOG", "").strip() or store_path().parent / "audit.log")
+
+
 def targets_path() -> Path:
     return Path(os.environ.get("DASHBOARD_TARGETS", ROOT / "targets.yaml"))
 
