@@ -24,7 +24,7 @@ import duckdb
 import polars as pl
 import yaml
 
-from dashboard import config, kpis, pages
+from dashboard import confidential, config, kpis, pages
 from dashboard.mapping import store_columns
 from dashboard.timelimit import Watchdog
 
@@ -53,7 +53,7 @@ NEEDS_AXES = {"line", "bar", "area", "scatter", "heatmap"}
 REQUIRED = ("title", "description", "chart")
 OPTIONAL = ("page", "x", "y", "color", "z", "params", "order", "tags", "y_title", "x_title", "labels",
             "error_low", "error_high", "hover", "needs", "column_needs", "row_needs", "n", "unknown", "drill",
-            "log_x", "annotate_events", "barmode", "dodge", "value_labels", "target")
+            "log_x", "annotate_events", "barmode", "dodge", "value_labels", "target", "respondents")
 
 
 UNTAGGED = "Untagged"
@@ -109,6 +109,9 @@ class Query:
     # y column -> KPI id whose target in targets.yaml is drawn as a goal line
     targets: dict = field(default_factory=dict, hash=False)
     header_lines: dict = field(default_factory=dict, hash=False)  # header key -> line number
+    # agent-survey figure column -> the column counting its respondents (dashboard/confidential.py);
+    # None: not declared, {}: the file returns only counts of agent answers
+    respondents: dict | None = field(default=None, hash=False)
 
     def bind(self, values: dict) -> dict:
         """Only the parameters this query declares: DuckDB refuses any extra one."""
@@ -255,8 +258,15 @@ def parse_query_file(path: Path) -> Query:
         barmode=fields.get("barmode"),
         dodge=bool(fields.get("dodge")), value_labels=bool(fields.get("value_labels")),
         targets=_targets(path, where, fields.get("target"), _as_tuple(fields.get("y"))),
-        header_lines=where,
+        header_lines=where, respondents=_respondents(path, where, fields.get("respondents")),
     )
+
+
+def _respondents(path: Path, where: dict, value) -> dict[str, str] | None:
+    try:
+        return confidential.parse(value)
+    except confidential.RespondentsError as exc:
+        raise QueryFileError(path, where.get("respondents", 1), str(exc)) from None
 
 
 def _targets(path: Path, where: dict, value, y: tuple[str, ...]) -> dict[str, str]:
