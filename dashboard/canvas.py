@@ -82,10 +82,11 @@ class PageData:
         hidden = self.hidden.get(query.name)
         return nodata.notes(query, self.coverage) + ([hidden.note()] if hidden else [])
 
-    def all_hidden(self, query: catalogue.Query, frame: pl.DataFrame) -> str | None:
-        """When hiding left the chart nothing to draw: the words to show instead of it."""
+    def all_hidden(self, query: catalogue.Query, frame: pl.DataFrame, drawn: Sequence[str] = ()) -> str | None:
+        """When hiding left the chart nothing to draw (every one of `drawn`, by default the header's
+        y, is empty): the words to show instead of it."""
         hidden = self.hidden.get(query.name)
-        return hidden.note() if confidential.all_hidden(list(query.y), frame, hidden) else None
+        return hidden.note() if confidential.all_hidden(list(drawn or query.y), frame, hidden) else None
 
 
 class Canvas(Protocol):

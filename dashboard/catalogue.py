@@ -24,7 +24,7 @@ import duckdb
 import polars as pl
 import yaml
 
-from dashboard import confidential, config, kpis, pages
+from dashboard import confidential, config, guard, kpis, pages
 from dashboard.mapping import store_columns
 from dashboard.timelimit import Watchdog
 
@@ -320,11 +320,15 @@ def _needs_by_key(path: Path, where: dict, key: str, value) -> dict[str, tuple[s
 _parser = threading.local()
 
 
-def parse_statements(sql: str) -> list:
+def _parsing_connection() -> duckdb.DuckDBPyConnection:
     # one in-memory connection per thread just to parse: opening one per file cost ~50 ms each
     if not hasattr(_parser, "con"):
         _parser.con = duckdb.connect()
-    return _parser.con.extract_statements(sql)
+    return _parser.con
+
+
+def parse_statements(sql: str) -> list:
+    return _parsing_connection().extract_statements(sql)
 
 
 def check_statement(query: Query) -> None:
@@ -348,6 +352,26 @@ def check_statement(query: Query) -> None:
     for name in sorted(set(query.params) - used):
         raise QueryFileError(query.path, query.header_lines.get("params", 1),
                              f"parameter '{name}' is declared but the SQL never uses ${name}")
+    _check_respondents_declared(query)
+
+
+def _check_respondents_declared(query: Query) -> None:
+    """A file that reads agent_surveys says which of its columns are agent-survey figures and what
+    counts their respondents (dashboard/confidential.py), or that it returns only counts: without
+    that, a figure for one agent could reach a page. The tables are DuckDB's parse, not a text match."""
+    if query.respondents is not None:
+        return
+    try:
+        tables = guard.tables_read(_parsing_connection(), query.sql)
+    except (ValueError, duckdb.Error) as exc:
+        raise QueryFileError(query.path, query.line_of_sql_start(), "cannot tell which tables this query reads "
+                             f"({_first_line(exc)}); write it without that construct") from None
+    if confidential.AGENT_SURVEYS in tables:
+        raise QueryFileError(query.path, _line_of(query.sql, confidential.AGENT_SURVEYS),
+                             "reads agent_surveys but its header has no 'respondents': map each agent-survey "
+                             "figure column to the column counting its respondents (distinct agents), as in "
+                             "-- respondents: {agent_satisfaction: agent_respondents}, or write "
+                             f"-- respondents: {confidential.COUNTS_ONLY} when it returns only counts of answers")
 
 
 def _line_of(text: str, needle: str) -> int:

@@ -7,7 +7,7 @@ import sys
 import tempfile
 from pathlib import Path
 
-from dashboard import catalogue, demo, filters, kpis, store
+from dashboard import catalogue, confidential, demo, filters, kpis, store
 
 CHECK_STORE_INTERACTIONS = 5_000
 
@@ -32,7 +32,9 @@ def problems_in(folder: Path, db_path: Path) -> tuple[int, list[catalogue.QueryF
 
 
 def _column_problems(query: catalogue.Query, columns: list[str]) -> list[catalogue.QueryFileError]:
-    out = []
+    out = [catalogue.QueryFileError(query.path, query.header_lines.get("respondents", 1),
+                                    f"respondents '{name}' is not a column of the result {columns}")
+           for name in confidential.unknown_columns(query.respondents or {}, columns)]
     if query.chart == "kpi":
         for column in columns:
             problem = kpis.column_problem(column, columns)
