@@ -69,7 +69,9 @@ def side_by_side(canvas: Canvas) -> None:
                    "column only. " + relations.CAUTION)
     mirror, customer, agent = (data.frame(name).row(0, named=True) for name in
                                ("customer_vs_agent_mirror", "overview_customer_kpis", "overview_agent_kpis"))
-    table = relations.mirror_table(relations.mirror_figures(mirror, customer, agent), data.coverage.absent)
+    hidden = data.hidden.get("overview_agent_kpis")
+    table = relations.mirror_table(relations.mirror_figures(mirror, customer, agent), data.coverage.absent,
+                                   hidden.short().rstrip(".") if hidden else None)
     canvas.table("table_customer_vs_agent_mirror", table, csv_name="customer_vs_agent_mirror")
     definitions = canvas.expander("Definitions")
     for definition in relations.mirror_definitions().splitlines():
