@@ -239,6 +239,15 @@ def _outside(kpi: Kpi, period: Period, which: str, coverage: Coverage) -> str | 
     return None
 
 
+def hidden_reason(kpi: Kpi, row: dict, least: int) -> str | None:
+    """Why the KPI's figure in a kpi query's row is withheld (an agent-survey KPI resting on answers
+    of fewer than `least` agents), or None. A row without answers has nothing to hide."""
+    if kpi.agent_survey and row.get(kpi.id + N_SUFFIX) and confidential.too_few(
+            row.get(kpi.id + RESPONDENTS_SUFFIX), least):
+        return confidential.words(least)
+    return None
+
+
 def _tile(kpi: Kpi, now: dict, before: dict, target: float | None, periods: tuple[Period, Period],
           coverage: Coverage, min_n: int, least: int) -> Tile:
     value, previous = _clean(now.get(kpi.id)), _clean(before.get(kpi.id))
@@ -246,17 +255,15 @@ def _tile(kpi: Kpi, now: dict, before: dict, target: float | None, periods: tupl
     reasons = coverage.reasons(kpi.needs)
     if reasons:
         return Tile(kpi, None, None, target, None, None, no_data="; ".join(reasons))
-    if kpi.agent_survey:
-        # the page's run has already blanked the value (confidential.hide); the tile says why
-        if n and confidential.too_few(now.get(kpi.id + RESPONDENTS_SUFFIX), least):
-            return Tile(kpi, None, None, target, None, None, hidden=confidential.words(least))
-        if confidential.too_few(before.get(kpi.id + RESPONDENTS_SUFFIX), least):
-            previous = None   # a change would give away the hidden figure before
+    # the page's run has already blanked a hidden value (confidential.hide); the tile says why
+    if hidden := hidden_reason(kpi, now, least):
+        return Tile(kpi, None, None, target, None, None, hidden=hidden)
+    previous_hidden = hidden_reason(kpi, before, least)   # a change would give that figure away
     if value is None:
         return Tile(kpi, None, None, target, n, previous_n, no_data=f"no {kpi.n_word} in this period")
     why_not = (_outside(kpi, periods[0], "current", coverage) or _outside(kpi, periods[1], "previous", coverage))
-    if why_not is None and previous is None and previous_n:
-        why_not = f"the previous period rests on {confidential.words(least)}"
+    if why_not is None and previous_hidden:
+        why_not, previous = f"the previous period's figure is hidden ({previous_hidden})", None
     if why_not is None and (previous is None or not previous_n):
         why_not = f"the previous period has no {kpi.n_word}"
     if why_not is None and min(n or 0, previous_n or 0) < min_n:

@@ -3,7 +3,7 @@ team, with a lag) and the mirrored table of both sides. Statistics and figures: 
 
 from __future__ import annotations
 
-from dashboard import config, figures, relations
+from dashboard import config, figures, kpis, relations
 from dashboard.canvas import Canvas
 
 SCATTER_CAPTION = ("One point per team and month: agent satisfaction (share of agent survey answers of 4-5) "
@@ -69,9 +69,8 @@ def side_by_side(canvas: Canvas) -> None:
                    "column only. " + relations.CAUTION)
     mirror, customer, agent = (data.frame(name).row(0, named=True) for name in
                                ("customer_vs_agent_mirror", "overview_customer_kpis", "overview_agent_kpis"))
-    hidden = data.hidden.get("overview_agent_kpis")
-    table = relations.mirror_table(relations.mirror_figures(mirror, customer, agent), data.coverage.absent,
-                                   hidden.short().rstrip(".") if hidden else None)
+    hidden = kpis.hidden_reason(kpis.KPIS["agent_satisfaction"], agent, config.min_respondents())
+    table = relations.mirror_table(relations.mirror_figures(mirror, customer, agent), data.coverage.absent, hidden)
     canvas.table("table_customer_vs_agent_mirror", table, csv_name="customer_vs_agent_mirror")
     definitions = canvas.expander("Definitions")
     for definition in relations.mirror_definitions().splitlines():
