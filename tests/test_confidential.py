@@ -273,3 +273,12 @@ def test_every_shipped_query_reading_agent_surveys_declares_its_respondents():
     assert {"overview_agent_kpis", "overview_agent_trend", "customer_vs_agent_monthly",
             "customer_vs_agent_team_months", "management_requests_vs_satisfaction", "management_survey_items",
             "teams_team_table", "attrition_agent_tenure"} <= declared
+
+
+def test_the_least_agent_answers_control_cannot_go_below_the_threshold(monkeypatch):
+    control = filters.CONTROL["cva_min_answers"]
+    monkeypatch.setenv("DASHBOARD_MIN_RESPONDENTS", "8")
+    assert filters.parse_control({}, control) == (8, None)
+    assert filters.parse_control({"cva_min_answers": ["7"]}, control) == (
+        8, "'cva_min_answers=7' is not a whole number from 8 to 30; using 8.")
+    assert filters.parse_control({"cva_min_answers": ["12"]}, control) == (12, None)

@@ -33,13 +33,10 @@ def relationship(canvas: Canvas) -> None:
     view = middle.control("cva_view", "radio", help=VIEW_HELP)
     lag = right.control("cva_lag", "select", help=LAG_HELP)
     least = least_column.control("cva_min_answers", "number", step=1,
-                                 help="Leave out team-months with fewer agent answers than this. Team-months "
-                                      f"with fewer than {config.min_respondents()} respondents are always left "
-                                      "out: their agent figures are hidden to protect respondents.")
-    # hidden team-months have no agent figure (confidential.hide), so none can be paired whatever
-    # the control says; the floor keeps the stated value honest
-    least = max(int(least), config.min_respondents())
-    result = relations.relationship(data.frame(query.name), measure, lag, least)
+                                 help="Leave out team-months with fewer agent answers than this. It starts at "
+                                      f"{config.min_respondents()}: team-months with fewer respondents are always "
+                                      "left out, their agent figures hidden to protect respondents.")
+    result = relations.relationship(data.frame(query.name), measure, lag, int(least))
     within = view == "within"
     for column, label, fit, pairs in zip(canvas.columns(2), ("Pooled r", "Within-team r"),
                                          (result.pooled, result.within), (result.pairs, result.within_pairs)):
