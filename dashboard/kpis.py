@@ -258,12 +258,14 @@ def _tile(kpi: Kpi, now: dict, before: dict, target: float | None, periods: tupl
     # the page's run has already blanked a hidden value (confidential.hide); the tile says why
     if hidden := hidden_reason(kpi, now, least):
         return Tile(kpi, None, None, target, None, None, hidden=hidden)
-    previous_hidden = hidden_reason(kpi, before, least)   # a change would give that figure away
+    previous_hidden = hidden_reason(kpi, before, least)
+    if previous_hidden:
+        previous = None   # neither shown (a tile's help names it) nor compared (a change gives it away)
     if value is None:
         return Tile(kpi, None, None, target, n, previous_n, no_data=f"no {kpi.n_word} in this period")
     why_not = (_outside(kpi, periods[0], "current", coverage) or _outside(kpi, periods[1], "previous", coverage))
     if why_not is None and previous_hidden:
-        why_not, previous = f"the previous period's figure is hidden ({previous_hidden})", None
+        why_not = f"the previous period's figure is hidden ({previous_hidden})"
     if why_not is None and (previous is None or not previous_n):
         why_not = f"the previous period has no {kpi.n_word}"
     if why_not is None and min(n or 0, previous_n or 0) < min_n:

@@ -15,7 +15,7 @@ import duckdb
 import polars as pl
 import pytest
 
-from dashboard import catalogue, check, confidential, demo, filters, pages, snapshot, store
+from dashboard import catalogue, check, confidential, demo, filters, kpis, pages, snapshot, store
 
 LEAST = 5
 ITEMS = ("satisfaction", "enps", "empowerment", "manager_support", "training_adequacy", "pressure")
@@ -282,3 +282,37 @@ def test_the_least_agent_answers_control_cannot_go_below_the_threshold(monkeypat
     assert filters.parse_control({"cva_min_answers": ["7"]}, control) == (
         8, "'cva_min_answers=7' is not a whole number from 8 to 30; using 8.")
     assert filters.parse_control({"cva_min_answers": ["12"]}, control) == (12, None)
+
+
+def _tile(now: dict, before: dict, least: int = LEAST):
+    from test_honest_tiles import QUARTERS, full_coverage
+    return kpis.tiles(now, before, {}, 91, full_coverage(), QUARTERS, 30, least)[0]
+
+
+def test_an_agent_survey_tile_of_too_few_respondents_shows_no_value_and_no_change():
+    # the row as a page's run leaves it: the figure already blanked, its counts kept
+    tile = _tile({"agent_satisfaction": None, "agent_satisfaction_n": 6, "agent_satisfaction_respondents": 4},
+                 {"agent_satisfaction": 70.0, "agent_satisfaction_n": 40, "agent_satisfaction_respondents": 30})
+    assert (tile.value, tile.previous, tile.delta, tile.n) == (None, None, None, None)
+    assert tile.value_text() == "hidden" and tile.hidden == "fewer than 5 respondents: hidden to protect respondents"
+
+
+def test_a_previous_period_of_too_few_respondents_is_neither_shown_nor_compared():
+    tile = _tile({"agent_satisfaction": 62.0, "agent_satisfaction_n": 50, "agent_satisfaction_respondents": 40},
+                 {"agent_satisfaction": 90.0, "agent_satisfaction_n": 40, "agent_satisfaction_respondents": 3})
+    assert tile.value == 62.0 and tile.previous is None and tile.delta is None
+    assert tile.no_comparison == ("the previous period's figure is hidden (fewer than 5 respondents: hidden to "
+                                  "protect respondents)")
+
+
+def test_no_respondent_count_is_hidden_too_and_no_answers_is_no_data():
+    assert _tile({"enps": 12.0, "enps_n": 40}, {}).hidden            # a count missing: nothing is shown
+    no_answers = _tile({"enps": None, "enps_n": 0, "enps_respondents": 0}, {})
+    assert not no_answers.hidden and no_answers.no_data == "no answers in this period"
+
+
+def test_a_kpi_query_must_return_the_respondents_of_its_agent_survey_kpis():
+    columns = ["agent_satisfaction", "agent_satisfaction_n"]
+    assert "needs 'agent_satisfaction_respondents' beside it" in kpis.column_problem("agent_satisfaction", columns)
+    assert kpis.column_problem("agent_satisfaction_respondents", [*columns, "agent_satisfaction_respondents"]) is None
+    assert kpis.column_problem("csat_respondents", ["csat", "csat_n", "csat_respondents"]).startswith("kpi column")
