@@ -316,3 +316,15 @@ def test_a_kpi_query_must_return_the_respondents_of_its_agent_survey_kpis():
     assert "needs 'agent_satisfaction_respondents' beside it" in kpis.column_problem("agent_satisfaction", columns)
     assert kpis.column_problem("agent_satisfaction_respondents", [*columns, "agent_satisfaction_respondents"]) is None
     assert kpis.column_problem("csat_respondents", ["csat", "csat_n", "csat_respondents"]).startswith("kpi column")
+
+
+def test_a_chart_whose_every_figure_is_hidden_says_so_instead_of_drawing(recording, surveys, period):
+    team = smallest_team(surveys, period)
+    recording("management", {"team": team})
+    document = Drawn.documents[0]
+    keys = [key for key, _ in Drawn.figures]
+    assert "chart_management_requests_vs_satisfaction" not in keys
+    after = document.split("Managers&#x27; answers within 72 h and their agents&#x27; satisfaction</h2>", 1)[1]
+    next_heading = after.split("<h2>", 1)[0]
+    assert "Fewer than 5 respondents: hidden to protect respondents (1 group)." in next_heading
+    assert 'class="chart"' not in next_heading and "No data for these filters" not in next_heading
