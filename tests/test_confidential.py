@@ -328,3 +328,18 @@ def test_a_chart_whose_every_figure_is_hidden_says_so_instead_of_drawing(recordi
     next_heading = after.split("<h2>", 1)[0]
     assert "Fewer than 5 respondents: hidden to protect respondents (1 group)." in next_heading
     assert 'class="chart"' not in next_heading and "No data for these filters" not in next_heading
+
+
+def test_check_finds_an_agent_survey_figure_the_header_does_not_list(tmp_path, small_store):
+    (tmp_path / "peek.sql").write_text(
+        HEADER + "-- respondents: {sat: respondents}\n"
+        "select avg(satisfaction) as sat, avg(enps) as enps_mean, count(enps) as enps_answers,\n"
+        "       count(distinct agent_id) as respondents from agent_surveys\n")
+    (tmp_path / "counts.sql").write_text(
+        HEADER + "-- respondents: counts only\n"
+        "select milestone, count(satisfaction) as answers, max(pressure) as worst from agent_surveys group by all\n")
+    problems = check.undeclared_figures(tmp_path, small_store)
+    assert sorted((p.path.name, p.line, p.message.split("'")[1]) for p in problems) == [
+        ("counts.sql", 4, "worst"), ("peek.sql", 4, "enps_mean")]
+    assert "changes with the agents' answers" in problems[0].message
+    assert check.undeclared_figures(catalogue.Path(__file__).resolve().parent.parent / "queries", small_store) == []
