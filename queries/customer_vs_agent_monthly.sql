@@ -1,5 +1,5 @@
 -- title: Both sides, month by month
--- description: "CSAT (customer answers of 4-5, contacts queued that month, every filter) beside agent satisfaction (agent survey answers of 4-5 that month, site and team filters only). Agents are surveyed quarterly (March, June, September, December) and at tenure milestones, so the other months rest on few agent answers: hover for n. Association, not proof of cause."
+-- description: "CSAT (customer answers of 4-5, contacts queued that month, every filter) beside agent satisfaction (agent survey answers of 4-5 that month, site and team filters only). Agents are surveyed quarterly (March, June, September, December) and at tenure milestones, so the other months rest on few agent answers: hover for n. A month with fewer agent respondents than the confidentiality threshold shows no agent figure. Association, not proof of cause."
 -- page: customer-vs-agent
 -- chart: line
 -- order: 10
