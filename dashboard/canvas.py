@@ -18,7 +18,7 @@ from typing import Protocol
 
 import polars as pl
 
-from dashboard import catalogue, config, coverage, filters, kpis, nodata
+from dashboard import catalogue, confidential, config, coverage, filters, kpis, nodata
 
 
 class SectionProblem(Exception):
@@ -39,6 +39,7 @@ class PageData:
     catalogue: catalogue.Catalogue
     runner: Callable[[catalogue.Query, dict], pl.DataFrame]
     controls: dict = field(default_factory=dict)
+    hidden: dict = field(default_factory=dict)   # query name -> confidential.Hidden of its last run
 
     def bound(self, controls: dict | None = None) -> dict:
         return filters.bound_values(self.chosen, {**self.controls, **(controls or {})})
@@ -56,10 +57,17 @@ class PageData:
         return self.run(self.query(name), self.bound(controls))
 
     def run(self, query: catalogue.Query, values: dict) -> pl.DataFrame:
+        """The query's rows, with agent-survey figures of too few respondents blanked: every chart,
+        table, CSV and snapshot of every page reads its rows here (dashboard/confidential.py)."""
         try:
-            return self.runner(query, values)
+            frame = self.runner(query, values)
         except catalogue.QueryFileError as err:   # QueryStopped included: the message says it stopped
             raise SectionProblem(f"{err.location}: {err.message}") from None
+        try:
+            frame, self.hidden[query.name] = confidential.hide(query.respondents or {}, frame, query.path)
+        except confidential.UnknownColumns as err:
+            raise SectionProblem(f"{err.path.name}: {err}") from None
+        return frame
 
     def missing(self, query: catalogue.Query) -> list[str]:
         """Why a chart has no data: each of its `needs` the store lacks, in words; [] when it has them."""
@@ -69,7 +77,16 @@ class PageData:
         return nodata.absent_columns(query, self.coverage)
 
     def absent_notes(self, query: catalogue.Query) -> list[str]:
-        return nodata.notes(query, self.coverage)
+        """Why columns or rows of the chart are empty: inputs the store lacks, and agent-survey
+        figures hidden for too few respondents."""
+        hidden = self.hidden.get(query.name)
+        return nodata.notes(query, self.coverage) + ([hidden.note()] if hidden else [])
+
+    def all_hidden(self, query: catalogue.Query, frame: pl.DataFrame, drawn: Sequence[str] = ()) -> str | None:
+        """When hiding left the chart nothing to draw (every one of `drawn`, by default the header's
+        y, is empty): the words to show instead of it."""
+        hidden = self.hidden.get(query.name)
+        return hidden.note() if confidential.all_hidden(list(drawn or query.spec.y), frame, hidden) else None
 
 
 class Canvas(Protocol):

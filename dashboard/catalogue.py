@@ -24,7 +24,7 @@ import duckdb
 import polars as pl
 import yaml
 
-from dashboard import config, kpis, pages
+from dashboard import confidential, config, guard, kpis, pages
 from dashboard.chartspec import CHART_KINDS, NEEDS_AXES, ChartSpec
 from dashboard.mapping import store_columns
 from dashboard.timelimit import Watchdog
@@ -52,7 +52,7 @@ def page_param_defaults() -> dict:
 REQUIRED = ("title", "description", "chart")
 OPTIONAL = ("page", "x", "y", "color", "z", "params", "order", "tags", "y_title", "x_title", "labels",
             "error_low", "error_high", "hover", "needs", "column_needs", "row_needs", "n", "unknown", "drill",
-            "log_x", "annotate_events", "barmode", "dodge", "value_labels", "target")
+            "log_x", "annotate_events", "barmode", "dodge", "value_labels", "target", "respondents")
 
 
 UNTAGGED = "Untagged"
@@ -89,6 +89,9 @@ class Query:
     # an x or colour value (a series of a long-form chart) -> its needs: without them its rows are dropped
     row_needs: dict = field(default_factory=dict, hash=False)
     header_lines: dict = field(default_factory=dict, hash=False)  # header key -> line number
+    # agent-survey figure column -> the column counting its respondents (dashboard/confidential.py);
+    # None: not declared, {}: the file returns only counts of agent answers
+    respondents: dict | None = field(default=None, hash=False)
 
     def bind(self, values: dict) -> dict:
         """Only the parameters this query declares: DuckDB refuses any extra one."""
@@ -235,8 +238,15 @@ def parse_query_file(path: Path) -> Query:
         name=path.stem, path=path, title=str(fields["title"]), description=str(fields["description"]),
         sql=text, spec=spec, page=fields.get("page") or None, params=params, order=order,
         tags=_as_tuple(fields.get("tags")), needs=_as_tuple(fields.get("needs")), column_needs=column_needs,
-        row_needs=row_needs, header_lines=where,
+        row_needs=row_needs, header_lines=where, respondents=_respondents(path, where, fields.get("respondents")),
     )
+
+
+def _respondents(path: Path, where: dict, value) -> dict[str, str] | None:
+    try:
+        return confidential.parse(value)
+    except confidential.RespondentsError as exc:
+        raise QueryFileError(path, where.get("respondents", 1), str(exc)) from None
 
 
 def _targets(path: Path, where: dict, value, y: tuple[str, ...]) -> dict[str, str]:
@@ -290,11 +300,15 @@ def _needs_by_key(path: Path, where: dict, key: str, value) -> dict[str, tuple[s
 _parser = threading.local()
 
 
-def parse_statements(sql: str) -> list:
+def _parsing_connection() -> duckdb.DuckDBPyConnection:
     # one in-memory connection per thread just to parse: opening one per file cost ~50 ms each
     if not hasattr(_parser, "con"):
         _parser.con = duckdb.connect()
-    return _parser.con.extract_statements(sql)
+    return _parser.con
+
+
+def parse_statements(sql: str) -> list:
+    return _parsing_connection().extract_statements(sql)
 
 
 def check_statement(query: Query) -> None:
@@ -318,6 +332,26 @@ def check_statement(query: Query) -> None:
     for name in sorted(set(query.params) - used):
         raise QueryFileError(query.path, query.header_lines.get("params", 1),
                              f"parameter '{name}' is declared but the SQL never uses ${name}")
+    _check_respondents_declared(query)
+
+
+def _check_respondents_declared(query: Query) -> None:
+    """A file that reads agent_surveys says which of its columns are agent-survey figures and what
+    counts their respondents (dashboard/confidential.py), or that it returns only counts: without
+    that, a figure for one agent could reach a page. The tables are DuckDB's parse, not a text match."""
+    if query.respondents is not None:
+        return
+    try:
+        tables = guard.tables_read(_parsing_connection(), query.sql)
+    except (ValueError, duckdb.Error) as exc:
+        raise QueryFileError(query.path, query.line_of_sql_start(), "cannot tell which tables this query reads "
+                             f"({_first_line(exc)}); write it without that construct") from None
+    if confidential.AGENT_SURVEYS in tables:
+        raise QueryFileError(query.path, _line_of(query.sql, confidential.AGENT_SURVEYS),
+                             "reads agent_surveys but its header has no 'respondents': map each agent-survey "
+                             "figure column to the column counting its respondents (distinct agents), as in "
+                             "-- respondents: {agent_satisfaction: agent_respondents}, or write "
+                             f"-- respondents: {confidential.COUNTS_ONLY} when it returns only counts of answers")
 
 
 def _line_of(text: str, needle: str) -> int:

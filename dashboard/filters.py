@@ -9,12 +9,12 @@ reason is returned as a notice for the page to show.
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import asdict, dataclass, field, replace
 
 import duckdb
 
-from dashboard import catalogue, coverage, store
+from dashboard import catalogue, config, coverage, store
 
 ALL = "All"
 URL_KEYS = ("from", "to", "site", "team", "channel", "touchpoint")
@@ -249,13 +249,23 @@ class Control:
     high: float | None = None
     whole: bool = False
     param: str | None = None
+    # a setting read at run time that the value may not go below (the respondent threshold: a
+    # control cannot ask for groups the confidentiality rule hides anyway)
+    floor: Callable[[], float] | None = None
+
+    def least(self) -> float | None:
+        return self.low if self.floor is None else max(self.low, self.floor())
+
+    def initial(self):
+        """The value when the link gives none (at least the floor)."""
+        return self.default if self.floor is None or self.default is None else max(self.default, self.least())
 
     def accepted(self, high: float | None = None) -> str:
         """The values a link may carry, in words (for notices and the README)."""
         if self.choices:
             return "one of " + ", ".join(str(value) for value in self.choices)
         kind = "a whole number" if self.whole else "a number"
-        return f"{kind} from {self.low:g} to {self.high if high is None else high:g}"
+        return f"{kind} from {self.least():g} to {self.high if high is None else high:g}"
 
     def read(self, text: str, high: float | None = None):
         """The value a URL text stands for; ValueError when it stands for none. high: a narrower
@@ -266,7 +276,7 @@ class Control:
                     return value
             raise ValueError(text)
         number = float(text)    # ValueError for words; nan and inf fail the range
-        if not self.low <= number <= (self.high if high is None else high) or self.whole and not number.is_integer():
+        if not self.least() <= number <= (self.high if high is None else high) or self.whole and not number.is_integer():
             raise ValueError(text)
         return int(number) if self.whole else number
 
@@ -281,7 +291,8 @@ CONTROLS = (
     Control("cva_measure", "customer-vs-agent", "Customer score", "CSAT", {"CSAT": "CSAT", "NPS": "NPS"}),
     Control("cva_view", "customer-vs-agent", "Points", "pooled", {"pooled": "Pooled", "within": "Within team"}),
     Control("cva_lag", "customer-vs-agent", "Timing", 0, {lag: lag_words(lag) for lag in range(-3, 4)}),
-    Control("cva_min_answers", "customer-vs-agent", "Least agent answers", 1, low=1, high=30, whole=True),
+    Control("cva_min_answers", "customer-vs-agent", "Least agent answers", config.DEFAULT_MIN_RESPONDENTS, low=1,
+            high=30, whole=True, floor=config.min_respondents),
     Control("measure", "wait-times", "Measure", "service_level",
             {"service_level": "Service level", "asa": "ASA", "abandon_rate": "Abandon rate"}),
     Control("interval", "wait-times", "Interval (minutes)", 30, {15: "15", 30: "30", 60: "60"}),
@@ -308,15 +319,16 @@ def parse_control(raw: Mapping[str, object], control: Control, high: float | Non
     """A control's value from URL query parameters: (value, notice or None). A missing value is
     the default, quietly; a bad one is the default with a notice naming the key and what it accepts."""
     text, repeated = _single(raw, control.key)
-    default = "the value from the data" if control.default is None else control.url_value(control.default)
+    initial = control.initial()
+    default = "the value from the data" if initial is None else control.url_value(initial)
     if repeated:
-        return control.default, f"{repeated}; using {default}."
+        return initial, f"{repeated}; using {default}."
     if text is None:
-        return control.default, None
+        return initial, None
     try:
         return control.read(text, high), None
     except ValueError:
-        return control.default, (f"'{control.key}={_shortened(text)}' is not {control.accepted(high)}; "
+        return initial, (f"'{control.key}={_shortened(text)}' is not {control.accepted(high)}; "
                                  f"using {default}.")
 
 

@@ -340,10 +340,24 @@ def _expanding_macros(cursor) -> dict[tuple[str, str], str]:
     return out
 
 
+def tables_read(cursor, sql: str) -> frozenset[str]:
+    """The tables a SELECT statement names (lower case), CTE names aside, read from DuckDB's own
+    syntax tree: how the catalogue finds a query file that reads agent_surveys. Raises ValueError
+    with DuckDB's words for text its serializer cannot take (PIVOT, for one)."""
+    tree = json.loads(cursor.sql("select json_serialize_sql($sql)", params={"sql": sql}).fetchall()[0][0])
+    if tree.get("error"):
+        raise ValueError(str(tree.get("error_message", "unsupported construct")).rstrip(".!"))
+    collector = _TableCollector()
+    collector.walk(tree.get("statements", []), frozenset())
+    return frozenset(collector.tables)
+
+
 class _Walker:
     """Walks DuckDB's JSON syntax tree, keeping track of the CTE names in scope."""
 
-    def __init__(self, catalog: _Catalog):
+    judge = True   # refuse what the lab does not allow (False: only note what is read)
+
+    def __init__(self, catalog: _Catalog | None):
         self.catalog = catalog
 
     def walk(self, node, scope: frozenset[str]) -> None:
@@ -354,14 +368,14 @@ class _Walker:
         if not isinstance(node, dict):
             return
         kind = node.get("type")
-        if isinstance(kind, str) and kind.endswith("_NODE") and kind not in _QUERY_NODES:
+        if self.judge and isinstance(kind, str) and kind.endswith("_NODE") and kind not in _QUERY_NODES:
             what = _NODE_WORDS.get(kind, f"a {kind.removesuffix('_QUERY_NODE').removesuffix('_NODE')}")
             raise Refused(f"Refused: this query contains {what}; the lab only reads data (SELECT).")
         if kind == "TABLE_FUNCTION":
             self._table_function(node.get("function") or {})
         elif kind == "BASE_TABLE":
             self._table(node, scope)
-        name = node.get("function_name")
+        name = node.get("function_name") if self.judge else None
         if isinstance(name, str) and name.lower() in DENIED_FUNCTIONS:
             raise Refused(f"Refused: {name}() {DENIED_FUNCTIONS[name.lower()]}; the lab only reads "
                           "the store's tables.")
@@ -413,6 +427,24 @@ class _Walker:
         shown = ".".join(p for p in (catalog, schema, name) if p)
         raise Refused(f"Refused: '{shown}' is not a table of the store; the lab reads only the store's "
                       f"tables and views: {', '.join(sorted(self.catalog.tables))}.")
+
+
+class _TableCollector(_Walker):
+    """The same walk, collecting the base tables named outside any CTE of the same name."""
+
+    judge = False
+
+    def __init__(self):
+        super().__init__(None)
+        self.tables: set[str] = set()
+
+    def _table_function(self, function: dict) -> None:
+        pass   # table macros are the store's own (filtered_agents...), none of which reads agent_surveys
+
+    def _table(self, ref: dict, scope: frozenset[str]) -> None:
+        name = str(ref.get("table_name", "")).lower()
+        if ref.get("schema_name") or ref.get("catalog_name") or name not in scope:
+            self.tables.add(name)
 
 
 # -- running ---------------------------------------------------------------------------------------

@@ -19,9 +19,12 @@ from pathlib import Path
 
 import yaml
 
+from dashboard import confidential, config
 from dashboard.coverage import ACTIVITY_TABLES, Coverage
 
 N_SUFFIX = "_n"
+# an agent-survey KPI's <id>_respondents: the distinct agents behind it (dashboard/confidential.py)
+RESPONDENTS_SUFFIX = "_respondents"
 
 
 @dataclass(frozen=True)
@@ -37,6 +40,7 @@ class Kpi:
     period_table: str = "interactions"
     n_word: str = "contacts"         # what <id>_n counts
     target_scales_with_period: bool = False  # churn: a yearly target converted to the period
+    agent_survey: bool = False       # rests on agents' survey answers: hidden for too few respondents
     short: str = ""                  # the tile's label when `label` would be cut on a tile at 1280 px
 
     @property
@@ -94,9 +98,10 @@ KPIS: dict[str, Kpi] = {k.id: k for k in (
         needs=("interactions.escalation_depth",), n_word="answered contacts"),
     Kpi("agent_satisfaction", "Agent satisfaction", "pct", True,
         "agent survey answers of 4 or 5 / all answers (channel and touchpoint do not apply)",
-        needs=("agent_surveys.satisfaction",), period_table="agent_surveys", n_word="answers"),
+        needs=("agent_surveys.satisfaction",), period_table="agent_surveys", n_word="answers",
+        agent_survey=True),
     Kpi("enps", "eNPS", "points", True, "% of agents answering 9-10 minus % answering 0-6",
-        needs=("agent_surveys.enps",), period_table="agent_surveys", n_word="answers"),
+        needs=("agent_surveys.enps",), period_table="agent_surveys", n_word="answers", agent_survey=True),
     Kpi("attrition_annualised", "Agent attrition (annualised)", "pct", False,
         "mean over the period's months of leavers / average headcount, x 12",
         needs=("agents.left_on",), period_table="agents", n_word="agents on average",
@@ -149,13 +154,20 @@ def gaps(coverage: Coverage) -> list[tuple[Kpi, str]]:
 
 def column_problem(column: str, columns: list[str]) -> str | None:
     """Why a kpi query's result column is not allowed, or None. Every column is a KPI id or the
-    <id>_n count of a KPI in the same result, and every KPI has its count."""
+    <id>_n count of a KPI in the same result, and every KPI has its count; an agent-survey KPI also
+    has <id>_respondents, the distinct agents it rests on."""
     if column.endswith(N_SUFFIX) and column[:-len(N_SUFFIX)] in KPIS:
         return None if column[:-len(N_SUFFIX)] in columns else f"'{column}' counts a KPI the query does not return"
+    kpi = KPIS.get(column.removesuffix(RESPONDENTS_SUFFIX))
+    if column.endswith(RESPONDENTS_SUFFIX) and kpi and kpi.agent_survey:
+        return None if kpi.id in columns else f"'{column}' counts a KPI the query does not return"
     if column not in KPIS:
         return f"kpi column '{column}' is not a known KPI (known: {', '.join(KPIS)}, each with <id>{N_SUFFIX})"
     if column + N_SUFFIX not in columns:
         return f"kpi column '{column}' needs '{column}{N_SUFFIX}' beside it: the count the figure rests on"
+    if KPIS[column].agent_survey and column + RESPONDENTS_SUFFIX not in columns:
+        return (f"kpi column '{column}' needs '{column}{RESPONDENTS_SUFFIX}' beside it: the distinct agents whose "
+                "answers it rests on (no agent-survey figure is shown for fewer than the threshold)")
     return None
 
 
@@ -172,6 +184,7 @@ class Tile:
     previous_n: int | None = None
     no_data: str | None = None         # why there is no figure
     no_comparison: str | None = None   # why there is no change against the previous period
+    hidden: str | None = None          # why the figure is withheld (too few agent respondents)
 
     @property
     def delta(self) -> float | None:
@@ -188,6 +201,9 @@ class Tile:
         if self.value is None or self.target is None:
             return None
         return self.value >= self.target if self.kpi.higher_is_better else self.value <= self.target
+
+    def value_text(self) -> str:
+        return "hidden" if self.hidden else self.kpi.format(self.value)
 
     def target_text(self) -> str:
         if self.target is None:
@@ -230,16 +246,33 @@ def _outside(kpi: Kpi, period: Period, which: str, coverage: Coverage) -> str | 
     return None
 
 
+def hidden_reason(kpi: Kpi, row: dict, least: int) -> str | None:
+    """Why the KPI's figure in a kpi query's row is withheld (an agent-survey KPI resting on answers
+    of fewer than `least` agents), or None. A row without answers has nothing to hide."""
+    if kpi.agent_survey and row.get(kpi.id + N_SUFFIX) and confidential.too_few(
+            row.get(kpi.id + RESPONDENTS_SUFFIX), least):
+        return confidential.words(least)
+    return None
+
+
 def _tile(kpi: Kpi, now: dict, before: dict, target: float | None, periods: tuple[Period, Period],
-          coverage: Coverage, min_n: int) -> Tile:
+          coverage: Coverage, min_n: int, least: int) -> Tile:
     value, previous = _clean(now.get(kpi.id)), _clean(before.get(kpi.id))
     n, previous_n = now.get(kpi.id + N_SUFFIX), before.get(kpi.id + N_SUFFIX)
     reasons = coverage.reasons(kpi.needs)
     if reasons:
         return Tile(kpi, None, None, target, None, None, no_data="; ".join(reasons))
+    # the page's run has already blanked a hidden value (confidential.hide); the tile says why
+    if hidden := hidden_reason(kpi, now, least):
+        return Tile(kpi, None, None, target, None, None, hidden=hidden)
+    previous_hidden = hidden_reason(kpi, before, least)
+    if previous_hidden:
+        previous = None   # neither shown (a tile's help names it) nor compared (a change gives it away)
     if value is None:
         return Tile(kpi, None, None, target, n, previous_n, no_data=f"no {kpi.n_word} in this period")
     why_not = (_outside(kpi, periods[0], "current", coverage) or _outside(kpi, periods[1], "previous", coverage))
+    if why_not is None and previous_hidden:
+        why_not = f"the previous period's figure is hidden ({previous_hidden})"
     if why_not is None and (previous is None or not previous_n):
         why_not = f"the previous period has no {kpi.n_word}"
     if why_not is None and min(n or 0, previous_n or 0) < min_n:
@@ -249,9 +282,12 @@ def _tile(kpi: Kpi, now: dict, before: dict, target: float | None, periods: tupl
 
 
 def tiles(current: dict, previous: dict, targets: dict[str, float], days: int, coverage: Coverage,
-          periods: tuple[Period, Period], min_n: int) -> list[Tile]:
+          periods: tuple[Period, Period], min_n: int, least: int | None = None) -> list[Tile]:
     """One tile per KPI column of a kpi query's single-row results, in the query's column order.
-    periods: (current, previous) as (first day, last day)."""
+    periods: (current, previous) as (first day, last day). least: the fewest agent respondents an
+    agent-survey KPI may rest on (config.min_respondents() unless given); below it the tile says so
+    and shows no value and no change."""
+    least = config.min_respondents() if least is None else least
     return [_tile(KPIS[column], current, previous, period_target(KPIS[column], targets.get(column), days),
-                  periods, coverage, min_n)
+                  periods, coverage, min_n, least)
             for column in current if column in KPIS]

@@ -170,12 +170,15 @@ def _tile(tile: kpis.Tile) -> None:
     """One KPI: the figure, its n, the change (or why there is none) and the target (or why the
     figure is missing). Texts from data go through st.caption as plain strings."""
     st.metric(
-        tile.kpi.tile_label, tile.kpi.format(tile.value),
+        tile.kpi.tile_label, tile.value_text(),
         delta=None if tile.delta is None else tile.kpi.format_delta(tile.delta),
         delta_color="off" if tile.delta_is_zero else ("normal" if tile.kpi.higher_is_better else "inverse"),
         help=f"{tile.kpi.label}: {tile.kpi.formula}. Previous period: {tile.kpi.format(tile.previous)}.",
         border=True,
     )
+    if tile.hidden:
+        st.caption(f"{tile.hidden.capitalize()}.")
+        return
     if tile.no_data:
         st.caption(f"No data: {tile.no_data}.")
         return

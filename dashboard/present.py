@@ -85,6 +85,9 @@ def query_block(canvas: Canvas, query: catalogue.Query, bound: dict) -> None:
         return
     if frame.is_empty():
         canvas.notice("info", "No data for these filters.")
+    elif hidden := data.all_hidden(query, frame):
+        canvas.notice("info", hidden)
+        return
     elif query.spec.kind == "table":
         canvas.table(f"table_{query.name}", figures.table(frame), csv_name=query.name)
     else:

@@ -72,8 +72,9 @@ def ranked_table(frame: pl.DataFrame, level: str) -> pl.DataFrame:
     name = "agent_name" if level == "agent" else "team_name"
     identity = ["agent_name", "team_name"] if level == "agent" else ["team_name", "site", "manager_name"]
     ranked = rank_by_wilson(frame, name=name)
-    measures = ["csat_pct", "csat_low", "csat_high", "survey_answers", "answered", "aht_s", "fcr_pct",
-                "escalation_pct", "agent_satisfaction_pct", "agent_survey_answers"]
+    # agent satisfaction is a team's only: one agent's own survey answers are never shown
+    measures = [c for c in ("csat_pct", "csat_low", "csat_high", "survey_answers", "answered", "aht_s", "fcr_pct",
+                            "escalation_pct", "agent_satisfaction_pct", "agent_survey_answers") if c in ranked.columns]
     rounded = [pl.col(c).round(0 if c == "aht_s" else 1) if ranked.schema[c].is_float() else pl.col(c)
                for c in measures]
     return ranked.select("rank", *identity, *rounded).rename(READABLE, strict=False)

@@ -199,14 +199,18 @@ def _nothing_absent(need: str) -> str | None:
     return None
 
 
-def mirror_table(figures: pl.DataFrame, absent: Callable[[str], str | None] = _nothing_absent) -> pl.DataFrame:
+def mirror_table(figures: pl.DataFrame, absent: Callable[[str], str | None] = _nothing_absent,
+                 agent_hidden: str | None = None) -> pl.DataFrame:
     """The table as shown: Measure | Customer | Agent, each value with its unit (definitions:
     mirror_definitions). absent(need) says why the store lacks an input (coverage.Coverage.absent):
-    such a cell reads "no data: <why>", never a figure computed from nothing."""
+    such a cell reads "no data: <why>", never a figure computed from nothing. agent_hidden: why
+    the agents' satisfaction is withheld (too few respondents, dashboard/confidential.py)."""
     def cell(value, unit, needs):
         reasons = [reason for reason in map(absent, needs) if reason]
         if reasons:
             return "no data: " + "; ".join(reasons)
+        if agent_hidden and needs == ("agent_surveys.satisfaction",):
+            return agent_hidden
         if value is None or (isinstance(value, float) and math.isnan(value)):
             return "no data in this scope"
         if unit == "s":

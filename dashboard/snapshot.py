@@ -234,7 +234,9 @@ def _tile(tile: kpis.Tile) -> str:
         good = tile.delta > 0 if tile.kpi.higher_is_better else tile.delta < 0
         kind = "flat" if tile.delta_is_zero else ("up" if good else "down")
         delta = f'<div class="delta {kind}">{_e(tile.kpi.format_delta(tile.delta))}</div>'
-    if tile.no_data:
+    if tile.hidden:
+        lines = [_e(f"{tile.hidden.capitalize()}.")]
+    elif tile.no_data:
         lines = [_e(f"No data: {tile.no_data}.")]
     else:
         dot = {True: '<span class="up">● </span>', False: '<span class="down">● </span>', None: ""}[tile.meets_target]
@@ -242,7 +244,8 @@ def _tile(tile: kpis.Tile) -> str:
                  *([_e(f"No comparison: {tile.no_comparison}.")] if tile.no_comparison else [])]
     captions = "".join(f'<div class="caption">{line}</div>' for line in lines)
     return (f'<div class="tile" title="{_e(tile.kpi.label)}: {_e(tile.kpi.formula)}">'
-            f'<div class="label">{_e(tile.kpi.tile_label)}</div><div class="value">{_e(tile.kpi.format(tile.value))}</div>{delta}{captions}</div>')
+            f'<div class="label">{_e(tile.kpi.tile_label)}</div><div class="value">{_e(tile.value_text())}</div>'
+            f'{delta}{captions}</div>')
 
 
 def _e(text: object) -> str:

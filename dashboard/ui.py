@@ -195,14 +195,14 @@ def control(key: str, widget, high: float | None = None, **kwargs):
         if problem:
             notice(st.warning, problem, link[key], icon=":material/link_off:")
     elif high is not None and st.session_state[key] is not None and st.session_state[key] > high:
-        st.session_state[key] = spec.default   # the bound shrank under the value (fewer agents needed)
+        st.session_state[key] = spec.initial()   # the bound shrank under the value (fewer agents needed)
     if spec.choices:
         kwargs.update(options=list(spec.choices), format_func=spec.words)
     else:
         number = int if spec.whole else float
-        kwargs.update(min_value=number(spec.low), max_value=number(spec.high if high is None else high))
+        kwargs.update(min_value=number(spec.least()), max_value=number(spec.high if high is None else high))
     value = widget(spec.label, key=key, **kwargs)
-    shown = None if value is None or value == spec.default else spec.url_value(value)
+    shown = None if value is None or value == spec.initial() else spec.url_value(value)
     if st.query_params.get(key) != shown:
         if shown is None:
             st.query_params.pop(key, None)

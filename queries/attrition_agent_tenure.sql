@@ -3,6 +3,7 @@
 -- page: attrition
 -- chart: data
 -- needs: [agents.left_on]
+-- respondents: {satisfaction_group: satisfaction_group_agents, satisfaction_order: satisfaction_group_agents}
 -- params: [date_to, site, team]
 with scoped_agents as (
     select * from filtered_agents($site, $team)
@@ -61,9 +62,11 @@ select
     greatest(date_diff('day', a.hired_on, (select first_day from record_start)) - 1, 0) as entry_days,
     date_diff('day', a.hired_on, least(coalesce(a.left_on, $date_to::date), $date_to::date)) as exit_days,
     coalesce(a.left_on <= $date_to, false)                                 as left_in_period,
-    q.mean_satisfaction,
+    -- no agent's own mean satisfaction leaves the query: only the group it falls in, and the
+    -- group's size, below which the group is hidden (dashboard/confidential.py)
     q.survey_answers,
     coalesce(q.quartile, 5)                                                as satisfaction_order,
+    count(*) over (partition by coalesce(q.quartile, 5))                   as satisfaction_group_agents,
     case
         when q.quartile is null then 'No survey answers'
         else ['Bottom quartile', 'Second quartile', 'Third quartile', 'Top quartile'][q.quartile]

@@ -2,6 +2,7 @@
 -- description: "The counts behind the mirrored table that the overview's KPI queries do not already give: survey response on both sides, and how long agents wait for a manager's answer. The customer side honours every filter; the agent side only site and team, since agents belong to a team, not to a channel or touchpoint."
 -- page: customer-vs-agent
 -- chart: data
+-- respondents: counts only
 -- params: [date_from, date_to, site, team, channel, touchpoint]
 with answered_contacts as (
     select interaction_id

@@ -1,5 +1,5 @@
 -- title: Both sides, month by month
--- description: "CSAT (customer answers of 4-5, contacts queued that month, every filter) beside agent satisfaction (agent survey answers of 4-5 that month, site and team filters only). Agents are surveyed quarterly (March, June, September, December) and at tenure milestones, so the other months rest on few agent answers: hover for n. Association, not proof of cause."
+-- description: "CSAT (customer answers of 4-5, contacts queued that month, every filter) beside agent satisfaction (agent survey answers of 4-5 that month, site and team filters only). Agents are surveyed quarterly (March, June, September, December) and at tenure milestones, so the other months rest on few agent answers: hover for n. A month with fewer agent respondents than the confidentiality threshold shows no agent figure. Association, not proof of cause."
 -- page: customer-vs-agent
 -- chart: line
 -- order: 10
@@ -11,6 +11,7 @@
 -- hover: [customer_answers, agent_answers]
 -- annotate_events: true
 -- column_needs: {csat: customer_surveys.csat, customer_answers: customer_surveys.csat, agent_satisfaction: agent_surveys.satisfaction, agent_answers: agent_surveys.satisfaction}
+-- respondents: {agent_satisfaction: agent_respondents}
 -- params: [date_from, date_to, site, team, channel, touchpoint]
 with months as (
     -- every month of the period, so a month without agent answers shows as a gap, not a jump
@@ -32,7 +33,8 @@ agent_months as (
     select
         date_trunc('month', s.surveyed_at)::date     as month,
         count(s.satisfaction)                        as agent_answers,
-        count(*) filter (where s.satisfaction >= 4)  as agent_satisfied
+        count(*) filter (where s.satisfaction >= 4)  as agent_satisfied,
+        count(distinct s.agent_id) filter (where s.satisfaction is not null) as agent_respondents
     from agent_surveys as s
     join filtered_agents($site, $team) using (agent_id)
     where s.surveyed_at between $date_from and $date_to
@@ -44,7 +46,8 @@ select
     100.0 * c.customer_satisfied / nullif(c.customer_answers, 0)  as csat,
     100.0 * a.agent_satisfied / nullif(a.agent_answers, 0)        as agent_satisfaction,
     coalesce(c.customer_answers, 0)                               as customer_answers,
-    coalesce(a.agent_answers, 0)                                  as agent_answers
+    coalesce(a.agent_answers, 0)                                  as agent_answers,
+    coalesce(a.agent_respondents, 0)                              as agent_respondents
 from months as m
 left join customer_months as c using (month)
 left join agent_months as a using (month)

@@ -5,6 +5,7 @@
 -- needs: [agent_surveys.satisfaction]
 -- column_needs: {customer_answers: customer_surveys.csat, customer_satisfied: customer_surveys.csat, nps_answers: customer_surveys.nps, nps_promoters: customer_surveys.nps, nps_detractors: customer_surveys.nps}
 -- labels: {customer_answers: "CSAT answers", customer_satisfied: "CSAT answers of 4-5", nps_answers: "NPS answers", nps_promoters: "NPS promoters", nps_detractors: "NPS detractors"}
+-- respondents: {agent_satisfied: agent_respondents}
 -- params: [date_from, date_to, site, team, channel, touchpoint]
 with customer_answers as (
     -- a survey belongs to the month its contact was queued, so it sits with the team that served it
@@ -27,7 +28,8 @@ agent_answers as (
         a.team_name,
         date_trunc('month', s.surveyed_at)::date     as month,
         count(s.satisfaction)                        as agent_answers,
-        count(*) filter (where s.satisfaction >= 4)  as agent_satisfied
+        count(*) filter (where s.satisfaction >= 4)  as agent_satisfied,
+        count(distinct s.agent_id) filter (where s.satisfaction is not null) as agent_respondents
     from agent_surveys as s
     join filtered_agents($site, $team) as a using (agent_id)
     where s.surveyed_at between $date_from and $date_to
@@ -44,7 +46,8 @@ select
     coalesce(c.nps_promoters, 0)       as nps_promoters,
     coalesce(c.nps_detractors, 0)      as nps_detractors,
     coalesce(a.agent_answers, 0)       as agent_answers,
-    coalesce(a.agent_satisfied, 0)     as agent_satisfied
+    coalesce(a.agent_satisfied, 0)     as agent_satisfied,
+    coalesce(a.agent_respondents, 0)   as agent_respondents
 from customer_answers as c
 full join agent_answers as a using (team_name, month)
 order by team_name, month

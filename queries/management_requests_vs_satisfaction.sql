@@ -11,6 +11,7 @@
 -- needs: [agent_requests.answered_at, agent_surveys.satisfaction]
 -- labels: {within_72h_pct: "Requests answered within 72 h %", agent_satisfaction_pct: "Agent satisfaction % (4-5 of 5)", manager_name: "Manager", requests: "Requests", survey_answers: "Agent survey answers", team_name: "Team"}
 -- order: 40
+-- respondents: {agent_satisfaction_pct: survey_respondents, satisfaction_low: survey_respondents, satisfaction_high: survey_respondents}
 -- params: [date_from, date_to, site, team]
 with scoped_agents as (
     select * from filtered_agents($site, $team)
@@ -32,7 +33,8 @@ surveys_per_team as (
     select
         a.team_name,
         count(s.satisfaction)                        as survey_answers,
-        count(*) filter (where s.satisfaction >= 4)  as satisfied
+        count(*) filter (where s.satisfaction >= 4)  as satisfied,
+        count(distinct s.agent_id) filter (where s.satisfaction is not null) as survey_respondents
     from agent_surveys as s
     join scoped_agents as a using (agent_id)
     where s.surveyed_at between $date_from and $date_to
@@ -47,7 +49,8 @@ select
     100.0 * wilson_lower(s.satisfied, s.survey_answers)   as satisfaction_low,
     100.0 * wilson_upper(s.satisfied, s.survey_answers)   as satisfaction_high,
     r.requests,
-    s.survey_answers
+    s.survey_answers,
+    s.survey_respondents
 from requests_per_team as r
 join surveys_per_team as s using (team_name)
 where s.survey_answers > 0

@@ -6,6 +6,7 @@
 -- color: item
 -- needs: [agent_surveys]
 -- row_needs: {satisfaction: agent_surveys.satisfaction, empowerment: agent_surveys.empowerment, manager_support: agent_surveys.manager_support, training_adequacy: agent_surveys.training_adequacy, pressure: agent_surveys.pressure}
+-- respondents: {mean_score: respondents, sd_score: respondents}
 -- params: [date_from, date_to, site, team]
 with milestone_answers as (
     select s.*
@@ -27,6 +28,7 @@ select
     case milestone when '3m' then 1 when '6m' then 2 when '12m' then 3 when '24m' then 4 else 5 end as milestone_order,
     item,
     count(score)         as answers,
+    count(distinct agent_id) as respondents,
     avg(score)           as mean_score,
     stddev_samp(score)   as sd_score
 from item_scores

@@ -4,6 +4,7 @@
 -- chart: data
 -- needs: [agent_surveys]
 -- column_needs: {"Agents due": agents.left_on, "Response rate %": agents.left_on}
+-- respondents: counts only
 -- params: [date_from, date_to, site, team]
 with scoped_agents as (
     select * from filtered_agents($site, $team)

@@ -4,6 +4,7 @@
 -- chart: kpi
 -- order: 20
 -- params: [date_from, date_to, site, team]
+-- respondents: {agent_satisfaction: agent_satisfaction_respondents, enps: enps_respondents}
 
 -- Each KPI column comes with <kpi>_n, the count it rests on; a KPI whose input no import supplied is
 -- NULL (no data), never 0 (see overview_customer_kpis.sql).
@@ -17,7 +18,10 @@ survey_totals as (
         count(*) filter (where s.satisfaction >= 4)  as satisfied,
         count(s.enps)                                as enps_answers,
         count(*) filter (where s.enps >= 9)          as promoters,
-        count(*) filter (where s.enps <= 6)          as detractors
+        count(*) filter (where s.enps <= 6)          as detractors,
+        -- the distinct agents behind each figure: none is shown for fewer than the threshold
+        count(distinct s.agent_id) filter (where s.satisfaction is not null) as satisfaction_respondents,
+        count(distinct s.agent_id) filter (where s.enps is not null)         as enps_respondents
     from agent_surveys as s
     join scoped_agents using (agent_id)
     where s.surveyed_at between $date_from and $date_to
@@ -50,8 +54,10 @@ attrition_totals as (
 select
     100.0 * satisfied / nullif(satisfaction_answers, 0)          as agent_satisfaction,
     satisfaction_answers                                          as agent_satisfaction_n,
+    satisfaction_respondents                                      as agent_satisfaction_respondents,
     100.0 * (promoters - detractors) / nullif(enps_answers, 0)   as enps,
     enps_answers                                                  as enps_n,
+    enps_respondents,
     -- with no leaving dates imported nobody can be seen to leave: no data, not 0 %
     case when supplied('agents', 'left_on') then attrition_annualised end as attrition_annualised,
     coalesce(average_headcount, 0)                                as attrition_annualised_n,

@@ -9,6 +9,7 @@
 -- y_title: "%"
 -- labels: {agent_satisfaction: "Agent satisfaction %", manager_response_72h: "Requests answered within 72 h %", attrition_annualised: "Attrition % (annualised)"}
 -- column_needs: {agent_satisfaction: agent_surveys.satisfaction, survey_answers: agent_surveys.satisfaction, manager_response_72h: agent_requests.answered_at, attrition_annualised: agents.left_on, leavers: agents.left_on}
+-- respondents: {agent_satisfaction: survey_respondents}
 -- params: [date_from, date_to, site, team]
 with scoped_agents as (
     select * from filtered_agents($site, $team)
@@ -22,7 +23,8 @@ months as (
 monthly_surveys as (
     select date_trunc('month', s.surveyed_at)::date as month,
            count(s.satisfaction) as answers,
-           count(*) filter (where s.satisfaction >= 4) as satisfied
+           count(*) filter (where s.satisfaction >= 4) as satisfied,
+           count(distinct s.agent_id) filter (where s.satisfaction is not null) as respondents
     from agent_surveys as s
     join scoped_agents using (agent_id)
     where s.surveyed_at between $date_from and $date_to
@@ -51,6 +53,7 @@ select
     100.0 * r.answered_within_72h / nullif(r.opened, 0)          as manager_response_72h,
     100.0 * 12 * a.leavers / nullif(a.average_headcount, 0)      as attrition_annualised,
     s.answers                                                    as survey_answers,
+    coalesce(s.respondents, 0)                                   as survey_respondents,
     a.leavers
 from months as m
 left join monthly_surveys as s using (month)

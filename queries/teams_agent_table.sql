@@ -1,9 +1,9 @@
 -- title: Agents ranked by CSAT
--- description: "One row per agent who answered contacts in the scope: CSAT with its 95 % Wilson interval, volume, AHT, FCR and escalation rate on those contacts, and the agent's own agent-survey satisfaction (answers of 4-5 / all their answers in the period). Ranked by the Wilson lower bound of CSAT: an agent with 1 answer of 1 does not outrank one with 95 of 100. Contact measures follow every filter; the agent's own satisfaction follows the period."
+-- description: "One row per agent who answered contacts in the scope: CSAT with its 95 % Wilson interval, volume, AHT, FCR and escalation rate on those contacts. Ranked by the Wilson lower bound of CSAT: an agent with 1 answer of 1 does not outrank one with 95 of 100. Contact measures follow every filter. An agent's own survey answers are never shown (agents answer on that promise); the teams table gives each team's."
 -- page: teams
 -- chart: data
--- column_needs: {satisfied: customer_surveys.csat, survey_answers: customer_surveys.csat, aht_s: interactions.handle_s, fcr_pct: [interactions.resolved, interactions.customer_id], escalation_pct: interactions.escalation_depth, agent_satisfaction_pct: agent_surveys.satisfaction, agent_survey_answers: agent_surveys.satisfaction}
--- labels: {satisfied: "CSAT answers of 4-5", survey_answers: "Answers (n)", aht_s: "AHT (s)", fcr_pct: "FCR %", escalation_pct: "Escalation %", agent_satisfaction_pct: "Agent satisfaction %", agent_survey_answers: "Agent answers (n)"}
+-- column_needs: {satisfied: customer_surveys.csat, survey_answers: customer_surveys.csat, aht_s: interactions.handle_s, fcr_pct: [interactions.resolved, interactions.customer_id], escalation_pct: interactions.escalation_depth}
+-- labels: {satisfied: "CSAT answers of 4-5", survey_answers: "Answers (n)", aht_s: "AHT (s)", fcr_pct: "FCR %", escalation_pct: "Escalation %"}
 -- params: [date_from, date_to, site, team, channel, touchpoint]
 with answered_contacts as (
     select *
@@ -28,17 +28,6 @@ contacts_per_agent as (
     from answered_contacts as c
     left join customer_surveys as s using (interaction_id)
     group by c.agent_id
-),
-
-own_voice as (
-    select
-        s.agent_id,
-        count(s.satisfaction)                        as agent_survey_answers,
-        count(*) filter (where s.satisfaction >= 4)  as agents_satisfied
-    from agent_surveys as s
-    where s.surveyed_at between $date_from and $date_to
-      and s.agent_id in (select agent_id from contacts_per_agent)
-    group by s.agent_id
 )
 
 select
@@ -49,10 +38,7 @@ select
     c.answered,
     c.handle_s / nullif(c.handled, 0)                                    as aht_s,
     100.0 * c.first_contact_resolved / nullif(c.resolution_known, 0)     as fcr_pct,
-    100.0 * c.escalated / nullif(c.depth_recorded, 0)                    as escalation_pct,
-    100.0 * v.agents_satisfied / nullif(v.agent_survey_answers, 0)       as agent_satisfaction_pct,
-    coalesce(v.agent_survey_answers, 0)                                  as agent_survey_answers
+    100.0 * c.escalated / nullif(c.depth_recorded, 0)                    as escalation_pct
 from contacts_per_agent as c
 join agents as a using (agent_id)
-left join own_voice as v using (agent_id)
 order by a.agent_name

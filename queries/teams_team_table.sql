@@ -4,6 +4,7 @@
 -- chart: data
 -- column_needs: {satisfied: customer_surveys.csat, survey_answers: customer_surveys.csat, aht_s: interactions.handle_s, fcr_pct: [interactions.resolved, interactions.customer_id], escalation_pct: interactions.escalation_depth, agent_satisfaction_pct: agent_surveys.satisfaction, agent_survey_answers: agent_surveys.satisfaction}
 -- labels: {satisfied: "CSAT answers of 4-5", survey_answers: "Answers (n)", aht_s: "AHT (s)", fcr_pct: "FCR %", escalation_pct: "Escalation %", agent_satisfaction_pct: "Agent satisfaction %", agent_survey_answers: "Agent answers (n)"}
+-- respondents: {agent_satisfaction_pct: agent_respondents}
 -- params: [date_from, date_to, site, team, channel, touchpoint]
 with scoped as (
     select * from filtered_interactions($date_from, $date_to, $site, $team, $channel, $touchpoint)
@@ -32,7 +33,8 @@ agent_voice_per_team as (
     select
         a.team_name,
         count(s.satisfaction)                        as agent_survey_answers,
-        count(*) filter (where s.satisfaction >= 4)  as agents_satisfied
+        count(*) filter (where s.satisfaction >= 4)  as agents_satisfied,
+        count(distinct s.agent_id) filter (where s.satisfaction is not null) as agent_respondents
     from agent_surveys as s
     join filtered_agents($site, $team) as a using (agent_id)
     where s.surveyed_at between $date_from and $date_to
@@ -50,7 +52,8 @@ select
     100.0 * c.first_contact_resolved / nullif(c.resolution_known, 0)     as fcr_pct,
     100.0 * c.escalated / nullif(c.depth_recorded, 0)                    as escalation_pct,
     100.0 * v.agents_satisfied / nullif(v.agent_survey_answers, 0)       as agent_satisfaction_pct,
-    coalesce(v.agent_survey_answers, 0)                                  as agent_survey_answers
+    coalesce(v.agent_survey_answers, 0)                                  as agent_survey_answers,
+    coalesce(v.agent_respondents, 0)                                     as agent_respondents
 from contacts_per_team as c
 join teams as t using (team_name)
 left join agent_voice_per_team as v using (team_name)

@@ -200,7 +200,7 @@ BAD_CONTROLS = [
     ("customer_vs_agent.py", {"cva_view": "Within team"}, "radio", "pooled"),
     ("customer_vs_agent.py", {"cva_measure": "csat"}, "radio", "CSAT"),
     ("customer_vs_agent.py", {"cva_lag": "Same month"}, "selectbox", 0),
-    ("customer_vs_agent.py", {"cva_min_answers": "0"}, "number_input", 1),
+    ("customer_vs_agent.py", {"cva_min_answers": "0"}, "number_input", 5),
     ("wait_times.py", {"measure": "ASA"}, "button_group", "service_level"),
     ("wait_times.py", {"interval": "45"}, "selectbox", 30),
     ("wait_times.py", {"calls": "-3"}, "number_input", None),

@@ -102,7 +102,7 @@ BOUND_DEFAULT = {"date_from": dt.date(2025, 10, 1), "date_to": dt.date(2025, 12,
                  "channel": None, "touchpoint": None, "grant_limit": 300.0}
 CONTROL_DEFAULTS = {
     "overview": {},
-    "customer-vs-agent": {"cva_measure": "CSAT", "cva_view": "pooled", "cva_lag": 0, "cva_min_answers": 1},
+    "customer-vs-agent": {"cva_measure": "CSAT", "cva_view": "pooled", "cva_lag": 0, "cva_min_answers": 5},
     "wait-times": {"measure": "service_level", "interval": 30, "calls": None, "aht": None, "sl_target": 80,
                    "sl_within": 20, "lost": 0},
     "escalations": {"grant": 300.0},
@@ -121,8 +121,10 @@ LINKS = [
     (CVA, "cva_lag=4", {}, {}, ["'cva_lag=4' is not one of -3, -2, -1, 0, 1, 2, 3; using 0."]),
     (CVA, "cva_lag=Same+month", {}, {}, ["'cva_lag=Same month' is not one of -3, -2, -1, 0, 1, 2, 3; using 0."]),
     (CVA, "cva_min_answers=30", {}, {"cva_min_answers": 30}, []),
-    (CVA, "cva_min_answers=0", {}, {}, ["'cva_min_answers=0' is not a whole number from 1 to 30; using 1."]),
-    (CVA, "cva_min_answers=2.5", {}, {}, ["'cva_min_answers=2.5' is not a whole number from 1 to 30; using 1."]),
+    # the least answers starts at the respondent threshold (5 by default): fewer are hidden anyway
+    (CVA, "cva_min_answers=0", {}, {}, ["'cva_min_answers=0' is not a whole number from 5 to 30; using 5."]),
+    (CVA, "cva_min_answers=4", {}, {}, ["'cva_min_answers=4' is not a whole number from 5 to 30; using 5."]),
+    (CVA, "cva_min_answers=2.5", {}, {}, ["'cva_min_answers=2.5' is not a whole number from 5 to 30; using 5."]),
     (CVA, "cva_view=pooled&cva_view=within", {}, {},
      ["'cva_view' is given 2 different values in the link; using pooled."]),
     (CVA, "cva_view=within&cva_view=within", {}, {"cva_view": "within"}, []),

@@ -40,15 +40,15 @@ def one_tile(kpi_id: str, now: dict, before: dict, cover: Coverage | None = None
 # -- the rules, on the tile logic alone ---------------------------------------------------------
 
 def test_one_answer_in_the_previous_period_is_not_a_comparison():
-    tile = one_tile("agent_satisfaction", {"agent_satisfaction": 55.6, "agent_satisfaction_n": 9},
-                    {"agent_satisfaction": 0.0, "agent_satisfaction_n": 1})
+    tile = one_tile("csat", {"csat": 55.6, "csat_n": 9}, {"csat": 0.0, "csat_n": 1})
     assert tile.value == 55.6 and tile.delta is None
     assert tile.no_comparison == "the previous period rests on 1 answers, fewer than 30"
     assert tile.n_text() == "n = 9 answers"
 
 
 def test_the_minimum_n_is_configurable(monkeypatch):
-    now, before = {"enps": 10.0, "enps_n": 12}, {"enps": -5.0, "enps_n": 11}
+    now = {"enps": 10.0, "enps_n": 12, "enps_respondents": 12}
+    before = {"enps": -5.0, "enps_n": 11, "enps_respondents": 11}
     assert one_tile("enps", now, before).delta is None
     monkeypatch.setenv("DASHBOARD_MIN_COMPARISON_N", "10")
     assert one_tile("enps", now, before, min_n=config.min_comparison_n()).delta == pytest.approx(15.0)

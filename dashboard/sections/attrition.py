@@ -47,18 +47,27 @@ def retention_by_tenure(canvas: Canvas) -> None:
     tenure = data.query(TENURE_QUERY)
     missing = data.missing(tenure)  # without leaving dates every curve would stay at 100 %
     agents = None if missing else data.run(tenure, data.bound())
+    hidden = data.hidden.get(tenure.name)
     for column, split in zip(canvas.columns(len(SPLITS)), SPLITS):
-        _curves(column, split, missing or data.coverage.reasons([split.need]), agents)
+        note = hidden.short() if hidden and split.group in (tenure.respondents or {}) else None
+        _curves(column, split, missing or data.coverage.reasons([split.need]), agents, note)
 
 
-def _curves(canvas: Canvas, split: Split, missing: list[str], agents: pl.DataFrame | None) -> None:
+def _curves(canvas: Canvas, split: Split, missing: list[str], agents: pl.DataFrame | None,
+            hidden: str | None = None) -> None:
     canvas.strong(split.heading)
     if missing:
         canvas.no_data(missing)
-    elif agents.is_empty():
-        canvas.notice("info", "No agents were employed in this scope and period.")
-    elif (curves := survival.retention_curves(agents, split.group, split.order)).is_empty():
+        return
+    # a group hidden for too few respondents has its name blanked: it gets no curve of its own
+    shown = agents.filter(pl.col(split.group).is_not_null())
+    if shown.is_empty():
+        canvas.notice("info", hidden or "No agents were employed in this scope and period.")
+        return
+    if (curves := survival.retention_curves(shown, split.group, split.order)).is_empty():
         canvas.notice("info", "No agent of this scope was observed for any time before the period's end.")
     else:
         canvas.chart(f"retention_{split.group}", survival.retention_figure(curves, split.legend))
         canvas.caption(split.note)
+    if hidden:
+        canvas.notice("info", hidden)

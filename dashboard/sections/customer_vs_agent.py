@@ -3,7 +3,7 @@ team, with a lag) and the mirrored table of both sides. Statistics and figures: 
 
 from __future__ import annotations
 
-from dashboard import figures, relations
+from dashboard import config, figures, kpis, relations
 from dashboard.canvas import Canvas
 
 SCATTER_CAPTION = ("One point per team and month: agent satisfaction (share of agent survey answers of 4-5) "
@@ -33,7 +33,9 @@ def relationship(canvas: Canvas) -> None:
     view = middle.control("cva_view", "radio", help=VIEW_HELP)
     lag = right.control("cva_lag", "select", help=LAG_HELP)
     least = least_column.control("cva_min_answers", "number", step=1,
-                                 help="Leave out team-months with fewer agent answers than this.")
+                                 help="Leave out team-months with fewer agent answers than this. It starts at "
+                                      f"{config.min_respondents()}: team-months with fewer respondents are always "
+                                      "left out, their agent figures hidden to protect respondents.")
     result = relations.relationship(data.frame(query.name), measure, lag, int(least))
     within = view == "within"
     for column, label, fit, pairs in zip(canvas.columns(2), ("Pooled r", "Within-team r"),
@@ -64,7 +66,8 @@ def side_by_side(canvas: Canvas) -> None:
                    "column only. " + relations.CAUTION)
     mirror, customer, agent = (data.frame(name).row(0, named=True) for name in
                                ("customer_vs_agent_mirror", "overview_customer_kpis", "overview_agent_kpis"))
-    table = relations.mirror_table(relations.mirror_figures(mirror, customer, agent), data.coverage.absent)
+    hidden = kpis.hidden_reason(kpis.KPIS["agent_satisfaction"], agent, config.min_respondents())
+    table = relations.mirror_table(relations.mirror_figures(mirror, customer, agent), data.coverage.absent, hidden)
     canvas.table("table_customer_vs_agent_mirror", table, csv_name="customer_vs_agent_mirror")
     definitions = canvas.expander("Definitions")
     for definition in relations.mirror_definitions().splitlines():

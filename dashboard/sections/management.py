@@ -3,6 +3,8 @@ from scipy (dashboard.ranking), and the response counts behind them."""
 
 from __future__ import annotations
 
+import polars as pl
+
 from dashboard import figures, ranking
 from dashboard.canvas import Canvas
 
@@ -22,9 +24,13 @@ def milestone_surveys(canvas: Canvas) -> None:
     if items.is_empty():
         canvas.notice("info", "No milestone survey answers for these filters (quarterly pulse answers are "
                               "counted below).")
+    elif hidden := data.all_hidden(items_query, items, ["mean_score"]):
+        canvas.notice("info", hidden)
     else:
-        canvas.chart("chart_survey_items", ranking.milestone_figure(figures.chart_safe(items)), data=items,
-                     csv_name=items_query.name)
+        # bars of groups hidden for too few respondents are left out; their rows stay in the data
+        canvas.chart("chart_survey_items",
+                     ranking.milestone_figure(figures.chart_safe(items.filter(pl.col("mean_score").is_not_null()))),
+                     data=items, csv_name=items_query.name)
     for absent in data.absent_notes(items_query):
         canvas.notice("info", absent)
     canvas.heading(responses_query.title)

@@ -11,8 +11,9 @@ from dashboard.canvas import Canvas
 RANKING_CAPTION = (
     "Ranked by the lower bound of the 95 % Wilson interval of CSAT (answers of 4-5 / all answers), so 1 satisfied "
     "answer of 1 does not outrank 95 of 100. AHT = handle time / answered contacts; FCR = resolved with no repeat "
-    "within 7 days / answered; escalation rate = escalated / answered. Agent satisfaction: agent-survey answers of "
-    "4-5 (a team's agents, or the agent's own answers); it follows site, team and period only. Click a column "
+    "within 7 days / answered; escalation rate = escalated / answered. Agent satisfaction (teams only: an agent's own "
+    "survey answers are never shown): the team's agent-survey answers of 4-5, left blank for a team with fewer "
+    "respondents than the confidentiality threshold; it follows site, team and period only. Click a column "
     "header to sort.")
 FUNNEL_CAPTION = (
     "Each point is {unit}: its CSAT against its number of survey answers. The centre line is the overall CSAT of "
