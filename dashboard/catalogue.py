@@ -119,7 +119,7 @@ MAX_HEADER_LINE_CHARS = 2_000
 MAX_HEADER_DEPTH = 10   # nesting of lists and maps: labels and column_needs use two
 
 
-class _HeaderLoader(yaml.SafeLoader):
+class ShallowSafeLoader(yaml.SafeLoader):
     """safe_load without aliases and with shallow nesting: a header needs neither, an alias bomb
     (`a: &a [x, x]`, `b: &b [*a, *a]`, ...) builds billions of nodes from a few lines, and deep
     nesting (`[[[[...`) exhausts Python's recursion limit."""
@@ -129,7 +129,7 @@ class _HeaderLoader(yaml.SafeLoader):
     def compose_node(self, parent, index):
         event = self.peek_event()
         if isinstance(event, yaml.AliasEvent):
-            raise yaml.composer.ComposerError(None, None, "aliases (*name) are not allowed in a query header",
+            raise yaml.composer.ComposerError(None, None, "aliases (*name) are not allowed here",
                                               event.start_mark)
         if self.depth >= MAX_HEADER_DEPTH:
             raise yaml.composer.ComposerError(None, None, f"values nest deeper than {MAX_HEADER_DEPTH} levels",
@@ -177,7 +177,7 @@ def parse_header(path: Path, text: str) -> tuple[dict, dict]:
     if not lines:
         raise QueryFileError(path, 1, "no header: the file must open with '-- title: ...' comment lines")
     try:
-        fields = yaml.load("\n".join(lines), Loader=_HeaderLoader)  # noqa: S506 (a SafeLoader)
+        fields = yaml.load("\n".join(lines), Loader=ShallowSafeLoader)  # noqa: S506 (a SafeLoader)
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         line = numbers[min(mark.line, len(numbers) - 1)] if mark is not None else numbers[0]

@@ -87,3 +87,8 @@ def min_respondents() -> int:
         return int(number_from_env("DASHBOARD_MIN_RESPONDENTS", DEFAULT_MIN_RESPONDENTS, 2, "respondents"))
     except ValueError:
         return DEFAULT_MIN_RESPONDENTS
+
+
+def access_path() -> Path:
+    """Who may sign in, with which role and scope (DASHBOARD_ACCESS; dashboard/access.py)."""
+    return Path(os.environ.get("DASHBOARD_ACCESS", ROOT / "access.yaml"))
