@@ -79,22 +79,33 @@ def store_for(store_path: str | os.PathLike, scope: Scope, purpose: str) -> Path
     holding only the scope's rows (docs/design.md, security model), built from the published store
     version and kept beside it in `<store>.scopes/` while that version is published. For the whole
     company's pages it is the store itself. The lab's file has no raw agent survey answers (see
-    data/lab_schema.sql). Raises store.StoreUnreadable for a missing or unreadable store."""
+    data/lab_schema.sql). Raises store.StoreUnreadable for a missing or unreadable store, ScopeUnavailable (one of
+    those) when the scope's file cannot be written."""
     if purpose not in PURPOSES:
         raise ValueError(f"purpose must be one of {', '.join(PURPOSES)}, not {purpose!r}")
     if scope.is_everything and purpose == "pages":
         return Path(store_path)
     real, inode, mtime = store.version(store_path)
     folder = scopes_dir(store_path)
-    folder.mkdir(parents=True, exist_ok=True)
     derived = folder / f"{_version_tag(inode, mtime)}-{purpose}-{_scope_key(scope, purpose)}{store.FINISHED}"
     if derived.exists():
         return derived
-    with _build_lock(folder):
-        if not derived.exists():   # another session built it while this one waited
-            _build(real, derived, scope, purpose)
-        _prune(store_path, folder)
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+        with _build_lock(folder):
+            if not derived.exists():   # another session built it while this one waited
+                _build(real, derived, scope, purpose)
+            _prune(store_path, folder)
+    except (OSError, duckdb.Error) as exc:   # a full disk, a folder this user may not write
+        raise ScopeUnavailable(
+            f"The data for {scope.describe()} could not be prepared in {folder} "
+            f"({getattr(exc, 'strerror', None) or exc}). The server needs to be able to write there, "
+            "beside the store; ask whoever runs it.") from None
     return derived
+
+
+class ScopeUnavailable(store.StoreUnreadable):
+    """The scope's store could not be built: said in words, like any store that cannot be read."""
 
 
 def scopes_dir(store_path: str | os.PathLike) -> Path:

@@ -92,6 +92,8 @@ def main(args: argparse.Namespace) -> int:
         # the lab's store: agent surveys only as groups of enough respondents, like the SQL lab page
         path = scopes.store_for(path, scopes.EVERYTHING, "lab")
         con = store.open_read_only(path)
+    except store.StoreUnreadable as exc:   # says what is wrong and what to do in its own words
+        return _fail(str(exc), 2)
     except Exception as exc:  # not a DuckDB file, locked by a writer...
         return _fail(f"Cannot open the store at {path}: {exc}", 2)
     try:
