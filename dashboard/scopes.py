@@ -142,7 +142,7 @@ def _build(source: str, derived: Path, scope: Scope, purpose: str) -> None:
     a reader never opens a half-built file."""
     partial = derived.with_name(f"{derived.name}.{secrets.token_hex(4)}{store.UNFINISHED}")
     try:
-        with duckdb.connect(str(partial), config={"temp_directory": ""}) as con:
+        with duckdb.connect(str(partial)) as con:   # may spill into <partial>.tmp, which discard removes
             store.create_schema(con)
             con.execute("attach $path as src (read_only)", {"path": source})
             params = {"teams": sorted(scope.teams) if scope.teams is not None else None,
@@ -157,6 +157,7 @@ def _build(source: str, derived: Path, scope: Scope, purpose: str) -> None:
             con.execute("detach src")
             con.execute("checkpoint")
         os.replace(partial, derived)
+        store.discard(partial)   # only what DuckDB may have left beside it: the file itself has moved
     except BaseException:
         store.discard(partial)
         raise
