@@ -149,7 +149,7 @@ def _build(source: str, derived: Path, scope: Scope, purpose: str) -> None:
                       "sites": sorted(scope.sites) if scope.sites is not None else None}
             con.execute(SCOPE_TEAMS, params)
             for table, select in KEPT_ROWS.items():   # trusted: names and SQL from this module
-                con.execute(f"insert into main.{table} {select}",
+                con.execute(f"insert into main.{table} by name {select}",
                             {"everything": scope.is_everything} if "$everything" in select else None)
             coverage.record(con)   # what the scope's rows cover; supplied flags kept from the source
             if purpose == "lab":
