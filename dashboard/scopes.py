@@ -94,14 +94,22 @@ def store_for(store_path: str | os.PathLike, scope: Scope, purpose: str) -> Path
         folder.mkdir(parents=True, exist_ok=True)
         with _build_lock(folder):
             if not derived.exists():   # another session built it while this one waited
-                _build(real, derived, scope, purpose)
+                _build(real, store_path, derived, scope, purpose)
             _prune(store_path, folder)
-    except (OSError, duckdb.Error) as exc:   # a full disk, a folder this user may not write
-        raise ScopeUnavailable(
-            f"The data for {scope.describe()} could not be prepared in {folder} "
-            f"({getattr(exc, 'strerror', None) or exc}). The server needs to be able to write there, "
-            "beside the store; ask whoever runs it.") from None
+    except duckdb.Error as exc:
+        if real in str(exc):   # DuckDB names the file it failed to read: the store itself is damaged
+            raise store.unreadable(store_path, exc) from None
+        raise _unavailable(scope, folder, exc) from None
+    except OSError as exc:   # a full disk, a folder this user may not write
+        raise _unavailable(scope, folder, exc) from None
     return derived
+
+
+def _unavailable(scope: Scope, folder: Path, exc: BaseException) -> ScopeUnavailable:
+    return ScopeUnavailable(
+        f"The data for {scope.describe()} could not be prepared in {folder} "
+        f"({getattr(exc, 'strerror', None) or exc}). The server needs to be able to write there, "
+        "beside the store; ask whoever runs it.")
 
 
 class ScopeUnavailable(store.StoreUnreadable):
@@ -137,14 +145,17 @@ def _build_lock(folder: Path):
             fcntl.flock(handle, fcntl.LOCK_UN)
 
 
-def _build(source: str, derived: Path, scope: Scope, purpose: str) -> None:
+def _build(source: str, named: str | os.PathLike, derived: Path, scope: Scope, purpose: str) -> None:
     """Builds the scope's file under a temporary name and renames it into place when complete, so
     a reader never opens a half-built file."""
     partial = derived.with_name(f"{derived.name}.{secrets.token_hex(4)}{store.UNFINISHED}")
     try:
         with duckdb.connect(str(partial)) as con:   # may spill into <partial>.tmp, which discard removes
             store.create_schema(con)
-            con.execute("attach $path as src (read_only)", {"path": source})
+            try:
+                con.execute("attach $path as src (read_only)", {"path": source})
+            except duckdb.Error as exc:   # truncated, not a DuckDB file: the store's own message
+                raise store.unreadable(named, exc) from None
             params = {"teams": sorted(scope.teams) if scope.teams is not None else None,
                       "sites": sorted(scope.sites) if scope.sites is not None else None}
             con.execute(SCOPE_TEAMS, params)

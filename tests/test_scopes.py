@@ -238,3 +238,14 @@ def test_the_lab_groups_are_the_surveys_of_enough_respondents(store_path, con, a
         expected.select("team_name", "site", "month", "milestone", "respondents"))
     for column in ("mean_satisfaction", "enps", "mean_pressure"):
         assert got[column].to_list() == pytest.approx(expected[column].to_list()), column
+
+
+def test_a_damaged_store_is_said_to_be_unreadable_not_the_scope_folder(store_path, tmp_path, a_team):
+    data = Path(os.path.realpath(store_path)).read_bytes()
+    damaged = tmp_path / "store.duckdb"
+    damaged.write_bytes(data[:len(data) // 2])
+    with pytest.raises(store.StoreUnreadable) as raised:
+        scopes.store_for(damaged, scopes.Scope(teams=frozenset({a_team})), "pages")
+    assert not isinstance(raised.value, scopes.ScopeUnavailable)
+    assert str(raised.value).startswith(f"The store at {damaged} cannot be read")
+    assert not [p for p in scopes.scopes_dir(damaged).iterdir() if p.suffix != ".lock"]
