@@ -92,7 +92,7 @@ def store_for(store_path: str | os.PathLike, scope: Scope, purpose: str) -> Path
         return derived
     try:
         folder.mkdir(parents=True, exist_ok=True)
-        with _build_lock(folder):
+        with _build_lock(folder / f".{derived.name}.lock"):
             if not derived.exists():   # another session built it while this one waited
                 _build(real, store_path, derived, scope, purpose)
             _prune(store_path, folder)
@@ -134,10 +134,10 @@ def _scope_key(scope: Scope, purpose: str) -> str:
 
 
 @contextlib.contextmanager
-def _build_lock(folder: Path):
-    """One build at a time per store: two sessions asking for the same scope at once build it once,
-    and pruning never removes a file another builder is about to publish."""
-    with open(folder / ".build.lock", "w") as handle:
+def _build_lock(lock_file: Path):
+    """One build at a time per derived file: two sessions asking for the same scope at once build it
+    once (the second waits, then finds it); different scopes build side by side."""
+    with open(lock_file, "w") as handle:
         fcntl.flock(handle, fcntl.LOCK_EX)
         try:
             yield
@@ -203,9 +203,9 @@ AGENT_SURVEY_GROUPS = """insert into agent_survey_groups
 
 
 def _prune(store_path: str | os.PathLike, folder: Path) -> None:
-    """Removes derived files of store versions no longer kept (store.publish keeps the last few, for
-    readers that resolved the link just before a swap), and unfinished ones (the caller holds the
-    build lock, so no builder is writing one)."""
+    """Removes the derived files, unfinished files and lock files of store versions no longer kept
+    (store.publish keeps the last few, for readers that resolved the link just before a swap).
+    Nobody builds for a version that is gone, so nothing removed here is being written."""
     kept = set()
     for version_file in [*store.versions(store_path), Path(store_path)]:
         try:
@@ -213,8 +213,11 @@ def _prune(store_path: str | os.PathLike, folder: Path) -> None:
         except store.StoreUnreadable:
             continue
         kept.add(_version_tag(inode, mtime))
-    for file in folder.glob(f"*{store.FINISHED}"):
-        if "-".join(file.name.split("-")[:2]) not in kept:
+    for file in folder.iterdir():
+        # names start "<inode>-<mtime>-" (a lock file with a dot before it)
+        if "-".join(file.name.lstrip(".").split("-")[:2]) in kept:
+            continue
+        if file.name.endswith(".lock"):
+            file.unlink(missing_ok=True)
+        elif file.name.endswith((store.FINISHED, store.UNFINISHED)):
             store.discard(file)
-    for dead in folder.glob(f"*{store.UNFINISHED}"):
-        store.discard(dead)

@@ -6,7 +6,8 @@ when two sessions ask at once."""
 from __future__ import annotations
 
 import os
-import threading
+import subprocess
+import sys
 from pathlib import Path
 
 import duckdb
@@ -169,6 +170,8 @@ def test_reused_while_the_store_is_the_same_rebuilt_and_pruned_when_it_changes(t
     assert not derived[0].exists()
     assert all(d.exists() for d in derived[1:])
     assert not list(scopes.scopes_dir(path).glob(f"*{store.UNFINISHED}"))
+    assert {p.name for p in scopes.scopes_dir(path).iterdir()} == {
+        name for d in derived[1:] for name in (d.name, f".{d.name}.lock")}
 
 
 def test_the_respondent_threshold_is_part_of_the_lab_store(store_path, monkeypatch, a_team):
@@ -185,23 +188,22 @@ def test_the_respondent_threshold_is_part_of_the_lab_store(store_path, monkeypat
 
 
 def test_two_sessions_asking_at_once_get_one_whole_file(tmp_path):
+    """Server processes and threads alike: four processes with three threads each ask at once."""
     path = demo.build(tmp_path / "store.duckdb", interactions=5_000, seed=5, progress=False)
-    scope = scopes.Scope(sites=frozenset({"Cork"}))
-    results, errors = [], []
-
-    def ask():
-        try:
-            results.append(scopes.store_for(path, scope, "pages"))
-        except BaseException as exc:   # noqa: BLE001 - reported below
-            errors.append(exc)
-
-    threads = [threading.Thread(target=ask) for _ in range(6)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
-    assert errors == [] and len(set(results)) == 1
-    assert [p.name for p in scopes.scopes_dir(path).iterdir() if not p.name.startswith(".")] == [results[0].name]
+    ask = ("import sys, threading; sys.path.insert(0, sys.argv[1]); from dashboard import scopes\n"
+           "found = []\n"
+           "def ask(): found.append(scopes.store_for(sys.argv[2], scopes.Scope(sites=frozenset({'Cork'})), 'pages'))\n"
+           "threads = [threading.Thread(target=ask) for _ in range(3)]\n"
+           "[t.start() for t in threads]; [t.join() for t in threads]\n"
+           "print('\\n'.join(map(str, found)))")
+    workers = [subprocess.Popen([sys.executable, "-c", ask, str(config.ROOT), str(path)], stdout=subprocess.PIPE,
+                                stderr=subprocess.PIPE, text=True) for _ in range(4)]
+    outputs = [worker.communicate(timeout=120) for worker in workers]
+    assert [worker.returncode for worker in workers] == [0] * 4, [err for _, err in outputs]
+    results = {Path(line) for out, _ in outputs for line in out.split()}
+    assert len(results) == 1 and sum(len(out.split()) for out, _ in outputs) == 12
+    results = sorted(results)
+    assert sorted(p.name for p in scopes.scopes_dir(path).iterdir()) == [f".{results[0].name}.lock", results[0].name]
     with duckdb.connect(str(path), read_only=True) as full:
         expected = expected_rows(full, team_ids(full, "site = $s", {"s": "Cork"}))
     assert {t: rows_of(results[0])[t] for t in expected} == expected
@@ -248,4 +250,4 @@ def test_a_damaged_store_is_said_to_be_unreadable_not_the_scope_folder(store_pat
         scopes.store_for(damaged, scopes.Scope(teams=frozenset({a_team})), "pages")
     assert not isinstance(raised.value, scopes.ScopeUnavailable)
     assert str(raised.value).startswith(f"The store at {damaged} cannot be read")
-    assert not [p for p in scopes.scopes_dir(damaged).iterdir() if p.suffix != ".lock"]
+    assert [p.name for p in scopes.scopes_dir(damaged).iterdir() if not p.name.endswith(".lock")] == []
