@@ -18,7 +18,16 @@ from pathlib import Path
 
 import polars as pl
 
-from dashboard import catalogue, config, filters, guard, safe_text, sandbox, scopes, store
+from dashboard import (
+    catalogue,
+    config,
+    filters,
+    guard,
+    safe_text,
+    sandbox,
+    scopes,
+    store,
+)
 
 FORMATS = ("table", "csv", "json")
 

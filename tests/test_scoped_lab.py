@@ -47,8 +47,8 @@ def hostile(t: dict) -> dict[str, tuple[str, object]]:
         # the raw answers and what names a leaver's reason are simply not there
         "raw_agent_surveys": ("select * from agent_surveys", REFUSED),
         "one_agents_answers_by_id": (f"select satisfaction, enps from agent_surveys where agent_id = {t['agent_id']}", REFUSED),
-        "one_agents_answers_by_name": ("select s.* from agent_surveys s join agents a using (agent_id) "
-                                       f"where a.agent_name = '{t['agent_name']}'", REFUSED),
+        "one_agents_answers_by_name": (("select s.* from agent_surveys s join agents a using (agent_id) "
+                                       f"where a.agent_name = '{t['agent_name']}'"), REFUSED),
         "leave_reason": ("select agent_id, leave_reason from agents", REFUSED),
         "schema_qualified_surveys": ("select * from main.agent_surveys", REFUSED),
         # survey groups: only the team's, only of enough respondents
@@ -61,34 +61,34 @@ def hostile(t: dict) -> dict[str, tuple[str, object]]:
                   ("rows", "select team_name, site from teams where team_name = $team")),
         "interactions_count": ("select count(*) from interactions", ("rows", IN_SCOPE_COUNT["interactions"])),
         "interactions_of_other_team_ids": (f"select count(*) from interactions where team_id <> {t['team_id']}", [(0,)]),
-        "interactions_joined_to_another_team": ("select count(*) from interactions i join teams t using (team_id) "
-                                                f"where t.team_name = '{t['other']}'", [(0,)]),
+        "interactions_joined_to_another_team": (("select count(*) from interactions i join teams t using (team_id) "
+                                                f"where t.team_name = '{t['other']}'"), [(0,)]),
         "customers": ("select count(*) from customers", ("rows", IN_SCOPE_COUNT["customers"])),
         "customer_surveys": ("select count(*) from customer_surveys", ("rows", IN_SCOPE_COUNT["customer_surveys"])),
-        "customer_surveys_without_a_contact": ("select count(*) from customer_surveys s left join interactions i "
-                                               "using (interaction_id) where i.interaction_id is null", [(0,)]),
+        "customer_surveys_without_a_contact": (("select count(*) from customer_surveys s left join interactions i "
+                                               "using (interaction_id) where i.interaction_id is null"), [(0,)]),
         "agent_requests": ("select count(*) from agent_requests", ("rows", IN_SCOPE_COUNT["agent_requests"])),
-        "requests_of_agents_not_listed": ("select count(*) from agent_requests "
-                                          "where agent_id not in (select agent_id from agents)", [(0,)]),
+        "requests_of_agents_not_listed": (("select count(*) from agent_requests "
+                                          "where agent_id not in (select agent_id from agents)"), [(0,)]),
         "training": ("select count(*) from training", ("rows", IN_SCOPE_COUNT["training"])),
         "other_teams_events": (f"select count(*) from events where team_id <> {t['team_id']}", [(0,)]),
         "agents_of_other_teams": (f"select count(*) from agents where team_id <> {t['team_id']}", [(0,)]),
         "agents": ("select agent_id, agent_name from agents",
                    ("rows", "select agent_id, agent_name from agents join teams using (team_id) where team_name = $team")),
-        "lateral_neighbour_team": ("select t.team_name, (select count(*) from interactions i "
-                                   "where i.team_id = t.team_id + 1) as n from teams t",
+        "lateral_neighbour_team": (("select t.team_name, (select count(*) from interactions i "
+                                   "where i.team_id = t.team_id + 1) as n from teams t"),
                                    ("rows", "select team_name, 0 from teams where team_name = $team")),
-        "recursive_cte_over_team_ids": ("with recursive ids(i) as (select 0 union all select i + 1 from ids where i < 200) "
-                                        f"select count(*) from ids join interactions on team_id = i where i <> {t['team_id']}",
+        "recursive_cte_over_team_ids": (("with recursive ids(i) as (select 0 union all select i + 1 from ids where i < 200) "
+                                        f"select count(*) from ids join interactions on team_id = i where i <> {t['team_id']}"),
                                         [(0,)]),
         "cte_shadowing_a_table": ("with teams as (select * from src.teams) select * from teams", REFUSED),
         # the page macros, asked for another team
-        "filtered_interactions_other_team": ("select count(*) from filtered_interactions(date '2000-01-01', "
-                                             f"date '2100-01-01', null, '{t['other']}', null, null)", [(0,)]),
+        "filtered_interactions_other_team": (("select count(*) from filtered_interactions(date '2000-01-01', "
+                                             f"date '2100-01-01', null, '{t['other']}', null, null)"), [(0,)]),
         "filtered_agents_everyone": ("select distinct team_name from filtered_agents(null, null)",
                                      ("rows", "select team_name from teams where team_name = $team")),
-        "team_month_attrition_everyone": ("select distinct team_name from team_month_attrition(date '2025-01-01', "
-                                          "date '2025-12-31', null, null)",
+        "team_month_attrition_everyone": (("select distinct team_name from team_month_attrition(date '2025-01-01', "
+                                          "date '2025-12-31', null, null)"),
                                           ("rows", "select team_name from teams where team_name = $team")),
         # the catalog and system views
         "information_schema_tables": ("select table_name from information_schema.tables",
@@ -100,12 +100,12 @@ def hostile(t: dict) -> dict[str, tuple[str, object]]:
                                      ("refused or", [(c,) for c in AGENT_COLUMNS_IN_LAB])),
         "pragma_statement": ("pragma table_info('agent_surveys')", REFUSED),
         "duckdb_databases": ("select path from duckdb_databases()", REFUSED),
-        "macro_definitions_naming_surveys": ("select count(*) from duckdb_functions() "
-                                             "where macro_definition ilike '%agent_surveys%'", ("refused or", [(0,)])),
-        "store_coverage_contacts": ("select filled from store_coverage where table_name = 'interactions' "
-                                    "and column_name = '*'", ("rows", IN_SCOPE_COUNT["interactions"])),
-        "store_coverage_survey_answers": ("select filled from store_coverage where table_name = 'agent_surveys' "
-                                          "and column_name = '*'", ("rows", IN_SCOPE_COUNT["agent_surveys"])),
+        "macro_definitions_naming_surveys": (("select count(*) from duckdb_functions() "
+                                             "where macro_definition ilike '%agent_surveys%'"), ("refused or", [(0,)])),
+        "store_coverage_contacts": (("select filled from store_coverage where table_name = 'interactions' "
+                                    "and column_name = '*'"), ("rows", IN_SCOPE_COUNT["interactions"])),
+        "store_coverage_survey_answers": (("select filled from store_coverage where table_name = 'agent_surveys' "
+                                          "and column_name = '*'"), ("rows", IN_SCOPE_COUNT["agent_surveys"])),
         # the full store's file, by every road
         "attach_the_store": (f"attach '{t['store']}' as full_store (read_only)", REFUSED),
         "other_catalog": ("select * from src.agent_surveys", REFUSED),
