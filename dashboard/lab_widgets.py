@@ -16,6 +16,7 @@ from dashboard import (
     pages,
     safe_text,
     sandbox,
+    scopes,
     store,
     ui,
 )
@@ -56,11 +57,19 @@ def _cache() -> lab.ResultCache:
         return _results(lab.DEFAULT_CACHE_MB * 2**20)
 
 
-def run(sql: str, chosen: filters.Filters, chosen_limits: sandbox.Limits) -> guard.Outcome:
-    """The lab's one way to run SQL: in a worker process (sandbox.run), with the global filters on
-    offer as $parameters; kept for reruns in a cache bounded in bytes."""
+def lab_store(scope: scopes.Scope = scopes.EVERYTHING):
+    """The store the lab reads for a person with `scope`: only the scope's rows, agent surveys only
+    as groups of enough respondents (scopes.store_for, purpose "lab")."""
+    return scopes.store_for(config.store_path(), scope, "lab")
+
+
+def run(sql: str, chosen: filters.Filters, chosen_limits: sandbox.Limits,
+        scope: scopes.Scope = scopes.EVERYTHING) -> guard.Outcome:
+    """The lab's one way to run SQL: in a worker process (sandbox.run) on the scope's lab store,
+    with the global filters on offer as $parameters; kept for reruns in a cache bounded in bytes."""
     params = filters.bound_values(chosen)
-    version = store.version(config.store_path())
+    path = lab_store(scope)
+    version = store.version(path)   # the lab store's own file: it changes with the store and the scope
     key = (version, sql, tuple(sorted(params.items())), chosen_limits)
     return _cache().get(key, lambda: sandbox.run(version[0], sql, params, chosen_limits))
 
@@ -141,8 +150,8 @@ def _schema(version: tuple) -> tuple[pl.DataFrame, pl.DataFrame]:
     return lab.schema(ui.connection(version))
 
 
-def schema_browser() -> None:
-    tables, columns = _schema(store.version(config.store_path()))
+def schema_browser(scope: scopes.Scope = scopes.EVERYTHING) -> None:
+    tables, columns = _schema(store.version(lab_store(scope)))
     st.markdown("**Tables**")
     for table, rows in tables.iter_rows():
         with st.expander(safe_text.markdown(f"{table} · {rows:,} rows")):

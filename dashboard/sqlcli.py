@@ -18,7 +18,16 @@ from pathlib import Path
 
 import polars as pl
 
-from dashboard import catalogue, config, filters, guard, safe_text, sandbox, store
+from dashboard import (
+    catalogue,
+    config,
+    filters,
+    guard,
+    safe_text,
+    sandbox,
+    scopes,
+    store,
+)
 
 FORMATS = ("table", "csv", "json")
 
@@ -89,7 +98,11 @@ def main(args: argparse.Namespace) -> int:
         return _fail(f"No store at {path}. Build the demo with `python -m dashboard demo`, "
                      "point --db at a store file or set DASHBOARD_DB.", 2)
     try:
+        # the lab's store: agent surveys only as groups of enough respondents, like the SQL lab page
+        path = scopes.store_for(path, scopes.EVERYTHING, "lab")
         con = store.open_read_only(path)
+    except store.StoreUnreadable as exc:   # says what is wrong and what to do in its own words
+        return _fail(str(exc), 2)
     except Exception as exc:  # not a DuckDB file, locked by a writer...
         return _fail(f"Cannot open the store at {path}: {exc}", 2)
     try:

@@ -69,6 +69,9 @@ create table customer_surveys (
     ces            integer    -- 1-7
 );
 
+-- The SQL lab never sees this table: its store (dashboard/scopes.py, purpose "lab") holds
+-- agent_survey_groups instead, answers grouped by team, month and milestone, only for groups of at
+-- least DASHBOARD_MIN_RESPONDENTS agents (data/lab_schema.sql), and agents without leave_reason.
 create table agent_surveys (
     agent_id          integer not null,
     surveyed_at       date not null,

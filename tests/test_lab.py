@@ -7,21 +7,31 @@ import pytest
 from conftest import ROOT, scalar
 from streamlit.testing.v1 import AppTest
 
-from dashboard import catalogue, config, lab, pages
+from dashboard import catalogue, config, lab, pages, scopes, store
 
 TEAM_SQL = ("select team_name, count(*) as contacts\n"
             "from filtered_interactions($date_from, $date_to, $site, $team, $channel, $touchpoint)\n"
             "group by team_name order by team_name")
 
 
-def test_schema_lists_every_table_with_its_row_count(con):
-    tables, columns = lab.schema(con)
+def test_schema_lists_every_table_of_the_lab_store_with_its_row_count(con, store_path):
+    """The lab browses the lab store: every table of the store but agent_surveys, whose place
+    agent_survey_groups takes (dashboard/scopes.py); counts taken independently on the full store."""
+    lab_con = store.open_read_only(scopes.store_for(store_path, scopes.EVERYTHING, "lab"))
+    try:
+        tables, columns = lab.schema(lab_con)
+    finally:
+        lab_con.close()
     expected = {name: scalar(con, f"select count(*) from {name}") for name in
-                ("teams", "agents", "customers", "touchpoints", "interactions", "customer_surveys", "agent_surveys",
-                 "agent_requests", "training", "events", "store_coverage")}
-    assert dict(tables.iter_rows()) == expected
+                ("teams", "agents", "customers", "touchpoints", "interactions", "customer_surveys",
+                 "agent_requests", "training", "events")}
+    held = dict(tables.iter_rows())
+    assert {name: held[name] for name in expected} == expected
+    assert "agent_surveys" not in held and held["agent_survey_groups"] > 0
+    assert set(held) == set(expected) | {"agent_survey_groups", "store_coverage"}
     wait = columns.filter((columns["table"] == "interactions") & (columns["column"] == "wait_s")).row(0, named=True)
     assert wait["type"] == "INTEGER" and wait["nullable"]
+    assert columns.filter((columns["table"] == "agents") & (columns["column"] == "leave_reason")).height == 0
 
 
 def test_a_saved_chart_file_loads_with_the_header_it_was_given(tmp_path):
@@ -94,6 +104,17 @@ def test_the_lab_refuses_a_drop_and_stays_usable(app_env, con):
     assert not at.error
     assert next(d.value for d in at.dataframe if "teams" in d.value.columns)["teams"][0] == scalar(
         con, "select count(*) from teams")
+
+
+def test_the_lab_page_reads_agent_surveys_only_as_groups(app_env):
+    at = lab_page()
+    at.text_area(key="sql").set_value("select * from agent_surveys").run()
+    assert not at.exception
+    assert any("'agent_surveys' is not a table of the store" in e.value for e in at.error)
+    assert any(e.label.startswith("agent_survey_groups ·") for e in at.expander)
+    at.text_area(key="sql").set_value("select min(respondents) as fewest from agent_survey_groups").run()
+    assert not at.error
+    assert next(d.value for d in at.dataframe if "fewest" in d.value.columns)["fewest"][0] >= config.min_respondents()
 
 
 def test_save_as_chart_writes_for_review_and_the_chart_appears_once_moved_into_queries(app_env, tmp_path,

@@ -12,7 +12,7 @@ from collections import Counter
 import polars as pl
 import pytest
 
-from dashboard import sqlcli
+from dashboard import config, sqlcli
 
 BY_TEAM = ("select team_name, count(*) as contacts "
            "from filtered_interactions($date_from, $date_to, $site, $team, $channel, $touchpoint) "
@@ -135,3 +135,30 @@ def test_unknown_format_is_an_argparse_error(store_path):
     with pytest.raises(SystemExit) as exit_:
         sql("select 1", "--db", str(store_path), "--format", "xml")
     assert exit_.value.code == 2
+
+
+def test_the_cli_reads_the_lab_store_agent_surveys_only_as_groups(store_path, raw, capsys):
+    """Like the SQL lab page: no raw agent survey answers, no leaving reasons; groups of enough
+    respondents instead (dashboard/scopes.py, purpose "lab")."""
+    for query, expected in (("select * from agent_surveys", "Refused: 'agent_surveys' is not a table of the store"),
+                            ("select leave_reason from agents", 'Binder Error: Referenced column "leave_reason" not found')):
+        code = sql(query, "--db", str(store_path))
+        out, err = capsys.readouterr()
+        assert (code, out) == (1, "") and err.startswith(expected), err
+    code = sql("select min(respondents) as fewest, count(*) as groups from agent_survey_groups",
+               "--db", str(store_path), "--format", "json")
+    out, _ = capsys.readouterr()
+    row = json.loads(out)[0]
+    assert code == 0 and row["groups"] > 0 and row["fewest"] >= config.min_respondents()
+    code = sql("select count(*) as n from agents", "--db", str(store_path), "--format", "json")
+    assert code == 0 and json.loads(capsys.readouterr()[0])[0]["n"] == len(raw.agents)
+
+
+def test_a_lab_store_that_cannot_be_written_is_a_plain_message(tmp_path, capsys):
+    from dashboard import demo
+    path = demo.build(tmp_path / "store.duckdb", interactions=1_000, seed=1, progress=False)
+    (tmp_path / "store.duckdb.scopes").write_text("not a folder")
+    code = sql("select 1", "--db", str(path))
+    out, err = capsys.readouterr()
+    assert (code, out) == (2, "")
+    assert err.startswith("The data for the whole company could not be prepared in ") and "Traceback" not in err
