@@ -21,7 +21,7 @@ $(DB): | $(VENV)/.app-installed
 	$(PY) -m dashboard demo --db $(DB) --if-missing
 
 run: $(VENV)/.app-installed $(DB)
-	DASHBOARD_DB=$(abspath $(DB)) $(PY) -m streamlit run dashboard/app.py --server.port $(PORT)
+	$(PY) -m dashboard serve --db $(DB) --port $(PORT)
 
 demo: $(VENV)/.app-installed
 	$(PY) -m dashboard demo --db $(DB)

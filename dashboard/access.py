@@ -28,6 +28,14 @@ MAX_FILE_BYTES = 256 * 1024           # a few hundred people fit in a few KB
 ENTRY_KEYS = {"email", "group", "role", "scope", "name"}
 
 
+LAB_PAGES = ("sql-lab",)              # pages only the lab's roles see
+
+
+def may_open(person: Person, path: str) -> bool:
+    """Whether the navigation offers `person` the page at `path` (a pages.py path)."""
+    return path not in LAB_PAGES or person.may_use_lab()
+
+
 class AccessFileError(ValueError):
     """A problem in the access file, named by entry and key, so whoever keeps it can mend it."""
 

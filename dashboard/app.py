@@ -9,9 +9,10 @@ import streamlit as st  # noqa: E402
 
 import duckdb  # noqa: E402
 
-from dashboard import config, pages, store, ui  # noqa: E402
+from dashboard import access, config, pages, signin, store, ui  # noqa: E402
 
 st.set_page_config(page_title="Contact centre mirror", page_icon=":material/balance:", layout="wide")
+person = signin.gate()   # stops here for a server exposed without sign-in, a stranger, or nobody signed in
 
 try:
     outdated = ui.schema_problems()
@@ -41,6 +42,8 @@ def streamlit_pages() -> dict[str, list[st.Page]]:
     query string. Both are plain st.Page features (one file under two url_paths, visibility)."""
     sections: dict[str, list[st.Page]] = {}
     for page in pages.PAGES:
+        if not access.may_open(person, page.path):
+            continue
         is_default = page is pages.DEFAULT
         sections.setdefault(page.section, []).append(
             st.Page(page.view_path, title=page.title, icon=page.icon,

@@ -1,4 +1,4 @@
-"""Command line: python -m dashboard demo | import | mapping draft | sql | snapshot | check | audit."""
+"""Command line: python -m dashboard demo | import | mapping draft | sql | snapshot | check | audit | serve."""
 
 from __future__ import annotations
 
@@ -10,7 +10,7 @@ from pathlib import Path
 
 import duckdb
 
-from dashboard import audit, config, drafting, snapshot, sqlcli, store
+from dashboard import audit, config, drafting, serving, snapshot, sqlcli, store
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -48,6 +48,7 @@ def main(argv: list[str] | None = None) -> int:
     sqlcli.add_parser(commands)
     snapshot.add_parser(commands)
     audit.add_parser(commands)
+    serving.add_parser(commands)
 
     check = commands.add_parser("check", help="validate every query file in queries/")
     check.add_argument("--queries", type=Path, default=None, help="query folder (default queries/)")
@@ -70,6 +71,8 @@ def main(argv: list[str] | None = None) -> int:
         return _reading_store(lambda: snapshot.main(args), args.db or config.store_path())
     if args.command == "audit":
         return audit.main(args)
+    if args.command == "serve":
+        return serving.main(args)
     if args.command == "check":
         from dashboard import check as checker
         folder = args.queries or config.queries_dir()

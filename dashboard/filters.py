@@ -57,6 +57,7 @@ class Choices:
     teams: dict[str, str]             # team name -> site
     channels: tuple[str, ...]
     touchpoints: tuple[str, ...]
+    scope: str | None = None          # the signed-in person's scope in words, when it is narrower than all
 
     @property
     def has_data(self) -> bool:
@@ -184,6 +185,11 @@ def parse_url(raw: Mapping[str, object], choices: Choices) -> tuple[Filters, lis
     def name_param(key: str, known: tuple[str, ...] | list[str], what: str) -> str | None:
         text = _one(raw, key)
         if text is None or text == ALL:
+            return None
+        if text not in known and choices.scope:   # outside the scope or unknown: the same words, nothing leaks
+            notices.append(f"'{_shortened(text)}' is not a {what} you may see (your scope: {choices.scope}); "
+                           f"showing all {what}s within it.")
+            rejected.add(key)
             return None
         if text not in known:
             notices.append(f"No {what} is called '{_shortened(text)}'; showing all {what}s.")

@@ -17,6 +17,7 @@ from dashboard import (
     safe_text,
     sandbox,
     scopes,
+    signin,
     store,
     ui,
 )
@@ -129,7 +130,9 @@ def save_as_chart(sql: str, kind: str, x: str | None, y: list[str], color: str |
     download, write = st.columns(2)
     download.download_button("Download query file", text, file_name=f"{name}.sql", mime="text/plain",
                              key="lab_download", icon=":material/download:")
-    if not lab.can_save():
+    if not signin.current_person().may_save_queries():
+        write.caption("Drop the file into queries/, or ask an admin to: saving on the server is for admins.")
+    elif not lab.can_save():
         write.caption(f"Drop the file into queries/. (Saving it on the server for review is off; a server turns "
                       f"it on with {lab.SAVE_ENV}=1.)")
     elif write.button("Save for review", key="lab_save", icon=":material/save:"):

@@ -11,6 +11,7 @@ import polars as pl
 import streamlit as st
 
 from dashboard import (
+    audit,
     figures,
     filters,
     kpis,
@@ -19,6 +20,7 @@ from dashboard import (
     pages,
     present,
     safe_text,
+    signin,
     snapshot,
     ui,
 )
@@ -40,6 +42,7 @@ def render(path: str) -> None:
     A section whose query file is missing, broken or stopped shows why, and the next one draws."""
     data = page_data(path)
     chosen = data.chosen
+    _record_page_open(path)
     st.title(pages.get(path).page_title)
     # one row that stays a row on a phone (columns would stack, pushing the first chart down)
     row = st.container(horizontal=True, vertical_alignment="center", gap="small")
@@ -82,10 +85,34 @@ def _share(path: str, where) -> None:
     _snapshot_button(path, where)
 
 
+def _record_page_open(path: str) -> None:
+    """An audit line when this session opens a page or changes its link (not on every rerun)."""
+    query = urllib.parse.urlencode([(key, value) for key, values in _link_values().items() for value in values])
+    if st.session_state.get("_audited_view") != (path, query):
+        signin.record("page", path=path, query=query)
+        st.session_state["_audited_view"] = (path, query)
+
+
+def audited(event: str, make, **fields):
+    """A download's content, made when the reader asks for it, after an audit line says who took
+    what; when the log cannot be written the file says so instead (a download has nowhere else to)."""
+    person = signin.current_person()
+
+    def content():
+        try:
+            audit.record(event, person.email or person.name, **fields)
+        except audit.AuditUnavailable as exc:
+            return f"Not downloaded: {exc}\n"
+        return make()
+    return content
+
+
 def _snapshot_button(path: str, where) -> None:
     """The page as one HTML file for the link on screen, written only when asked for (a callable)."""
     values = _link_values()
-    where.download_button("Snapshot", lambda: snapshot.render_or_explain(path, values),
+    scope = signin.current_person().scope
+    where.download_button("Snapshot", audited("snapshot", lambda: snapshot.render_or_explain(path, values, scope),
+                                              page=path, query=urllib.parse.urlencode(values, doseq=True)),
                           file_name=present.export_file_name(path, ui.current_filters(), "html"),
                           mime="text/html", icon=":material/download:", key="snapshot", on_click="ignore",
                           help="Download this page, as shown, as one HTML file that opens without the app "
@@ -148,9 +175,10 @@ class LiveCanvas:
     def table(self, key: str, frame: pl.DataFrame, *, csv_name: str | None = None, height: int | None = None) -> None:
         self.where.dataframe(frame, hide_index=True, width="stretch", height=height or "auto", key=key)
         if csv_name:
-            self.where.download_button("Download CSV", safe_text.to_csv(frame),
-                                       file_name=present.export_file_name(csv_name, self.data.chosen),
-                                       mime="text/csv", key=f"csv_{key}")
+            name = present.export_file_name(csv_name, self.data.chosen)
+            self.where.download_button("Download CSV", audited("download", lambda: safe_text.to_csv(frame),
+                                                               page=self.data.page, file=name),
+                                       file_name=name, mime="text/csv", key=f"csv_{key}", on_click="ignore")
 
     def columns(self, spec: int | Sequence[float]) -> list[LiveCanvas]:
         return [LiveCanvas(self.data, column) for column in self.where.columns(spec)]

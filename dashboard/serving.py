@@ -13,7 +13,7 @@ from pathlib import Path
 from dashboard import config
 
 # Streamlit reads secrets from these unless told otherwise (--secrets.files)
-DEFAULT_SECRETS = (Path.home() / ".streamlit" / "secrets.toml", Path(".streamlit") / "secrets.toml")
+DEFAULT_SECRETS = (Path.home() / ".streamlit" / "secrets.toml", config.ROOT / ".streamlit" / "secrets.toml")
 
 EXPOSED_WITHOUT_SIGN_IN = (
     "Refusing to serve on {address} without sign-in: anyone who reaches that address would read agents' "
@@ -57,3 +57,38 @@ def refusal(address: str | None, signed_in: bool) -> str | None:
     if signed_in or is_loopback(address):
         return None
     return EXPOSED_WITHOUT_SIGN_IN.format(address=address or "every interface", access=config.access_path())
+
+
+def add_parser(subparsers) -> None:
+    """Adds `serve` to cli.py's subparsers."""
+    parser = subparsers.add_parser(
+        "serve", help="serve the app (on this machine only unless sign-in is configured)",
+        description="Starts the Streamlit server. With no [auth] section in the secrets it listens on 127.0.0.1 "
+                    "only, and refuses any other address.")
+    parser.add_argument("--address", default="127.0.0.1", help="address to listen on (default 127.0.0.1)")
+    parser.add_argument("--port", type=int, default=8501, help="port (default 8501)")
+    parser.add_argument("--db", type=Path, default=None, help="store file (default $DASHBOARD_DB or data/store.duckdb)")
+    parser.add_argument("--secrets", type=Path, default=None, metavar="FILE",
+                        help="the secrets.toml holding [auth] (default: Streamlit's own places)")
+
+
+def main(args) -> int:
+    """The `serve` command: replaces this process with the Streamlit server, or exits 2 saying why not."""
+    import os
+    import sys
+
+    files = (args.secrets,) if args.secrets else DEFAULT_SECRETS
+    if args.secrets and not args.secrets.is_file():
+        print(f"--secrets {args.secrets}: no such file", file=sys.stderr)
+        return 2
+    if why := refusal(args.address, has_auth(files)):
+        print(why, file=sys.stderr)
+        return 2
+    command = [sys.executable, "-m", "streamlit", "run", str(config.ROOT / "dashboard" / "app.py"),
+               "--server.address", args.address, "--server.port", str(args.port)]
+    if args.secrets:
+        command += ["--secrets.files", str(args.secrets.resolve())]
+    env = {**os.environ, **({"DASHBOARD_DB": str(args.db.resolve())} if args.db else {})}
+    os.chdir(config.ROOT)   # Streamlit reads .streamlit/config.toml from where it starts
+    os.execve(sys.executable, command, env)
+    return 0   # not reached

@@ -11,6 +11,7 @@ are data. From a terminal:
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import html
 import os
@@ -32,6 +33,7 @@ from dashboard import (
     layout,
     nodata,
     pages,
+    scopes,
     store,
 )
 from dashboard.canvas import PageData, SectionProblem
@@ -60,16 +62,19 @@ details { margin: 6px 0; } summary { cursor: pointer; color: #3d4352; }
 
 
 def render(path: str, link: Mapping[str, Sequence[str]] | str = "", db: str | os.PathLike | None = None,
-           taken: dt.datetime | None = None) -> str:
-    """The page at `path` (a registry path) for the link's filters and controls, as one HTML file.
+           taken: dt.datetime | None = None, scope: scopes.Scope = scopes.EVERYTHING) -> str:
+    """The page at `path` (a registry path) for the link's filters and controls, as one HTML file,
+    drawn from the rows of `scope` only (the store scopes.store_for derives for it).
     `link` is a query string ("team=Aurora&from=2025-03-01") or its parsed form (key -> values).
     Raises store.StoreUnreadable for a store that cannot be read, KeyError for an unknown page."""
     page = pages.get(path)
     raw = urllib.parse.parse_qs(link.lstrip("?"), keep_blank_values=True) if isinstance(link, str) else dict(link)
-    db_path = Path(db or config.store_path())
+    db_path = scopes.store_for(Path(db or config.store_path()), scope, "pages")
     con = store.open_read_only(db_path)
     try:
         choices = filters.read_choices(con)
+        if not scope.is_everything:
+            choices = dataclasses.replace(choices, scope=scope.describe())
         chosen, _, notices, _ = filters.parse_link(raw, choices, path)   # controls: read as drawn
         held = coverage.read(con)
         results: dict[tuple, pl.DataFrame] = {}
@@ -96,11 +101,11 @@ def render(path: str, link: Mapping[str, Sequence[str]] | str = "", db: str | os
     return _document(page, data, canvas, db_path, taken or dt.datetime.now().astimezone())
 
 
-def render_or_explain(path: str, link: Mapping[str, Sequence[str]]) -> str:
+def render_or_explain(path: str, link: Mapping[str, Sequence[str]], scope: scopes.Scope = scopes.EVERYTHING) -> str:
     """render(), or, when the store cannot be read (swapped out, cut short), a one-paragraph HTML
     file saying so: a download button has nowhere to show an error."""
     try:
-        return render(path, link)
+        return render(path, link, scope=scope)
     except (store.StoreUnreadable, duckdb.Error) as exc:
         return (f"<!doctype html><meta charset='utf-8'><title>No snapshot</title>"
                 f"<p>No snapshot was taken: {_e(exc)}</p>")

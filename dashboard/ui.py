@@ -4,13 +4,15 @@ charts and tables. Logic it relies on lives in plain modules (filters, catalogue
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
+from pathlib import Path
 
 import duckdb
 import polars as pl
 import streamlit as st
 
-from dashboard import catalogue, config, coverage, filters, nodata, safe_text, store
+from dashboard import catalogue, config, coverage, filters, nodata, safe_text, scopes, signin, store
 
 FILTERS_KEY = "_filters"
 DRILL_KEY = "_drill_team"   # a team picked by clicking a chart, applied before the filters are drawn
@@ -51,7 +53,7 @@ def run(query: catalogue.Query, values: dict) -> pl.DataFrame:
     store is never served stale. Columns and series whose inputs the store lacks come back blank
     (nodata.blank), for every page and view alike."""
     try:
-        frame = _run(store.version(config.store_path()), query.sql, tuple(query.bind(values).items()))
+        frame = _run(store.version(session_store()), query.sql, tuple(query.bind(values).items()))
     except catalogue.QueryFileError as err:  # located at the query's own file; a stop stays a stop
         raise type(err)(query.path, err.line, err.message) from None
     return nodata.blank(query, frame, store_coverage())
@@ -64,7 +66,7 @@ def _coverage(version: tuple) -> coverage.Coverage:
 
 def store_coverage() -> coverage.Coverage:
     """What the store's imports supplied (dashboard.coverage), read once per store version."""
-    return _coverage(store.version(config.store_path()))
+    return _coverage(store.version(session_store()))
 
 
 @st.cache_data(show_spinner=False, max_entries=4)
@@ -73,7 +75,16 @@ def _choices(version: tuple) -> filters.Choices:
 
 
 def choices() -> filters.Choices:
-    return _choices(store.version(config.store_path()))
+    scope = signin.current_person().scope
+    held = _choices(store.version(session_store()))
+    return held if scope.is_everything else dataclasses.replace(held, scope=scope.describe())
+
+
+def session_store() -> Path:
+    """The store this session reads: the published store, or for a person with a narrower scope a
+    derived store holding only their scope's rows (scopes.store_for). Every page query, tile,
+    download and snapshot of the session reads it, so no page can show rows outside the scope."""
+    return scopes.store_for(config.store_path(), signin.current_person().scope, "pages")
 
 
 def caption(text: str, values=(), where=st) -> None:
