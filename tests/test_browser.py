@@ -59,17 +59,18 @@ def _healthy(url: str) -> bool:
 
 
 @contextlib.contextmanager
-def streamlit_server(db_path: Path, log_dir: Path):
+def streamlit_server(db_path: Path, log_dir: Path, port: int | None = None, host: str = "127.0.0.1",
+                     extra_args: tuple[str, ...] = (), env: dict | None = None):
     """`streamlit run dashboard/app.py` on a free port, pointed at db_path; yields its base URL."""
-    port = _free_port()
+    port = port or _free_port()
     log_path = log_dir / "server.log"
-    env = {**os.environ, "DASHBOARD_DB": str(db_path)}
+    env = {**os.environ, "DASHBOARD_DB": str(db_path), **(env or {})}
     with open(log_path, "wb") as log:
         proc = subprocess.Popen(
             [sys.executable, "-m", "streamlit", "run", "dashboard/app.py",
-             "--server.port", str(port), "--server.headless", "true"],
+             "--server.port", str(port), "--server.headless", "true", *extra_args],
             cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT)
-    base = f"http://127.0.0.1:{port}"
+    base = f"http://{host}:{port}"
     try:
         deadline = time.monotonic() + STARTUP_S
         while not _healthy(f"{base}/_stcore/health"):
