@@ -45,7 +45,7 @@ def gate() -> access.Person:
     if not st.user.is_logged_in:
         st.title("Contact centre mirror")
         st.write("Sign in to see the contact centre's figures.")
-        if st.query_params or st.context.url.rstrip("/").count("/") > 2:
+        if st.query_params or (st.context.url or "").rstrip("/").count("/") > 2:
             st.caption("Signing in opens the overview: open the link you were sent again afterwards to see its view.")
         st.button("Sign in", type="primary", icon=":material/login:", on_click=st.login)
         st.stop()
