@@ -11,11 +11,13 @@ scope in access.py, where the server may listen in serving.py; this module only 
 from __future__ import annotations
 
 import streamlit as st
+from streamlit.errors import StreamlitAuthError
 
 from dashboard import access, audit, config, safe_text, serving
 
 PERSON = "person"          # st.session_state key: the access.Person of this session
 AUDITED = "signed_in_as"   # st.session_state key: whose sign-in this session has recorded
+LOGIN_PROBLEM = "_login_problem"   # st.session_state key: why st.login could not start
 
 
 def sign_in_configured() -> bool:
@@ -42,12 +44,16 @@ def gate() -> access.Person:
         st.sidebar.caption("Open mode, this machine only: no sign-in is configured, so the server listens on "
                            "127.0.0.1 and anyone using it is an admin. See the README, People and permissions.")
         return access.OPEN_MODE
-    if not st.user.is_logged_in:
+    if not st.user.get("is_logged_in", False):   # the key exists only once Streamlit has read [auth]
         st.title("Contact centre mirror")
         st.write("Sign in to see the contact centre's figures.")
         if st.query_params or (st.context.url or "").rstrip("/").count("/") > 2:
             st.caption("Signing in opens the overview: open the link you were sent again afterwards to see its view.")
-        st.button("Sign in", type="primary", icon=":material/login:", on_click=st.login)
+        st.button("Sign in", type="primary", icon=":material/login:", on_click=_login)
+        if problem := st.session_state.pop(LOGIN_PROBLEM, None):
+            st.error("Sign-in is configured but cannot start; whoever runs this server must mend the [auth] "
+                     "section of the secrets (see the README, People and permissions):", icon=":material/error:")
+            st.text(problem)
         st.stop()
     person = _person(st.user.to_dict())
     st.session_state[PERSON] = person
@@ -55,6 +61,15 @@ def gate() -> access.Person:
     st.sidebar.caption(safe_text.markdown(f"Signed in: {person.describe()}"))
     st.sidebar.button("Sign out", icon=":material/logout:", on_click=st.logout, key="sign_out")
     return person
+
+
+def _login() -> None:
+    """st.login, its configuration errors kept for the page (an incomplete [auth] section raised a
+    traceback at the reader)."""
+    try:
+        st.login()
+    except StreamlitAuthError as problem:
+        st.session_state[LOGIN_PROBLEM] = str(problem)
 
 
 def _person(claims: dict) -> access.Person:
