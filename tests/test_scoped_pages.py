@@ -5,10 +5,9 @@ from __future__ import annotations
 
 import re
 
-import duckdb
 import pytest
 
-from dashboard import layout, scopes, snapshot
+from dashboard import layout, scopes, snapshot, store
 
 PLOTLY_JS = re.compile(r"<script>.{1000000,}?</script>", flags=re.S)   # the library itself names months "Ember"
 
@@ -21,7 +20,7 @@ def names_shown(document: str, names: list[str]) -> set[str]:
 
 @pytest.fixture(scope="module")
 def teams(store_path) -> dict[str, str]:
-    with duckdb.connect(str(store_path), read_only=True) as con:
+    with store.open_read_only(store_path) as con:   # as the suite opens it (one configuration per file)
         return dict(con.execute("select team_name, site from teams").fetchall())
 
 

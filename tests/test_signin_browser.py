@@ -15,9 +15,8 @@ import time
 from pathlib import Path
 from urllib.parse import quote
 
-import duckdb
 import pytest
-from dashboard import safe_text
+from dashboard import safe_text, store
 from test_browser import (
     APP_IDLE,
     CHROMIUM,
@@ -42,7 +41,7 @@ EXECUTIVE, MANAGER, ANALYST, STRANGER = ("ceo@example.com", "lead@example.com", 
 
 @pytest.fixture(scope="module")
 def teams(store_path) -> list[str]:
-    with duckdb.connect(str(store_path), read_only=True) as con:
+    with store.open_read_only(store_path) as con:   # as the suite opens it (one configuration per file)
         return [name for (name,) in con.execute("select team_name from teams order by team_name").fetchall()]
 
 
