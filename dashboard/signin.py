@@ -29,8 +29,14 @@ def sign_in_configured() -> bool:
 
 
 def current_person() -> access.Person:
-    """The person this session runs as (set by gate(), which app.py calls first)."""
-    return st.session_state.get(PERSON, access.OPEN_MODE)
+    """The person this session runs as (set by gate(), which app.py calls first). Fails closed:
+    with sign-in configured and nobody recorded, nothing is drawn."""
+    person = st.session_state.get(PERSON)
+    if person is not None:
+        return person
+    if sign_in_configured():
+        st.stop()
+    return access.OPEN_MODE
 
 
 def gate() -> access.Person:
