@@ -13,6 +13,7 @@ Plain Python: the app shell (dashboard/signin.py) passes the sign-in's claims in
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -92,8 +93,18 @@ class Access:
 
 
 def load(path: Path) -> Access:
-    """The access file, every entry checked; raises AccessFileError naming the entry and key."""
+    """The access file, every entry checked; raises AccessFileError naming the entry and key. Read
+    again only when it changes (every page run asks): the key holds its mtime and size."""
     path = Path(path)
+    try:
+        stat = path.stat()
+    except OSError:
+        return _load(path, 0, -1)   # missing or unreadable: _load says which
+    return _load(path, stat.st_mtime_ns, stat.st_size)
+
+
+@functools.lru_cache(maxsize=8)
+def _load(path: Path, mtime_ns: int, size: int) -> Access:
     try:
         with path.open("rb") as handle:
             data = handle.read(MAX_FILE_BYTES + 1)

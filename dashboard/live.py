@@ -68,13 +68,18 @@ def link(path: str) -> str:
     if folders and folders[-1] in pages.paths():   # st.context.url keeps the page's own path
         folders.pop()
     base = urllib.parse.urlunsplit((address.scheme, address.netloc, "/".join(["", *folders]), "", ""))
-    query = urllib.parse.urlencode([(key, value) for key, values in _link_values().items() for value in values])
+    query = _link_query()
     return f"{base.rstrip('/')}/{path}" + (f"?{query}" if query else "")
 
 
 def _link_values() -> dict[str, list[str]]:
     """The address bar's parameters, every value of each (a key may repeat)."""
     return {key: st.query_params.get_all(key) for key in st.query_params}
+
+
+def _link_query() -> str:
+    """The address bar's query string, every value of each key."""
+    return urllib.parse.urlencode(_link_values(), doseq=True)
 
 
 def _share(path: str, where) -> None:
@@ -87,7 +92,7 @@ def _share(path: str, where) -> None:
 
 def _record_page_open(path: str) -> None:
     """An audit line when this session opens a page or changes its link (not on every rerun)."""
-    query = urllib.parse.urlencode([(key, value) for key, values in _link_values().items() for value in values])
+    query = _link_query()
     if st.session_state.get("_audited_view") != (path, query):
         signin.record("page", path=path, query=query)
         st.session_state["_audited_view"] = (path, query)
@@ -112,7 +117,7 @@ def _snapshot_button(path: str, where) -> None:
     values = _link_values()
     scope = signin.current_person().scope
     where.download_button("Snapshot", audited("snapshot", lambda: snapshot.render_or_explain(path, values, scope),
-                                              page=path, query=urllib.parse.urlencode(values, doseq=True)),
+                                              page=path, query=_link_query()),
                           file_name=present.export_file_name(path, ui.current_filters(), "html"),
                           mime="text/html", icon=":material/download:", key="snapshot", on_click="ignore",
                           help="Download this page, as shown, as one HTML file that opens without the app "
