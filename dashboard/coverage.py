@@ -15,12 +15,15 @@ from dataclasses import dataclass, field
 
 import duckdb
 
+from dashboard.rollups import INTERVAL_SOURCES
+
 TABLE_ROW = "*"   # the store_coverage row that describes a table as a whole
 
 # The period a table's rows cover: (first day, last day) expressions over its own columns. Agents
 # and customers span from joining to leaving (or joining, while they stay).
 TABLE_PERIODS = {
     "interactions": ("queued_at", "queued_at"),
+    "contact_intervals": ("interval_start", "interval_start"),
     "customer_surveys": ("answered_at", "answered_at"),
     "agent_surveys": ("surveyed_at", "surveyed_at"),
     "agent_requests": ("opened_at", "opened_at"),
@@ -31,14 +34,36 @@ TABLE_PERIODS = {
 }
 
 # Tables whose periods make up "the data" a period is compared within (activity, not registers).
-ACTIVITY_TABLES = ("interactions", "customer_surveys", "agent_surveys", "agent_requests", "training")
+ACTIVITY_TABLES = ("interactions", "contact_intervals", "customer_surveys", "agent_surveys", "agent_requests", "training")
 
-# Columns computed by the store itself from other columns: supplied when their inputs are.
-DERIVED = {("interactions", "repeat_within_7d"): ("interactions", "customer_id")}
+# Columns the store computes from other columns when it is published: (table, column) -> (the table
+# they are computed from, the columns they need). While that table holds rows the column is supplied
+# exactly when all its inputs are; without rows there is nothing to compute from, and the column
+# keeps what was imported into it (an interval report's counts).
+DERIVED: dict[tuple[str, str], tuple[str, tuple[tuple[str, str], ...]]] = {
+    ("interactions", "repeat_within_7d"): ("interactions", (("interactions", "customer_id"),)),
+    **{("contact_intervals", column): ("interactions", tuple(tuple(s.split(".")) for s in sources))
+       for column, sources in INTERVAL_SOURCES.items()},
+    # the interval's key and its count of contacts need nothing but the contacts
+    **{("contact_intervals", column): ("interactions", ())
+       for column in ("interval_start", "team_id", "channel", "touchpoint_id", "offered")},
+}
+
+
+def _derived_flags(flags: dict, rows_of) -> dict:
+    """flags with every derived column's flag recomputed from its inputs (see DERIVED)."""
+    flags = dict(flags)
+    for key, (built_from, inputs) in DERIVED.items():
+        if rows_of(built_from) > 0:
+            # an input counts when it was supplied and its table holds rows (a survey column of an
+            # empty survey table gives no answers to count)
+            flags[key] = all(flags.get(i, False) and rows_of(i[0]) > 0 for i in inputs)
+    return flags
 
 # How a missing input reads to a manager: "this store has no <noun>".
 NOUNS = {
     "interactions": "contacts (interactions)",
+    "contact_intervals": "contacts (interactions or interval reports)",
     "customer_surveys": "customer survey answers",
     "agent_surveys": "agent survey answers",
     "agent_requests": "agent requests to managers",
@@ -124,6 +149,12 @@ class Coverage:
         if column:
             entry = self.entries.get((table, column))
             if entry is None or not entry.supplied:
+                built_from, inputs = DERIVED.get((table, column), (None, ()))
+                if built_from and self.rows(built_from) > 0:
+                    # computed from contact columns: the reason is the input the import left out
+                    reasons = self.reasons(f"{t}.{c}" for t, c in inputs)
+                    if reasons:
+                        return "; ".join(reasons)
                 return f"this store has no {noun(need)} ({need} {(entry and entry.note) or NOT_IMPORTED})"
         return None
 
@@ -183,9 +214,8 @@ def record(con: duckdb.DuckDBPyConnection, supplied: dict[str, set[str]] | None 
             else:
                 is_supplied = total > 0 or supplied is None
             rows.append((table, column, is_supplied, filled, col_first, col_last))
-    flags = {(t, c): s for t, c, s, *_ in rows}
-    for (table, column), (source_table, source_column) in DERIVED.items():
-        flags[(table, column)] = flags.get((source_table, source_column), False)
+    totals = {t: f for t, c, _, f, *_ in rows if c == TABLE_ROW}
+    flags = _derived_flags({(t, c): s for t, c, s, *_ in rows}, lambda table: totals.get(table, 0))
     rows = [(t, c, flags[(t, c)], f, a, b, None if flags[(t, c)] else notes.get((t, c)))
             for t, c, _, f, a, b in rows]
     con.execute("delete from store_coverage")
@@ -205,7 +235,13 @@ def projected(before: Coverage | None, fed: dict[str, tuple[int, set[str]]], app
         for column in columns | ({c for (t, c), e in (before.entries.items() if before else ()) if t == table
                                   and c != TABLE_ROW and e.supplied} if append else set()):
             entries[(table, column)] = Entry(True, 0, None, None)
-    for (table, column), (source_table, source_column) in DERIVED.items():
-        source = entries.get((source_table, source_column))
-        entries[(table, column)] = Entry(bool(source and source.supplied), 0, None, None)
+    contacts = entries.get(("interactions", TABLE_ROW))
+    if contacts and contacts.filled and "contact_intervals" not in fed:
+        # the publish builds the interval table from the contacts (dashboard/rollups.py)
+        entries[("contact_intervals", TABLE_ROW)] = Entry(True, contacts.filled, None, None)
+    flags = _derived_flags({key: e.supplied for key, e in entries.items()},
+                           lambda table: entries[(table, TABLE_ROW)].filled if (table, TABLE_ROW) in entries else 0)
+    for key in DERIVED:
+        if key in flags:
+            entries[key] = Entry(flags[key], 0, None, None)
     return Coverage(entries)

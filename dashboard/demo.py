@@ -28,7 +28,7 @@ import numpy as np
 import polars as pl
 from tqdm import tqdm
 
-from dashboard import coverage, store
+from dashboard import coverage, rollups, store
 
 YEAR = 2025
 SITES = ("Leeds", "Cork", "Lisbon")
@@ -535,6 +535,7 @@ def build(db_path: str | os.PathLike, interactions: int = 1_000_000, seed: int =
         try:
             with duckdb.connect(str(built)) as con:
                 _populate(con, interactions, seed, progress)
+                rollups.build(con)
                 coverage.record(con)   # the demo supplies every column of every table
             store.publish(built, target)
         except BaseException:

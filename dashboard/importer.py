@@ -23,7 +23,7 @@ from pathlib import Path
 import duckdb
 import polars as pl
 
-from dashboard import coverage, store
+from dashboard import coverage, rollups, store
 from dashboard.mapping import (AUTO_IDS, DEFAULT_FALSE, DEFAULT_TRUE, KEYS, REFERENCES, Column, Field, Mapping,
                                MappingError, TableMapping, store_columns)
 from dashboard.mapping import (KEY_JOIN, KEY_SEPARATOR, NUMERIC_TESTS, SCALE_CHECK_ANSWERS, SCALES, Band, Condition,
@@ -995,6 +995,7 @@ def _write(db: Path, tables: dict[str, pl.DataFrame], mapping: Mapping, mode: st
                 if "interactions" in tables:
                     _mark_repeats(con)
                 report.warnings += _orphans(con, tables)
+                rollups.build(con)
                 coverage.record(con, _supplied(mapping), append=mode == "append", assumed=_assumed(mapping))
                 con.commit()
                 # the tables the import did not feed are byte copies of the published ones

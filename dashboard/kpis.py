@@ -37,7 +37,7 @@ class Kpi:
     needs: tuple[str, ...] = ()      # store inputs (table.column) without which the KPI is "no data"
     # whose period a comparison must lie inside; survey answers count by their contact's day, so
     # customer survey KPIs follow the contacts' period (an answer comes a day or two after it)
-    period_table: str = "interactions"
+    period_table: str = "contact_intervals"
     n_word: str = "contacts"         # what <id>_n counts
     target_scales_with_period: bool = False  # churn: a yearly target converted to the period
     agent_survey: bool = False       # rests on agents' survey answers: hidden for too few respondents
@@ -77,25 +77,25 @@ class Kpi:
 
 KPIS: dict[str, Kpi] = {k.id: k for k in (
     Kpi("csat", "CSAT", "pct", True, "survey answers of 4 or 5 / all answers",
-        needs=("customer_surveys.csat",), n_word="answers"),
+        needs=("contact_intervals.csat_answers",), n_word="answers"),
     Kpi("nps", "NPS", "points", True, "% of 9-10 minus % of 0-6",
-        needs=("customer_surveys.nps",), n_word="answers"),
+        needs=("contact_intervals.nps_answers",), n_word="answers"),
     Kpi("ces", "CES", "score", False, "mean customer effort, 1 (easy) to 7",
-        needs=("customer_surveys.ces",), n_word="answers"),
+        needs=("contact_intervals.ces_answers",), n_word="answers"),
     Kpi("asa", "ASA", "seconds", False, "total wait of answered contacts / answered contacts with a recorded wait",
-        needs=("interactions.wait_s",), n_word="answered contacts"),
+        needs=("contact_intervals.answered_wait_s",), n_word="answered contacts"),
     Kpi("service_level", "Service level (20 s)", "pct", True,
         "answered within 20 s / (answered + abandoned after 20 s), contacts with a recorded wait",
-        needs=("interactions.wait_s",), n_word="contacts", short="Service level"),
+        needs=("contact_intervals.answered_wait_s",), n_word="contacts", short="Service level"),
     Kpi("abandon_rate", "Abandon rate", "pct", False, "abandoned / offered",
-        needs=("interactions.abandoned",), n_word="offered"),
+        needs=("contact_intervals.abandoned",), n_word="offered"),
     Kpi("aht", "AHT", "seconds", False, "handle time / handled contacts with a recorded handle time",
-        needs=("interactions.handle_s",), n_word="handled"),
+        needs=("contact_intervals.handle_s",), n_word="handled"),
     Kpi("fcr", "FCR", "pct", True,
         "resolved with no repeat by the customer on the same touchpoint within 7 days / answered",
-        needs=("interactions.resolved", "interactions.customer_id"), n_word="answered contacts"),
+        needs=("contact_intervals.first_contact_resolved",), n_word="answered contacts"),
     Kpi("escalation_rate", "Escalation rate", "pct", False, "answered contacts escalated beyond the agent / answered",
-        needs=("interactions.escalation_depth",), n_word="answered contacts"),
+        needs=("contact_intervals.escalated",), n_word="answered contacts"),
     Kpi("agent_satisfaction", "Agent satisfaction", "pct", True,
         "agent survey answers of 4 or 5 / all answers (channel and touchpoint do not apply)",
         needs=("agent_surveys.satisfaction",), period_table="agent_surveys", n_word="answers",

@@ -108,6 +108,46 @@ create table events (
     team_id   integer            -- null = the whole centre
 );
 
+-- The KPI layer at interval grain (docs/design.md section 11): one row per 30-minute interval x team x
+-- channel x touchpoint holding contacts, with the summed numerators and denominators of every contact
+-- KPI (section 4), so a tile, trend or heatmap sums a few hundred thousand rows instead of scanning
+-- tens of millions of contacts. Built from interactions and customer_surveys whenever a store holding
+-- contacts is published (dashboard/rollups.py), inside the same build-then-publish step, so it never
+-- disagrees with them; a store with only ACD interval reports imports its rows here directly. A count a
+-- source lacks is NULL; store_coverage says which columns are supplied (from their contact columns).
+-- Intervals never straddle a day, hour or week, so daily, hourly and weekly figures equal those of the
+-- contacts. Survey answers count in the interval of the contact they answer.
+create table contact_intervals (
+    interval_start          timestamp not null,  -- start of the interval the contacts joined the queue in
+    team_id                 integer not null,
+    channel                 varchar not null,
+    touchpoint_id           integer not null,
+    offered                 bigint not null,     -- contacts that joined the queue
+    abandoned               bigint,              -- of them, abandoned before an answer
+    answered                bigint,              -- of them, answered
+    answered_with_wait      bigint,              -- answered contacts whose wait is recorded
+    answered_wait_s         bigint,              -- their total wait, seconds
+    answered_within_20s     bigint,              -- answered within 20 s of queueing
+    abandoned_after_20s     bigint,              -- abandoned after waiting more than 20 s
+    handled                 bigint,              -- answered contacts whose handle time is recorded
+    handle_s                bigint,              -- their total handle time, seconds
+    resolution_known        bigint,              -- answered contacts whose resolution is recorded
+    first_contact_resolved  bigint,              -- answered, resolved, and no repeat within 7 days
+    depth_recorded          bigint,              -- answered contacts whose escalation level is recorded
+    escalated               bigint,              -- of them, decided above the agent (depth > 0)
+    wait_sla_judged         bigint,              -- contacts judged on a wait SLA (touchpoints.sla_measure 'wait_s')
+    wait_sla_met            bigint,              -- of them, answered within the touchpoint's sla_seconds
+    resolution_sla_judged   bigint,              -- contacts judged on a resolution SLA ('resolution_s')
+    resolution_sla_met      bigint,              -- of them, resolved within sla_seconds of queueing
+    csat_answers            bigint,              -- survey answers with a CSAT, on these contacts
+    csat_satisfied          bigint,              -- of them, 4 or 5
+    nps_answers             bigint,
+    promoters               bigint,              -- NPS 9-10
+    detractors              bigint,              -- NPS 0-6
+    ces_answers             bigint,
+    ces_sum                 bigint               -- sum of CES answers (1-7): CES = ces_sum / ces_answers
+);
+
 -- What the store holds, column by column (docs/design.md: no data is not zero). Written whenever a store is
 -- published (an import or the demo build): `supplied` says an import filled the column at all (an
 -- export without escalation levels leaves interactions.escalation_depth unsupplied, so the escalation
@@ -151,6 +191,21 @@ create macro filtered_interactions(date_from, date_to, site, team, channel, touc
       and (site is null or t.site = site)
       and (team is null or t.team_name = team)
       and (channel is null or i.channel = channel)
+      and (touchpoint is null or tp.touchpoint_name = touchpoint);
+
+-- The interval rows of the global filters, as filtered_interactions gives contacts: the same period
+-- (inclusive of date_to), site, team, channel and touchpoint. Each row carries its team's name and
+-- site and its touchpoint's name.
+create macro filtered_intervals(date_from, date_to, site, team, channel, touchpoint) as table
+    select ci.*, t.team_name, t.site, tp.touchpoint_name
+    from contact_intervals as ci
+    join teams as t using (team_id)
+    join touchpoints as tp using (touchpoint_id)
+    where ci.interval_start >= date_from
+      and ci.interval_start < date_to + interval 1 day
+      and (site is null or t.site = site)
+      and (team is null or t.team_name = team)
+      and (channel is null or ci.channel = channel)
       and (touchpoint is null or tp.touchpoint_name = touchpoint);
 
 -- Agents of the filtered site and team (by their current team). Channel and touchpoint do not

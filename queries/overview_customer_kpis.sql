@@ -8,38 +8,39 @@
 -- Each KPI column comes with <kpi>_n, the count it rests on. A KPI whose input no import supplied is
 -- NULL (no data), never a zero computed from nothing: supplied() reads the store's coverage, and
 -- dashboard/kpis.py names the same inputs to say why. Ratios only count contacts whose input is known.
+-- Contact and survey counts are summed from the interval table (data/schema.sql), which holds the
+-- same numerators and denominators as the contacts, summed per 30 minutes at publish.
 with scoped as (
-    select * from filtered_interactions($date_from, $date_to, $site, $team, $channel, $touchpoint)
+    select * from filtered_intervals($date_from, $date_to, $site, $team, $channel, $touchpoint)
 ),
 
 contact_totals as (
     select
-        count(*)                                                         as offered,
-        count(*) filter (where abandoned)                                as abandoned,
-        count(wait_s) filter (where not abandoned)                       as answered_with_wait,
-        sum(wait_s) filter (where not abandoned)                         as answered_wait_s,
-        count(*) filter (where not abandoned and wait_s <= 20)           as answered_within_20s,
-        count(*) filter (where abandoned and wait_s > 20)                as abandoned_after_20s,
-        count(handle_s) filter (where not abandoned)                     as handled,
-        sum(handle_s) filter (where not abandoned)                       as handle_s,
-        count(resolved) filter (where not abandoned)                     as resolution_known,
-        count(*) filter (where not abandoned and resolved and not repeat_within_7d) as first_contact_resolved,
-        count(escalation_depth) filter (where not abandoned)             as depth_recorded,
-        count(*) filter (where not abandoned and escalation_depth > 0)   as escalated
+        coalesce(sum(offered), 0)::bigint                  as offered,
+        coalesce(sum(abandoned), 0)::bigint                as abandoned,
+        coalesce(sum(answered_with_wait), 0)::bigint       as answered_with_wait,
+        coalesce(sum(answered_wait_s), 0)::bigint          as answered_wait_s,
+        coalesce(sum(answered_within_20s), 0)::bigint      as answered_within_20s,
+        coalesce(sum(abandoned_after_20s), 0)::bigint      as abandoned_after_20s,
+        coalesce(sum(handled), 0)::bigint                  as handled,
+        coalesce(sum(handle_s), 0)::bigint                 as handle_s,
+        coalesce(sum(resolution_known), 0)::bigint         as resolution_known,
+        coalesce(sum(first_contact_resolved), 0)::bigint   as first_contact_resolved,
+        coalesce(sum(depth_recorded), 0)::bigint           as depth_recorded,
+        coalesce(sum(escalated), 0)::bigint                as escalated
     from scoped
 ),
 
 survey_totals as (
     select
-        count(s.csat)                              as csat_answers,
-        count(*) filter (where s.csat >= 4)        as csat_satisfied,
-        count(s.nps)                               as nps_answers,
-        count(*) filter (where s.nps >= 9)         as promoters,
-        count(*) filter (where s.nps <= 6)         as detractors,
-        count(s.ces)                               as ces_answers,
-        avg(s.ces)                                 as ces
+        coalesce(sum(csat_answers), 0)::bigint             as csat_answers,
+        coalesce(sum(csat_satisfied), 0)::bigint           as csat_satisfied,
+        coalesce(sum(nps_answers), 0)::bigint              as nps_answers,
+        coalesce(sum(promoters), 0)::bigint                as promoters,
+        coalesce(sum(detractors), 0)::bigint               as detractors,
+        coalesce(sum(ces_answers), 0)::bigint              as ces_answers,
+        sum(ces_sum) / nullif(sum(ces_answers), 0) as ces
     from scoped
-    join customer_surveys as s using (interaction_id)
 ),
 
 -- customers active at the start of the period; with a scope filter, those the scope has served
@@ -75,24 +76,24 @@ select
     nps_answers                                                                   as nps_n,
     ces,
     ces_answers                                                                   as ces_n,
-    case when supplied('interactions', 'wait_s')
+    case when supplied('contact_intervals', 'answered_wait_s')
          then answered_wait_s / nullif(answered_with_wait, 0) end                as asa,
     answered_with_wait                                                            as asa_n,
-    case when supplied('interactions', 'wait_s')
+    case when supplied('contact_intervals', 'answered_wait_s')
          then 100.0 * answered_within_20s / nullif(judged, 0) end                as service_level,
     judged                                                                        as service_level_n,
     -- a ticket export's "never abandoned" is the mapping's assumption, not a measured 0 %
-    case when supplied('interactions', 'abandoned')
+    case when supplied('contact_intervals', 'abandoned')
          then 100.0 * abandoned / nullif(offered, 0) end                         as abandon_rate,
     offered                                                                       as abandon_rate_n,
-    case when supplied('interactions', 'handle_s')
+    case when supplied('contact_intervals', 'handle_s')
          then handle_s / nullif(handled, 0) end                                  as aht,
     handled                                                                       as aht_n,
     -- FCR needs both: whether the contact was resolved, and customer ids to see a repeat within 7 days
-    case when supplied('interactions', 'resolved') and supplied('interactions', 'customer_id')
+    case when supplied('contact_intervals', 'first_contact_resolved')
          then 100.0 * first_contact_resolved / nullif(resolution_known, 0) end   as fcr,
     resolution_known                                                              as fcr_n,
-    case when supplied('interactions', 'escalation_depth')
+    case when supplied('contact_intervals', 'escalated')
          then 100.0 * escalated / nullif(depth_recorded, 0) end                  as escalation_rate,
     depth_recorded                                                                as escalation_rate_n,
     case when supplied('customers', 'churned_on')

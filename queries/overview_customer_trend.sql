@@ -8,40 +8,30 @@
 -- target: {csat: csat, service_level: service_level, abandon_rate: abandon_rate}
 -- y_title: "%"
 -- labels: {csat: "CSAT %", service_level: "Service level % (20 s)", abandon_rate: "Abandon rate %"}
--- column_needs: {csat: customer_surveys.csat, survey_answers: customer_surveys.csat, service_level: interactions.wait_s, abandon_rate: interactions.abandoned}
+-- column_needs: {csat: contact_intervals.csat_answers, survey_answers: contact_intervals.csat_answers, service_level: contact_intervals.answered_wait_s, abandon_rate: contact_intervals.abandoned}
 -- params: [date_from, date_to, site, team, channel, touchpoint]
-with scoped as (
-    select *, date_trunc('week', queued_at)::date as week
-    from filtered_interactions($date_from, $date_to, $site, $team, $channel, $touchpoint)
-),
 
-weekly_contacts as (
+-- summed from the interval table: an interval never straddles two weeks
+with weekly as (
     select
-        week,
-        count(*)                                                 as offered,
-        count(*) filter (where abandoned)                        as abandoned,
-        count(*) filter (where not abandoned and wait_s <= 20)   as answered_within_20s,
+        date_trunc('week', interval_start)::date   as week,
+        sum(offered)::bigint                        as offered,
+        sum(abandoned)::bigint                      as abandoned,
+        sum(answered_within_20s)::bigint            as answered_within_20s,
         -- as the overview's KPI: answered contacts with a known wait and those abandoned after 20 s
-        count(wait_s) filter (where not abandoned)
-            + count(*) filter (where abandoned and wait_s > 20)  as service_level_base
-    from scoped
-    group by week
-),
-
-weekly_surveys as (
-    select week, count(s.csat) as answers, count(*) filter (where s.csat >= 4) as satisfied
-    from scoped
-    join customer_surveys as s using (interaction_id)
+        (sum(answered_with_wait) + sum(abandoned_after_20s))::bigint as service_level_base,
+        sum(csat_answers)::bigint                   as answers,
+        sum(csat_satisfied)::bigint                 as satisfied
+    from filtered_intervals($date_from, $date_to, $site, $team, $channel, $touchpoint)
     group by week
 )
 
 select
-    c.week,
-    100.0 * s.satisfied / nullif(s.answers, 0)                     as csat,
-    100.0 * c.answered_within_20s / nullif(c.service_level_base, 0) as service_level,
-    100.0 * c.abandoned / nullif(c.offered, 0)                     as abandon_rate,
-    c.offered                                                      as contacts,
-    s.answers                                                      as survey_answers
-from weekly_contacts as c
-left join weekly_surveys as s using (week)
-order by c.week
+    week,
+    100.0 * satisfied / nullif(answers, 0)                      as csat,
+    100.0 * answered_within_20s / nullif(service_level_base, 0) as service_level,
+    100.0 * abandoned / nullif(offered, 0)                      as abandon_rate,
+    offered                                                     as contacts,
+    answers                                                     as survey_answers
+from weekly
+order by week

@@ -6,38 +6,29 @@
 -- y: weekday
 -- z: service_level
 -- labels: {hour: "Hour of day", weekday: "Weekday", service_level: "Service level % (20 s)", asa: "ASA (s)", abandon_rate: "Abandon rate %"}
--- needs: [interactions]
--- column_needs: {asa: interactions.wait_s, service_level: interactions.wait_s, abandon_rate: interactions.abandoned}
+-- needs: [contact_intervals]
+-- column_needs: {asa: contact_intervals.answered_wait_s, service_level: contact_intervals.answered_wait_s, abandon_rate: contact_intervals.abandoned}
 -- params: [date_from, date_to, site, team, channel, touchpoint]
 
 -- Drawn as a heatmap by dashboard/views/wait_times.py under a measure picker that sets z to one of
 -- the three measures, and turns the colour scale round where lower is better so green means good.
-with contacts as (
+-- summed from the interval table: an interval never straddles an hour
+with cell_totals as (
     select
-        isodow(queued_at)    as weekday_number,   -- 1 = Monday: rows are ordered Monday to Sunday
-        dayname(queued_at)   as weekday,
-        hour(queued_at)      as hour,
-        wait_s,
-        abandoned
-    from filtered_interactions($date_from, $date_to, $site, $team, $channel, $touchpoint)
-),
-
-cell_totals as (
-    select
-        weekday_number,
-        weekday,
-        hour,
-        count(*)                                                   as offered,
-        count(*) filter (where not abandoned)                      as answered,
-        count(wait_s) filter (where not abandoned)                 as answered_with_wait,
-        count(*) filter (where abandoned)                          as abandoned,
-        count(*) filter (where not abandoned and wait_s <= 20)     as answered_within_20s,
-        count(*) filter (where abandoned and wait_s > 20)          as abandoned_after_20s,
-        sum(wait_s) filter (where not abandoned)                   as answered_wait_s
-    from contacts
+        isodow(interval_start)    as weekday_number,   -- 1 = Monday: rows are ordered Monday to Sunday
+        dayname(interval_start)   as weekday,
+        hour(interval_start)      as hour,
+        sum(offered)::bigint                as offered,
+        sum(answered)::bigint               as answered,
+        sum(answered_with_wait)::bigint     as answered_with_wait,
+        sum(abandoned)::bigint              as abandoned,
+        sum(answered_within_20s)::bigint    as answered_within_20s,
+        sum(abandoned_after_20s)::bigint    as abandoned_after_20s,
+        sum(answered_wait_s)::bigint        as answered_wait_s
+    from filtered_intervals($date_from, $date_to, $site, $team, $channel, $touchpoint)
     group by weekday_number, weekday, hour
     -- a handful of contacts makes a cell swing between 0 and 100 %: too few to read
-    having count(*) >= 10
+    having sum(offered) >= 10
 )
 
 select

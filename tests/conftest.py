@@ -13,7 +13,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from dashboard import coverage, demo, store  # noqa: E402
+from dashboard import coverage, demo, rollups, store  # noqa: E402
 
 STORE_INTERACTIONS = 60_000
 STORE_SEED = 7
@@ -39,6 +39,7 @@ def sparse_store_path(tmp_path_factory) -> Path:
     with duckdb.connect(str(path)) as connection:
         for table in ("customers", "agent_surveys", "agent_requests", "training", "events"):
             connection.execute(f"delete from {table}")
+        rollups.build(connection)
         coverage.record(connection)   # what the store now holds, as a publish would record it
     return path
 

@@ -137,7 +137,7 @@ LACKING = {
     "ces": ("pwc_store_path", "no customer effort (CES) answers"),
     "asa": ("bare_log_store", "no waiting times"),
     "service_level": ("bare_log_store", "no waiting times"),
-    "abandon_rate": ("hr_only_store", "no contacts (interactions) were imported"),
+    "abandon_rate": ("hr_only_store", "no contacts (interactions or interval reports) were imported"),
     "aht": ("bare_log_store", "no handle times"),
     "fcr": ("bare_log_store", "no resolution field"),
     "escalation_rate": ("pwc_store_path", "no escalation levels"),

@@ -66,7 +66,7 @@ def test_service_level_worked_example(tmp_path):
     answered 1000 (860 within 20 s), abandoned 60 (40 after 20 s): 860 / 1040 = 82.7 %."""
     import duckdb
 
-    from dashboard import coverage, store
+    from dashboard import coverage, rollups, store
 
     path = tmp_path / "example.duckdb"
     with duckdb.connect(str(path)) as con:
@@ -78,6 +78,7 @@ def test_service_level_worked_example(tmp_path):
             "insert into interactions (interaction_id, team_id, touchpoint_id, channel, queued_at, wait_s, abandoned)"
             " values (?, 1, 1, 'phone', timestamp '2025-03-03 10:00:00', ?, ?)",
             [(i, wait, abandoned) for i, (abandoned, wait) in enumerate(waits)])
+        rollups.build(con)   # as every publish does
         coverage.record(con)
     with store.open_read_only(path) as con:
         query = catalogue.load(config.queries_dir()).get("overview_customer_kpis")

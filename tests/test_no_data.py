@@ -22,7 +22,7 @@ import pytest
 from conftest import PWC_CSV, ROOT
 from streamlit.testing.v1 import AppTest
 
-from dashboard import catalogue, config, coverage, filters, importer, mapping, nodata, pages, store
+from dashboard import catalogue, config, coverage, filters, importer, mapping, nodata, pages, rollups, store
 
 PAGES = [page.view for page in pages.PAGES]
 
@@ -100,6 +100,7 @@ def test_a_store_with_no_dated_rows_has_no_period_and_the_app_says_so(tmp_path, 
     path = tmp_path / "empty.duckdb"
     with duckdb.connect(str(path)) as con:
         store.create_schema(con)
+        rollups.build(con)
         coverage.record(con)
     with store.open_read_only(path) as con:
         choices = filters.read_choices(con)

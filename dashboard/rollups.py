@@ -1,0 +1,133 @@
+"""Tables the store derives from its own rows when it is published: the KPI layer at interval grain
+(`contact_intervals`, docs/design.md section 11) and the small rollups page queries read instead of
+scanning every contact.
+
+`build(con)` rebuilds them inside the build of a new store version (the demo, an import), before
+coverage.record and before store.publish, so a published store never holds a rollup that disagrees
+with its rows. Every figure read from a rollup equals the same figure computed from the rows: the
+formulas stay those of section 4, only their sums are taken earlier.
+"""
+
+from __future__ import annotations
+
+import duckdb
+
+INTERVAL_MINUTES = 30
+
+# Which contact columns each interval count is made from: an interval column built from contacts is
+# supplied exactly when all of these are (coverage.DERIVED reads this). The table alone means the
+# count needs nothing but the contacts themselves.
+INTERVAL_SOURCES: dict[str, tuple[str, ...]] = {
+    "abandoned": ("interactions.abandoned",),
+    "answered": ("interactions.abandoned",),
+    "answered_with_wait": ("interactions.wait_s",),
+    "answered_wait_s": ("interactions.wait_s",),
+    "answered_within_20s": ("interactions.wait_s",),
+    "abandoned_after_20s": ("interactions.wait_s",),
+    "handled": ("interactions.handle_s",),
+    "handle_s": ("interactions.handle_s",),
+    "resolution_known": ("interactions.resolved",),
+    "first_contact_resolved": ("interactions.resolved", "interactions.customer_id"),
+    "depth_recorded": ("interactions.escalation_depth",),
+    "escalated": ("interactions.escalation_depth",),
+    "wait_sla_judged": ("interactions.wait_s",),
+    "wait_sla_met": ("interactions.wait_s",),
+    "resolution_sla_judged": ("interactions.resolved", "interactions.resolution_s"),
+    "resolution_sla_met": ("interactions.resolved", "interactions.resolution_s"),
+    "csat_answers": ("customer_surveys.csat",),
+    "csat_satisfied": ("customer_surveys.csat",),
+    "nps_answers": ("customer_surveys.nps",),
+    "promoters": ("customer_surveys.nps",),
+    "detractors": ("customer_surveys.nps",),
+    "ces_answers": ("customer_surveys.ces",),
+    "ces_sum": ("customer_surveys.ces",),
+}
+
+# The interval of a contact: its queueing time floored to INTERVAL_MINUTES (aligned to the hour).
+_INTERVAL_OF = f"time_bucket(interval {INTERVAL_MINUTES} minute, i.queued_at)"
+
+# Contact counts and survey counts are summed apart and joined by interval key, so a contact with two
+# survey answers counts once as a contact and twice as answers, as the contact-level queries count.
+CONTACT_INTERVALS = f"""
+insert into contact_intervals
+with contact_counts as (
+    select
+        {_INTERVAL_OF}                                                    as interval_start,
+        i.team_id,
+        i.channel,
+        i.touchpoint_id,
+        count(*)                                                          as offered,
+        count(*) filter (where i.abandoned)                               as abandoned,
+        count(*) filter (where not i.abandoned)                           as answered,
+        count(i.wait_s) filter (where not i.abandoned)                    as answered_with_wait,
+        coalesce(sum(i.wait_s) filter (where not i.abandoned), 0)         as answered_wait_s,
+        count(*) filter (where not i.abandoned and i.wait_s <= 20)        as answered_within_20s,
+        count(*) filter (where i.abandoned and i.wait_s > 20)             as abandoned_after_20s,
+        count(i.handle_s) filter (where not i.abandoned)                  as handled,
+        coalesce(sum(i.handle_s) filter (where not i.abandoned), 0)       as handle_s,
+        count(i.resolved) filter (where not i.abandoned)                  as resolution_known,
+        count(*) filter (where not i.abandoned and i.resolved and not i.repeat_within_7d)
+                                                                          as first_contact_resolved,
+        count(i.escalation_depth) filter (where not i.abandoned)          as depth_recorded,
+        count(*) filter (where not i.abandoned and i.escalation_depth > 0) as escalated,
+        -- the touchpoint scorecard's rule: an abandoned contact never meets a wait SLA; an abandoned or
+        -- unresolved one never meets a resolution SLA; a contact whose time is unrecorded is not judged
+        count(*) filter (where tp.sla_measure = 'wait_s' and (i.abandoned or i.wait_s is not null))
+                                                                          as wait_sla_judged,
+        count(*) filter (where tp.sla_measure = 'wait_s' and not i.abandoned and i.wait_s <= tp.sla_seconds)
+                                                                          as wait_sla_met,
+        count(*) filter (where tp.sla_measure = 'resolution_s'
+                         and (i.abandoned or not i.resolved or i.resolution_s is not null))
+                                                                          as resolution_sla_judged,
+        count(*) filter (where tp.sla_measure = 'resolution_s' and not i.abandoned and i.resolved
+                         and i.resolution_s <= tp.sla_seconds)            as resolution_sla_met
+    from interactions as i
+    join touchpoints as tp using (touchpoint_id)
+    group by all
+),
+
+survey_counts as (
+    select
+        {_INTERVAL_OF}                              as interval_start,
+        i.team_id,
+        i.channel,
+        i.touchpoint_id,
+        count(s.csat)                               as csat_answers,
+        count(*) filter (where s.csat >= 4)         as csat_satisfied,
+        count(s.nps)                                as nps_answers,
+        count(*) filter (where s.nps >= 9)          as promoters,
+        count(*) filter (where s.nps <= 6)          as detractors,
+        count(s.ces)                                as ces_answers,
+        coalesce(sum(s.ces), 0)                     as ces_sum
+    from interactions as i
+    join customer_surveys as s using (interaction_id)
+    group by all
+)
+
+select
+    c.*,
+    coalesce(s.csat_answers, 0)     as csat_answers,
+    coalesce(s.csat_satisfied, 0)   as csat_satisfied,
+    coalesce(s.nps_answers, 0)      as nps_answers,
+    coalesce(s.promoters, 0)        as promoters,
+    coalesce(s.detractors, 0)       as detractors,
+    coalesce(s.ces_answers, 0)      as ces_answers,
+    coalesce(s.ces_sum, 0)          as ces_sum
+from contact_counts as c
+left join survey_counts as s using (interval_start, team_id, channel, touchpoint_id)
+-- in time order, so a period filter skips most of the table
+order by c.interval_start, c.team_id, c.channel, c.touchpoint_id
+"""
+
+
+def has_contacts(con: duckdb.DuckDBPyConnection) -> bool:
+    return con.execute("select exists (select 1 from interactions)").fetchone()[0]
+
+
+def build(con: duckdb.DuckDBPyConnection) -> None:
+    """Rebuilds every rollup from the store's rows. The interval table is rebuilt from the contacts
+    when the store holds contacts; a store without contacts keeps the interval rows it was given (an
+    imported interval report), since there is nothing to rebuild them from."""
+    if has_contacts(con):
+        con.execute("delete from contact_intervals")
+        con.execute(CONTACT_INTERVALS)
