@@ -10,7 +10,7 @@
 -- labels: {month: "Month", csat: "CSAT %", agent_satisfaction: "Agent satisfaction %", customer_answers: "Customer answers", agent_answers: "Agent answers"}
 -- hover: [customer_answers, agent_answers]
 -- annotate_events: true
--- column_needs: {csat: customer_surveys.csat, customer_answers: customer_surveys.csat, agent_satisfaction: agent_surveys.satisfaction, agent_answers: agent_surveys.satisfaction}
+-- column_needs: {csat: contact_intervals.csat_answers, customer_answers: contact_intervals.csat_answers, agent_satisfaction: agent_surveys.satisfaction, agent_answers: agent_surveys.satisfaction}
 -- respondents: {agent_satisfaction: agent_respondents}
 -- params: [date_from, date_to, site, team, channel, touchpoint]
 with months as (
@@ -20,13 +20,14 @@ with months as (
 ),
 
 customer_months as (
+    -- summed from the interval table (data/schema.sql): an interval never straddles two months
     select
-        date_trunc('month', c.queued_at)::date  as month,
-        count(s.csat)                           as customer_answers,
-        count(*) filter (where s.csat >= 4)     as customer_satisfied
-    from filtered_interactions($date_from, $date_to, $site, $team, $channel, $touchpoint) as c
-    join customer_surveys as s using (interaction_id)
+        date_trunc('month', interval_start)::date  as month,
+        sum(csat_answers)::bigint                   as customer_answers,
+        sum(csat_satisfied)::bigint                 as customer_satisfied
+    from filtered_intervals($date_from, $date_to, $site, $team, $channel, $touchpoint)
     group by all
+    having sum(csat_answers) > 0
 ),
 
 agent_months as (

@@ -1,7 +1,7 @@
 -- title: Escalation rate week by week
 -- description: Answered contacts escalated beyond the agent (depth 1 or more) / answered contacts whose level is recorded, per week; dotted lines and shading mark events (an authority change, a system release). Filter to the piloted team to see its empowerment pilot. A week cut by the period's edge shows only its days inside.
 -- page: escalations
--- needs: [interactions.escalation_depth]
+-- needs: [contact_intervals.escalated]
 -- chart: line
 -- order: 50
 -- x: week
@@ -12,13 +12,14 @@
 -- y_title: "Escalation rate %"
 -- labels: {week: "Week", escalation_rate_pct: "Escalation rate %", answered_contacts: "Answered contacts (n)", escalated: "Escalated"}
 -- params: [date_from, date_to, site, team, channel, touchpoint]
+
+-- summed from the interval table (data/schema.sql): an interval never straddles two weeks
 with weekly as (
     select
-        date_trunc('week', queued_at)::date               as week,
-        count(escalation_depth)                           as answered_contacts,  -- with a recorded level, as the KPI
-        count(*) filter (where escalation_depth > 0)      as escalated
-    from filtered_interactions($date_from, $date_to, $site, $team, $channel, $touchpoint)
-    where not abandoned
+        date_trunc('week', interval_start)::date    as week,
+        sum(depth_recorded)::bigint                  as answered_contacts,  -- with a recorded level, as the KPI
+        sum(escalated)::bigint                       as escalated
+    from filtered_intervals($date_from, $date_to, $site, $team, $channel, $touchpoint)
     group by week
 )
 

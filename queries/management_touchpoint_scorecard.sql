@@ -3,40 +3,27 @@
 -- page: management
 -- chart: table
 -- order: 70
--- column_needs: {"CSAT %": customer_surveys.csat, "Survey answers": customer_surveys.csat}
+-- column_needs: {"CSAT %": contact_intervals.csat_answers, "Survey answers": contact_intervals.csat_answers}
 -- params: [date_from, date_to, site, team, channel, touchpoint]
-with scoped as (
-    select * from filtered_interactions($date_from, $date_to, $site, $team, $channel, $touchpoint)
-),
 
-contacts_against_sla as (
+-- summed from the interval table (data/schema.sql), which judged each contact against its
+-- touchpoint's SLA at publish; a measure the store lacks judges nothing (supplied() reads coverage)
+with per_touchpoint as (
     select
-        c.touchpoint_id,
-        c.interaction_id,
-        -- null (not judged) where the store lacks the measure's column or the contact's value of it
-        case
-            when tp.sla_measure = 'wait_s' and supplied('interactions', 'wait_s') then
-                case when c.abandoned then false when c.wait_s is not null then c.wait_s <= tp.sla_seconds end
-            when tp.sla_measure = 'resolution_s' and supplied('interactions', 'resolved')
-                 and supplied('interactions', 'resolution_s') then
-                case when c.abandoned or not c.resolved then false
-                     when c.resolution_s is not null then c.resolution_s <= tp.sla_seconds end
-        end as met_sla
-    from scoped as c
-    join touchpoints as tp using (touchpoint_id)
-),
-
-per_touchpoint as (
-    select
-        a.touchpoint_id,
-        count(*)                               as contacts,
-        count(a.met_sla)                       as judged,
-        count(*) filter (where a.met_sla)      as met_sla,
-        count(s.csat)                          as survey_answers,
-        count(*) filter (where s.csat >= 4)    as satisfied
-    from contacts_against_sla as a
-    left join customer_surveys as s using (interaction_id)
-    group by a.touchpoint_id
+        touchpoint_id,
+        sum(offered)::bigint                                                       as contacts,
+        (case when supplied('contact_intervals', 'wait_sla_judged')
+             then sum(wait_sla_judged) else 0 end
+          + case when supplied('contact_intervals', 'resolution_sla_judged')
+             then sum(resolution_sla_judged) else 0 end)::bigint                   as judged,
+        (case when supplied('contact_intervals', 'wait_sla_met')
+             then sum(wait_sla_met) else 0 end
+          + case when supplied('contact_intervals', 'resolution_sla_met')
+             then sum(resolution_sla_met) else 0 end)::bigint                      as met_sla,
+        sum(csat_answers)::bigint                                                  as survey_answers,
+        sum(csat_satisfied)::bigint                                                as satisfied
+    from filtered_intervals($date_from, $date_to, $site, $team, $channel, $touchpoint)
+    group by touchpoint_id
 )
 
 select
@@ -44,10 +31,10 @@ select
     tp.owner_unit                                                   as "Owning unit",
     tp.sla_name                                                     as "SLA",
     case
-        when tp.sla_measure = 'wait_s' and not supplied('interactions', 'wait_s')
+        when tp.sla_measure = 'wait_s' and not supplied('contact_intervals', 'wait_sla_met')
             then 'wait (not in this store)'
         when tp.sla_measure = 'wait_s' then 'wait'
-        when not (supplied('interactions', 'resolved') and supplied('interactions', 'resolution_s'))
+        when not supplied('contact_intervals', 'resolution_sla_met')
             then 'resolution (not in this store)'
         else 'resolution'
     end                                                             as "Measured on",

@@ -11,22 +11,19 @@
 -- drill: team_name
 -- labels: {team_name: "Team", csat_pct: "CSAT %", site: "Site", survey_answers: "Survey answers", answered: "Answered contacts"}
 -- order: 10
--- needs: [customer_surveys.csat]
+-- needs: [contact_intervals.csat_answers]
 -- params: [date_from, date_to, site, team, channel, touchpoint]
-with scoped as (
-    select * from filtered_interactions($date_from, $date_to, $site, $team, $channel, $touchpoint)
-),
 
-per_team as (
+-- summed from the interval table (data/schema.sql)
+with per_team as (
     select
-        c.team_name,
-        c.site,
-        count(*) filter (where not c.abandoned)   as answered,
-        count(s.csat)                             as survey_answers,
-        count(*) filter (where s.csat >= 4)       as satisfied
-    from scoped as c
-    left join customer_surveys as s using (interaction_id)
-    group by c.team_name, c.site
+        team_name,
+        site,
+        sum(answered)::bigint          as answered,
+        sum(csat_answers)::bigint      as survey_answers,
+        sum(csat_satisfied)::bigint    as satisfied
+    from filtered_intervals($date_from, $date_to, $site, $team, $channel, $touchpoint)
+    group by team_name, site
 )
 
 select

@@ -2,31 +2,28 @@
 -- description: "One row per team with contacts in the scope: CSAT (answers of 4-5 / all answers) with its 95 % Wilson interval, volume (answered contacts), AHT (handle time / answered contacts with a handle time), FCR (resolved with no repeat within 7 days / answered contacts whose resolution is recorded), escalation rate (depth above 0 / answered contacts whose level is recorded), and the team's agent satisfaction (agent-survey answers of 4-5 / all answers, in the period, by the agents' current team). Ranked by the Wilson lower bound of CSAT. Contact measures follow every filter; agent satisfaction follows site, team and period."
 -- page: teams
 -- chart: data
--- column_needs: {satisfied: customer_surveys.csat, survey_answers: customer_surveys.csat, aht_s: interactions.handle_s, fcr_pct: [interactions.resolved, interactions.customer_id], escalation_pct: interactions.escalation_depth, agent_satisfaction_pct: agent_surveys.satisfaction, agent_survey_answers: agent_surveys.satisfaction}
+-- column_needs: {satisfied: contact_intervals.csat_answers, survey_answers: contact_intervals.csat_answers, aht_s: contact_intervals.handle_s, fcr_pct: contact_intervals.first_contact_resolved, escalation_pct: contact_intervals.escalated, agent_satisfaction_pct: agent_surveys.satisfaction, agent_survey_answers: agent_surveys.satisfaction}
 -- labels: {satisfied: "CSAT answers of 4-5", survey_answers: "Answers (n)", aht_s: "AHT (s)", fcr_pct: "FCR %", escalation_pct: "Escalation %", agent_satisfaction_pct: "Agent satisfaction %", agent_survey_answers: "Agent answers (n)"}
 -- respondents: {agent_satisfaction_pct: agent_respondents}
 -- params: [date_from, date_to, site, team, channel, touchpoint]
-with scoped as (
-    select * from filtered_interactions($date_from, $date_to, $site, $team, $channel, $touchpoint)
-),
 
-contacts_per_team as (
+-- contact measures summed from the interval table (data/schema.sql)
+with contacts_per_team as (
     select
-        c.team_name,
-        any_value(c.site)                                                           as site,
-        count(*) filter (where not c.abandoned)                                     as answered,
+        team_name,
+        any_value(site)                          as site,
+        sum(answered)::bigint                    as answered,
         -- each ratio counts the contacts whose input is known, as the overview's KPIs do
-        count(c.handle_s) filter (where not c.abandoned)                            as handled,
-        sum(c.handle_s) filter (where not c.abandoned)                              as handle_s,
-        count(c.resolved) filter (where not c.abandoned)                            as resolution_known,
-        count(*) filter (where not c.abandoned and c.resolved and not c.repeat_within_7d) as first_contact_resolved,
-        count(c.escalation_depth) filter (where not c.abandoned)                    as depth_recorded,
-        count(*) filter (where not c.abandoned and c.escalation_depth > 0)          as escalated,
-        count(s.csat)                                                               as survey_answers,
-        count(*) filter (where s.csat >= 4)                                         as satisfied
-    from scoped as c
-    left join customer_surveys as s using (interaction_id)
-    group by c.team_name
+        sum(handled)::bigint                     as handled,
+        sum(handle_s)::bigint                    as handle_s,
+        sum(resolution_known)::bigint            as resolution_known,
+        sum(first_contact_resolved)::bigint      as first_contact_resolved,
+        sum(depth_recorded)::bigint              as depth_recorded,
+        sum(escalated)::bigint                   as escalated,
+        sum(csat_answers)::bigint                as survey_answers,
+        sum(csat_satisfied)::bigint              as satisfied
+    from filtered_intervals($date_from, $date_to, $site, $team, $channel, $touchpoint)
+    group by team_name
 ),
 
 agent_voice_per_team as (
