@@ -24,6 +24,7 @@ TABLE_ROW = "*"   # the store_coverage row that describes a table as a whole
 TABLE_PERIODS = {
     "interactions": ("queued_at", "queued_at"),
     "contact_intervals": ("interval_start", "interval_start"),
+    "contact_days": ("day", "day"),
     "customer_surveys": ("answered_at", "answered_at"),
     "agent_surveys": ("surveyed_at", "surveyed_at"),
     "agent_requests": ("opened_at", "opened_at"),
@@ -47,6 +48,10 @@ DERIVED: dict[tuple[str, str], tuple[str, tuple[tuple[str, str], ...]]] = {
     # the interval's key and its count of contacts need nothing but the contacts
     **{("contact_intervals", column): ("interactions", ())
        for column in ("interval_start", "team_id", "channel", "touchpoint_id", "offered")},
+    # the day rollup has what its intervals have (computed after them: this order matters)
+    **{("contact_days", column): ("contact_intervals", (("contact_intervals", column),))
+       for column in (*INTERVAL_SOURCES, "team_id", "channel", "touchpoint_id", "offered")},
+    ("contact_days", "day"): ("contact_intervals", (("contact_intervals", "interval_start"),)),
 }
 
 

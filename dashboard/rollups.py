@@ -120,6 +120,21 @@ order by c.interval_start, c.team_id, c.channel, c.touchpoint_id
 """
 
 
+KEY = ("interval_start", "team_id", "channel", "touchpoint_id")
+
+
+def _day_rollup(con: duckdb.DuckDBPyConnection) -> str:
+    """contact_days from contact_intervals: every count summed per day (a count no interval holds
+    stays NULL: sum() of nothing is NULL, so an unsupplied count stays unsupplied)."""
+    counts = [name for (name,) in con.execute(
+        "select column_name from duckdb_columns() where table_name = 'contact_intervals' "
+        "and schema_name = 'main' order by column_index").fetchall() if name not in KEY]
+    # names from DuckDB's catalog of data/schema.sql, never from a user
+    sums = ", ".join(f'sum("{name}") as "{name}"' for name in counts)
+    return (f"insert into contact_days by name select interval_start::date as day, team_id, channel, touchpoint_id, "
+            f"{sums} from contact_intervals group by all order by day, team_id, channel, touchpoint_id")
+
+
 def has_contacts(con: duckdb.DuckDBPyConnection) -> bool:
     return con.execute("select exists (select 1 from interactions)").fetchone()[0]
 
@@ -131,3 +146,5 @@ def build(con: duckdb.DuckDBPyConnection) -> None:
     if has_contacts(con):
         con.execute("delete from contact_intervals")
         con.execute(CONTACT_INTERVALS)
+    con.execute("delete from contact_days")
+    con.execute(_day_rollup(con))

@@ -148,6 +148,41 @@ create table contact_intervals (
     ces_sum                 bigint               -- sum of CES answers (1-7): CES = ces_sum / ces_answers
 );
 
+-- The same sums per day (dashboard/rollups.py builds it from contact_intervals at every publish, with the
+-- same columns but `day` for `interval_start`): every figure by day, week, month or period reads this
+-- table of at most days x teams x channels x touchpoints rows, however many contacts the store holds;
+-- only figures by hour of day need the intervals.
+create table contact_days (
+    day                     date not null,
+    team_id                 integer not null,
+    channel                 varchar not null,
+    touchpoint_id           integer not null,
+    offered                 bigint not null,
+    abandoned               bigint,
+    answered                bigint,
+    answered_with_wait      bigint,
+    answered_wait_s         bigint,
+    answered_within_20s     bigint,
+    abandoned_after_20s     bigint,
+    handled                 bigint,
+    handle_s                bigint,
+    resolution_known        bigint,
+    first_contact_resolved  bigint,
+    depth_recorded          bigint,
+    escalated               bigint,
+    wait_sla_judged         bigint,
+    wait_sla_met            bigint,
+    resolution_sla_judged   bigint,
+    resolution_sla_met      bigint,
+    csat_answers            bigint,
+    csat_satisfied          bigint,
+    nps_answers             bigint,
+    promoters               bigint,
+    detractors              bigint,
+    ces_answers             bigint,
+    ces_sum                 bigint
+);
+
 -- What the store holds, column by column (docs/design.md: no data is not zero). Written whenever a store is
 -- published (an import or the demo build): `supplied` says an import filled the column at all (an
 -- export without escalation levels leaves interactions.escalation_depth unsupplied, so the escalation
@@ -206,6 +241,18 @@ create macro filtered_intervals(date_from, date_to, site, team, channel, touchpo
       and (site is null or t.site = site)
       and (team is null or t.team_name = team)
       and (channel is null or ci.channel = channel)
+      and (touchpoint is null or tp.touchpoint_name = touchpoint);
+
+-- The day rows of the global filters (contact_days), as filtered_intervals gives interval rows.
+create macro filtered_days(date_from, date_to, site, team, channel, touchpoint) as table
+    select cd.*, t.team_name, t.site, tp.touchpoint_name
+    from contact_days as cd
+    join teams as t using (team_id)
+    join touchpoints as tp using (touchpoint_id)
+    where cd.day between date_from and date_to
+      and (site is null or t.site = site)
+      and (team is null or t.team_name = team)
+      and (channel is null or cd.channel = channel)
       and (touchpoint is null or tp.touchpoint_name = touchpoint);
 
 -- Agents of the filtered site and team (by their current team). Channel and touchpoint do not

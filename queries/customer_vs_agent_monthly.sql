@@ -20,12 +20,12 @@ with months as (
 ),
 
 customer_months as (
-    -- summed from the interval table (data/schema.sql): an interval never straddles two months
+    -- summed from the day rollup of the interval table (data/schema.sql): a day never straddles two months
     select
-        date_trunc('month', interval_start)::date  as month,
+        date_trunc('month', day)::date  as month,
         sum(csat_answers)::bigint                   as customer_answers,
         sum(csat_satisfied)::bigint                 as customer_satisfied
-    from filtered_intervals($date_from, $date_to, $site, $team, $channel, $touchpoint)
+    from filtered_days($date_from, $date_to, $site, $team, $channel, $touchpoint)
     group by all
     having sum(csat_answers) > 0
 ),

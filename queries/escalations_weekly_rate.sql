@@ -13,13 +13,13 @@
 -- labels: {week: "Week", escalation_rate_pct: "Escalation rate %", answered_contacts: "Answered contacts (n)", escalated: "Escalated"}
 -- params: [date_from, date_to, site, team, channel, touchpoint]
 
--- summed from the interval table (data/schema.sql): an interval never straddles two weeks
+-- summed from the day rollup of the interval table (data/schema.sql): a day never straddles two weeks
 with weekly as (
     select
-        date_trunc('week', interval_start)::date    as week,
+        date_trunc('week', day)::date    as week,
         sum(depth_recorded)::bigint                  as answered_contacts,  -- with a recorded level, as the KPI
         sum(escalated)::bigint                       as escalated
-    from filtered_intervals($date_from, $date_to, $site, $team, $channel, $touchpoint)
+    from filtered_days($date_from, $date_to, $site, $team, $channel, $touchpoint)
     group by week
 )
 

@@ -6,7 +6,7 @@
 -- column_needs: {"CSAT %": contact_intervals.csat_answers, "Survey answers": contact_intervals.csat_answers}
 -- params: [date_from, date_to, site, team, channel, touchpoint]
 
--- summed from the interval table (data/schema.sql), which judged each contact against its
+-- summed from the day rollup of the interval table (data/schema.sql), which judged each contact against its
 -- touchpoint's SLA at publish; a measure the store lacks judges nothing (supplied() reads coverage)
 with per_touchpoint as (
     select
@@ -22,7 +22,7 @@ with per_touchpoint as (
              then sum(resolution_sla_met) else 0 end)::bigint                      as met_sla,
         sum(csat_answers)::bigint                                                  as survey_answers,
         sum(csat_satisfied)::bigint                                                as satisfied
-    from filtered_intervals($date_from, $date_to, $site, $team, $channel, $touchpoint)
+    from filtered_days($date_from, $date_to, $site, $team, $channel, $touchpoint)
     group by touchpoint_id
 )
 

@@ -8,10 +8,10 @@
 -- Each KPI column comes with <kpi>_n, the count it rests on. A KPI whose input no import supplied is
 -- NULL (no data), never a zero computed from nothing: supplied() reads the store's coverage, and
 -- dashboard/kpis.py names the same inputs to say why. Ratios only count contacts whose input is known.
--- Contact and survey counts are summed from the interval table (data/schema.sql), which holds the
--- same numerators and denominators as the contacts, summed per 30 minutes at publish.
+-- Contact and survey counts are summed from contact_days, the day rollup of the interval table
+-- (data/schema.sql): the same numerators and denominators as the contacts, summed at publish.
 with scoped as (
-    select * from filtered_intervals($date_from, $date_to, $site, $team, $channel, $touchpoint)
+    select * from filtered_days($date_from, $date_to, $site, $team, $channel, $touchpoint)
 ),
 
 contact_totals as (

@@ -11,10 +11,10 @@
 -- column_needs: {csat: contact_intervals.csat_answers, survey_answers: contact_intervals.csat_answers, service_level: contact_intervals.answered_wait_s, abandon_rate: contact_intervals.abandoned}
 -- params: [date_from, date_to, site, team, channel, touchpoint]
 
--- summed from the interval table: an interval never straddles two weeks
+-- summed from the day rollup of the interval table: a day never straddles two weeks
 with weekly as (
     select
-        date_trunc('week', interval_start)::date   as week,
+        date_trunc('week', day)::date   as week,
         sum(offered)::bigint                        as offered,
         sum(abandoned)::bigint                      as abandoned,
         sum(answered_within_20s)::bigint            as answered_within_20s,
@@ -22,7 +22,7 @@ with weekly as (
         (sum(answered_with_wait) + sum(abandoned_after_20s))::bigint as service_level_base,
         sum(csat_answers)::bigint                   as answers,
         sum(csat_satisfied)::bigint                 as satisfied
-    from filtered_intervals($date_from, $date_to, $site, $team, $channel, $touchpoint)
+    from filtered_days($date_from, $date_to, $site, $team, $channel, $touchpoint)
     group by week
 )
 

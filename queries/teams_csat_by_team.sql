@@ -14,7 +14,7 @@
 -- needs: [contact_intervals.csat_answers]
 -- params: [date_from, date_to, site, team, channel, touchpoint]
 
--- summed from the interval table (data/schema.sql)
+-- summed from the day rollup of the interval table (data/schema.sql)
 with per_team as (
     select
         team_name,
@@ -22,7 +22,7 @@ with per_team as (
         sum(answered)::bigint          as answered,
         sum(csat_answers)::bigint      as survey_answers,
         sum(csat_satisfied)::bigint    as satisfied
-    from filtered_intervals($date_from, $date_to, $site, $team, $channel, $touchpoint)
+    from filtered_days($date_from, $date_to, $site, $team, $channel, $touchpoint)
     group by team_name, site
 )
 

@@ -7,7 +7,7 @@
 -- respondents: {agent_satisfaction_pct: agent_respondents}
 -- params: [date_from, date_to, site, team, channel, touchpoint]
 
--- contact measures summed from the interval table (data/schema.sql)
+-- contact measures summed from the day rollup of the interval table (data/schema.sql)
 with contacts_per_team as (
     select
         team_name,
@@ -22,7 +22,7 @@ with contacts_per_team as (
         sum(escalated)::bigint                   as escalated,
         sum(csat_answers)::bigint                as survey_answers,
         sum(csat_satisfied)::bigint              as satisfied
-    from filtered_intervals($date_from, $date_to, $site, $team, $channel, $touchpoint)
+    from filtered_days($date_from, $date_to, $site, $team, $channel, $touchpoint)
     group by team_name
 ),
 

@@ -105,6 +105,21 @@ def test_every_interval_row_holds_its_contacts_sums(any_store):
             assert got[key][column] == counts[column], (name, key, column)
 
 
+def test_the_day_rollup_sums_the_intervals(any_store):
+    name, db = any_store
+    with store.open_read_only(db) as con:
+        want: dict[tuple, dict[str, int]] = defaultdict(lambda: defaultdict(int))
+        for r in rows_of(con, "select * from contact_intervals"):
+            day = want[(r["interval_start"].date(), r["team_id"], r["channel"], r["touchpoint_id"])]
+            for column in COUNTS:
+                day[column] += r[column]
+        got = {(r["day"], r["team_id"], r["channel"], r["touchpoint_id"]): r
+               for r in rows_of(con, "select * from contact_days")}
+    assert set(got) == set(want), name
+    for key, counts in want.items():
+        assert {c: got[key][c] for c in COUNTS} == dict(counts), (name, key)
+
+
 def some_filters(con) -> dict[str, filters.Filters]:
     """The whole data, a month inside it, and its first team, site, channel and touchpoint."""
     first, last = coverage.read(con).period("interactions")
@@ -167,3 +182,11 @@ def test_a_store_without_contacts_keeps_the_interval_rows_it_was_given(tmp_path)
                     "values (1, 1, 1, 'phone', timestamp '2025-03-03 10:10', false)")
         rollups.build(con)
         assert con.execute("select sum(offered) from contact_intervals").fetchone()[0] == 1
+
+
+def test_the_day_rollup_has_the_interval_columns(con):
+    """contact_days is contact_intervals with a day for a start: the schema declares both."""
+    columns = {table: [n for (n,) in con.execute(
+        "select column_name from duckdb_columns() where table_name = $t order by column_index", {"t": table}).fetchall()]
+        for table in ("contact_intervals", "contact_days")}
+    assert columns["contact_days"] == ["day", *columns["contact_intervals"][1:]]
