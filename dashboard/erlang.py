@@ -1,4 +1,5 @@
-"""Erlang C staffing arithmetic (docs/design.md section 4) for the wait-times what-if. Pure functions.
+"""Erlang C staffing arithmetic (docs/design.md section 4) for the wait-times what-if, and Erlang A beside it
+(the same queue with abandonment: erlang_a, below). Pure functions.
 
 With arrivals a per interval of interval_s seconds and handle time aht_s, the offered traffic is
 A = a * aht_s / interval_s erlangs. With N agents (N > A):
