@@ -307,6 +307,7 @@ CONTROLS = (
     Control("sl_target", "wait-times", "Target: % answered", 80, low=1, high=99, whole=True),
     Control("sl_within", "wait-times", "... within (s)", 20, low=1, high=3_600, whole=True),
     Control("lost", "wait-times", "Agents lost to attrition", 0, low=0, high=5, whole=True),
+    Control("patience", "wait-times", "Mean patience (s)", None, low=1, high=36_000, whole=True),
     Control("grant", "escalations", "Agents may grant up to (money)", catalogue.page_param_defaults()["grant_limit"],
             low=0, high=100_000, param="grant_limit"),
     Control("rank", "teams", "Rank", "team", {"team": "Teams", "agent": "Agents"}),

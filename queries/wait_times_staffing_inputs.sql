@@ -1,10 +1,10 @@
 -- title: Staffing what-if inputs
--- description: Defaults for the Erlang C what-if, namely the mean contacts per hour in the busiest hour of the week (that weekday-hour's contacts / the number of such weekdays in the period with data), and the AHT of answered contacts (handle time / answered contacts with a handle time).
+-- description: Defaults for the Erlang C and Erlang A what-if, namely the mean contacts per hour in the busiest hour of the week (that weekday-hour's contacts / the number of such weekdays in the period with data), the AHT of answered contacts (handle time / answered contacts with a handle time), and the callers' mean patience (all time spent waiting, abandoned and answered / abandoned contacts, which is the maximum-likelihood mean of an exponential patience, an answered caller's wait being a patience cut short by the answer).
 -- page: wait-times
 -- chart: data
 -- needs: [interactions]
--- column_needs: {aht_s: interactions.handle_s}
--- labels: {aht_s: AHT}
+-- column_needs: {aht_s: interactions.handle_s, patience_s: interactions.wait_s}
+-- labels: {aht_s: AHT, patience_s: Mean patience}
 -- params: [date_from, date_to, site, team, channel, touchpoint]
 with scoped as (
     select * from filtered_interactions($date_from, $date_to, $site, $team, $channel, $touchpoint)
@@ -49,6 +49,18 @@ handling as (
            count(handle_s) filter (where not abandoned) as handled,
            count(*) filter (where not abandoned)        as answered
     from scoped
+),
+
+waiting as (
+    -- exponential patience, estimated from every wait: an abandoned wait is a whole patience, an
+    -- answered wait a patience cut short by the answer (censored). The likelihood is then maximised
+    -- by all time waited / abandoned contacts. The interval table holds answered waits only, so this
+    -- reads the contacts.
+    select sum(wait_s)                          as waited_s,
+           count(*)                             as waits,
+           count(*) filter (where abandoned)    as abandoned
+    from scoped
+    where wait_s is not null
 )
 
 select
@@ -58,5 +70,8 @@ select
     b.days                                 as busiest_hour_days,
     b.contacts_per_hour,
     h.handle_s / nullif(h.handled, 0)      as aht_s,
-    h.answered
-from busiest_hour as b, handling as h
+    h.answered,
+    w.waited_s / nullif(w.abandoned, 0)    as patience_s,
+    w.waits                                as patience_waits,
+    w.abandoned                            as patience_abandoned
+from busiest_hour as b, handling as h, waiting as w

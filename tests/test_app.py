@@ -208,6 +208,7 @@ BAD_CONTROLS = [
     ("wait_times.py", {"sl_target": "100"}, "number_input", 80),
     ("wait_times.py", {"sl_within": "0"}, "number_input", 20),
     ("wait_times.py", {"calls": "100", "aht": "180", "lost": "9"}, "slider", 0),
+    ("wait_times.py", {"patience": "0"}, "number_input", None),
     ("escalations.py", {"grant": "-5"}, "number_input", 300.0),
     ("teams.py", {"rank": "Agents"}, "button_group", "team"),
 ]

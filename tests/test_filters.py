@@ -104,7 +104,7 @@ CONTROL_DEFAULTS = {
     "overview": {},
     "customer-vs-agent": {"cva_measure": "CSAT", "cva_view": "pooled", "cva_lag": 0, "cva_min_answers": 5},
     "wait-times": {"measure": "service_level", "interval": 30, "calls": None, "aht": None, "sl_target": 80,
-                   "sl_within": 20, "lost": 0},
+                   "sl_within": 20, "lost": 0, "patience": None},
     "escalations": {"grant": 300.0},
     "teams": {"rank": "team"},
 }
@@ -143,6 +143,8 @@ LINKS = [
     (WAIT, "sl_within=0", {}, {}, ["'sl_within=0' is not a whole number from 1 to 3600; using 20."]),
     (WAIT, "lost=4", {}, {"lost": 4}, []),
     (WAIT, "lost=6", {}, {}, ["'lost=6' is not a whole number from 0 to 5; using 0."]),
+    (WAIT, "patience=300", {}, {"patience": 300}, []),
+    (WAIT, "patience=0", {}, {}, ["'patience=0' is not a whole number from 1 to 36000; using the value from the data."]),
     (ESC, "grant=500", {"grant_limit": 500.0}, {"grant": 500.0}, []),
     (ESC, "grant=0", {"grant_limit": 0.0}, {"grant": 0.0}, []),
     (ESC, "grant=-1", {}, {}, ["'grant=-1' is not a number from 0 to 100000; using 300."]),

@@ -202,7 +202,7 @@ def test_what_if_from_a_link_gives_the_design_example_and_the_agents_lost(store_
     full, short = canvas.of("metrics")
     assert metric_values(full)["Agents"] == needed
     assert metric_values(short)["Agents"] == needed - 4 and metric_values(short)["ASA"] == "unbounded"
-    assert canvas.of("strong") == [
+    assert canvas.of("strong")[:2] == [
         f"100 contacts per 30 min at 180 s AHT is 10.0 erlangs of work. Answering 80 % within 20 s takes {needed} agents:",
         f"With {needed - 4} agents (4 fewer):"]
     assert any("grows without bound" in n for n in canvas.of("notice"))
@@ -213,7 +213,7 @@ def test_what_if_from_a_link_gives_the_design_example_and_the_agents_lost(store_
     assert canvas.rest("control")[-1]["high"] == 5
     title = f"Service level and ASA from 11 to {needed + 5} agents"   # 10 erlangs: 11 is the first stable count
     assert canvas.of("expander") == [title]
-    assert canvas.figures_in("table") == [(f"page/{title}", "table_staffing")]
+    assert canvas.figures_in("table") == [(f"page/{title}", "table_staffing"), ("page", "table_erlang_a")]
     assert canvas.rest("table")[0]["frame"]["Agents"].to_list() == list(range(11, 20))
 
 
@@ -232,6 +232,84 @@ def test_what_if_defaults_to_the_busiest_hour_and_aht_of_the_filtered_data(store
     assert canvas.of("strong")[0].startswith(f"{calls:g} contacts per 30 min at {aht} s AHT")
     assert any(c.startswith("From the data: the busiest hour of the week") for c in canvas.of("caption"))
     assert len(canvas.of("metrics")) == 1, "no agents lost by default: one row of figures"
+
+
+# ---- wait times: Erlang A beside Erlang C ----------------------------------------------------------------
+
+def patience_from(rows) -> tuple[float | None, int, int]:
+    """Exponential patience's maximum-likelihood mean from raw contacts: every second waited (an
+    answered wait is a censored patience) over the abandoned contacts; with the waits and abandons."""
+    waits = [r for r in rows if r["wait_s"] is not None]
+    abandoned = sum(r["abandoned"] for r in waits)
+    return (sum(r["wait_s"] for r in waits) / abandoned if abandoned else None), len(waits), abandoned
+
+
+def agents_for_a(arrivals, aht_s, patience_s, target_s, share, interval_s) -> int:
+    """The fewest agents reaching the service level (answered within target / all arrivals) by the
+    M/M/N+M chain of tests/test_erlang_a.py, not by dashboard.erlang."""
+    from test_erlang_a import chain
+    agents = 1
+    while chain(arrivals, aht_s, patience_s, agents, target_s, interval_s)["service_level"] < share:
+        agents += 1
+    return agents
+
+
+def test_what_if_sets_erlang_a_beside_erlang_c_with_patience_from_the_data(store_path, raw):
+    patience, waits, abandoned = patience_from([r for r in raw.interactions if in_year(r)])
+    assert abandoned > 1000
+    canvas = draw(store_path, "wait-times", calls=100.0, aht=180)
+    assert canvas.of("heading")[1:] == ["Staffing what-if (Erlang C)", "With abandonment (Erlang A)"]
+    assert f"From the data: mean patience {patience:.0f} s, from {waits:,} waits of which {abandoned:,} were abandoned." \
+        in canvas.of("caption")
+    assert any("all time waited (abandoned and answered waits) / abandoned contacts" in c and "censored" in c
+               for c in canvas.of("caption"))
+    assert canvas.rest("control")[6] == {"widget": "number", "value": None, "high": None}   # the patience box
+    needed_c, needed_a = agents_for(100, 180, 20, 0.80, 1800), agents_for_a(100, 180, round(patience), 20, 0.80, 1800)
+    assert needed_a <= needed_c
+    assert canvas.of("strong")[-1] == (f"With a mean patience of {round(patience)} s, answering 80 % of all contacts "
+                                       f"within 20 s takes {needed_a} agents under Erlang A, against {needed_c} "
+                                       "under Erlang C:")
+    table = canvas.rest("table")[-1]["frame"]
+    assert table.columns == ["Measure", "Definition", f"Erlang C, {needed_c} agents", f"Erlang A, {needed_a} agents"]
+    from test_erlang_a import chain
+    expected = chain(100, 180, round(patience), needed_a, 20, 1800)
+    rows = {r["Measure"]: r[f"Erlang A, {needed_a} agents"] for r in table.iter_rows(named=True)}
+    assert rows["P(wait) %"] == pytest.approx(100 * expected["p_wait"], abs=0.051)
+    assert rows["P(abandon) %"] == pytest.approx(100 * expected["p_abandon"], abs=0.051)
+    assert rows["ASA (s)"] == pytest.approx(expected["asa_s"], abs=0.051)
+    assert rows["Service level % (20 s)"] == pytest.approx(100 * expected["service_level"], abs=0.051)
+
+
+def test_a_typed_patience_overrides_the_data(store_path):
+    canvas = draw(store_path, "wait-times", calls=100.0, aht=180, patience=300)   # DESIGN section 12's example
+    assert canvas.of("strong")[-1].startswith("With a mean patience of 300 s, answering 80 % of all contacts within "
+                                              "20 s takes 13 agents under Erlang A, against 14 under Erlang C")
+    rows = {r["Measure"]: r for r in canvas.rest("table")[-1]["frame"].iter_rows(named=True)}
+    assert rows["P(wait) %"]["Erlang A, 13 agents"] == 22.6 and rows["P(wait) %"]["Erlang C, 14 agents"] == 17.4
+
+
+@pytest.fixture(scope="module")
+def store_without_abandons(store_path, tmp_path_factory) -> Path:
+    """The demo store with every contact answered: nobody hung up, so patience has no estimate."""
+    import shutil
+
+    import duckdb
+    copy = tmp_path_factory.mktemp("no_abandons") / "store.duckdb"
+    shutil.copy(store_path, copy)
+    with duckdb.connect(str(copy)) as connection:
+        connection.execute("update interactions set abandoned = false")
+    return copy
+
+
+def test_no_abandoned_contacts_means_no_patience_and_erlang_c_only(store_without_abandons, raw):
+    waits = sum(r["wait_s"] is not None for r in raw.interactions if in_year(r))
+    canvas = draw(store_without_abandons, "wait-times", calls=100.0, aht=180)
+    assert any(f"None of the {waits:,} contacts with a recorded wait was abandoned, so patience cannot be estimated"
+               in n and "only Erlang C is shown" in n for n in canvas.of("notice"))
+    assert [key for key in canvas.of("table")] == ["table_staffing"], "no Erlang A table"
+    assert metric_values(canvas.of("metrics")[0])["Agents"] == 14, "Erlang C as before"
+    typed = draw(store_without_abandons, "wait-times", calls=100.0, aht=180, patience=300)
+    assert typed.of("table") == ["table_staffing", "table_erlang_a"]
 
 
 # ---- escalations --------------------------------------------------------------------------------------

@@ -177,6 +177,20 @@ def test_staffing_inputs_do_not_count_days_past_the_data(con):
     assert before.is_empty()
 
 
+@pytest.mark.parametrize("chosen", [YEAR, filters.Filters(dt.date(2025, 3, 1), dt.date(2025, 3, 31), channel="phone")])
+def test_staffing_inputs_estimate_patience_from_abandoned_and_answered_waits(con, raw, chosen):
+    # exponential patience's maximum-likelihood mean: answered waits are censored patience, so every
+    # second waited counts and only abandons are counted as ends
+    rows = [r for r in raw.interactions if chosen.date_from <= r["queued_at"].date() <= chosen.date_to
+            and chosen.channel in (None, r["channel"]) and r["wait_s"] is not None]
+    abandoned = [r for r in rows if r["abandoned"]]
+    found = run(con, "wait_times_staffing_inputs", chosen).row(0, named=True)
+    assert (found["patience_waits"], found["patience_abandoned"]) == (len(rows), len(abandoned))
+    assert found["patience_s"] == pytest.approx(sum(r["wait_s"] for r in rows) / len(abandoned))
+    assert found["patience_s"] > sum(r["wait_s"] for r in abandoned) / len(abandoned), \
+        "longer than the abandoned waits alone: the answered callers' waits count too"
+
+
 # ---- Erlang C ---------------------------------------------------------------------------------------
 
 def erlang_c_from_design(a: Fraction, n: int) -> Fraction:

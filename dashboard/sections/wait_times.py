@@ -1,5 +1,6 @@
 """Wait-times sections: the hour-by-weekday heatmap under a measure picker, and the Erlang C
-staffing what-if (dashboard/erlang.py) seeded from the filtered data. Plain code on a Canvas."""
+staffing what-if with Erlang A beside it (dashboard/erlang.py), seeded from the filtered data. Plain
+code on a Canvas."""
 
 from __future__ import annotations
 
@@ -11,6 +12,15 @@ from dashboard.canvas import Canvas
 LOWER_IS_BETTER = {"service_level": False, "asa": True, "abandon_rate": True}
 HOURS_QUERY = "wait_times_by_hour"
 INPUTS_QUERY = "wait_times_staffing_inputs"
+PATIENCE_WORDS = (
+    "Erlang C assumes nobody hangs up; when callers abandon, it overstates waits and the agents needed. Erlang A "
+    "lets each waiting caller hang up after an exponential patience. Mean patience comes from the filtered "
+    "contacts as all time waited (abandoned and answered waits) / abandoned contacts: the maximum-likelihood "
+    "estimate of an exponential patience, in which an answered caller's wait counts as a patience cut short by "
+    "the answer (censored), not as a hang-up. Abandoned waits alone would understate it, since the patient "
+    "callers are the ones who get answered. Service level is answered within the target / all arrivals; the "
+    "table also gives it over answered contacts. ASA is the mean wait over all arrivals, abandoned callers' "
+    "waits included.")
 
 
 def by_hour(canvas: Canvas) -> None:
@@ -42,7 +52,7 @@ def staffing_what_if(canvas: Canvas) -> None:
                    "and add shrinkage before rostering. Grey values come from the filtered data; type over them "
                    "to try others.")
     found = _busiest_hour(canvas)
-    calls, aht, interval_min, sl_pct, sl_s = _inputs(canvas, found)
+    calls, aht, interval_min, sl_pct, sl_s, patience = _inputs(canvas, found)
     if not calls or not aht:
         canvas.notice("info", "The what-if takes its defaults from the filtered contacts and their handle times, "
                               "and has none here: enter contacts per interval and AHT above.")
@@ -51,7 +61,8 @@ def staffing_what_if(canvas: Canvas) -> None:
         canvas.caption(f"From the data: the busiest hour of the week, {found['busiest_weekday']}s "
                        f"{found['busiest_hour']:02d}:00, averaged {found['contacts_per_hour']:.1f} contacts an "
                        f"hour; answered contacts took {found['aht_s']:.0f} s on average.")
-    _plans(canvas, calls, aht, interval_min, sl_pct, sl_s)
+    plan = _plans(canvas, calls, aht, interval_min, sl_pct, sl_s)
+    _with_abandonment(canvas, plan, calls, aht, interval_min, sl_pct, sl_s, patience, found)
 
 
 def _busiest_hour(canvas: Canvas) -> dict | None:
@@ -65,19 +76,25 @@ def _busiest_hour(canvas: Canvas) -> dict | None:
 
 
 def _inputs(canvas: Canvas, found: dict | None) -> tuple:
-    """The what-if's five boxes in a row; an empty contacts or AHT box takes the data's value."""
-    interval_box, calls_box, aht_box, target_box, within_box = canvas.columns(5)
+    """The what-if's six boxes in a row; an empty contacts, AHT or patience box takes the data's value."""
+    interval_box, calls_box, aht_box, target_box, within_box, patience_box = canvas.columns(6)
     interval_min = interval_box.control("interval", "select")
     default_calls = max(0.1, round(found["contacts_per_hour"] * interval_min / 60, 1)) if found else None
     default_aht = round(found["aht_s"]) if found else None
     calls = calls_box.control("calls", "number", value=None, step=1.0, format="%.1f",
                               placeholder=str(default_calls or "")) or default_calls
     aht = aht_box.control("aht", "number", value=None, placeholder=str(default_aht or "")) or default_aht
-    return calls, aht, interval_min, target_box.control("sl_target", "number"), within_box.control("sl_within", "number")
+    # patience 0 (every wait zero seconds) would be no queue at all: the box's least value instead
+    default_patience = max(1, round(found["patience_s"])) if found and found["patience_s"] is not None else None
+    sl_pct, sl_s = target_box.control("sl_target", "number"), within_box.control("sl_within", "number")
+    patience = patience_box.control("patience", "number", value=None,
+                                    placeholder=str(default_patience or "")) or default_patience
+    return calls, aht, interval_min, sl_pct, sl_s, patience
 
 
-def _plans(canvas: Canvas, calls: float, aht: float, interval_min: int, sl_pct: int, sl_s: int) -> None:
-    """The head count the target takes, the same with agents lost, and the table around it."""
+def _plans(canvas: Canvas, calls: float, aht: float, interval_min: int, sl_pct: int, sl_s: int) -> erlang.Staffing:
+    """The head count the target takes, the same with agents lost, and the table around it; returns
+    the plan that meets the target."""
     interval_s = interval_min * 60
     needed = erlang.agents_needed(calls, aht, sl_s, sl_pct / 100, interval_s)
     plan = erlang.staffing(calls, aht, needed, sl_s, interval_s)
@@ -96,3 +113,30 @@ def _plans(canvas: Canvas, calls: float, aht: float, interval_min: int, sl_pct: 
     table = erlang.staffing_table(calls, aht, sl_s, interval_s, up_to_agents=needed + 5)
     canvas.expander(f"Service level and ASA from {table['Agents'][0]} to {needed + 5} agents").table(
         "table_staffing", table)
+    return plan
+
+
+def _with_abandonment(canvas: Canvas, plan: erlang.Staffing, calls: float, aht: float, interval_min: int,
+                      sl_pct: int, sl_s: int, patience: int | None, found: dict | None) -> None:
+    """Erlang A beside Erlang C's plan: the agents the same target takes when callers hang up after
+    the mean patience (typed, or estimated from the filtered contacts), and both plans' measures."""
+    canvas.heading("With abandonment (Erlang A)")
+    canvas.caption(PATIENCE_WORDS)
+    if found and found["patience_s"] is not None:
+        canvas.caption(f"From the data: mean patience {found['patience_s']:.0f} s, from "
+                       f"{found['patience_waits']:,} waits of which {found['patience_abandoned']:,} were abandoned.")
+    elif found and found["patience_waits"]:
+        canvas.notice("info", f"None of the {found['patience_waits']:,} contacts with a recorded wait was abandoned, "
+                              "so patience cannot be estimated from these filters (it may be anything longer than "
+                              "the waits seen): only Erlang C is shown. Type a mean patience above to try Erlang A.")
+    else:
+        canvas.notice("info", "The filtered contacts have no recorded waits to estimate patience from: only Erlang C "
+                              "is shown. Type a mean patience above to try Erlang A.")
+    if not patience:
+        return
+    interval_s = interval_min * 60
+    needed = erlang.agents_needed_a(calls, aht, patience, sl_s, sl_pct / 100, interval_s)
+    canvas.strong(f"With a mean patience of {patience} s, answering {sl_pct} % of all contacts within {sl_s} s takes "
+                  f"{needed} agents under Erlang A, against {plan.agents} under Erlang C:")
+    canvas.table("table_erlang_a", erlang.comparison_table(
+        plan, erlang.erlang_a(calls, aht, patience, needed, sl_s, interval_s), sl_s))
