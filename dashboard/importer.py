@@ -566,7 +566,7 @@ def _read(f: Field, column: Column, rows: pl.DataFrame, done: pl.DataFrame) \
     if f.average_of:   # an average over a count of the same row: the total is their product, to the unit
         raw = rows[f.average_of]
         average, failed = _parse(raw, f, "number")
-        total = (average * done[f.times].cast(pl.Float64)).round(0)
+        total = (average * done[f.times].cast(pl.Float64) + 0.5).floor()   # to the unit, half up
         present = raw.is_not_null()
         return total.cast(target_type), present, _note(none, present & failed, _cannot(f, "number"))
     if f.columns:
