@@ -1220,12 +1220,19 @@ def _mark_repeats(con: duckdb.DuckDBPyConnection) -> None:
 
 def _imported_intervals(con: duckdb.DuckDBPyConnection) -> int:
     """Interval rows of a store without contacts: an interval report imported earlier."""
-    return 0 if rollups.has_contacts(con) else con.execute("select count(*) from contact_intervals").fetchall()[0][0]
+    contacts, intervals = _contacts_and_intervals(con)
+    return 0 if contacts else intervals
+
+
+def _contacts_and_intervals(con: duckdb.DuckDBPyConnection) -> tuple[bool, int]:
+    # fetched to the end: a result left open would stop the next register() on this connection
+    return con.execute("select exists (select 1 from interactions), (select count(*) from contact_intervals)"
+                       ).fetchall()[0]
 
 
 def _intervals_rebuilt(con: duckdb.DuckDBPyConnection, intervals_before: int) -> list[str]:
     """Contacts imported into a store of interval reports: the intervals are rebuilt from the contacts."""
-    if intervals_before and rollups.has_contacts(con):
+    if intervals_before and _contacts_and_intervals(con)[0]:
         return [f"the store held {intervals_before:,} imported interval rows (contact_intervals) and no contacts; "
                 f"they are replaced by the intervals of the contacts now imported (a store holds contacts or "
                 f"interval reports, not both)"]
