@@ -17,7 +17,7 @@ from pathlib import Path
 import pytest
 from conftest import ROOT
 
-from dashboard import catalogue, config, coverage, filters, importer, layout, mapping, snapshot, store
+from dashboard import catalogue, config, coverage, filters, importer, layout, mapping, scopes, snapshot, store
 
 DATA = ROOT / "tests" / "data"
 SAMPLE = DATA / "acd_intervals.csv"
@@ -345,3 +345,15 @@ def test_answered_implies_the_contacts_a_total_wait_is_over(tmp_path):
     fields = loaded.tables["contact_intervals"].fields
     assert fields["answered_with_wait"].same_as == "answered"
     assert "handled" not in fields   # no handle time: nothing implied about it
+
+
+def test_a_team_scope_on_a_store_of_reports_sees_its_queue_only(interval_store):
+    scope = scopes.Scope(teams=frozenset({"Sales"}))
+    with store.open_read_only(scopes.store_for(interval_store, scope, "pages")) as con:
+        query = catalogue.load(config.queries_dir()).get("overview_customer_kpis")
+        got = catalogue.execute(con, query, WHOLE.as_params()).row(0, named=True)
+        held = coverage.read(con)
+    expected = expected_kpis([r for r in sample_rows() if r["Queue"] == "Sales"])
+    assert got["abandon_rate"] == pytest.approx(expected["abandon_rate"], rel=1e-12)
+    assert got["asa"] == pytest.approx(expected["asa"], rel=1e-12)
+    assert held.absent("contact_intervals.csat_answers") and held.absent("contact_intervals.abandoned") is None
