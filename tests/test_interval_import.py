@@ -189,6 +189,7 @@ def test_daily_totals_import_as_day_long_intervals(tmp_path):
     assert got["asa"] == pytest.approx(sum(total(r["Avg Wait"], r["Calls Answered"]) for r in rows) / answered)
     assert got["asa_n"] == answered
     assert got["abandon_rate"] is None and got["abandon_rate_n"] == sum(int(r["Calls Offered"]) for r in rows)
+    assert got["service_level"] is None   # waits, but no count of answers within 20 s: not 0 %
     # the report gives no answers within 20 s: no service level rather than one from nothing
     with store.open_read_only(db) as con:
         held = coverage.read(con)
