@@ -704,7 +704,7 @@ def _field(path: Path, where: str, target: str, raw, column: Column, table: str)
         date=_text(raw.get("date")), time=_text(raw.get("time")),
         constant=_typed(path, f"{where}.constant", raw["constant"], column, "constant") if "constant" in raw else None,
         has_constant="constant" in raw,
-        average_of=_text(raw.get("average_of")), times=_times(path, where, raw, column),
+        average_of=_name(path, f"{where}.average_of", raw.get("average_of")), times=_times(path, where, raw, column),
         seconds_between=tuple(raw["seconds_between"]) if "seconds_between" in raw else None,
         add_seconds=tuple(raw["add_seconds"]) if "add_seconds" in raw else None,
         when=_when(path, where, raw, reading),

@@ -320,6 +320,8 @@ MISTAKES = [
      "part of csat_answers, which the mapping does not fill"),
     ("      answered_wait_s: Total Wait\n", "tables.contact_intervals.columns.answered_wait_s",
      "part of answered_with_wait, which the mapping does not fill: map answered_with_wait, or answered"),
+    ("      answered: A\n      answered_wait_s: {average_of: [ASA, Wait], times: answered}\n",
+     "tables.contact_intervals.columns.answered_wait_s.average_of", "names one column"),
     ("      answered: A\n      channel_x: B\n", "tables.contact_intervals.columns.channel_x", "has no column"),
 ]
 
