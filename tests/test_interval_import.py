@@ -150,6 +150,8 @@ def test_every_page_draws_on_a_store_of_interval_reports(interval_store, path):
     assert "Traceback" not in document
     if path == "escalations":
         assert "needs a per-contact log; this store holds interval reports only" in document
+    if path == "wait-times":   # half-hour intervals: the hours are known
+        assert "the hours of the day need intervals" not in document
 
 
 # -- the daily totals of the truthful-imports issue now import -------------------------------------
@@ -195,6 +197,8 @@ def test_daily_totals_import_as_day_long_intervals(tmp_path):
         held = coverage.read(con)
     assert "contact_intervals.answered_within_20s was not imported" in held.absent(
         "contact_intervals.answered_within_20s")
+    # the heatmap by hour of day cannot place a day's totals in an hour: it says so instead of hour 0
+    assert "the hours of the day need intervals of an hour or less" in snapshot.render("wait-times", "measure=asa", db)
 
 
 # -- bad reports are refused, naming file, line and column, and change nothing --------------------
