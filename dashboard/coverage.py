@@ -78,6 +78,14 @@ NOUNS = {
     "events": "events",
     "teams": "teams",
     "touchpoints": "touchpoints",
+    "contact_intervals.abandoned": "abandoned counts",
+    "contact_intervals.answered_wait_s": "waiting times",
+    "contact_intervals.handle_s": "handle times",
+    "contact_intervals.first_contact_resolved": "first-contact resolutions",
+    "contact_intervals.escalated": "escalation counts",
+    "contact_intervals.csat_answers": "CSAT answers",
+    "contact_intervals.nps_answers": "NPS answers",
+    "contact_intervals.ces_answers": "customer effort (CES) answers",
     "interactions.resolved": "resolution field",
     "interactions.abandoned": "record of abandoned contacts",
     "interactions.customer_id": "customer ids to tell repeat contacts apart",
@@ -112,6 +120,10 @@ def noun(need: str) -> str:
 
 
 NOT_IMPORTED = "was not imported"
+# Figures that follow single contacts (CSAT by wait, escalation depth, churn, agents' contacts) cannot be
+# had from an interval report's counts: a store of interval reports says so rather than "no contacts".
+PER_CONTACT = ("interactions",)
+INTERVALS_ONLY = "needs a per-contact log; this store holds interval reports only (contact_intervals)"
 SET_BY_MAPPING = "was set to one value for every row by the mapping, not read from the export"
 
 
@@ -150,6 +162,8 @@ class Coverage:
         """Why a figure needing `table` or `table.column` has no data, or None when it has."""
         table, _, column = need.partition(".")
         if self.rows(table) == 0:
+            if table in PER_CONTACT and self.rows("contact_intervals") > 0:
+                return INTERVALS_ONLY
             return f"no {noun(table)} were imported ({table} is empty)"
         if column:
             entry = self.entries.get((table, column))
@@ -164,7 +178,8 @@ class Coverage:
         return None
 
     def reasons(self, needs) -> list[str]:
-        return [reason for reason in (self.absent(n) for n in needs) if reason]
+        # one reason once: a figure needing several columns of an empty table says so once
+        return list(dict.fromkeys(reason for reason in (self.absent(n) for n in needs) if reason))
 
 
 def read(con: duckdb.DuckDBPyConnection) -> Coverage:

@@ -770,14 +770,30 @@ def _aggregated(frame: pl.DataFrame, profiles: dict[str, Profile]) -> Aggregated
     dates = [p.name for p in profiles.values() if p.kind == "date"]
     date_only = bool(dates) and not kinds & {"time", "datetime"}
     one_per_day = bool(dates) and frame[dates[0]].n_unique() == frame.height
-    if not (date_only or one_per_day):
+    on_a_grid = _interval_starts(frame, profiles)
+    if not (date_only or one_per_day or on_a_grid):
         return None
     best = max(counts, key=lambda p: (_score(p.name, ("offered",)), _score(p.name, ("total",)), p.high))
-    grain = "one row per date" if one_per_day else "dates without times of day"
+    grain = ("one row per date" if one_per_day else f"interval starts ('{on_a_grid}', every 15 minutes or a "
+             f"multiple)" if on_a_grid else "dates without times of day")
     return Aggregated(best.name, Finding(
         "aggregated", repr(best.name), LIKELY,
-        f"count columns ({', '.join(p.name for p in counts)}) at {grain}: each row stands for many contacts. "
-        f"Such files are refused for now: interval data has no place in the store yet"))
+        f"count columns ({', '.join(p.name for p in counts)}) at {grain}: each row stands for many contacts, "
+        f"so the rows feed contact_intervals (an interval report's counts), not interactions"))
+
+
+def _interval_starts(frame: pl.DataFrame, profiles: dict[str, Profile]) -> str | None:
+    """A column of times that repeat, all on a quarter of an hour: the starts of an interval report's rows."""
+    for p in profiles.values():
+        if p.kind != "datetime" or not p.format or p.distinct == frame.height:
+            continue
+        cells = frame[p.name]
+        times = cells if cells.dtype.is_temporal() else cells.cast(pl.String).str.strptime(
+            pl.Datetime("us"), p.format, strict=False)
+        if times.null_count() == cells.null_count() and (
+                (times.dt.minute() % 15 == 0) & (times.dt.second() == 0)).all():
+            return p.name
+    return None
 
 
 def _tokens(name: str) -> list[str]:
@@ -827,6 +843,11 @@ def _todo(column: Column, why: str) -> Choice:
 
 
 def _assign(table: str, facts: Facts) -> dict[str, TableDraft]:
+    if table == "interactions" and facts.aggregated:
+        # counts per row, not contacts: an interval report
+        main = _intervals(facts)
+        drafts = {"contact_intervals": main, **_dimensions("contact_intervals", main, facts)}
+        return {t: drafts[t] for t in TABLE_ORDER if t in drafts}
     if table == "interactions":
         main = _interactions(facts)
     else:
@@ -859,13 +880,53 @@ def _column_value(profile: Profile, **extra) -> object:
     return value if len(value) > 1 else profile.name
 
 
+# An interval report's counts, the most specific first ("Answered in 20s" is not the answered count).
+INTERVAL_COUNTS = {"answered_within_20s": ("answered in 20s", "answered in 20", "answered within", "within sl", "in sla",
+                                           "within 20"),
+                   "abandoned_after_20s": ("abandoned after", "abandon after", "late abandon"),
+                   "answered": ("answered", "handled", "calls answered", "contacts answered"),
+                   "abandoned": ("abandoned", "lost", "abandons"),
+                   "offered": ("offered", "calls offered", "incoming", "total calls", "volume", "calls", "contacts")}
+AVERAGE_WORDS = ("avg", "average", "mean", "asa", "aht", "speed of answer")
+
+
+def _intervals(facts: Facts) -> TableDraft:
+    """An aggregated file as an interval report: its date or time, queue and channel, its counts, and its
+    average times as totals over the answered count (average_of: ..., times: answered)."""
+    profiles, columns = facts.profiles, store_columns()["contact_intervals"]
+    td, used = TableDraft(), set()
+    td.notes.append(f"{facts.aggregated.finding.why}. interval_start is the start of each row's interval: "
+                    f"pages by hour need intervals of an hour or less")
+    td.fields["interval_start"] = _queued_at(facts, used, columns["interval_start"])
+    _categories(td, profiles, used)
+    for not_an_interval_column in ("customer_id", "transfers"):
+        td.fields.pop(not_an_interval_column, None)
+    for target, phrases in INTERVAL_COUNTS.items():
+        found = _best(profiles, phrases, ("integer",), used)
+        if found:
+            used.add(found.name)
+            td.fields[target] = Choice(found.name, _why(found, target))
+    if "offered" not in td.fields:
+        td.fields["offered"] = _todo(columns["offered"], "no count of offered contacts found; the store needs one")
+    for target in ("answered_wait_s", "handle_s"):
+        found = _best(profiles, NAMES[target.removeprefix("answered_")], ("integer", "number", "duration", "time"), used)
+        if not found or "answered" not in td.fields or not (found.kind in ("integer", "number") or found.hms):
+            continue
+        used.add(found.name)
+        average = any(_score(found.name, (word,)) for word in AVERAGE_WORDS)
+        value = {"average_of": found.name, "times": "answered"} if average else {"column": found.name}
+        if found.hms:
+            value["duration"] = "hms"
+        td.fields[target] = Choice(value, _why(found, target) + (
+            "; an average over the answered contacts: the store keeps the total, times answered" if average else
+            "; TODO: a total over the answered contacts? If it is an average, write average_of: instead of column:"),
+            todo=not average)
+    return td
+
+
 def _interactions(facts: Facts) -> TableDraft:
     profiles, columns = facts.profiles, store_columns()["interactions"]
     td, used = TableDraft(), set()
-    if facts.aggregated:
-        td.options["contacts_per_row"] = facts.aggregated.column
-        td.notes.append(f"{facts.aggregated.finding.why}. contacts_per_row makes the import stop with a message "
-                        f"instead of importing one contact per row")
     if facts.events:
         _event_options(td, facts.events)
     td.fields["interaction_id"] = _interaction_id(profiles, facts.keys, columns["interaction_id"])

@@ -26,8 +26,8 @@ import polars as pl
 from dashboard import coverage, rollups, store
 from dashboard.mapping import (AUTO_IDS, DEFAULT_FALSE, DEFAULT_TRUE, KEYS, REFERENCES, Column, Field, Mapping,
                                MappingError, TableMapping, store_columns)
-from dashboard.mapping import (KEY_JOIN, KEY_SEPARATOR, NUMERIC_TESTS, SCALE_CHECK_ANSWERS, SCALES, Band, Condition,
-                               RowRule)
+from dashboard.mapping import (INTERVAL_BASES, INTERVAL_TOTALS, KEY_JOIN, KEY_SEPARATOR, NUMERIC_TESTS,
+                               SCALE_CHECK_ANSWERS, SCALES, Band, Condition, RowRule)
 from dashboard.sources import FILE, LINE, Read, SourceError, empty_problems, originals, read
 
 EXAMPLES_PER_PROBLEM = 5
@@ -81,6 +81,32 @@ RULES = {
     "events": [_not_before("ends_on", "starts_on", "ends before it starts")],
     "teams": [_at_least("planned_seats", 0, "negative planned seats")],
 }
+
+
+def _interval_rules(columns) -> list:
+    """An interval report's counts: whole numbers from 0 up, no part above its whole (answered + abandoned
+    at most offered, answered within 20 s at most answered...), the CES sum within 1-7 per answer. A
+    count the mapping leaves out is not in the row and breaks no rule."""
+    counts = [c for c, col in store_columns()["contact_intervals"].items() if col.kind == "integer" and c in columns]
+    rules = [_at_least(c, 0, "a negative count") for c in counts]
+    # parts that add up within their whole; every other part is within its whole on its own
+    together = {("answered", "abandoned"): "offered", ("promoters", "detractors"): "nps_answers"}
+    alone = [((part,), whole) for part, whole in INTERVAL_BASES.items() if part not in INTERVAL_TOTALS]
+    for parts, whole in [*together.items(), *alone, (("abandoned_after_20s",), "abandoned")]:
+        parts = [p for p in parts if p in columns]
+        if whole in columns and parts:
+            rules.append(((*parts, whole), lambda f, parts=parts, whole=whole: pl.sum_horizontal(parts) <= pl.col(whole),
+                          f"{' + '.join(parts)} above {whole}"))
+    if {"ces_sum", "ces_answers"} <= set(columns):
+        rules.append((("ces_sum", "ces_answers"),
+                      lambda f: pl.col("ces_sum").is_between(pl.col("ces_answers"), 7 * pl.col("ces_answers")),
+                      "CES sum outside 1-7 per answer"))
+    return rules
+
+
+def _rules(table: str, columns) -> list:
+    """Impossible values of a table's rows (RULES), for the columns a mapping fills."""
+    return _interval_rules(columns) if table == "contact_intervals" else RULES.get(table, [])
 
 
 class RejectsNotWritable(Exception):
@@ -223,6 +249,7 @@ def run(files: list[Path], mapping: Mapping, db: Path, mode: str = "replace", sk
     report.line_word = reads[0].line_word
     rows = pl.concat([r.rows for r in reads], how="diagonal_relaxed")
     existing = _existing(db, mapping, mode)
+    _refuse_intervals_beside_contacts(mapping, existing)
 
     fed, report.dropped, found = _apply_row_rules(rows, mapping.source.row_rules)
     tables, problems = {}, [r.problems for r in reads] + found
@@ -257,7 +284,11 @@ def run(files: list[Path], mapping: Mapping, db: Path, mode: str = "replace", sk
 
 
 class AggregatedRows(SourceError):
-    """The mapping says one row stands for many contacts: refused until interval data has a place."""
+    """The mapping says one row of a per-contact table stands for many contacts."""
+
+
+class IntervalsBesideContacts(SourceError):
+    """An interval report imported into a store holding contacts, whose intervals are built from them."""
 
 
 def _refuse_aggregated(path: Path, mapping: Mapping) -> None:
@@ -265,9 +296,22 @@ def _refuse_aggregated(path: Path, mapping: Mapping) -> None:
         if tm.contacts_per_row:
             raise AggregatedRows(
                 f"{path.name}: the mapping {mapping.path.name} says one row stands for many "
-                f"contacts (tables.{table}.contacts_per_row: {tm.contacts_per_row}). The file holds aggregated rows, "
-                f"and interval data has no place in the store yet, so it is refused rather than imported as one "
-                f"contact per row. Nothing was imported.")
+                f"contacts (tables.{table}.contacts_per_row: {tm.contacts_per_row}). The file holds aggregated rows: "
+                f"it is refused rather than imported as one contact per row. Map its counts to the table "
+                f"contact_intervals instead (one row per interval, team, channel and touchpoint: README, Interval "
+                f"reports; data/mappings/acd_intervals.yaml is an example). Nothing was imported.")
+
+
+def _refuse_intervals_beside_contacts(mapping: Mapping, existing: "Existing") -> None:
+    """A store holds contacts or interval reports, not both: its intervals are rebuilt from its contacts at
+    every publish (dashboard/rollups.py), which would silently overwrite an imported report, and two
+    sources of the same counts would disagree. Deleting the contacts to make room is not an import's call."""
+    if "contact_intervals" in mapping.tables and existing.contacts:
+        raise IntervalsBesideContacts(
+            f"{existing.path} holds {existing.contacts:,} contacts (interactions), and its contact_intervals are "
+            f"built from them, so the interval report of {mapping.path.name} has no place there. Import it into a "
+            f"new store with --db NEW_STORE.duckdb (a store holds contacts or interval reports, not both). Nothing "
+            f"was imported.")
 
 
 def _read_checked(path: Path, mapping: Mapping) -> Read:
@@ -419,7 +463,7 @@ def _without_key(out: pl.DataFrame, problems: list[pl.DataFrame], key_unreadable
 
 def _broken_rules(frame: pl.DataFrame, tm: TableMapping) -> list[pl.DataFrame]:
     found = []
-    for involved, condition, message in RULES.get(tm.table, []):
+    for involved, condition, message in _rules(tm.table, frame.columns):
         if not all(c in frame.columns for c in involved):
             continue
         broken = frame.filter(condition(frame).not_())   # null (a missing value) is not a broken rule
@@ -516,6 +560,15 @@ def _read(f: Field, column: Column, rows: pl.DataFrame, done: pl.DataFrame) \
         return value, value.is_not_null(), none
     if f.when:
         return rows.select(_holds(f.when, rows.schema)).to_series(), every, none
+    if f.same_as:
+        value = done[f.same_as].cast(target_type)
+        return value, value.is_not_null(), none
+    if f.average_of:   # an average over a count of the same row: the total is their product, to the unit
+        raw = rows[f.average_of]
+        average, failed = _parse(raw, f, "number")
+        total = (average * done[f.times].cast(pl.Float64) + 0.5).floor()   # to the unit, half up
+        present = raw.is_not_null()
+        return total.cast(target_type), present, _note(none, present & failed, _cannot(f, "number"))
     if f.columns:
         cells = [_as_text(c, rows.schema[c]) for c in f.columns]
         if kind == "integer":
@@ -803,6 +856,7 @@ class Existing:
     # same team is the same team, as with --append), so re-importing an export gives the very same store;
     # a new name gets an id no row has had, so rows kept in other tables never land on it.
     replaced_ids: dict[str, dict[str, int]] = field(default_factory=dict)
+    contacts: int = 0                 # rows of interactions
 
 
 def _existing(db: Path, mapping: Mapping, mode: str) -> Existing:
@@ -815,6 +869,7 @@ def _existing(db: Path, mapping: Mapping, mode: str) -> Existing:
         if problems:
             raise SourceError(f"{db} was built by an older version (it lacks {', '.join(problems)}); "
                               f"rebuild it or import into a new store with --db")
+        found.contacts = con.sql("select count(*) from interactions").fetchall()[0][0]
         for table, id_column in AUTO_IDS.items():
             found.max_id[table] = con.sql(f"select coalesce(max({id_column}), 0) from {table}").fetchall()[0][0]
         for name, (id_column, table) in REFERENCES.items():
@@ -950,7 +1005,7 @@ def _sound(frame: pl.DataFrame, table: str) -> pl.Expr:
     """Rows with every value the store needs and no broken rule (a missing value breaks no rule)."""
     needed = [pl.col(c.name).is_not_null() for c in _columns_of(table).values()
               if c.required and c.name in frame.columns]
-    rules = [condition(frame).fill_null(True) for involved, condition, _ in RULES.get(table, [])
+    rules = [condition(frame).fill_null(True) for involved, condition, _ in _rules(table, frame.columns)
              if all(c in frame.columns for c in involved)]
     return pl.all_horizontal(needed + rules) if needed or rules else pl.lit(True)
 
@@ -970,7 +1025,8 @@ FOREIGN_KEYS = (("agents", "team_id", "teams"), ("interactions", "team_id", "tea
                 ("interactions", "agent_id", "agents"), ("interactions", "touchpoint_id", "touchpoints"),
                 ("customer_surveys", "interaction_id", "interactions"), ("agent_surveys", "agent_id", "agents"),
                 ("agent_requests", "agent_id", "agents"), ("training", "agent_id", "agents"),
-                ("events", "team_id", "teams"))
+                ("events", "team_id", "teams"), ("contact_intervals", "team_id", "teams"),
+                ("contact_intervals", "touchpoint_id", "touchpoints"))
 
 
 def _write(db: Path, tables: dict[str, pl.DataFrame], mapping: Mapping, mode: str, report: Report) -> None:
@@ -990,11 +1046,13 @@ def _write(db: Path, tables: dict[str, pl.DataFrame], mapping: Mapping, mode: st
                 if not published:
                     store.create_schema(con)
                 con.begin()
+                intervals_before = _imported_intervals(con)
                 for table, frame in tables.items():
                     _insert(con, table, frame, mode, report)
                 if "interactions" in tables:
                     _mark_repeats(con)
                 report.warnings += _orphans(con, tables)
+                report.warnings += _intervals_rebuilt(con, intervals_before)
                 rollups.build(con)
                 coverage.record(con, _supplied(mapping), append=mode == "append", assumed=_assumed(mapping))
                 con.commit()
@@ -1158,6 +1216,27 @@ def _mark_repeats(con: duckdb.DuckDBPyConnection) -> None:
             from interactions
         ) as later
         where interactions.interaction_id = later.interaction_id""")
+
+
+def _imported_intervals(con: duckdb.DuckDBPyConnection) -> int:
+    """Interval rows of a store without contacts: an interval report imported earlier."""
+    contacts, intervals = _contacts_and_intervals(con)
+    return 0 if contacts else intervals
+
+
+def _contacts_and_intervals(con: duckdb.DuckDBPyConnection) -> tuple[bool, int]:
+    # fetched to the end: a result left open would stop the next register() on this connection
+    return con.execute("select exists (select 1 from interactions), (select count(*) from contact_intervals)"
+                       ).fetchall()[0]
+
+
+def _intervals_rebuilt(con: duckdb.DuckDBPyConnection, intervals_before: int) -> list[str]:
+    """Contacts imported into a store of interval reports: the intervals are rebuilt from the contacts."""
+    if intervals_before and _contacts_and_intervals(con)[0]:
+        return [f"the store held {intervals_before:,} imported interval rows (contact_intervals) and no contacts; "
+                f"they are replaced by the intervals of the contacts now imported (a store holds contacts or "
+                f"interval reports, not both)"]
+    return []
 
 
 def _orphans(con: duckdb.DuckDBPyConnection, tables: dict[str, pl.DataFrame]) -> list[str]:

@@ -86,7 +86,7 @@ KPIS: dict[str, Kpi] = {k.id: k for k in (
         needs=("contact_intervals.answered_wait_s",), n_word="answered contacts"),
     Kpi("service_level", "Service level (20 s)", "pct", True,
         "answered within 20 s / (answered + abandoned after 20 s), contacts with a recorded wait",
-        needs=("contact_intervals.answered_wait_s",), n_word="contacts", short="Service level"),
+        needs=("contact_intervals.answered_within_20s", "contact_intervals.abandoned_after_20s"), n_word="contacts", short="Service level"),
     Kpi("abandon_rate", "Abandon rate", "pct", False, "abandoned / offered",
         needs=("contact_intervals.abandoned",), n_word="offered"),
     Kpi("aht", "AHT", "seconds", False, "handle time / handled contacts with a recorded handle time",

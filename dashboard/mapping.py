@@ -23,8 +23,8 @@ import yaml
 from dashboard import config
 
 # The order tables are filled in, so a referenced team, touchpoint or agent exists first.
-TABLE_ORDER = ("teams", "touchpoints", "customers", "agents", "interactions", "customer_surveys",
-               "agent_surveys", "agent_requests", "training", "events")
+TABLE_ORDER = ("teams", "touchpoints", "customers", "agents", "interactions", "contact_intervals",
+               "customer_surveys", "agent_surveys", "agent_requests", "training", "events")
 
 # Ids the importer assigns when a mapping gives none (rows are then told apart by NATURAL_KEYS).
 AUTO_IDS = {"teams": "team_id", "touchpoints": "touchpoint_id", "agents": "agent_id",
@@ -36,7 +36,8 @@ KEYS = {"teams": ("team_name",), "touchpoints": ("touchpoint_name",), "agents": 
         "customers": ("customer_id",), "interactions": ("interaction_id",),
         "customer_surveys": ("interaction_id",), "agent_surveys": ("agent_id", "surveyed_at", "milestone"),
         "agent_requests": ("agent_id", "opened_at", "kind"), "training": ("agent_id", "held_on", "topic"),
-        "events": ("starts_on", "title")}
+        "events": ("starts_on", "title"),
+        "contact_intervals": ("interval_start", "team_id", "channel", "touchpoint_id")}
 
 # A mapping may name a team, touchpoint or agent instead of giving its id; the importer looks the
 # name up among the rows of the same import and the store.
@@ -65,6 +66,20 @@ SCALES = {("customer_surveys", "csat"): (1, 5), ("customer_surveys", "nps"): (0,
 # An undeclared scale is refused when at least this many answers never reach the store's top answer.
 SCALE_CHECK_ANSWERS = 30
 
+# An interval report's counts (contact_intervals): each of these is a part, or a total, of the count it
+# names, so a mapping filling it fills that one too (a total wait with nobody it is over is no ASA).
+INTERVAL_BASES = {"answered_wait_s": "answered_with_wait", "answered_within_20s": "answered_with_wait",
+                  "answered_with_wait": "answered", "handle_s": "handled", "handled": "answered",
+                  "first_contact_resolved": "resolution_known", "escalated": "depth_recorded",
+                  "wait_sla_met": "wait_sla_judged", "resolution_sla_met": "resolution_sla_judged",
+                  "csat_satisfied": "csat_answers", "promoters": "nps_answers", "detractors": "nps_answers",
+                  "ces_sum": "ces_answers"}
+# An ACD measures the wait and handle time of every contact it answers: unless the mapping says otherwise,
+# the contacts with a recorded wait (or handle time) are the answered ones.
+INTERVAL_IMPLIED = {"answered_with_wait": "answered", "handled": "answered"}
+# Sums of seconds or answers, not counts of contacts: a part of nothing, bounded by no other column.
+INTERVAL_TOTALS = ("answered_wait_s", "handle_s", "ces_sum")
+
 # how a value of each kind is written in a mapping, for messages
 KIND_WORDS = {"integer": "a whole number", "number": "a number", "boolean": "true or false",
               "date": "a date such as 2024-03-05", "timestamp": "a date and time such as 2024-03-05 09:30:00",
@@ -73,10 +88,11 @@ KIND_WORDS = {"integer": "a whole number", "number": "a number", "boolean": "tru
 SOURCE_KEYS = {"format", "separator", "encoding", "line_end", "header", "columns", "sheet", "missing", "skip_lines",
                "drop_rows", "keep_rows"}
 TABLE_KEYS = {"rows", "where_present", "columns", "drop_rows", "keep_rows", "order_by", "contacts_per_row"}
-FIELD_KEYS = {"column", "columns", "date", "time", "constant", "seconds_between", "add_seconds", "when", "format",
+FIELD_KEYS = {"column", "columns", "date", "time", "constant", "seconds_between", "add_seconds", "when", "average_of",
+              "times", "format",
               "date_format", "time_format", "duration", "true", "false", "otherwise", "pattern", "map", "bands",
               "cap", "scale", "after", "only_if", "default", "unless", "aggregate"}
-VALUE_KINDS = ("column", "columns", "date", "constant", "seconds_between", "add_seconds", "when")
+VALUE_KINDS = ("column", "columns", "date", "constant", "seconds_between", "add_seconds", "when", "average_of")
 KEY_SEPARATOR = "\x1f"     # between the cells of a key from several columns, before hashing
 KEY_JOIN = " / "            # between the cells of a key from several columns kept as text
 
@@ -231,10 +247,13 @@ class Field:
     default: object = None
     unless: str | None = None
     aggregate: str = "first"
+    average_of: str | None = None      # a source column of averages: the value is the average x `times`
+    times: str | None = None           # ... the store column (a count of the same row) it is an average over
+    same_as: str | None = None         # a count implied by another of the row (see INTERVAL_IMPLIED), not written
 
     @property
     def source_columns(self) -> tuple[str, ...]:
-        return tuple(c for c in (self.column, *(self.columns or ()), self.date, self.time) if c)
+        return tuple(c for c in (self.column, *(self.columns or ()), self.date, self.time, self.average_of) if c)
 
     @property
     def condition_columns(self) -> tuple[str, ...]:
@@ -244,10 +263,12 @@ class Field:
     def uses(self) -> tuple[str, ...]:
         """Store columns of the same table this field is computed from."""
         derived = self.seconds_between or self.add_seconds or ()
-        return tuple(derived) + tuple(c for c in (self.unless, self.after) if c)
+        return tuple(derived) + tuple(c for c in (self.unless, self.after, self.times, self.same_as) if c)
 
     def describe(self) -> str:
         """How the field reads in a message: the source column(s) it comes from."""
+        if self.same_as:
+            return f"{self.target} (taken to be {self.same_as})"
         if self.source_columns:
             return " + ".join(f"'{c}'" for c in self.source_columns)
         if self.when:
@@ -317,6 +338,10 @@ def load(path: str | Path) -> Mapping:
         if table not in schema:
             raise MappingError(path, f"tables.{table}", f"no such store table; the store has {', '.join(TABLE_ORDER)}")
         tables[table] = _table(path, table, spec or {}, schema[table])
+    if "contact_intervals" in tables and "interactions" in tables:
+        raise MappingError(path, "tables", "a mapping feeds interactions (one row per contact) or contact_intervals "
+                                           "(an interval report's counts), not both: the store builds its intervals "
+                                           "from its contacts")
     ordered = {t: tables[t] for t in TABLE_ORDER if t in tables}
     return Mapping(path=path, source=source, tables=ordered)
 
@@ -511,6 +536,7 @@ def _table(path: Path, table: str, spec: dict, columns: dict[str, Column]) -> Ta
             raise MappingError(path, f"{where}.columns.{target}",
                                f"{table} has no column '{target}'; it has {', '.join(allowed)}")
         fields[target] = _field(path, f"{where}.columns.{target}", target, raw, allowed[target], table)
+    _check_times(path, where, table, fields, columns)
     for f in fields.values():
         if f.after:
             _check_after(path, f"{where}.columns.{f.target}.after", f.after, table, fields, allowed)
@@ -533,6 +559,8 @@ def _table(path: Path, table: str, spec: dict, columns: dict[str, Column]) -> Ta
     if distinct and not all(k in fields or k == auto for k in KEYS[table]):
         raise MappingError(path, where, f"rows: distinct needs {', '.join(KEYS[table])} mapped (the key)")
     _check_folding(path, where, table, spec, fields, distinct)
+    if table == "contact_intervals":
+        fields = _interval_fields(path, where, spec, fields)
     order_by, order_format, from_source = _order_by(path, f"{where}.order_by", spec.get("order_by"), fields, allowed)
     return TableMapping(table=table, fields=fields, distinct=distinct, row_rules=_row_rules(path, where, spec),
                         order_by=order_by, order_format=order_format, order_from_source=from_source,
@@ -621,6 +649,7 @@ def _name(path: Path, where: str, value) -> str | None:
 _CELL_STEPS = ("pattern", "map", "true", "false", "duration", "format", "date_format", "time_format", "bands",
                "cap", "scale", "after")
 _STEPS_OF = {"column": {"pattern", "map", "true", "false", "duration", "format", "bands", "cap", "scale", "after"},
+             "average_of": {"pattern", "duration"},
              "columns": set(),
              "date": {"date_format", "time_format", "format", "after"},
              "constant": set(),
@@ -675,6 +704,7 @@ def _field(path: Path, where: str, target: str, raw, column: Column, table: str)
         date=_text(raw.get("date")), time=_text(raw.get("time")),
         constant=_typed(path, f"{where}.constant", raw["constant"], column, "constant") if "constant" in raw else None,
         has_constant="constant" in raw,
+        average_of=_name(path, f"{where}.average_of", raw.get("average_of")), times=_times(path, where, raw, column),
         seconds_between=tuple(raw["seconds_between"]) if "seconds_between" in raw else None,
         add_seconds=tuple(raw["add_seconds"]) if "add_seconds" in raw else None,
         when=_when(path, where, raw, reading),
@@ -691,6 +721,56 @@ def _field(path: Path, where: str, target: str, raw, column: Column, table: str)
         only_if=_condition(path, f"{where}.only_if", raw["only_if"]) if "only_if" in raw else None,
         default=_typed(path, f"{where}.default", raw["default"], reading, "default") if "default" in raw else None,
         unless=raw.get("unless"), aggregate=aggregate)
+
+
+def _times(path: Path, where: str, raw: dict, column: Column) -> str | None:
+    """average_of: A needs times: N (the count of the same row the average is over), and fills a number."""
+    if "average_of" not in raw:
+        if "times" in raw:
+            raise MappingError(path, f"{where}.times", "goes with average_of: the count an average is over")
+        return None
+    if column.kind not in ("integer", "number"):
+        raise MappingError(path, f"{where}.average_of", f"gives a number (average x count); the store column "
+                                                        f"{column.name} is {column.type}")
+    times = raw.get("times")
+    if not isinstance(times, str) or not times:
+        raise MappingError(path, f"{where}.times", "average_of needs times: the store column counting what the "
+                                                   "average is over, e.g. {average_of: Avg Wait, times: answered}")
+    return times
+
+
+def _check_times(path: Path, where: str, table: str, fields: dict[str, Field], columns: dict[str, Column]) -> None:
+    for f in fields.values():
+        if not f.times:
+            continue
+        at = f"{where}.columns.{f.target}.times"
+        if f.times not in columns or columns[f.times].kind != "integer" or f.times == f.target:
+            raise MappingError(path, at, f"'{f.times}' is not another count of {table}; name the count the average "
+                                         f"is over, such as answered")
+        if f.times not in fields:
+            raise MappingError(path, at, f"'{f.times}' is a count this mapping does not fill; map it too")
+
+
+def _interval_fields(path: Path, where: str, spec: dict, fields: dict[str, Field]) -> dict[str, Field]:
+    """An interval report's counts checked against each other: `times` names a count this table maps; a
+    count "of" another (INTERVAL_BASES) needs that one, which INTERVAL_IMPLIED fills when it is implied."""
+    if spec.get("rows", "each") != "each":
+        raise MappingError(path, f"{where}.rows", "an interval report gives one row per interval: rows: each")
+    if spec.get("contacts_per_row") is not None:
+        raise MappingError(path, f"{where}.contacts_per_row", "contact_intervals rows are counts already; "
+                                                              "contacts_per_row goes with no table here")
+    fields = dict(fields)
+    for part, base in INTERVAL_BASES.items():
+        if part not in fields or base in fields:
+            continue
+        implied = INTERVAL_IMPLIED.get(base)
+        if implied and implied in fields:
+            fields[base] = Field(target=base, same_as=implied)
+            continue
+        hint = f", or {implied} (taken to be {base})" if implied else ""
+        raise MappingError(path, f"{where}.columns.{part}",
+                           f"{part} counts (or sums) part of {base}, which the mapping does not fill: map {base}{hint}")
+    return fields
 
 
 def _composite(path: Path, where: str, raw: dict, column: Column, table: str) -> tuple[str, ...] | None:

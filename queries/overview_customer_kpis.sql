@@ -79,7 +79,9 @@ select
     case when supplied('contact_intervals', 'answered_wait_s')
          then answered_wait_s / nullif(answered_with_wait, 0) end                as asa,
     answered_with_wait                                                            as asa_n,
-    case when supplied('contact_intervals', 'answered_wait_s')
+    -- an interval report may give answers within 20 s without waits, or waits without them
+    case when supplied('contact_intervals', 'answered_within_20s')
+              and supplied('contact_intervals', 'abandoned_after_20s')
          then 100.0 * answered_within_20s / nullif(judged, 0) end                as service_level,
     judged                                                                        as service_level_n,
     -- a ticket export's "never abandoned" is the mapping's assumption, not a measured 0 %

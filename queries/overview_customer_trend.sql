@@ -8,7 +8,7 @@
 -- target: {csat: csat, service_level: service_level, abandon_rate: abandon_rate}
 -- y_title: "%"
 -- labels: {csat: "CSAT %", service_level: "Service level % (20 s)", abandon_rate: "Abandon rate %"}
--- column_needs: {csat: contact_intervals.csat_answers, survey_answers: contact_intervals.csat_answers, service_level: contact_intervals.answered_wait_s, abandon_rate: contact_intervals.abandoned}
+-- column_needs: {csat: contact_intervals.csat_answers, survey_answers: contact_intervals.csat_answers, service_level: [contact_intervals.answered_within_20s, contact_intervals.abandoned_after_20s], abandon_rate: contact_intervals.abandoned}
 -- params: [date_from, date_to, site, team, channel, touchpoint]
 
 -- summed from the day rollup of the interval table: a day never straddles two weeks

@@ -7,7 +7,7 @@
 -- z: service_level
 -- labels: {hour: "Hour of day", weekday: "Weekday", service_level: "Service level % (20 s)", asa: "ASA (s)", abandon_rate: "Abandon rate %"}
 -- needs: [contact_intervals]
--- column_needs: {asa: contact_intervals.answered_wait_s, service_level: contact_intervals.answered_wait_s, abandon_rate: contact_intervals.abandoned}
+-- column_needs: {asa: contact_intervals.answered_wait_s, service_level: [contact_intervals.answered_within_20s, contact_intervals.abandoned_after_20s], abandon_rate: contact_intervals.abandoned}
 -- params: [date_from, date_to, site, team, channel, touchpoint]
 
 -- Drawn as a heatmap by dashboard/views/wait_times.py under a measure picker that sets z to one of

@@ -327,19 +327,37 @@ def test_baltimore_311_draft_imports_without_edits(tmp_path):
                             "group by all")) == Counter(r["Agency"] for r in rows)
 
 
-def test_daily_totals_draft_says_contacts_per_row_and_the_import_refuses_it(tmp_path):
+def test_daily_totals_draft_as_an_interval_report_and_import(tmp_path):
     source = DATA / "daily_calls.csv"
     rows = read_sample("daily_calls.csv")
     assert all(int(r["Calls Offered"]) > 1 for r in rows)   # counts of contacts, not contacts
     path = drafted(source, tmp_path)
-    assert "    contacts_per_row: Calls Offered\n" in path.read_text(encoding="utf-8")
+    text = path.read_text(encoding="utf-8")
+    assert "  contact_intervals:\n" in text and "  interactions:" not in text
+    assert "      offered: Calls Offered\n" in text and "      answered: Calls Answered\n" in text
+    assert "      answered_wait_s: {average_of: Avg Wait, times: answered}\n" in text
     db = tmp_path / "store.duckdb"
     done = subprocess.run([sys.executable, "-m", "dashboard", "import", str(source), "--mapping", str(path),
                            "--db", str(db)], cwd=ROOT, capture_output=True, text=True, timeout=120, check=False)
-    assert done.returncode == 1
-    assert "Traceback" not in done.stdout + done.stderr
-    assert "contacts_per_row: Calls Offered" in done.stderr and "interval data has no place" in done.stderr
-    assert not db.exists()
+    assert done.returncode == 0, done.stderr
+    with store.open_read_only(db) as con:
+        offered, answered, waits = con.execute("select sum(offered), sum(answered), sum(answered_wait_s) "
+                                               "from contact_intervals").fetchone()
+    assert offered == sum(int(r["Calls Offered"]) for r in rows)
+    assert answered == sum(int(r["Calls Answered"]) for r in rows)
+    assert waits == sum(int(r["Avg Wait"]) * int(r["Calls Answered"]) for r in rows)   # whole seconds: exact
+
+
+def test_an_interval_report_drafts_its_counts_and_averages(tmp_path):
+    path = drafted(DATA / "acd_intervals.csv", tmp_path)
+    text = path.read_text(encoding="utf-8")
+    for line in ("interval_start: {column: Interval Start, format: '%Y-%m-%d %H:%M'}", "offered: Offered",
+                 "answered: Answered", "abandoned: Abandoned", "answered_within_20s: Answered in 20s",
+                 "abandoned_after_20s: Abandoned after 20s",
+                 "answered_wait_s: {average_of: Avg Speed of Answer, times: answered}",
+                 "handle_s: {average_of: Avg Handle Time, times: answered, duration: hms}"):
+        assert f"      {line}\n" in text, line
+    mapping.load(path)
 
 
 SAMPLES = [("acd_calls.tsv", "interactions"), ("incident_events.csv", "interactions"),
@@ -498,22 +516,18 @@ def test_ambiguous_day_and_month_is_said(tmp_path):
     mapping.load(drafted(source, tmp_path))
 
 
-def test_an_aggregated_export_is_marked_and_refused(tmp_path):
+def test_an_aggregated_export_is_marked_and_drafted_as_intervals(tmp_path):
     source = tmp_path / "daily.csv"
     source.write_text("Date,Calls Offered,Calls Answered,Avg Wait\n"
                       + "".join(f"2021-03-{d:02d},{100 + d},{90 + d},{20 + d}\n" for d in range(1, 29)))
     result = drafting.draft(source)
     assert result.aggregated and result.aggregated.column == "Calls Offered"
-    text = result.text()
-    assert "contacts_per_row: Calls Offered" in text
-    assert "Such files are refused for now" in text
+    assert list(result.tables) == ["teams", "touchpoints", "contact_intervals"]
+    assert "the rows feed contact_intervals" in result.text()
     path = drafted(source, tmp_path)
-    if "contacts_per_row" in mapping.TABLE_KEYS:   # issue 9's syntax: the import stops with its message
-        with pytest.raises((importer.ImportRejected, mapping.MappingError, importer.SourceError)):
-            importer.run([source], mapping.load(path), tmp_path / "store.duckdb")
-    else:                                           # before it: the loader refuses the key by name
-        with pytest.raises(mapping.MappingError, match="contacts_per_row"):
-            mapping.load(path)
+    db = tmp_path / "store.duckdb"
+    report = importer.run([source], mapping.load(path), db)
+    assert report.inserted["contact_intervals"] == 28
 
 
 def test_utf16_and_byte_order_marks(tmp_path):

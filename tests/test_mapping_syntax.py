@@ -778,7 +778,7 @@ def test_an_order_by_cell_its_format_cannot_read_is_a_problem(tmp_path):
     assert "updates.csv line 5: '11/3/2024'" in text
 
 
-# -- aggregated exports: refused for now -----------------------------------------------------------
+# -- aggregated exports: refused as contacts (they import as contact_intervals) -----------------------------------------------------------
 
 def test_an_aggregated_export_is_refused_and_the_store_is_unchanged(tmp_path):
     days = data_file(tmp_path, "daily.csv", ["id", "queued", "calls"],
@@ -793,7 +793,7 @@ def test_an_aggregated_export_is_refused_and_the_store_is_unchanged(tmp_path):
     assert result.returncode == 1 and "Traceback" not in result.stderr
     message = result.stderr
     assert "daily.csv" in message and "contacts_per_row: calls" in message
-    assert "aggregated rows" in message and "interval data has no place in the store yet" in message
+    assert "aggregated rows" in message and "Map its counts to the table contact_intervals instead" in message
     assert "refused rather than imported as one contact per row" in message and "unchanged" in message
     assert hashlib.sha256(Path(store.version(db)[0]).read_bytes()).hexdigest() == before
 

@@ -40,7 +40,20 @@ def by_hour(canvas: Canvas) -> None:
     if cells.is_empty():
         canvas.notice("info", "No hour of the week has 10 or more contacts for these filters.")
         return
+    if daily_reports_only(cells, data.coverage):
+        canvas.no_data([DAILY_REPORTS])
+        return
     present.chart(canvas, query, cells, spec=view, key="chart_heatmap", csv_name=f"{HOURS_QUERY}_{measure}")
+
+
+# An interval report's row counts at its interval's start: a daily report puts every contact at hour 0.
+DAILY_REPORTS = ("the hours of the day need intervals of an hour or less; every interval of this store's "
+                 "interval reports starts at midnight (daily totals), so the hour contacts came in is unknown")
+
+
+def daily_reports_only(cells, held) -> bool:
+    """A store of interval reports (no contacts) whose cells all lie in hour 0: daily, not hourly, rows."""
+    return held.rows("interactions") == 0 and bool(cells["hour"].eq(0).all())
 
 
 def staffing_what_if(canvas: Canvas) -> None:

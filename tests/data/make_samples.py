@@ -300,6 +300,47 @@ def daily_calls(rng: random.Random) -> list[list[str]]:
     return rows
 
 
+# -- 6. An ACD interval report: one row per 30-minute interval, queue and channel (counts) ---------
+
+INTERVAL_HEADER = ["Interval Start", "Queue", "Channel", "Offered", "Answered", "Abandoned", "Answered in 20s",
+                   "Abandoned after 20s", "Avg Speed of Answer", "Avg Handle Time"]
+QUEUES = {"Billing": 1.0, "Tech Support": 1.4, "Sales": 0.6}   # relative volumes
+CHANNELS = {"Voice": 1.0, "Chat": 0.45}
+HANDLE_S = {"Voice": 300, "Chat": 480}
+
+
+def acd_intervals(rng: random.Random) -> list[list[str]]:
+    """Three weeks, 08:00-18:00 on weekdays and 09:00-13:00 on Saturdays. Rows are written for every
+    interval of opening hours, quiet ones with 0 offered and empty averages, as ACDs write them; some
+    offered contacts are neither answered nor abandoned (flowed out to another queue)."""
+    rows = []
+    for offset in range(21):
+        day = dt.date(2025, 3, 3) + dt.timedelta(days=offset)   # a Monday
+        if day.weekday() == 6:
+            continue
+        opens, closes = (9, 13) if day.weekday() == 5 else (8, 18)
+        for half_hour in range(opens * 2, closes * 2):
+            start = dt.datetime.combine(day, dt.time(half_hour // 2, 30 * (half_hour % 2)))
+            # calls peak late morning and early afternoon
+            shape = 1.0 + 0.6 * (1 - abs(half_hour / 2 - 11.5) / 4.5)
+            for queue, volume in QUEUES.items():
+                for channel, share in CHANNELS.items():
+                    expected = 9 * volume * share * shape
+                    offered = max(0, round(rng.gauss(expected, expected ** 0.5)))
+                    busy = rng.random()                          # how short of staff the interval was
+                    abandoned = sum(rng.random() < 0.02 + 0.12 * busy for _ in range(offered))
+                    flowed_out = sum(rng.random() < 0.01 for _ in range(offered - abandoned))
+                    answered = offered - abandoned - flowed_out
+                    within = sum(rng.random() < 0.9 - 0.5 * busy for _ in range(answered))
+                    late_abandons = sum(rng.random() < 0.3 + 0.5 * busy for _ in range(abandoned))
+                    asa = f"{rng.uniform(4, 12) + 60 * busy ** 2:.1f}" if answered else ""
+                    aht = (f"{dt.timedelta(seconds=round(rng.gauss(HANDLE_S[channel], 40)))}"
+                           if answered else "")
+                    rows.append([f"{start:%Y-%m-%d %H:%M}", queue, channel, str(offered), str(answered),
+                                 str(abandoned), str(within), str(late_abandons), asa, aht])
+    return rows
+
+
 def write(name: str, header: list[str], rows: list[list[str]], delimiter: str = ",", line_end: str = "\n") -> None:
     with open(HERE / name, "w", newline="", encoding="utf-8") as handle:
         writer = csv.writer(handle, delimiter=delimiter, lineterminator=line_end,
@@ -315,6 +356,8 @@ def main() -> None:
     write("support_tickets.csv", TICKET_HEADER, support_tickets(rng), line_end="\r\n")
     write("hr_survey.csv", HR_HEADER, hr_survey(rng))
     write("daily_calls.csv", ["Date", "Calls Offered", "Calls Answered", "Avg Wait"], daily_calls(rng))
+    # its own generator, so the samples above stay the same bytes
+    write("acd_intervals.csv", INTERVAL_HEADER, acd_intervals(random.Random(SEED + 1)))
 
 
 if __name__ == "__main__":
