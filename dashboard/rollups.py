@@ -136,7 +136,8 @@ def _day_rollup(con: duckdb.DuckDBPyConnection) -> str:
 
 
 def has_contacts(con: duckdb.DuckDBPyConnection) -> bool:
-    return con.execute("select exists (select 1 from interactions)").fetchone()[0]
+    # fetchall, not fetchone: an unfinished result left open on the connection blocks its next register()
+    return con.execute("select exists (select 1 from interactions)").fetchall()[0][0]
 
 
 def build(con: duckdb.DuckDBPyConnection) -> None:
