@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 
 import duckdb
 
-from dashboard.rollups import INTERVAL_SOURCES
+from dashboard.rollups import INTERVAL_SOURCES, MONTH_SOURCES
 
 TABLE_ROW = "*"   # the store_coverage row that describes a table as a whole
 
@@ -47,6 +47,11 @@ DERIVED: dict[tuple[str, str], tuple[str, tuple[tuple[str, str], ...]]] = {
     # the interval's key and its count of contacts need nothing but the contacts
     **{("contact_intervals", column): ("interactions", ())
        for column in ("interval_start", "team_id", "channel", "touchpoint_id", "offered")},
+    # the monthly rollup's columns, likewise (pages read the contact columns' coverage, not these)
+    **{("contact_months", column): ("interactions", tuple(tuple(s.split(".")) for s in sources))
+       for column, sources in MONTH_SOURCES.items()},
+    **{("contact_months", column): ("interactions", ())
+       for column in ("month", "team_id", "channel", "touchpoint_id", "contacts")},
 }
 
 

@@ -43,6 +43,26 @@ INTERVAL_SOURCES: dict[str, tuple[str, ...]] = {
     "ces_sum": ("customer_surveys.ces",),
 }
 
+# The same for contact_months: the contact columns each of its columns is made from (coverage.DERIVED).
+MONTH_SOURCES: dict[str, tuple[str, ...]] = {
+    "agent_id": ("interactions.agent_id",),
+    "abandoned": ("interactions.abandoned",),
+    "exception_requested": ("interactions.exception_requested",),
+    "escalation_depth": ("interactions.escalation_depth",),
+    "handled": ("interactions.handle_s",),
+    "handle_s": ("interactions.handle_s",),
+    "resolution_known": ("interactions.resolved",),
+    "resolved": ("interactions.resolved",),
+    "first_contact_resolved": ("interactions.resolved", "interactions.customer_id"),
+    "surveyed": ("customer_surveys.interaction_id",),
+    "survey_answers": ("customer_surveys.interaction_id",),
+    "csat_answers": ("customer_surveys.csat",),
+    "csat_satisfied": ("customer_surveys.csat",),
+    "nps_answers": ("customer_surveys.nps",),
+    "promoters": ("customer_surveys.nps",),
+    "detractors": ("customer_surveys.nps",),
+}
+
 # The interval of a contact: its queueing time floored to INTERVAL_MINUTES (aligned to the hour).
 _INTERVAL_OF = f"time_bucket(interval {INTERVAL_MINUTES} minute, i.queued_at)"
 
@@ -120,6 +140,17 @@ order by c.interval_start, c.team_id, c.channel, c.touchpoint_id
 """
 
 
+# Contacts and survey answers per month, team, agent, channel, touchpoint and outcome
+# (data/schema.sql): summed by the schema's own macro, the one definition filtered_contact_months also
+# uses for a period's partial months. The infinite bounds and no filter take every contact.
+CONTACT_MONTHS = """
+insert into contact_months
+select * from contact_month_rows('-infinity'::timestamp, 'infinity'::timestamp, null, null, null, null)
+-- in time order, so a period filter skips most of the table
+order by month, team_id, agent_id, channel, touchpoint_id
+"""
+
+
 def has_contacts(con: duckdb.DuckDBPyConnection) -> bool:
     return con.execute("select exists (select 1 from interactions)").fetchone()[0]
 
@@ -131,3 +162,6 @@ def build(con: duckdb.DuckDBPyConnection) -> None:
     if has_contacts(con):
         con.execute("delete from contact_intervals")
         con.execute(CONTACT_INTERVALS)
+    # months of contacts: empty without contacts (an interval report has no agents or outcomes)
+    con.execute("delete from contact_months")
+    con.execute(CONTACT_MONTHS)
