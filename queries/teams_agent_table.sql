@@ -31,8 +31,8 @@ contacts_per_agent as (
         sum(c.handle_s)                                                    as handle_s,
         sum(c.resolution_known)::bigint                                    as resolution_known,
         sum(c.first_contact_resolved)::bigint                              as first_contact_resolved,
-        sum(c.contacts) filter (where c.escalation_depth is not null)      as depth_recorded,
-        sum(c.contacts) filter (where c.escalation_depth > 0)              as escalated,
+        coalesce(sum(c.contacts) filter (where c.escalation_depth is not null), 0) as depth_recorded,
+        coalesce(sum(c.contacts) filter (where c.escalation_depth > 0), 0)         as escalated,
         sum(c.csat_answers)::bigint                                        as survey_answers,
         sum(c.csat_satisfied)::bigint                                      as satisfied
     from answered_months as c
