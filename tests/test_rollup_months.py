@@ -18,8 +18,57 @@ from polars.testing import assert_frame_equal
 from dashboard import catalogue, config, coverage, filters, rollups, scopes, store
 
 # The SQL each query file held before it read the rollup or was rewritten (commit e19aa55), after its
-# header. The customer-churn queries read no rollup: their SQL was rewritten (see the files).
+# header. The REWRITTEN ones read no rollup: their SQL was rewritten (see the files).
 PREVIOUS_SQL = {
+    "wait_times_csat_by_wait": """
+with wait_buckets (bucket_order, wait_bucket) as (
+    -- one row per bucket, in wait order, so every bucket shows even when empty
+    values (1, '0-10 s'), (2, '10-30 s'), (3, '30-60 s'), (4, '1-2 min'), (5, '2-5 min'),
+           (6, '5-10 min'), (7, '10 min+')
+),
+
+surveyed_contacts as (
+    -- only answered contacts are surveyed; wait_s is their time in queue until an agent answered
+    select
+        case
+            when i.wait_s < 10 then 1
+            when i.wait_s < 30 then 2
+            when i.wait_s < 60 then 3
+            when i.wait_s < 120 then 4
+            when i.wait_s < 300 then 5
+            when i.wait_s < 600 then 6
+            when i.wait_s >= 600 then 7
+        end as bucket_order,  -- null when the wait is not recorded: no bucket at all
+        s.csat
+    from filtered_interactions($date_from, $date_to, $site, $team, $channel, $touchpoint) as i
+    join customer_surveys as s using (interaction_id)
+    where not i.abandoned
+      and s.csat is not null
+),
+
+bucket_totals as (
+    select
+        bucket_order,
+        count(*)                             as answers,
+        count(*) filter (where csat >= 4)    as satisfied
+    from surveyed_contacts
+    group by bucket_order
+)
+
+select
+    b.bucket_order,
+    b.wait_bucket,
+    100.0 * t.satisfied / nullif(t.answers, 0)           as csat,
+    100.0 * wilson_lower(t.satisfied, t.answers)         as csat_low,
+    100.0 * wilson_upper(t.satisfied, t.answers)         as csat_high,
+    coalesce(t.answers, 0)                               as survey_answers
+from wait_buckets as b
+-- a full join keeps the answers of no bucket (null wait): the chart leaves them out and counts them
+full join bucket_totals as t using (bucket_order)
+-- no rows at all (rather than seven empty buckets) when the filters leave no survey answers
+where exists (select 1 from bucket_totals)
+order by b.bucket_order
+""",
     "attrition_customer_churn": """
 with contacts as (
     select i.customer_id, i.abandoned, i.wait_s, i.escalation_depth, s.csat
@@ -636,7 +685,7 @@ order by month, channel
 """,
 }
 
-REWRITTEN = ("attrition_customer_churn", "overview_customer_kpis")
+REWRITTEN = ("attrition_customer_churn", "overview_customer_kpis", "wait_times_csat_by_wait")
 
 YEAR = (dt.date(2025, 1, 1), dt.date(2025, 12, 31))
 ONE_MONTH = (dt.date(2025, 6, 1), dt.date(2025, 6, 30))
