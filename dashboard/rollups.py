@@ -10,6 +10,8 @@ formulas stay those of section 4, only their sums are taken earlier.
 
 from __future__ import annotations
 
+import datetime as dt
+
 import duckdb
 
 INTERVAL_MINUTES = 30
@@ -142,14 +144,13 @@ order by c.interval_start, c.team_id, c.channel, c.touchpoint_id
 
 # Contacts and survey answers per month, team, agent, channel, touchpoint and outcome
 # (data/schema.sql): summed by the schema's own macro, the one definition filtered_contact_months also
-# uses for a period's partial months. The infinite bounds and no filter take every contact.
+# uses for a period's partial months. Built a month at a time, so memory is bounded by one month's
+# contacts and answers, whatever the store holds (the months come in time order).
 CONTACT_MONTHS = """
 insert into contact_months
-select * from contact_month_rows('-infinity'::timestamp, 'infinity'::timestamp, null, null, null, null)
--- in time order, so a period filter skips most of the table
-order by month, team_id, agent_id, channel, touchpoint_id
+select * from contact_month_rows($month_start, $month_start + interval 1 month, null, null, null, null)
+order by team_id, agent_id, channel, touchpoint_id
 """
-
 
 def has_contacts(con: duckdb.DuckDBPyConnection) -> bool:
     return con.execute("select exists (select 1 from interactions)").fetchone()[0]
@@ -164,4 +165,16 @@ def build(con: duckdb.DuckDBPyConnection) -> None:
         con.execute(CONTACT_INTERVALS)
     # months of contacts: empty without contacts (an interval report has no agents or outcomes)
     con.execute("delete from contact_months")
-    con.execute(CONTACT_MONTHS)
+    for month_start in contact_month_starts(con):
+        con.execute(CONTACT_MONTHS, {"month_start": month_start})
+
+
+def contact_month_starts(con: duckdb.DuckDBPyConnection) -> list[dt.datetime]:
+    """The first moment of every calendar month from the first contact's to the last one's."""
+    first, last = con.execute("select date_trunc('month', min(queued_at)), date_trunc('month', max(queued_at)) "
+                              "from interactions").fetchone()
+    months = []
+    while first is not None and first <= last:
+        months.append(first)
+        first = first.replace(year=first.year + first.month // 12, month=first.month % 12 + 1)
+    return months
