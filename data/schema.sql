@@ -243,9 +243,9 @@ create macro filtered_intervals(date_from, date_to, site, team, channel, touchpo
 
 -- contact_months' rows for the contacts queued from from_ts (inclusive) to to_ts (exclusive) of the
 -- site, team, channel and touchpoint (NULL: all): the one definition of its sums, used to build it at
--- publish and for the partial months of a period. The answers are read only within the span of the
--- contacts' ids: ids follow time in most stores, so a few days' contacts read a few days' answers, not
--- all of them (the result is the same).
+-- publish and for the partial months of a period. The answers are joined to the contacts (DuckDB then
+-- reads only the answers within the span of the contacts' ids: ids follow time in most stores, so a few
+-- days' contacts read a few days' answers, and no contacts read none).
 create macro contact_month_rows(from_ts, to_ts, site, team, channel, touchpoint) as table
     with contacts as not materialized (
         select *
@@ -258,23 +258,19 @@ create macro contact_month_rows(from_ts, to_ts, site, team, channel, touchpoint)
           and (touchpoint is null or i.touchpoint_id in (
                   select tp.touchpoint_id from touchpoints as tp where tp.touchpoint_name = touchpoint))
     ),
-    id_span as (
-        select min(interaction_id) as first_id, max(interaction_id) as last_id
-        from contacts
-    ),
     -- each contact's answers, counted before the join, so a contact counts once however many it has
     answers_per_contact as (
         select
-            interaction_id,
+            c.interaction_id,
             count(*)                                 as answers,
-            count(csat)                              as csat_answers,
-            count(*) filter (where csat >= 4)        as csat_satisfied,
-            count(nps)                               as nps_answers,
-            count(*) filter (where nps >= 9)         as promoters,
-            count(*) filter (where nps <= 6)         as detractors
-        from customer_surveys
-        where interaction_id between (select first_id from id_span) and (select last_id from id_span)
-        group by interaction_id
+            count(s.csat)                            as csat_answers,
+            count(*) filter (where s.csat >= 4)      as csat_satisfied,
+            count(s.nps)                             as nps_answers,
+            count(*) filter (where s.nps >= 9)       as promoters,
+            count(*) filter (where s.nps <= 6)       as detractors
+        from contacts as c
+        join customer_surveys as s using (interaction_id)
+        group by c.interaction_id
     )
     select
         -- qualified: channel alone would name the macro's parameter
