@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 
 import duckdb
 
-from dashboard.rollups import INTERVAL_SOURCES
+from dashboard.rollups import INTERVAL_SOURCES, MONTH_SOURCES
 
 TABLE_ROW = "*"   # the store_coverage row that describes a table as a whole
 
@@ -52,6 +52,11 @@ DERIVED: dict[tuple[str, str], tuple[str, tuple[tuple[str, str], ...]]] = {
     **{("contact_days", column): ("contact_intervals", (("contact_intervals", column),))
        for column in (*INTERVAL_SOURCES, "team_id", "channel", "touchpoint_id", "offered")},
     ("contact_days", "day"): ("contact_intervals", (("contact_intervals", "interval_start"),)),
+    # the monthly rollup's columns, likewise (pages read the contact columns' coverage, not these)
+    **{("contact_months", column): ("interactions", tuple(tuple(s.split(".")) for s in sources))
+       for column, sources in MONTH_SOURCES.items()},
+    **{("contact_months", column): ("interactions", ())
+       for column in ("month", "team_id", "channel", "touchpoint_id", "contacts")},
 }
 
 

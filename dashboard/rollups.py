@@ -10,6 +10,8 @@ formulas stay those of section 4, only their sums are taken earlier.
 
 from __future__ import annotations
 
+import datetime as dt
+
 import duckdb
 
 INTERVAL_MINUTES = 30
@@ -41,6 +43,26 @@ INTERVAL_SOURCES: dict[str, tuple[str, ...]] = {
     "detractors": ("customer_surveys.nps",),
     "ces_answers": ("customer_surveys.ces",),
     "ces_sum": ("customer_surveys.ces",),
+}
+
+# The same for contact_months: the contact columns each of its columns is made from (coverage.DERIVED).
+MONTH_SOURCES: dict[str, tuple[str, ...]] = {
+    "agent_id": ("interactions.agent_id",),
+    "abandoned": ("interactions.abandoned",),
+    "exception_requested": ("interactions.exception_requested",),
+    "escalation_depth": ("interactions.escalation_depth",),
+    "handled": ("interactions.handle_s",),
+    "handle_s": ("interactions.handle_s",),
+    "resolution_known": ("interactions.resolved",),
+    "resolved": ("interactions.resolved",),
+    "first_contact_resolved": ("interactions.resolved", "interactions.customer_id"),
+    "surveyed": ("customer_surveys.interaction_id",),
+    "survey_answers": ("customer_surveys.interaction_id",),
+    "csat_answers": ("customer_surveys.csat",),
+    "csat_satisfied": ("customer_surveys.csat",),
+    "nps_answers": ("customer_surveys.nps",),
+    "promoters": ("customer_surveys.nps",),
+    "detractors": ("customer_surveys.nps",),
 }
 
 # The interval of a contact: its queueing time floored to INTERVAL_MINUTES (aligned to the hour).
@@ -134,6 +156,16 @@ def _day_rollup(con: duckdb.DuckDBPyConnection) -> str:
     return (f"insert into contact_days by name select interval_start::date as day, team_id, channel, touchpoint_id, "
             f"{sums} from contact_intervals group by all order by day, team_id, channel, touchpoint_id")
 
+# Contacts and survey answers per month, team, agent, channel, touchpoint and outcome
+# (data/schema.sql): summed by the schema's own macro, the one definition filtered_contact_months also
+# uses for a period's partial months. Built a month at a time, so memory is bounded by one month's
+# contacts and answers, whatever the store holds (the months come in time order).
+CONTACT_MONTHS = """
+insert into contact_months
+select * from contact_month_rows($month_start, $month_start + interval 1 month, null, null, null, null)
+order by team_id, agent_id, channel, touchpoint_id
+"""
+
 
 def has_contacts(con: duckdb.DuckDBPyConnection) -> bool:
     # fetchall, not fetchone: an unfinished result left open on the connection blocks its next register()
@@ -149,3 +181,18 @@ def build(con: duckdb.DuckDBPyConnection) -> None:
         con.execute(CONTACT_INTERVALS)
     con.execute("delete from contact_days")
     con.execute(_day_rollup(con))
+    # months of contacts: empty without contacts (an interval report has no agents or outcomes)
+    con.execute("delete from contact_months")
+    for month_start in contact_month_starts(con):
+        con.execute(CONTACT_MONTHS, {"month_start": month_start})
+
+
+def contact_month_starts(con: duckdb.DuckDBPyConnection) -> list[dt.datetime]:
+    """The first moment of every calendar month from the first contact's to the last one's."""
+    first, last = con.execute("select date_trunc('month', min(queued_at)), date_trunc('month', max(queued_at)) "
+                              "from interactions").fetchone()
+    months = []
+    while first is not None and first <= last:
+        months.append(first)
+        first = first.replace(year=first.year + first.month // 12, month=first.month % 12 + 1)
+    return months

@@ -58,6 +58,9 @@ KEPT_ROWS = {
     "interactions": "select * from src.interactions where team_id in (select team_id from scope_teams)",
     "contact_intervals": "select * from src.contact_intervals where team_id in (select team_id from scope_teams)",
     "contact_days": "select * from src.contact_days where team_id in (select team_id from scope_teams)",
+    # the monthly rollup holds customer-side sums only (no agent survey answer), as the contacts it
+    # sums, which the lab reads too
+    "contact_months": "select * from src.contact_months where team_id in (select team_id from scope_teams)",
     "customer_surveys": "select * from src.customer_surveys "
                         "where interaction_id in (select interaction_id from main.interactions)",
     # the whole company keeps customers with no contact yet; a scope only those it served

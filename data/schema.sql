@@ -183,6 +183,39 @@ create table contact_days (
     ces_sum                 bigint
 );
 
+-- Contacts summed per calendar month x team x agent x channel x touchpoint x outcome (docs/design.md
+-- section 11): the rollup the agent rankings, training, escalation and survey-response queries read
+-- instead of joining tens of millions of contacts to their survey answers. A few hundred thousand
+-- rows, whatever the number of contacts. Built with contact_intervals at every publish of a store
+-- holding contacts (dashboard/rollups.py), from contact_month_rows below, so it never disagrees with
+-- the contacts. Queries read it through filtered_contact_months, which takes whole months of the
+-- period from here and its partial months from the contacts themselves: any period gives the same
+-- figures as the contacts. Survey answers count in the month of the contact they answer; a contact
+-- counts once however many answers it has. It holds no agent survey answer (agent_surveys).
+create table contact_months (
+    month                   date not null,       -- first day of the month the contacts joined the queue in
+    team_id                 integer not null,
+    agent_id                integer,             -- null: no agent (abandoned, or not recorded)
+    channel                 varchar not null,
+    touchpoint_id           integer not null,
+    abandoned               boolean not null,
+    exception_requested     boolean,
+    escalation_depth        integer,
+    contacts                bigint not null,
+    handled                 bigint not null,     -- contacts whose handle time is recorded
+    handle_s                bigint,              -- their total handle time, seconds (null: none recorded)
+    resolution_known        bigint not null,     -- contacts whose resolution is recorded
+    resolved                bigint not null,
+    first_contact_resolved  bigint not null,     -- resolved and no repeat within 7 days
+    surveyed                bigint not null,     -- contacts with at least one survey answer
+    survey_answers          bigint not null,     -- survey answers on these contacts (rows of customer_surveys)
+    csat_answers            bigint not null,
+    csat_satisfied          bigint not null,     -- CSAT 4-5
+    nps_answers             bigint not null,
+    promoters               bigint not null,     -- NPS 9-10
+    detractors              bigint not null      -- NPS 0-6
+);
+
 -- What the store holds, column by column (docs/design.md: no data is not zero). Written whenever a store is
 -- published (an import or the demo build): `supplied` says an import filled the column at all (an
 -- export without escalation levels leaves interactions.escalation_depth unsupplied, so the escalation
@@ -253,6 +286,101 @@ create macro filtered_days(date_from, date_to, site, team, channel, touchpoint) 
       and (site is null or t.site = site)
       and (team is null or t.team_name = team)
       and (channel is null or cd.channel = channel)
+      and (touchpoint is null or tp.touchpoint_name = touchpoint);
+
+-- contact_months' rows for the contacts queued from from_ts (inclusive) to to_ts (exclusive) of the
+-- site, team, channel and touchpoint (NULL: all): the one definition of its sums, used to build it at
+-- publish and for the partial months of a period. The answers are joined to the contacts (DuckDB then
+-- reads only the answers within the span of the contacts' ids: ids follow time in most stores, so a few
+-- days' contacts read a few days' answers, and no contacts read none).
+create macro contact_month_rows(from_ts, to_ts, site, team, channel, touchpoint) as table
+    with contacts as not materialized (
+        select *
+        from interactions as i
+        where i.queued_at >= from_ts and i.queued_at < to_ts
+          and (site is null and team is null or i.team_id in (
+                  select t.team_id from teams as t
+                  where (site is null or t.site = site) and (team is null or t.team_name = team)))
+          and (channel is null or i.channel = channel)
+          and (touchpoint is null or i.touchpoint_id in (
+                  select tp.touchpoint_id from touchpoints as tp where tp.touchpoint_name = touchpoint))
+    ),
+    -- each contact's answers, counted before the join, so a contact counts once however many it has
+    answers_per_contact as (
+        select
+            c.interaction_id,
+            count(*)                                 as answers,
+            count(s.csat)                            as csat_answers,
+            count(*) filter (where s.csat >= 4)      as csat_satisfied,
+            count(s.nps)                             as nps_answers,
+            count(*) filter (where s.nps >= 9)       as promoters,
+            count(*) filter (where s.nps <= 6)       as detractors
+        from contacts as c
+        join customer_surveys as s using (interaction_id)
+        group by c.interaction_id
+    )
+    select
+        -- qualified: channel alone would name the macro's parameter
+        date_trunc('month', c.queued_at)::date as month, c.team_id, c.agent_id, c.channel, c.touchpoint_id,
+        c.abandoned, c.exception_requested, c.escalation_depth,
+        count(*)                                                      as contacts,
+        count(c.handle_s)                                             as handled,
+        sum(c.handle_s)::bigint                                       as handle_s,
+        count(c.resolved)                                             as resolution_known,
+        count(*) filter (where c.resolved)                            as resolved,
+        count(*) filter (where c.resolved and not c.repeat_within_7d) as first_contact_resolved,
+        count(a.interaction_id)                                       as surveyed,
+        coalesce(sum(a.answers), 0)::bigint                           as survey_answers,
+        coalesce(sum(a.csat_answers), 0)::bigint                      as csat_answers,
+        coalesce(sum(a.csat_satisfied), 0)::bigint                    as csat_satisfied,
+        coalesce(sum(a.nps_answers), 0)::bigint                       as nps_answers,
+        coalesce(sum(a.promoters), 0)::bigint                         as promoters,
+        coalesce(sum(a.detractors), 0)::bigint                        as detractors
+    from contacts as c
+    left join answers_per_contact as a using (interaction_id)
+    group by all;
+
+-- Where the whole months of a period begin and end, for filtered_contact_months: a month counts as
+-- whole when the period holds all its contacts, so the months of the store's first and last contact
+-- count from the period's start or up to its end (a period ending on the last day of data takes the
+-- last, partial month from the rollup). The span is that of store_coverage, written at every publish.
+create macro rollup_months_from(date_from) as
+    case when date_from <= (select first_day from store_coverage
+                            where table_name = 'interactions' and column_name = '*')
+              or date_trunc('month', date_from) = date_from
+         then date_trunc('month', date_from)
+         else date_trunc('month', date_from) + interval 1 month end;
+
+create macro rollup_months_to(date_to) as
+    case when date_to >= (select last_day from store_coverage
+                          where table_name = 'interactions' and column_name = '*')
+         then date_trunc('month', date_to) + interval 1 month
+         else date_trunc('month', date_to + interval 1 day) end;
+
+-- contact_months rows of the global filters, as filtered_interactions gives contacts: the whole
+-- months of the period from the rollup, the contacts of its partial first and last months summed
+-- from the contacts themselves (contact_month_rows), so the sums equal those of
+-- filtered_interactions for any period. Each row carries its team's name and site and its
+-- touchpoint's name.
+create macro filtered_contact_months(date_from, date_to, site, team, channel, touchpoint) as table
+    select m.*, t.team_name, t.site, tp.touchpoint_name
+    from (
+        select * from contact_months
+        where month >= rollup_months_from(date_from) and month < rollup_months_to(date_to)
+        union all
+        select * from contact_month_rows(
+            date_from, least(greatest(rollup_months_from(date_from), date_from), date_to + interval 1 day),
+            site, team, channel, touchpoint)
+        union all
+        select * from contact_month_rows(
+            greatest(rollup_months_to(date_to), rollup_months_from(date_from), date_from), date_to + interval 1 day,
+            site, team, channel, touchpoint)
+    ) as m
+    join teams as t using (team_id)
+    join touchpoints as tp using (touchpoint_id)
+    where (site is null or t.site = site)
+      and (team is null or t.team_name = team)
+      and (channel is null or m.channel = channel)
       and (touchpoint is null or tp.touchpoint_name = touchpoint);
 
 -- Agents of the filtered site and team (by their current team). Channel and touchpoint do not

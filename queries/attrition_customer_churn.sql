@@ -16,11 +16,20 @@
 -- y_title: "Churned in the period %"
 -- labels: {experience: "Experience in the period", churn_pct: "Churn %", went_through: "Customers who", customers: "Customers (n)", churned: "Churned"}
 -- params: [date_from, date_to, site, team, channel, touchpoint]
-with contacts as (
-    select i.customer_id, i.abandoned, i.wait_s, i.escalation_depth, s.csat
-    from filtered_interactions($date_from, $date_to, $site, $team, $channel, $touchpoint) as i
-    left join customer_surveys as s using (interaction_id)
-    where i.customer_id is not null
+
+with scoped as (
+    select interaction_id, customer_id, abandoned, wait_s, escalation_depth
+    from filtered_interactions($date_from, $date_to, $site, $team, $channel, $touchpoint)
+    where customer_id is not null
+),
+
+-- the contacts with a low CSAT answer: only the answers within the span of the period's contact ids are
+-- read (ids follow time in most stores, so a quarter reads a quarter's answers; the result is the same)
+low_csat_contacts as (
+    select distinct interaction_id
+    from customer_surveys
+    where csat <= 2
+      and interaction_id between (select min(interaction_id) from scoped) and (select max(interaction_id) from scoped)
 ),
 
 experiences as (
@@ -29,8 +38,8 @@ experiences as (
         -- null when no contact of the customer has a recorded wait (and none was abandoned): unknown
         bool_or(abandoned or wait_s > 300)                   as long_wait,
         bool_or(coalesce(escalation_depth, 0) >= 2)          as escalated,
-        bool_or(coalesce(csat <= 2, false))                  as low_csat
-    from contacts
+        bool_or(interaction_id in (select interaction_id from low_csat_contacts)) as low_csat
+    from scoped
     group by customer_id
 ),
 

@@ -10,11 +10,13 @@
 -- labels: {month: "Month", contacts: "Contacts", channel: "Channel", abandoned: "Abandoned"}
 -- needs: [interactions]
 -- params: [date_from, date_to, site, team, channel, touchpoint]
+
+-- summed from the monthly rollup (data/schema.sql: filtered_contact_months), equal to the contacts' sums
 select
-    date_trunc('month', queued_at)::date        as month,
+    month,
     channel,
-    count(*)                                    as contacts,
-    count(*) filter (where abandoned)           as abandoned
-from filtered_interactions($date_from, $date_to, $site, $team, $channel, $touchpoint)
+    sum(contacts)::bigint                                       as contacts,
+    coalesce(sum(contacts) filter (where abandoned), 0)::bigint as abandoned
+from filtered_contact_months($date_from, $date_to, $site, $team, $channel, $touchpoint)
 group by all
 order by month, channel

@@ -8,18 +8,28 @@
 -- labels: {touchpoint_name: "Touchpoint", response_rate: "Response rate %", answered: "Answered contacts", survey_answers: "Survey answers"}
 -- needs: [interactions, customer_surveys]
 -- params: [date_from, date_to, site, team, channel, touchpoint]
+
+-- summed from the monthly rollup (data/schema.sql: filtered_contact_months), equal to the contacts' sums
 with answered as (
-    select interaction_id, touchpoint_name
-    from filtered_interactions($date_from, $date_to, $site, $team, $channel, $touchpoint)
+    select touchpoint_name, contacts, surveyed, survey_answers
+    from filtered_contact_months($date_from, $date_to, $site, $team, $channel, $touchpoint)
     where not abandoned
+),
+
+by_touchpoint as (
+    -- a contact with several answers counts once per answer, as a join of contacts to answers counts it
+    select
+        touchpoint_name,
+        sum(contacts - surveyed + survey_answers)::bigint   as answered,
+        sum(survey_answers)::bigint                         as survey_answers
+    from answered
+    group by touchpoint_name
 )
 
 select
-    a.touchpoint_name,
-    count(*)                                            as answered,
-    count(s.interaction_id)                             as survey_answers,
-    100.0 * count(s.interaction_id) / count(*)          as response_rate
-from answered as a
-left join customer_surveys as s using (interaction_id)
-group by a.touchpoint_name
+    touchpoint_name,
+    answered,
+    survey_answers,
+    100.0 * survey_answers / answered                   as response_rate
+from by_touchpoint
 order by response_rate desc

@@ -4,19 +4,15 @@
 -- chart: data
 -- respondents: counts only
 -- params: [date_from, date_to, site, team, channel, touchpoint]
-with answered_contacts as (
-    select interaction_id
-    from filtered_interactions($date_from, $date_to, $site, $team, $channel, $touchpoint)
-    where not abandoned
-),
 
-customer_response as (
+-- summed from the monthly rollup (data/schema.sql: filtered_contact_months), equal to the contacts' sums
+with customer_response as (
     -- a contact counts once however many survey rows it has
     select
-        count(*)                                                 as answered_contacts,
-        count(*) filter (where interaction_id in (select interaction_id from customer_surveys))
-                                                                 as surveyed_contacts
-    from answered_contacts
+        coalesce(sum(contacts), 0)::bigint                       as answered_contacts,
+        coalesce(sum(surveyed), 0)::bigint                       as surveyed_contacts
+    from filtered_contact_months($date_from, $date_to, $site, $team, $channel, $touchpoint)
+    where not abandoned
 ),
 
 scoped_agents as (

@@ -7,19 +7,21 @@
 -- labels: {customer_answers: "CSAT answers", customer_satisfied: "CSAT answers of 4-5", nps_answers: "NPS answers", nps_promoters: "NPS promoters", nps_detractors: "NPS detractors"}
 -- respondents: {agent_satisfied: agent_respondents}
 -- params: [date_from, date_to, site, team, channel, touchpoint]
+
+-- summed from the monthly rollup (data/schema.sql: filtered_contact_months), equal to the contacts' sums
 with customer_answers as (
     -- a survey belongs to the month its contact was queued, so it sits with the team that served it
     select
         c.team_name,
-        date_trunc('month', c.queued_at)::date       as month,
-        count(s.csat)                                as customer_answers,
-        count(*) filter (where s.csat >= 4)          as customer_satisfied,
-        count(s.nps)                                 as nps_answers,
-        count(*) filter (where s.nps >= 9)           as nps_promoters,
-        count(*) filter (where s.nps <= 6)           as nps_detractors
-    from filtered_interactions($date_from, $date_to, $site, $team, $channel, $touchpoint) as c
-    join customer_surveys as s using (interaction_id)
+        c.month,
+        sum(c.csat_answers)::bigint                  as customer_answers,
+        sum(c.csat_satisfied)::bigint                as customer_satisfied,
+        sum(c.nps_answers)::bigint                   as nps_answers,
+        sum(c.promoters)::bigint                     as nps_promoters,
+        sum(c.detractors)::bigint                    as nps_detractors
+    from filtered_contact_months($date_from, $date_to, $site, $team, $channel, $touchpoint) as c
     group by all
+    having sum(c.survey_answers) > 0   -- a team-month with survey answers, as the join to them gave
 ),
 
 agent_answers as (

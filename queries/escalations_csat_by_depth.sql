@@ -14,16 +14,19 @@
 -- y_title: "CSAT %"
 -- labels: {decided_by: "Decided by", csat_pct: "CSAT %", survey_answers: "Survey answers (n)", satisfied_answers: "Answers of 4-5"}
 -- params: [date_from, date_to, site, team, channel, touchpoint]
+
+-- summed from the monthly rollup (data/schema.sql: filtered_contact_months), equal to the contacts' sums
 with answered as (
-    select interaction_id, exception_requested, escalation_depth
-    from filtered_interactions($date_from, $date_to, $site, $team, $channel, $touchpoint)
+    select exception_requested, escalation_depth, csat_answers, csat_satisfied
+    from filtered_contact_months($date_from, $date_to, $site, $team, $channel, $touchpoint)
     where not abandoned
 ),
 
 -- contacts without an exception are the baseline: nothing needed deciding
 labelled as (
     select
-        interaction_id,
+        csat_answers,
+        csat_satisfied,
         case when not exception_requested then -1 when exception_requested then escalation_depth end as depth_order,
         -- an unknown request flag or level is no level at all: null, left out of the chart and counted
         case
@@ -38,10 +41,9 @@ labelled as (
 ),
 
 answers as (
-    select l.decided_by, l.depth_order, count(s.csat) as survey_answers,
-           count(*) filter (where s.csat >= 4) as satisfied_answers
+    select l.decided_by, l.depth_order, sum(l.csat_answers)::bigint as survey_answers,
+           sum(l.csat_satisfied)::bigint as satisfied_answers
     from labelled as l
-    join customer_surveys as s using (interaction_id)
     group by l.decided_by, l.depth_order
 )
 

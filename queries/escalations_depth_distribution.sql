@@ -14,9 +14,11 @@
 -- y_title: "% of contacts"
 -- labels: {depth_label: "Decided by", share_pct: "Share %", contacts_in: "Share of", contacts: "Contacts", total_contacts: "All contacts in the group"}
 -- params: [date_from, date_to, site, team, channel, touchpoint]
+
+-- summed from the monthly rollup (data/schema.sql: filtered_contact_months), equal to the contacts' sums
 with answered as (
-    select escalation_depth, exception_requested
-    from filtered_interactions($date_from, $date_to, $site, $team, $channel, $touchpoint)
+    select escalation_depth, exception_requested, contacts
+    from filtered_contact_months($date_from, $date_to, $site, $team, $channel, $touchpoint)
     where not abandoned
 ),
 
@@ -32,12 +34,12 @@ groups as (
 ),
 
 counted as (
-    select 'Exception requests' as contacts_in, escalation_depth, count(*) as contacts
+    select 'Exception requests' as contacts_in, escalation_depth, sum(contacts)::bigint as contacts
     from answered
     where exception_requested
     group by escalation_depth
     union all
-    select 'All answered contacts', escalation_depth, count(*)
+    select 'All answered contacts', escalation_depth, sum(contacts)::bigint
     from answered
     group by escalation_depth
 ),
@@ -59,14 +61,14 @@ shares as (
         group_order,
         escalation_depth
     from filled
-    where (select count(*) from answered) > 0
+    where (select sum(contacts) from answered) > 0
     union all
     -- contacts with no recorded level are in no share: the chart leaves them out and counts them once
     -- (those asking for an exception are among all answered contacts)
-    select null, 'All answered contacts', count(*), null, null, 3, null
+    select null, 'All answered contacts', sum(contacts)::bigint, null, null, 3, null
     from answered
     where escalation_depth is null
-    having count(*) > 0
+    having sum(contacts) > 0
 )
 
 select depth_label, contacts_in, contacts, total_contacts, share_pct

@@ -14,6 +14,8 @@
 -- y_title: "FCR %"
 -- labels: {decided_by: "Decided by", fcr_pct: "FCR %", answered_contacts: "Answered contacts (n)", resolved_first_time: "Resolved, no repeat in 7 days"}
 -- params: [date_from, date_to, site, team, channel, touchpoint]
+
+-- summed from the monthly rollup (data/schema.sql: filtered_contact_months), equal to the contacts' sums
 with answered as (
     select
         case when not exception_requested then -1 when exception_requested then escalation_depth end as depth_order,
@@ -26,17 +28,19 @@ with answered as (
             when escalation_depth = 2 then '2 · manager'
             when escalation_depth >= 3 then '3 · senior management'
         end as decided_by,
-        coalesce(resolved and not repeat_within_7d, false) as resolved_first_time
-    from filtered_interactions($date_from, $date_to, $site, $team, $channel, $touchpoint)
+        resolution_known,
+        first_contact_resolved
+    from filtered_contact_months($date_from, $date_to, $site, $team, $channel, $touchpoint)
     where not abandoned
-      and resolved is not null  -- as the KPI: only contacts whose resolution is recorded are judged
 ),
 
 by_depth as (
-    select decided_by, depth_order, count(*) as answered_contacts,
-           count(*) filter (where resolved_first_time) as resolved_first_time
+    -- as the KPI: only contacts whose resolution is recorded are judged
+    select decided_by, depth_order, sum(resolution_known)::bigint as answered_contacts,
+           sum(first_contact_resolved)::bigint as resolved_first_time
     from answered
     group by decided_by, depth_order
+    having sum(resolution_known) > 0
 )
 
 select

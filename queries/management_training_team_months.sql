@@ -31,16 +31,17 @@ team_training as (
     group by all
 ),
 
+-- summed from the monthly rollup (data/schema.sql: filtered_contact_months), equal to the contacts' sums
 team_contacts as (
     select
-        i.team_name,
-        date_trunc('month', i.queued_at)::date                                        as month,
-        count(i.resolved) filter (where not i.abandoned)                              as resolution_known,  -- FCR's base: answered contacts whose resolution is recorded, as the KPI
-        count(*) filter (where not i.abandoned and i.resolved and not i.repeat_within_7d) as first_contact_resolved,
-        count(s.csat)                                                                 as survey_answers,
-        count(*) filter (where s.csat >= 4)                                           as satisfied
-    from filtered_interactions($date_from, $date_to, $site, $team, $channel, $touchpoint) as i
-    left join customer_surveys as s using (interaction_id)
+        m.team_name,
+        m.month,
+        -- FCR's base: answered contacts whose resolution is recorded, as the KPI
+        coalesce(sum(m.resolution_known) filter (where not m.abandoned), 0)::bigint       as resolution_known,
+        coalesce(sum(m.first_contact_resolved) filter (where not m.abandoned), 0)::bigint as first_contact_resolved,
+        sum(m.csat_answers)::bigint                                                     as survey_answers,
+        sum(m.csat_satisfied)::bigint                                                   as satisfied
+    from filtered_contact_months($date_from, $date_to, $site, $team, $channel, $touchpoint) as m
     group by all
 ),
 

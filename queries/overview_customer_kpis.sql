@@ -44,18 +44,27 @@ survey_totals as (
 ),
 
 -- customers active at the start of the period; with a scope filter, those the scope has served
-churn_base as (
+active_at_start as (
     select c.customer_id, c.churned_on
     from customers as c
     where c.joined_on < $date_from
       and (c.churned_on is null or c.churned_on >= $date_from)
-      and (
-          ($site is null and $team is null and $channel is null and $touchpoint is null)
-          or c.customer_id in (
-              -- every contact up to the period's end: when the scope served the customer does not matter
-              select customer_id
-              from filtered_interactions(date '1900-01-01', $date_to, $site, $team, $channel, $touchpoint)
-          )
+),
+
+-- two branches, one of them empty, so the whole company's churn never reads the contacts (a single
+-- "no filter or served" condition made DuckDB look up every contact even with no filter)
+churn_base as (
+    select customer_id, churned_on
+    from active_at_start
+    where $site is null and $team is null and $channel is null and $touchpoint is null
+    union all
+    select customer_id, churned_on
+    from active_at_start
+    where not ($site is null and $team is null and $channel is null and $touchpoint is null)
+      and customer_id in (
+          -- every contact up to the period's end: when the scope served the customer does not matter
+          select customer_id
+          from filtered_interactions(date '1900-01-01', $date_to, $site, $team, $channel, $touchpoint)
       )
 ),
 

@@ -5,28 +5,37 @@
 -- column_needs: {satisfied: customer_surveys.csat, survey_answers: customer_surveys.csat, aht_s: interactions.handle_s, fcr_pct: [interactions.resolved, interactions.customer_id], escalation_pct: interactions.escalation_depth}
 -- labels: {satisfied: "CSAT answers of 4-5", survey_answers: "Answers (n)", aht_s: "AHT (s)", fcr_pct: "FCR %", escalation_pct: "Escalation %"}
 -- params: [date_from, date_to, site, team, channel, touchpoint]
-with answered_contacts as (
+
+-- summed from the monthly rollup (data/schema.sql: filtered_contact_months), equal to the contacts' sums
+with answered_months as (
     select *
-    from filtered_interactions($date_from, $date_to, $site, $team, $channel, $touchpoint)
+    from filtered_contact_months($date_from, $date_to, $site, $team, $channel, $touchpoint)
     where not abandoned and agent_id is not null
+),
+
+team_contacts as (
+    select agent_id, team_name, sum(contacts) as contacts
+    from answered_months
+    group by agent_id, team_name
 ),
 
 contacts_per_agent as (
     select
         c.agent_id,
-        mode(c.team_name)                                                  as team_name,  -- the team they took most contacts for
-        count(*)                                                           as answered,
+        -- the team they took most contacts for (on a tie, the first team by name)
+        (select t.team_name from team_contacts as t where t.agent_id = c.agent_id
+         order by t.contacts desc, t.team_name limit 1)                    as team_name,
+        sum(c.contacts)::bigint                                            as answered,
         -- each ratio counts the contacts whose input is known, as the overview's KPIs do
-        count(c.handle_s)                                                  as handled,
+        sum(c.handled)::bigint                                             as handled,
         sum(c.handle_s)                                                    as handle_s,
-        count(c.resolved)                                                  as resolution_known,
-        count(*) filter (where c.resolved and not c.repeat_within_7d)      as first_contact_resolved,
-        count(c.escalation_depth)                                          as depth_recorded,
-        count(*) filter (where c.escalation_depth > 0)                     as escalated,
-        count(s.csat)                                                      as survey_answers,
-        count(*) filter (where s.csat >= 4)                                as satisfied
-    from answered_contacts as c
-    left join customer_surveys as s using (interaction_id)
+        sum(c.resolution_known)::bigint                                    as resolution_known,
+        sum(c.first_contact_resolved)::bigint                              as first_contact_resolved,
+        coalesce(sum(c.contacts) filter (where c.escalation_depth is not null), 0) as depth_recorded,
+        coalesce(sum(c.contacts) filter (where c.escalation_depth > 0), 0)         as escalated,
+        sum(c.csat_answers)::bigint                                        as survey_answers,
+        sum(c.csat_satisfied)::bigint                                      as satisfied
+    from answered_months as c
     group by c.agent_id
 )
 

@@ -19,6 +19,12 @@ with wait_buckets (bucket_order, wait_bucket) as (
            (6, '5-10 min'), (7, '10 min+')
 ),
 
+answered_contacts as (
+    select interaction_id, wait_s
+    from filtered_interactions($date_from, $date_to, $site, $team, $channel, $touchpoint)
+    where not abandoned
+),
+
 surveyed_contacts as (
     -- only answered contacts are surveyed; wait_s is their time in queue until an agent answered
     select
@@ -32,10 +38,13 @@ surveyed_contacts as (
             when i.wait_s >= 600 then 7
         end as bucket_order,  -- null when the wait is not recorded: no bucket at all
         s.csat
-    from filtered_interactions($date_from, $date_to, $site, $team, $channel, $touchpoint) as i
+    from answered_contacts as i
     join customer_surveys as s using (interaction_id)
-    where not i.abandoned
-      and s.csat is not null
+    where s.csat is not null
+      -- only the answers within the span of the contacts' ids are read: ids follow time in most stores, so
+      -- a quarter's contacts read a quarter's answers, not all of them (the result is the same)
+      and s.interaction_id between (select min(interaction_id) from answered_contacts)
+                               and (select max(interaction_id) from answered_contacts)
 ),
 
 bucket_totals as (

@@ -1,0 +1,812 @@
+"""The page queries that read the monthly rollup (contact_months, through filtered_contact_months) or
+were rewritten for speed (customer churn) give exactly the figures of the SQL they replaced, which read
+every contact: the previous SQL is kept here as the independent computation and run on the same store,
+at whole, partial and scoped periods. And the rollup itself: its sums equal the contacts', a period
+ending on a store's last day of data takes the last partial month from the rollup and still gives the
+contacts' figures, and a scope's stores (pages and lab) keep exactly the scope's rows."""
+
+from __future__ import annotations
+
+import datetime as dt
+import shutil
+
+import duckdb
+import polars as pl
+import pytest
+from polars.testing import assert_frame_equal
+
+from dashboard import catalogue, config, coverage, filters, rollups, scopes, store
+
+# The SQL each query file held before it read the rollup or was rewritten (commit e19aa55), after its
+# header. The REWRITTEN ones read no rollup: their SQL was rewritten (see the files).
+PREVIOUS_SQL = {
+    "wait_times_csat_by_wait": """
+with wait_buckets (bucket_order, wait_bucket) as (
+    -- one row per bucket, in wait order, so every bucket shows even when empty
+    values (1, '0-10 s'), (2, '10-30 s'), (3, '30-60 s'), (4, '1-2 min'), (5, '2-5 min'),
+           (6, '5-10 min'), (7, '10 min+')
+),
+
+surveyed_contacts as (
+    -- only answered contacts are surveyed; wait_s is their time in queue until an agent answered
+    select
+        case
+            when i.wait_s < 10 then 1
+            when i.wait_s < 30 then 2
+            when i.wait_s < 60 then 3
+            when i.wait_s < 120 then 4
+            when i.wait_s < 300 then 5
+            when i.wait_s < 600 then 6
+            when i.wait_s >= 600 then 7
+        end as bucket_order,  -- null when the wait is not recorded: no bucket at all
+        s.csat
+    from filtered_interactions($date_from, $date_to, $site, $team, $channel, $touchpoint) as i
+    join customer_surveys as s using (interaction_id)
+    where not i.abandoned
+      and s.csat is not null
+),
+
+bucket_totals as (
+    select
+        bucket_order,
+        count(*)                             as answers,
+        count(*) filter (where csat >= 4)    as satisfied
+    from surveyed_contacts
+    group by bucket_order
+)
+
+select
+    b.bucket_order,
+    b.wait_bucket,
+    100.0 * t.satisfied / nullif(t.answers, 0)           as csat,
+    100.0 * wilson_lower(t.satisfied, t.answers)         as csat_low,
+    100.0 * wilson_upper(t.satisfied, t.answers)         as csat_high,
+    coalesce(t.answers, 0)                               as survey_answers
+from wait_buckets as b
+-- a full join keeps the answers of no bucket (null wait): the chart leaves them out and counts them
+full join bucket_totals as t using (bucket_order)
+-- no rows at all (rather than seven empty buckets) when the filters leave no survey answers
+where exists (select 1 from bucket_totals)
+order by b.bucket_order
+""",
+    "attrition_customer_churn": """
+with contacts as (
+    select i.customer_id, i.abandoned, i.wait_s, i.escalation_depth, s.csat
+    from filtered_interactions($date_from, $date_to, $site, $team, $channel, $touchpoint) as i
+    left join customer_surveys as s using (interaction_id)
+    where i.customer_id is not null
+),
+
+experiences as (
+    select
+        customer_id,
+        -- null when no contact of the customer has a recorded wait (and none was abandoned): unknown
+        bool_or(abandoned or wait_s > 300)                   as long_wait,
+        bool_or(coalesce(escalation_depth, 0) >= 2)          as escalated,
+        bool_or(coalesce(csat <= 2, false))                  as low_csat
+    from contacts
+    group by customer_id
+),
+
+active_at_start as (
+    select customer_id, churned_on
+    from customers
+    where joined_on < $date_from and (churned_on is null or churned_on >= $date_from)
+),
+
+in_scope as (
+    select
+        a.customer_id,
+        coalesce(a.churned_on <= $date_to, false) as churned,
+        e.long_wait,
+        e.escalated,
+        e.low_csat
+    from active_at_start as a
+    join experiences as e using (customer_id)
+),
+
+-- a store without waits shows no wait experience at all (row_needs), so nobody is left out for it
+customer_experiences as (
+    select
+        customer_id,
+        churned,
+        coalesce(long_wait, false)                as long_wait,
+        escalated,
+        low_csat,
+        coalesce(long_wait, false) or escalated or low_csat as any_bad
+    from in_scope
+    where long_wait is not null or not supplied('interactions', 'wait_s')
+),
+
+-- one row per customer and experience, so each experience splits the same customers in two
+long_form as (
+    select 1 as experience_order, 'Long wait (> 5 min) or abandoned' as experience, long_wait as had_it, churned
+    from customer_experiences
+    union all
+    select 2, 'Escalated to a manager or above', escalated, churned from customer_experiences
+    union all
+    select 3, 'Low CSAT answer (1-2)', low_csat, churned from customer_experiences
+    union all
+    select 4, 'Any of the three', any_bad, churned from customer_experiences
+),
+
+grouped as (
+    select experience_order, experience, had_it, count(*) as customers, count(*) filter (where churned) as churned
+    from long_form
+    group by experience_order, experience, had_it
+    union all
+    -- the customers whose wait is unknown belong to no experience: the chart leaves them out and counts them
+    select 5, null, null, count(*), count(*) filter (where churned)
+    from in_scope
+    where long_wait is null and supplied('interactions', 'wait_s')
+    having count(*) > 0
+)
+
+select
+    experience,
+    case when had_it then 'Went through it' when not had_it then 'Did not' end as went_through,
+    customers,
+    churned,
+    100.0 * churned / customers                                   as churn_pct,
+    100.0 * wilson_lower(churned, customers)                      as churn_low_pct,
+    100.0 * wilson_upper(churned, customers)                      as churn_high_pct
+from grouped
+order by experience_order, had_it desc
+""",
+    "overview_customer_kpis": """
+with scoped as (
+    select * from filtered_intervals($date_from, $date_to, $site, $team, $channel, $touchpoint)
+),
+
+contact_totals as (
+    select
+        coalesce(sum(offered), 0)::bigint                  as offered,
+        coalesce(sum(abandoned), 0)::bigint                as abandoned,
+        coalesce(sum(answered_with_wait), 0)::bigint       as answered_with_wait,
+        coalesce(sum(answered_wait_s), 0)::bigint          as answered_wait_s,
+        coalesce(sum(answered_within_20s), 0)::bigint      as answered_within_20s,
+        coalesce(sum(abandoned_after_20s), 0)::bigint      as abandoned_after_20s,
+        coalesce(sum(handled), 0)::bigint                  as handled,
+        coalesce(sum(handle_s), 0)::bigint                 as handle_s,
+        coalesce(sum(resolution_known), 0)::bigint         as resolution_known,
+        coalesce(sum(first_contact_resolved), 0)::bigint   as first_contact_resolved,
+        coalesce(sum(depth_recorded), 0)::bigint           as depth_recorded,
+        coalesce(sum(escalated), 0)::bigint                as escalated
+    from scoped
+),
+
+survey_totals as (
+    select
+        coalesce(sum(csat_answers), 0)::bigint             as csat_answers,
+        coalesce(sum(csat_satisfied), 0)::bigint           as csat_satisfied,
+        coalesce(sum(nps_answers), 0)::bigint              as nps_answers,
+        coalesce(sum(promoters), 0)::bigint                as promoters,
+        coalesce(sum(detractors), 0)::bigint               as detractors,
+        coalesce(sum(ces_answers), 0)::bigint              as ces_answers,
+        sum(ces_sum) / nullif(sum(ces_answers), 0) as ces
+    from scoped
+),
+
+-- customers active at the start of the period; with a scope filter, those the scope has served
+churn_base as (
+    select c.customer_id, c.churned_on
+    from customers as c
+    where c.joined_on < $date_from
+      and (c.churned_on is null or c.churned_on >= $date_from)
+      and (
+          ($site is null and $team is null and $channel is null and $touchpoint is null)
+          or c.customer_id in (
+              -- every contact up to the period's end: when the scope served the customer does not matter
+              select customer_id
+              from filtered_interactions(date '1900-01-01', $date_to, $site, $team, $channel, $touchpoint)
+          )
+      )
+),
+
+churn_totals as (
+    select count(*) as active_at_start, count(*) filter (where churned_on <= $date_to) as churned
+    from churn_base
+),
+
+-- service level counts answered contacts with a known wait and abandoned ones known to be after 20 s
+service_level_base as (
+    select answered_with_wait + abandoned_after_20s as judged from contact_totals
+)
+
+select
+    100.0 * csat_satisfied / nullif(csat_answers, 0)                             as csat,
+    csat_answers                                                                  as csat_n,
+    100.0 * (promoters - detractors) / nullif(nps_answers, 0)                    as nps,
+    nps_answers                                                                   as nps_n,
+    ces,
+    ces_answers                                                                   as ces_n,
+    case when supplied('contact_intervals', 'answered_wait_s')
+         then answered_wait_s / nullif(answered_with_wait, 0) end                as asa,
+    answered_with_wait                                                            as asa_n,
+    case when supplied('contact_intervals', 'answered_wait_s')
+         then 100.0 * answered_within_20s / nullif(judged, 0) end                as service_level,
+    judged                                                                        as service_level_n,
+    -- a ticket export's "never abandoned" is the mapping's assumption, not a measured 0 %
+    case when supplied('contact_intervals', 'abandoned')
+         then 100.0 * abandoned / nullif(offered, 0) end                         as abandon_rate,
+    offered                                                                       as abandon_rate_n,
+    case when supplied('contact_intervals', 'handle_s')
+         then handle_s / nullif(handled, 0) end                                  as aht,
+    handled                                                                       as aht_n,
+    -- FCR needs both: whether the contact was resolved, and customer ids to see a repeat within 7 days
+    case when supplied('contact_intervals', 'first_contact_resolved')
+         then 100.0 * first_contact_resolved / nullif(resolution_known, 0) end   as fcr,
+    resolution_known                                                              as fcr_n,
+    case when supplied('contact_intervals', 'escalated')
+         then 100.0 * escalated / nullif(depth_recorded, 0) end                  as escalation_rate,
+    depth_recorded                                                                as escalation_rate_n,
+    case when supplied('customers', 'churned_on')
+         then 100.0 * churned / nullif(active_at_start, 0) end                   as customer_churn,
+    active_at_start                                                               as customer_churn_n
+from contact_totals, survey_totals, churn_totals, service_level_base
+""",
+    "teams_agent_table": """
+with answered_contacts as (
+    select *
+    from filtered_interactions($date_from, $date_to, $site, $team, $channel, $touchpoint)
+    where not abandoned and agent_id is not null
+),
+
+contacts_per_agent as (
+    select
+        c.agent_id,
+        mode(c.team_name)                                                  as team_name,  -- the team they took most contacts for
+        count(*)                                                           as answered,
+        -- each ratio counts the contacts whose input is known, as the overview's KPIs do
+        count(c.handle_s)                                                  as handled,
+        sum(c.handle_s)                                                    as handle_s,
+        count(c.resolved)                                                  as resolution_known,
+        count(*) filter (where c.resolved and not c.repeat_within_7d)      as first_contact_resolved,
+        count(c.escalation_depth)                                          as depth_recorded,
+        count(*) filter (where c.escalation_depth > 0)                     as escalated,
+        count(s.csat)                                                      as survey_answers,
+        count(*) filter (where s.csat >= 4)                                as satisfied
+    from answered_contacts as c
+    left join customer_surveys as s using (interaction_id)
+    group by c.agent_id
+)
+
+select
+    a.agent_name,
+    c.team_name,
+    c.satisfied,
+    c.survey_answers,
+    c.answered,
+    c.handle_s / nullif(c.handled, 0)                                    as aht_s,
+    100.0 * c.first_contact_resolved / nullif(c.resolution_known, 0)     as fcr_pct,
+    100.0 * c.escalated / nullif(c.depth_recorded, 0)                    as escalation_pct
+from contacts_per_agent as c
+join agents as a using (agent_id)
+order by a.agent_name
+""",
+    "management_training_team_months": """
+with scoped_agents as (
+    select * from filtered_agents($site, $team)
+),
+
+-- headcount as the mean of the month's first and last day, as for attrition: hours per seat filled
+team_headcount as (
+    select team_name, month, average_headcount
+    from team_month_attrition($date_from, $date_to, $site, $team)
+),
+
+team_training as (
+    select a.team_name, date_trunc('month', t.held_on)::date as month, sum(t.training_hours) as training_hours
+    from training as t
+    join scoped_agents as a using (agent_id)
+    where t.held_on between $date_from and $date_to
+      and t.topic <> 'onboarding'  -- new hires' onboarding comes with low tenure and would mix the two
+    group by all
+),
+
+team_contacts as (
+    select
+        i.team_name,
+        date_trunc('month', i.queued_at)::date                                        as month,
+        count(i.resolved) filter (where not i.abandoned)                              as resolution_known,  -- FCR's base: answered contacts whose resolution is recorded, as the KPI
+        count(*) filter (where not i.abandoned and i.resolved and not i.repeat_within_7d) as first_contact_resolved,
+        count(s.csat)                                                                 as survey_answers,
+        count(*) filter (where s.csat >= 4)                                           as satisfied
+    from filtered_interactions($date_from, $date_to, $site, $team, $channel, $touchpoint) as i
+    left join customer_surveys as s using (interaction_id)
+    group by all
+),
+
+team_months as (
+    select
+        c.team_name,
+        c.month,
+        coalesce(t.training_hours, 0) / h.average_headcount   as training_h_per_agent,
+        c.resolution_known,
+        c.first_contact_resolved,
+        c.survey_answers,
+        c.satisfied
+    from team_contacts as c
+    join team_headcount as h using (team_name, month)
+    left join team_training as t using (team_name, month)
+    where h.average_headcount > 0
+)
+
+-- long form: one row per team-month and measure, so both share the chart and keep their own n
+select team_name, strftime(month, '%Y-%m') as month, round(training_h_per_agent, 2) as training_h_per_agent,
+       'FCR %' as measure, 100.0 * first_contact_resolved / resolution_known as pct, resolution_known as n
+from team_months
+where resolution_known > 0
+union all
+select team_name, strftime(month, '%Y-%m'), round(training_h_per_agent, 2),
+       'CSAT %', 100.0 * satisfied / survey_answers, survey_answers
+from team_months
+where survey_answers > 0
+order by measure, training_h_per_agent
+""",
+    "management_training_buckets": """
+with scoped_agents as (
+    select * from filtered_agents($site, $team)
+),
+
+-- headcount as the mean of the month's first and last day, as for attrition: hours per seat filled
+team_headcount as (
+    select team_name, month, average_headcount
+    from team_month_attrition($date_from, $date_to, $site, $team)
+),
+
+team_training as (
+    select a.team_name, date_trunc('month', t.held_on)::date as month, sum(t.training_hours) as training_hours
+    from training as t
+    join scoped_agents as a using (agent_id)
+    where t.held_on between $date_from and $date_to
+      and t.topic <> 'onboarding'  -- new hires' onboarding comes with low tenure and would mix the two
+    group by all
+),
+
+team_contacts as (
+    select
+        i.team_name,
+        date_trunc('month', i.queued_at)::date                                        as month,
+        count(i.resolved) filter (where not i.abandoned)                              as resolution_known,  -- FCR's base: answered contacts whose resolution is recorded, as the KPI
+        count(*) filter (where not i.abandoned and i.resolved and not i.repeat_within_7d) as first_contact_resolved,
+        count(s.csat)                                                                 as survey_answers,
+        count(*) filter (where s.csat >= 4)                                           as satisfied
+    from filtered_interactions($date_from, $date_to, $site, $team, $channel, $touchpoint) as i
+    left join customer_surveys as s using (interaction_id)
+    group by all
+),
+
+bucketed as (
+    select
+        c.*,
+        case
+            when coalesce(t.training_hours, 0) / h.average_headcount < 2 then 0
+            when coalesce(t.training_hours, 0) / h.average_headcount < 4 then 1
+            when coalesce(t.training_hours, 0) / h.average_headcount < 6 then 2
+            else 3
+        end as bucket_order
+    from team_contacts as c
+    join team_headcount as h using (team_name, month)
+    left join team_training as t using (team_name, month)
+    where h.average_headcount > 0
+),
+
+per_bucket as (
+    select
+        bucket_order,
+        ['under 2 h', '2-4 h', '4-6 h', '6 h and more'][bucket_order + 1] as training_bucket,
+        count(*)                       as team_months,
+        sum(resolution_known)::bigint          as resolution_known,
+        sum(first_contact_resolved)::bigint as first_contact_resolved,
+        sum(survey_answers)::bigint   as survey_answers,
+        sum(satisfied)::bigint        as satisfied
+    from bucketed
+    group by bucket_order
+)
+
+select training_bucket, 'FCR %' as measure, bucket_order,
+       100.0 * first_contact_resolved / resolution_known                 as pct,
+       100.0 * wilson_lower(first_contact_resolved, resolution_known)    as pct_low,
+       100.0 * wilson_upper(first_contact_resolved, resolution_known)    as pct_high,
+       team_months, resolution_known as n
+from per_bucket
+where resolution_known > 0
+union all
+select training_bucket, 'CSAT %', bucket_order,
+       100.0 * satisfied / survey_answers,
+       100.0 * wilson_lower(satisfied, survey_answers),
+       100.0 * wilson_upper(satisfied, survey_answers),
+       team_months, survey_answers
+from per_bucket
+where survey_answers > 0
+order by bucket_order, measure desc
+""",
+    "escalations_csat_by_depth": """
+with answered as (
+    select interaction_id, exception_requested, escalation_depth
+    from filtered_interactions($date_from, $date_to, $site, $team, $channel, $touchpoint)
+    where not abandoned
+),
+
+-- contacts without an exception are the baseline: nothing needed deciding
+labelled as (
+    select
+        interaction_id,
+        case when not exception_requested then -1 when exception_requested then escalation_depth end as depth_order,
+        -- an unknown request flag or level is no level at all: null, left out of the chart and counted
+        case
+            when exception_requested is null then null
+            when not exception_requested then 'No exception asked'
+            when escalation_depth = 0 then '0 · agent'
+            when escalation_depth = 1 then '1 · team lead'
+            when escalation_depth = 2 then '2 · manager'
+            when escalation_depth >= 3 then '3 · senior management'
+        end as decided_by
+    from answered
+),
+
+answers as (
+    select l.decided_by, l.depth_order, count(s.csat) as survey_answers,
+           count(*) filter (where s.csat >= 4) as satisfied_answers
+    from labelled as l
+    join customer_surveys as s using (interaction_id)
+    group by l.decided_by, l.depth_order
+)
+
+select
+    decided_by,
+    survey_answers,
+    satisfied_answers,
+    100.0 * satisfied_answers / nullif(survey_answers, 0)        as csat_pct,
+    100.0 * wilson_lower(satisfied_answers, survey_answers)      as csat_low_pct,
+    100.0 * wilson_upper(satisfied_answers, survey_answers)      as csat_high_pct,
+    depth_order
+from answers
+where survey_answers > 0
+order by depth_order
+""",
+    "escalations_fcr_by_depth": """
+with answered as (
+    select
+        case when not exception_requested then -1 when exception_requested then escalation_depth end as depth_order,
+        -- an unknown request flag or level is no level at all: null, left out of the chart and counted
+        case
+            when exception_requested is null then null
+            when not exception_requested then 'No exception asked'
+            when escalation_depth = 0 then '0 · agent'
+            when escalation_depth = 1 then '1 · team lead'
+            when escalation_depth = 2 then '2 · manager'
+            when escalation_depth >= 3 then '3 · senior management'
+        end as decided_by,
+        coalesce(resolved and not repeat_within_7d, false) as resolved_first_time
+    from filtered_interactions($date_from, $date_to, $site, $team, $channel, $touchpoint)
+    where not abandoned
+      and resolved is not null  -- as the KPI: only contacts whose resolution is recorded are judged
+),
+
+by_depth as (
+    select decided_by, depth_order, count(*) as answered_contacts,
+           count(*) filter (where resolved_first_time) as resolved_first_time
+    from answered
+    group by decided_by, depth_order
+)
+
+select
+    decided_by,
+    answered_contacts,
+    resolved_first_time,
+    100.0 * resolved_first_time / answered_contacts                       as fcr_pct,
+    100.0 * wilson_lower(resolved_first_time, answered_contacts)          as fcr_low_pct,
+    100.0 * wilson_upper(resolved_first_time, answered_contacts)          as fcr_high_pct,
+    depth_order
+from by_depth
+order by depth_order
+""",
+    "escalations_depth_distribution": """
+with answered as (
+    select escalation_depth, exception_requested
+    from filtered_interactions($date_from, $date_to, $site, $team, $channel, $touchpoint)
+    where not abandoned
+),
+
+-- every depth appears, even one with no contacts, so the bars line up
+depth_levels as (
+    select * from (values
+        (0, '0 · agent'), (1, '1 · team lead'), (2, '2 · manager'), (3, '3 · senior management')
+    ) as d(escalation_depth, depth_label)
+),
+
+groups as (
+    select * from (values ('Exception requests', 1), ('All answered contacts', 2)) as g(contacts_in, group_order)
+),
+
+counted as (
+    select 'Exception requests' as contacts_in, escalation_depth, count(*) as contacts
+    from answered
+    where exception_requested
+    group by escalation_depth
+    union all
+    select 'All answered contacts', escalation_depth, count(*)
+    from answered
+    group by escalation_depth
+),
+
+filled as (
+    select d.depth_label, d.escalation_depth, g.contacts_in, g.group_order, coalesce(c.contacts, 0) as contacts
+    from depth_levels as d
+    cross join groups as g
+    left join counted as c using (escalation_depth, contacts_in)
+),
+
+shares as (
+    select
+        depth_label,
+        contacts_in,
+        contacts,
+        (sum(contacts) over (partition by contacts_in))::bigint                    as total_contacts,
+        100.0 * contacts / nullif(sum(contacts) over (partition by contacts_in), 0) as share_pct,
+        group_order,
+        escalation_depth
+    from filled
+    where (select count(*) from answered) > 0
+    union all
+    -- contacts with no recorded level are in no share: the chart leaves them out and counts them once
+    -- (those asking for an exception are among all answered contacts)
+    select null, 'All answered contacts', count(*), null, null, 3, null
+    from answered
+    where escalation_depth is null
+    having count(*) > 0
+)
+
+select depth_label, contacts_in, contacts, total_contacts, share_pct
+from shares
+order by group_order, escalation_depth
+""",
+    "customer_vs_agent_team_months": """
+with customer_answers as (
+    -- a survey belongs to the month its contact was queued, so it sits with the team that served it
+    select
+        c.team_name,
+        date_trunc('month', c.queued_at)::date       as month,
+        count(s.csat)                                as customer_answers,
+        count(*) filter (where s.csat >= 4)          as customer_satisfied,
+        count(s.nps)                                 as nps_answers,
+        count(*) filter (where s.nps >= 9)           as nps_promoters,
+        count(*) filter (where s.nps <= 6)           as nps_detractors
+    from filtered_interactions($date_from, $date_to, $site, $team, $channel, $touchpoint) as c
+    join customer_surveys as s using (interaction_id)
+    group by all
+),
+
+agent_answers as (
+    -- agents by their current team; channel and touchpoint do not describe agents
+    select
+        a.team_name,
+        date_trunc('month', s.surveyed_at)::date     as month,
+        count(s.satisfaction)                        as agent_answers,
+        count(*) filter (where s.satisfaction >= 4)  as agent_satisfied,
+        count(distinct s.agent_id) filter (where s.satisfaction is not null) as agent_respondents
+    from agent_surveys as s
+    join filtered_agents($site, $team) as a using (agent_id)
+    where s.surveyed_at between $date_from and $date_to
+    group by all
+)
+
+-- a full join keeps months one side lacks: a lagged pairing may still need them
+select
+    team_name,
+    month,
+    coalesce(c.customer_answers, 0)    as customer_answers,
+    coalesce(c.customer_satisfied, 0)  as customer_satisfied,
+    coalesce(c.nps_answers, 0)         as nps_answers,
+    coalesce(c.nps_promoters, 0)       as nps_promoters,
+    coalesce(c.nps_detractors, 0)      as nps_detractors,
+    coalesce(a.agent_answers, 0)       as agent_answers,
+    coalesce(a.agent_satisfied, 0)     as agent_satisfied,
+    coalesce(a.agent_respondents, 0)   as agent_respondents
+from customer_answers as c
+full join agent_answers as a using (team_name, month)
+order by team_name, month
+""",
+    "customer_vs_agent_mirror": """
+with answered_contacts as (
+    select interaction_id
+    from filtered_interactions($date_from, $date_to, $site, $team, $channel, $touchpoint)
+    where not abandoned
+),
+
+customer_response as (
+    -- a contact counts once however many survey rows it has
+    select
+        count(*)                                                 as answered_contacts,
+        count(*) filter (where interaction_id in (select interaction_id from customer_surveys))
+                                                                 as surveyed_contacts
+    from answered_contacts
+),
+
+scoped_agents as (
+    select * from filtered_agents($site, $team)
+),
+
+agent_requests_in_period as (
+    -- requests opened in the period; one still open when the data was extracted has no answered_at
+    select
+        count(*)                                                                   as requests_opened,
+        count(*) filter (where r.answered_at is null)                              as requests_unanswered,
+        avg(epoch(r.answered_at - r.opened_at) / 3600.0) filter (where r.answered_at is not null)
+                                                                                   as request_answer_hours
+    from agent_requests as r
+    join scoped_agents using (agent_id)
+    where r.opened_at >= $date_from and r.opened_at < $date_to + interval 1 day
+),
+
+agent_response as (
+    select
+        (select count(s.satisfaction)
+         from agent_surveys as s
+         join scoped_agents using (agent_id)
+         where s.surveyed_at between $date_from and $date_to)    as agent_survey_answers,
+        -- employed on some day of the period (same convention as the overview's headcount)
+        (select count(*)
+         from scoped_agents
+         where hired_on <= $date_to and (left_on is null or left_on > $date_from)) as agents_employed
+)
+
+select *
+from customer_response, agent_requests_in_period, agent_response
+""",
+    "catalogue_survey_response_by_touchpoint": """
+with answered as (
+    select interaction_id, touchpoint_name
+    from filtered_interactions($date_from, $date_to, $site, $team, $channel, $touchpoint)
+    where not abandoned
+)
+
+select
+    a.touchpoint_name,
+    count(*)                                            as answered,
+    count(s.interaction_id)                             as survey_answers,
+    100.0 * count(s.interaction_id) / count(*)          as response_rate
+from answered as a
+left join customer_surveys as s using (interaction_id)
+group by a.touchpoint_name
+order by response_rate desc
+""",
+    "catalogue_contacts_by_channel": """
+select
+    date_trunc('month', queued_at)::date        as month,
+    channel,
+    count(*)                                    as contacts,
+    count(*) filter (where abandoned)           as abandoned
+from filtered_interactions($date_from, $date_to, $site, $team, $channel, $touchpoint)
+group by all
+order by month, channel
+""",
+}
+
+REWRITTEN = ("attrition_customer_churn", "overview_customer_kpis", "wait_times_csat_by_wait")
+
+YEAR = (dt.date(2025, 1, 1), dt.date(2025, 12, 31))
+ONE_MONTH = (dt.date(2025, 6, 1), dt.date(2025, 6, 30))
+MID_MONTH_TO_MID_MONTH = (dt.date(2025, 3, 5), dt.date(2025, 5, 20))   # partial first and last months
+WITHIN_ONE_MONTH = (dt.date(2025, 7, 10), dt.date(2025, 7, 24))
+BEFORE_AND_AFTER_THE_DATA = (dt.date(2024, 11, 17), dt.date(2026, 2, 10))
+
+
+@pytest.fixture(scope="module")
+def queries() -> catalogue.Catalogue:
+    return catalogue.load(config.queries_dir())
+
+
+def previous(query: catalogue.Query, name: str) -> catalogue.Query:
+    """The query as it was: the same header and parameters, the previous SQL."""
+    return catalogue.Query(**{**query.__dict__, "sql": PREVIOUS_SQL[name]})
+
+
+def canonical(frame: pl.DataFrame) -> pl.DataFrame:
+    # rows the SQL orders only partly (ties) may come in either order: compare them sorted
+    return frame.sort(frame.columns, nulls_last=True)
+
+
+def assert_same_figures(con, query: catalogue.Query, name: str, values: dict) -> None:
+    now = catalogue.execute(con, query, values)
+    before = catalogue.execute(con, previous(query, name), values)
+    assert now.height > 0 or before.height == 0
+    assert_frame_equal(canonical(now), canonical(before))
+
+
+def first_of(con, sql: str):
+    return con.cursor().sql(sql).fetchall()[0][0]
+
+
+def filter_cases(con) -> list[dict]:
+    """Whole year, one team, one site, one channel, one month, partial months, a touchpoint."""
+    team = first_of(con, "select team_name from teams order by team_id limit 1")
+    site = first_of(con, "select site from teams order by team_id desc limit 1")
+    touchpoint = first_of(con, "select touchpoint_name from touchpoints order by touchpoint_id limit 1")
+    return [
+        dict(period=YEAR), dict(period=YEAR, team=team), dict(period=YEAR, site=site),
+        dict(period=YEAR, channel="chat"), dict(period=ONE_MONTH), dict(period=ONE_MONTH, team=team),
+        dict(period=MID_MONTH_TO_MID_MONTH), dict(period=MID_MONTH_TO_MID_MONTH, site=site, channel="phone"),
+        dict(period=WITHIN_ONE_MONTH, touchpoint=touchpoint), dict(period=BEFORE_AND_AFTER_THE_DATA),
+    ]
+
+
+def values_of(period, **scope) -> dict:
+    return {**filters.Filters(*period, **scope).as_params(), **catalogue.page_param_defaults()}
+
+
+@pytest.mark.parametrize("name", sorted(PREVIOUS_SQL))
+def test_query_gives_the_figures_of_the_sql_it_replaced(con, queries, name):
+    query = queries.get(name)
+    if name not in REWRITTEN:
+        assert "filtered_contact_months" in query.sql   # it does read the rollup
+    for case in filter_cases(con):
+        assert_same_figures(con, query, name, values_of(**case))
+
+
+def test_rollup_sums_equal_the_contacts(con):
+    from_rollup = con.cursor().sql("""
+        select sum(contacts), sum(contacts) filter (where not abandoned), sum(handle_s), sum(resolution_known),
+               sum(first_contact_resolved), sum(surveyed), sum(survey_answers), sum(csat_satisfied), sum(detractors)
+        from contact_months""").fetchall()[0]
+    from_contacts = con.cursor().sql("""
+        select count(*), count(*) filter (where not abandoned), sum(handle_s), count(resolved),
+               count(*) filter (where resolved and not repeat_within_7d),
+               (select count(distinct interaction_id) from customer_surveys
+                where interaction_id in (select interaction_id from interactions)),
+               (select count(*) from customer_surveys join interactions using (interaction_id)),
+               (select count(*) from customer_surveys join interactions using (interaction_id) where csat >= 4),
+               (select count(*) from customer_surveys join interactions using (interaction_id) where nps <= 6)
+        from interactions""").fetchall()[0]
+    assert from_rollup == from_contacts
+
+
+@pytest.fixture(scope="module")
+def store_ending_mid_month(store_path, tmp_path_factory):
+    """The test store with its contacts after 15 December removed, rebuilt as a publish would."""
+    path = tmp_path_factory.mktemp("mid") / "mid.duckdb"
+    shutil.copy(store.version(store_path)[0], path)
+    with duckdb.connect(str(path)) as connection:
+        connection.execute("delete from customer_surveys where interaction_id in "
+                           "(select interaction_id from interactions where queued_at >= date '2025-12-16')")
+        connection.execute("delete from interactions where queued_at >= date '2025-12-16'")
+        rollups.build(connection)
+        coverage.record(connection)
+    connection = store.open_read_only(path)
+    yield connection
+    connection.close()
+
+
+@pytest.mark.parametrize("period", [(dt.date(2025, 10, 1), dt.date(2025, 12, 15)),
+                                    (dt.date(2025, 10, 1), dt.date(2025, 12, 20)),
+                                    (dt.date(2025, 10, 1), dt.date(2025, 12, 10)),
+                                    (dt.date(2025, 12, 3), dt.date(2025, 12, 15))])
+def test_a_period_ending_on_or_after_the_last_day_of_data_gives_the_contacts_figures(
+        store_ending_mid_month, queries, period):
+    for name in ("teams_agent_table", "customer_vs_agent_mirror", "escalations_depth_distribution"):
+        assert_same_figures(store_ending_mid_month, queries.get(name), name, values_of(period))
+
+
+def test_the_last_partial_month_of_data_is_read_from_the_rollup(store_ending_mid_month):
+    bound = lambda day: store_ending_mid_month.cursor().execute(   # noqa: E731
+        "select rollup_months_to($day::date)", {"day": day}).fetchone()[0]
+    assert bound(dt.date(2025, 12, 15)) == dt.datetime(2026, 1, 1)   # the last day of data: December whole
+    assert bound(dt.date(2025, 12, 10)) == dt.datetime(2025, 12, 1)  # before it: December from the contacts
+
+
+@pytest.mark.parametrize("purpose", ["pages", "lab"])
+def test_a_scope_store_keeps_the_scope_teams_rollup_rows_and_their_figures(store_path, con, queries, purpose):
+    team_id, team = con.cursor().sql("select team_id, team_name from teams order by team_id limit 1").fetchall()[0]
+    derived = store.open_read_only(scopes.store_for(store_path, scopes.Scope(teams=frozenset({team})), purpose))
+    try:
+        columns = "month, team_id, agent_id, channel, touchpoint_id, abandoned, contacts, csat_answers"
+        held = derived.cursor().sql(f"select {columns} from contact_months order by all").fetchall()
+        expected = con.cursor().execute(f"select {columns} from contact_months where team_id = $t order by all",
+                                        {"t": team_id}).fetchall()
+        assert held == expected and held
+        for name in ("teams_agent_table", "escalations_csat_by_depth"):   # no agent survey: both stores
+            assert_same_figures(derived, queries.get(name), name, values_of(MID_MONTH_TO_MID_MONTH))
+    finally:
+        derived.close()
