@@ -69,6 +69,7 @@ SCALE_CHECK_ANSWERS = 30
 # An interval report's counts (contact_intervals): each of these is a part, or a total, of the count it
 # names, so a mapping filling it fills that one too (a total wait with nobody it is over is no ASA).
 INTERVAL_BASES = {"answered_wait_s": "answered_with_wait", "answered_within_20s": "answered_with_wait",
+                  "abandoned_wait_s": "abandoned_with_wait", "abandoned_with_wait": "abandoned",
                   "answered_with_wait": "answered", "handle_s": "handled", "handled": "answered",
                   "first_contact_resolved": "resolution_known", "escalated": "depth_recorded",
                   "wait_sla_met": "wait_sla_judged", "resolution_sla_met": "resolution_sla_judged",
@@ -78,7 +79,7 @@ INTERVAL_BASES = {"answered_wait_s": "answered_with_wait", "answered_within_20s"
 # the contacts with a recorded wait (or handle time) are the answered ones.
 INTERVAL_IMPLIED = {"answered_with_wait": "answered", "handled": "answered"}
 # Sums of seconds or answers, not counts of contacts: a part of nothing, bounded by no other column.
-INTERVAL_TOTALS = ("answered_wait_s", "handle_s", "ces_sum")
+INTERVAL_TOTALS = ("answered_wait_s", "abandoned_wait_s", "handle_s", "ces_sum")
 
 # how a value of each kind is written in a mapping, for messages
 KIND_WORDS = {"integer": "a whole number", "number": "a number", "boolean": "true or false",

@@ -129,6 +129,8 @@ create table contact_intervals (
     answered_wait_s         bigint,              -- their total wait, seconds
     answered_within_20s     bigint,              -- answered within 20 s of queueing
     abandoned_after_20s     bigint,              -- abandoned after waiting more than 20 s
+    abandoned_with_wait     bigint,              -- abandoned contacts whose wait (time until hanging up) is recorded
+    abandoned_wait_s        bigint,              -- their total wait, seconds (callers' patience: wait_times_staffing_inputs)
     handled                 bigint,              -- answered contacts whose handle time is recorded
     handle_s                bigint,              -- their total handle time, seconds
     resolution_known        bigint,              -- answered contacts whose resolution is recorded
@@ -164,6 +166,8 @@ create table contact_days (
     answered_wait_s         bigint,
     answered_within_20s     bigint,
     abandoned_after_20s     bigint,
+    abandoned_with_wait     bigint,
+    abandoned_wait_s        bigint,
     handled                 bigint,
     handle_s                bigint,
     resolution_known        bigint,

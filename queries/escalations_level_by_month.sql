@@ -13,13 +13,14 @@
 -- params: [date_from, date_to, site, team, channel, touchpoint]
 with by_month as (
     select
-        date_trunc('month', queued_at)::date              as month,
-        count(escalation_depth)                           as exception_requests,  -- with a recorded level
-        count(*) filter (where escalation_depth = 0)      as by_agent,
-        count(*) filter (where escalation_depth = 1)      as by_team_lead,
-        count(*) filter (where escalation_depth = 2)      as by_manager,
-        count(*) filter (where escalation_depth >= 3)     as by_senior_management
-    from filtered_interactions($date_from, $date_to, $site, $team, $channel, $touchpoint)
+        month,
+        -- with a recorded level; summed from the monthly rollup (data/schema.sql, contact_months)
+        coalesce(sum(contacts) filter (where escalation_depth is not null), 0)::bigint as exception_requests,
+        coalesce(sum(contacts) filter (where escalation_depth = 0), 0)::bigint       as by_agent,
+        coalesce(sum(contacts) filter (where escalation_depth = 1), 0)::bigint       as by_team_lead,
+        coalesce(sum(contacts) filter (where escalation_depth = 2), 0)::bigint       as by_manager,
+        coalesce(sum(contacts) filter (where escalation_depth >= 3), 0)::bigint      as by_senior_management
+    from filtered_contact_months($date_from, $date_to, $site, $team, $channel, $touchpoint)
     where not abandoned and exception_requested
     group by month
 )

@@ -2,19 +2,18 @@
 -- description: Defaults for the Erlang C and Erlang A what-if, namely the mean contacts per hour in the busiest hour of the week (that weekday-hour's contacts / the number of such weekdays in the period with data), the AHT of answered contacts (handle time / answered contacts with a handle time), and the callers' mean patience (all time spent waiting, abandoned and answered / abandoned contacts, which is the maximum-likelihood mean of an exponential patience, an answered caller's wait being a patience cut short by the answer).
 -- page: wait-times
 -- chart: data
--- needs: [interactions]
--- column_needs: {aht_s: interactions.handle_s, patience_s: interactions.wait_s}
+-- needs: [contact_intervals]
+-- column_needs: {aht_s: contact_intervals.handle_s, patience_s: contact_intervals.abandoned_wait_s}
 -- labels: {aht_s: AHT, patience_s: Mean patience}
 -- params: [date_from, date_to, site, team, channel, touchpoint]
-with scoped as (
-    select * from filtered_interactions($date_from, $date_to, $site, $team, $channel, $touchpoint)
-),
 
-data_span as (
+-- Everything is summed from the KPI layer (data/schema.sql): contact_intervals for the busiest hour,
+-- contact_days for the period's handling and waiting.
+with data_span as (
     -- the store's whole span: days of the period outside it hold no data, so they must not
     -- dilute the mean (a period reaching past the last day of data, say)
-    select min(queued_at)::date as first_day, max(queued_at)::date as last_day
-    from interactions
+    select min(day) as first_day, max(day) as last_day
+    from contact_days
 ),
 
 period_days as (
@@ -30,9 +29,9 @@ weekday_counts as (
 ),
 
 hour_of_week_contacts as (
-    select isodow(queued_at) as weekday_number, dayname(queued_at) as weekday, hour(queued_at) as hour,
-           count(*) as contacts
-    from scoped
+    select isodow(interval_start) as weekday_number, dayname(interval_start) as weekday,
+           hour(interval_start) as hour, sum(offered)::bigint as contacts
+    from filtered_intervals($date_from, $date_to, $site, $team, $channel, $touchpoint)
     group by all
 ),
 
@@ -45,22 +44,20 @@ busiest_hour as (
 ),
 
 handling as (
-    select sum(handle_s) filter (where not abandoned)   as handle_s,
-           count(handle_s) filter (where not abandoned) as handled,
-           count(*) filter (where not abandoned)        as answered
-    from scoped
+    select sum(handle_s)::bigint   as handle_s,
+           sum(handled)::bigint    as handled,
+           sum(answered)::bigint   as answered
+    from filtered_days($date_from, $date_to, $site, $team, $channel, $touchpoint)
 ),
 
 waiting as (
     -- exponential patience, estimated from every wait: an abandoned wait is a whole patience, an
     -- answered wait a patience cut short by the answer (censored). The likelihood is then maximised
-    -- by all time waited / abandoned contacts. The interval table holds answered waits only, so this
-    -- reads the contacts.
-    select sum(wait_s)                          as waited_s,
-           count(*)                             as waits,
-           count(*) filter (where abandoned)    as abandoned
-    from scoped
-    where wait_s is not null
+    -- by all time waited / abandoned contacts.
+    select (sum(answered_wait_s) + sum(abandoned_wait_s))::bigint        as waited_s,
+           (sum(answered_with_wait) + sum(abandoned_with_wait))::bigint  as waits,
+           sum(abandoned_with_wait)::bigint                              as abandoned
+    from filtered_days($date_from, $date_to, $site, $team, $channel, $touchpoint)
 )
 
 select

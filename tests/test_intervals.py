@@ -67,6 +67,8 @@ def expected_intervals(con) -> dict[tuple, dict[str, int]]:
         row["answered_wait_s"] += wait if answered and wait is not None else 0
         row["answered_within_20s"] += answered and wait is not None and wait <= 20
         row["abandoned_after_20s"] += c["abandoned"] and wait is not None and wait > 20
+        row["abandoned_with_wait"] += c["abandoned"] and wait is not None
+        row["abandoned_wait_s"] += wait if c["abandoned"] and wait is not None else 0
         row["handled"] += answered and handle is not None
         row["handle_s"] += handle if answered and handle is not None else 0
         row["resolution_known"] += answered and c["resolved"] is not None

@@ -683,6 +683,66 @@ from filtered_interactions($date_from, $date_to, $site, $team, $channel, $touchp
 group by all
 order by month, channel
 """,
+    "escalations_level_by_month": """
+with by_month as (
+    select
+        date_trunc('month', queued_at)::date              as month,
+        count(escalation_depth)                           as exception_requests,  -- with a recorded level
+        count(*) filter (where escalation_depth = 0)      as by_agent,
+        count(*) filter (where escalation_depth = 1)      as by_team_lead,
+        count(*) filter (where escalation_depth = 2)      as by_manager,
+        count(*) filter (where escalation_depth >= 3)     as by_senior_management
+    from filtered_interactions($date_from, $date_to, $site, $team, $channel, $touchpoint)
+    where not abandoned and exception_requested
+    group by month
+)
+
+select
+    strftime(month, '%b %Y')                              as month_label,
+    month,
+    exception_requests,
+    100.0 * by_agent / exception_requests                as agent_pct,
+    100.0 * by_team_lead / exception_requests            as team_lead_pct,
+    100.0 * by_manager / exception_requests              as manager_pct,
+    100.0 * by_senior_management / exception_requests    as senior_management_pct
+from by_month
+where exception_requests > 0
+order by month
+""",
+    "escalations_level_by_team": """
+with team_limits as (
+    select team_id, median(authority_limit)::double as authority_limit
+    from filtered_agents($site, $team)
+    group by team_id
+),
+
+by_team as (
+    select
+        team_id,
+        team_name,
+        count(escalation_depth)                           as exception_requests,  -- with a recorded level
+        count(*) filter (where escalation_depth = 0)      as by_agent,
+        count(*) filter (where escalation_depth = 1)      as by_team_lead,
+        count(*) filter (where escalation_depth = 2)      as by_manager,
+        count(*) filter (where escalation_depth >= 3)     as by_senior_management
+    from filtered_interactions($date_from, $date_to, $site, $team, $channel, $touchpoint)
+    where not abandoned and exception_requested
+    group by team_id, team_name
+)
+
+select
+    b.team_name,
+    l.authority_limit,
+    b.exception_requests,
+    100.0 * b.by_agent / b.exception_requests                as agent_pct,
+    100.0 * b.by_team_lead / b.exception_requests            as team_lead_pct,
+    100.0 * b.by_manager / b.exception_requests              as manager_pct,
+    100.0 * b.by_senior_management / b.exception_requests    as senior_management_pct
+from by_team as b
+left join team_limits as l using (team_id)
+where b.exception_requests > 0
+order by l.authority_limit, b.team_name
+""",
 }
 
 REWRITTEN = ("attrition_customer_churn", "overview_customer_kpis", "wait_times_csat_by_wait")
