@@ -10,6 +10,7 @@ alike, so the intervals are somewhat too narrow; the page says so.
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 from dataclasses import dataclass
 
 import plotly.graph_objects as go
@@ -27,6 +28,7 @@ class Lever:
     low: str              # and the bottom band's
     survey: bool          # ranked by the agents' own survey answers (bands count respondents)
     unit: str             # how the band's own figure reads
+    needs: tuple = ()     # what the store must hold to rank agents (coverage.Coverage.absent)
 
     def figure(self, row: dict) -> float | None:
         """The band's own value of the lever, from its sums (pooled over the band, never one agent's)."""
@@ -42,13 +44,14 @@ class Lever:
 
 
 LEVERS = {
-    "satisfaction": Lever("Agent satisfaction", "most satisfied", "least satisfied", True, "%"),
-    "enps": Lever("eNPS", "highest-eNPS", "lowest-eNPS", True, "eNPS"),
-    "manager_72h": Lever("Manager answers within 72 h", "", "", False, "%"),
-    "training": Lever("Training hours", "most trained", "least trained", False, "h"),
+    "satisfaction": Lever("Agent satisfaction", "most satisfied", "least satisfied", True, "%",
+                          ("agent_surveys.satisfaction",)),
+    "enps": Lever("eNPS", "highest-eNPS", "lowest-eNPS", True, "eNPS", ("agent_surveys.enps",)),
+    "manager_72h": Lever("Manager answers within 72 h", "", "", False, "%", ("agent_requests.answered_at",)),
+    "training": Lever("Training hours", "most trained", "least trained", False, "h", ("training",)),
     "tenure": Lever("Tenure", "longest-serving", "newest", False, "years"),
     "authority": Lever("Authority limit", "highest-authority", "lowest-authority", False, "money"),
-    "pressure": Lever("Pressure felt", "most pressured", "least pressured", True, "of 5"),
+    "pressure": Lever("Pressure felt", "most pressured", "least pressured", True, "of 5", ("agent_surveys.pressure",)),
 }
 
 SPLITS = {4: ("quarter", ("Bottom quarter", "Second quarter", "Third quarter", "Top quarter")),
@@ -175,11 +178,20 @@ class LeverBands:
         return len(self.bands) >= 2
 
 
-def lever_bands(frame: pl.DataFrame, least: int) -> dict[str, LeverBands]:
+def _nothing_absent(need: str) -> str | None:
+    return None
+
+
+def lever_bands(frame: pl.DataFrame, least: int,
+                absent: Callable[[str], str | None] = _nothing_absent) -> dict[str, LeverBands]:
     """Each lever's bands from the query's rows (after PageData.run blanked bands below `least`),
-    with a message when the bands had to be fewer than quarters, or when none can be shown."""
+    with a message when the bands had to be fewer than quarters, or when none can be shown.
+    absent(need): why the store lacks what a lever ranks by (coverage.Coverage.absent)."""
     out = {}
     for key, lever in LEVERS.items():
+        if reasons := [reason for reason in map(absent, lever.needs) if reason]:
+            out[key] = LeverBands(key, lever, (), "", 0, "No data: " + "; ".join(reasons) + ".")
+            continue
         rows = [r for r in frame.filter(pl.col("lever") == key).sort("band").iter_rows(named=True)]
         out[key] = _one_lever(key, lever, rows, least)
     return out

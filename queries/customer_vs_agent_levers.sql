@@ -3,7 +3,7 @@
 -- page: customer-vs-agent
 -- chart: data
 -- needs: [interactions.agent_id]
--- respondents: {lever_sum: band_size, lever_misses: band_size, lever_low: band_size, lever_high: band_size, csat_answers: band_size, csat_satisfied: band_size, nps_answers: band_size, promoters: band_size, detractors: band_size, resolution_known: band_size, first_contact_resolved: band_size, depth_recorded: band_size, escalated: band_size, handled: band_size, handle_s: band_size, handle_s_squares: band_size, answered: band_size}
+-- respondents: {lever_sum: band_size, lever_count: band_size, lever_misses: band_size, lever_low: band_size, lever_high: band_size, csat_answers: band_size, csat_satisfied: band_size, nps_answers: band_size, promoters: band_size, detractors: band_size, resolution_known: band_size, first_contact_resolved: band_size, depth_recorded: band_size, escalated: band_size, handled: band_size, handle_s: band_size, handle_s_squares: band_size, answered: band_size}
 -- params: [date_from, date_to, site, team, channel, touchpoint, min_respondents]
 with contacts as (
     select c.*

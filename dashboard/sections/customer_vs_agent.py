@@ -27,7 +27,7 @@ def _levers(canvas: Canvas) -> dict[str, mirror.LeverBands] | None:
     if missing := data.missing(query):
         canvas.no_data(missing)
         return None
-    return mirror.lever_bands(data.frame(LEVERS_QUERY), config.min_respondents())
+    return mirror.lever_bands(data.frame(LEVERS_QUERY), config.min_respondents(), data.coverage.absent)
 
 
 def mirror_panel(canvas: Canvas) -> None:
@@ -62,11 +62,11 @@ def mirror_line(canvas: Canvas) -> None:
         canvas.caption("The mirror (customers' CSAT by their agents' satisfaction): no data: "
                        + "; ".join(data.missing(query)) + ".")
         return
-    item = mirror.lever_bands(data.frame(LEVERS_QUERY), config.min_respondents())["satisfaction"]
+    item = mirror.lever_bands(data.frame(LEVERS_QUERY), config.min_respondents(), data.coverage.absent)["satisfaction"]
     line = readings.headline(item)
     if line is None:
         canvas.caption("The mirror (customers' CSAT by their agents' satisfaction): no data: "
-                       + (item.problem or "too little data.").removeprefix("Too little data: "))
+                       + (item.problem or "too little data.").removeprefix("Too little data: ").removeprefix("No data: "))
         return
     canvas.strong(line)
     canvas.caption("Agents ranked by their own survey answers in the period, in bands of at least "
