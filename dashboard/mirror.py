@@ -279,7 +279,7 @@ def figure(levers: dict[str, LeverBands], outcome_key: str) -> go.Figure:
         error_x=dict(type="data", symmetric=False, array=highs, arrayminus=lows, thickness=1.5),
         marker=dict(size=9, color="#1f77b4"),
         hovertemplate="%{y}<br>" + outcome.label + " %{x:.1f}<br>%{customdata}<extra></extra>"))
-    fig.update_layout(margin=dict(l=10, r=10, t=30, b=10), height=max(260, 26 * len(labels) + 80),
+    fig.update_layout(margin=dict(l=10, r=10, t=10, b=10), height=max(240, 24 * len(labels) + 70),
                       xaxis_title=f"Customers' {outcome.label}{unit}, 95 % interval",
                       yaxis=dict(autorange="reversed", title=None), showlegend=False)
     return fig

@@ -34,7 +34,8 @@ def _interval(outcome: mirror.Outcome, found: mirror.Estimate) -> str:
     return f"95 % CI {_value(outcome, found.low)} to {_value(outcome, found.high)}"
 
 
-def _difference(outcome: mirror.Outcome, diff: mirror.Estimate) -> str:
+def _difference(outcome: mirror.Outcome, diff: mirror.Estimate) -> tuple[str, str]:
+    """(the size of the difference in words, its interval's bounds)."""
     size = abs(diff.value)
     if outcome.unit == "s":
         amount = f"{size:,.0f} s {'longer' if diff.value > 0 else 'shorter'}"
