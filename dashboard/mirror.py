@@ -198,8 +198,9 @@ def lever_bands(frame: pl.DataFrame, least: int,
 
 
 def _one_lever(key: str, lever: Lever, rows: list[dict], least: int) -> LeverBands:
-    who = "respondents to the agent survey" if lever.survey else "agents"
     total = sum(int(r["band_size"] or 0) for r in rows)
+    plural = "" if total == 1 else "s"
+    who = f"respondent{plural} to the agent survey" if lever.survey else f"agent{plural}"
     if not rows:
         return LeverBands(key, lever, (), "", 0, f"Too little data: no {who} with customers in these filters.")
     if rows[0]["bands"] == 0:

@@ -406,3 +406,14 @@ def test_panel_draws_a_chart_a_reading_per_lever_and_the_full_table(con):
     assert f"Filters in force: {drawn.data.chosen.describe()}." in " ".join(captions)
     full = drawn.of("table")[0]["frame"]
     assert full.height == sum(len(item.bands) for item in levers.values())
+
+
+def test_a_lever_nobody_could_be_ranked_by_says_so_in_words():
+    frame = pl.DataFrame({"lever": ["satisfaction"], "bands": [0], "band": [None], "band_agents": [1],
+                          "band_size": [1]}, schema_overrides={"band": pl.Int64})
+    levers = mirror.lever_bands(frame, 5)
+    assert levers["satisfaction"].problem == ("Too little data: 1 respondent to the agent survey in these filters; "
+                                              "two bands of at least 5 need 10.")
+    assert levers["tenure"].problem == "Too little data: no agents with customers in these filters."
+    absent = mirror.lever_bands(frame, 5, lambda need: "no training was imported" if need == "training" else None)
+    assert absent["training"].problem == "No data: no training was imported."
