@@ -43,11 +43,19 @@ FILTER_PARAMS = {
 PAGE_PARAMS = {
     "grant_limit": ("what-if: money an agent may grant without approval (escalations page)", 300.0),
 }
-KNOWN_PARAMS = {**FILTER_PARAMS, **{name: text for name, (text, _) in PAGE_PARAMS.items()}}
+# parameters bound from the server's settings, read at run time: no control, link or --param can
+# set them (a link must not lower the respondent threshold a query bands agents by)
+SETTING_PARAMS = {
+    "min_respondents": ("the respondent threshold (DASHBOARD_MIN_RESPONDENTS): the fewest agents an "
+                        "agent-survey figure may rest on", config.min_respondents),
+}
+KNOWN_PARAMS = {**FILTER_PARAMS, **{name: text for name, (text, _) in {**PAGE_PARAMS, **SETTING_PARAMS}.items()}}
 
 
 def page_param_defaults() -> dict:
-    return {name: default for name, (_, default) in PAGE_PARAMS.items()}
+    """Every non-filter parameter's value: page parameters at their defaults, settings as they stand."""
+    return {**{name: default for name, (_, default) in PAGE_PARAMS.items()},
+            **{name: read() for name, (_, read) in SETTING_PARAMS.items()}}
 # "data": the result feeds Python on the page (statistics, what-ifs), not drawn as it is
 REQUIRED = ("title", "description", "chart")
 OPTIONAL = ("page", "x", "y", "color", "z", "params", "order", "tags", "y_title", "x_title", "labels",

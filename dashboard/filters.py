@@ -297,8 +297,15 @@ CONTROLS = (
     Control("cva_measure", "customer-vs-agent", "Customer score", "CSAT", {"CSAT": "CSAT", "NPS": "NPS"}),
     Control("cva_view", "customer-vs-agent", "Points", "pooled", {"pooled": "Pooled", "within": "Within team"}),
     Control("cva_lag", "customer-vs-agent", "Timing", 0, {lag: lag_words(lag) for lag in range(-3, 4)}),
-    Control("cva_min_answers", "customer-vs-agent", "Least agent answers", config.DEFAULT_MIN_RESPONDENTS, low=1,
+    # 8 by default: agent satisfaction runs near 78 %, so a team-month of n answers reads 100 % with
+    # chance 0.78^n (29 % at 5 answers, 14 % at 8) and its share has a standard error of ~15 points at 8;
+    # fewer answers fill the scatter with 0 % and 100 % points that say nothing about the team. More
+    # than 8 would leave only a handful of team-months a quarter (teams of ~10 agents answer in pulse
+    # months). Never below the respondent threshold (floor).
+    Control("cva_min_answers", "customer-vs-agent", "Least agent answers", 8, low=1,
             high=30, whole=True, floor=config.min_respondents),
+    Control("cva_outcome", "customer-vs-agent", "Customers' outcome", "csat",
+            {"csat": "CSAT", "nps": "NPS", "fcr": "FCR", "escalation": "Escalation rate", "aht": "AHT"}),
     Control("measure", "wait-times", "Measure", "service_level",
             {"service_level": "Service level", "asa": "ASA", "abandon_rate": "Abandon rate"}),
     Control("interval", "wait-times", "Interval (minutes)", 30, {15: "15", 30: "30", 60: "60"}),

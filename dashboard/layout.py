@@ -16,9 +16,13 @@ from dashboard.sections import (
     wait_times,
 )
 
+# the overview's first screen: the customer tiles (order 10), then one mirror line
+_OVERVIEW_TILES, _OVERVIEW_REST = present.query_files_split(10)
+
 BLOCKS: dict[str, tuple[Section, ...]] = {
-    "overview": (present.query_files,),
-    "customer-vs-agent": (present.query_files, customer_vs_agent.relationship, customer_vs_agent.side_by_side),
+    "overview": (_OVERVIEW_TILES, customer_vs_agent.mirror_line, _OVERVIEW_REST),
+    "customer-vs-agent": (customer_vs_agent.mirror_panel, present.query_files, customer_vs_agent.relationship,
+                          customer_vs_agent.side_by_side),
     "wait-times": (present.query_files, wait_times.by_hour, wait_times.staffing_what_if),
     "escalations": (present.query_files, escalations.authority_what_if),
     "attrition": (present.query_files, attrition.retention_by_tenure),

@@ -5,6 +5,7 @@ their declared order, drawn on a Canvas (dashboard/canvas.py) as tiles, charts o
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 
 import polars as pl
 
@@ -22,15 +23,20 @@ EVENTS_SQL = """
 """
 
 
-def query_files(canvas: Canvas) -> None:
-    """Every query file that names this page, in order; a page with none says so."""
+def query_files(canvas: Canvas, after: int | None = None, through: int | None = None) -> None:
+    """Every query file that names this page, in order; a page with none says so. after/through:
+    only the files whose `order` lies in (after, through], so a page can place a section of its
+    own between them (query_files_split); broken files are listed by the first part only."""
     data = canvas.data
-    for err in data.catalogue.errors_for_page(data.page):
-        canvas.notice("error", f"{err.location}: {err.message}")
-    queries = data.catalogue.for_page(data.page)
+    if after is None:
+        for err in data.catalogue.errors_for_page(data.page):
+            canvas.notice("error", f"{err.location}: {err.message}")
+    queries = [q for q in data.catalogue.for_page(data.page)
+               if (after is None or q.order > after) and (through is None or q.order <= through)]
     if not any(q.page == data.page for q in data.catalogue.queries):
-        canvas.notice("info", "This page is coming in a later release. Any query file in queries/ whose header "
-                              f"says page: {data.page} appears here.")
+        if after is None:
+            canvas.notice("info", "This page is coming in a later release. Any query file in queries/ whose "
+                                  f"header says page: {data.page} appears here.")
         return
     bound = data.bound()
     for query in queries:
@@ -38,6 +44,17 @@ def query_files(canvas: Canvas) -> None:
             query_block(canvas, query, bound)
         except SectionProblem as problem:
             canvas.notice("error", str(problem))
+
+
+def query_files_split(order: int) -> tuple[Callable[[Canvas], None], Callable[[Canvas], None]]:
+    """Two sections drawing the page's query files up to `order` and after it, for a page that
+    places a section of its own between them (the overview's mirror line after its first tiles)."""
+    def query_files_through(canvas: Canvas) -> None:
+        query_files(canvas, through=order)
+
+    def query_files_after(canvas: Canvas) -> None:
+        query_files(canvas, after=order)
+    return query_files_through, query_files_after
 
 
 def catalogue_files(canvas: Canvas) -> None:

@@ -265,13 +265,15 @@ def test_page_on_the_demo_store_shows_both_correlations_the_scatter_and_the_tabl
     metrics = {m.label: m.value for m in at.metric}
     assert set(metrics) == {"Pooled r", "Within-team r"}
     assert float(metrics["Pooled r"]) > 0
-    assert len(at.get("plotly_chart")) == 2  # both sides month by month, and the team-month scatter
+    # the mirror's bands, both sides month by month, and the team-month scatter
+    assert [c.key for c in at.get("plotly_chart")] == [
+        "cva_mirror", "chart_customer_vs_agent_monthly", "cva_scatter"]
     table = at.dataframe[-1].value
     assert list(table.columns) == ["Measure", "Customer", "Agent"] and len(table) == 5
     assert not table["Agent"].str.contains("no data").any()
     assert any(relations.CAUTION in c.value for c in at.caption)
     assert at.radio(key="cva_view").value == "within" and at.radio(key="cva_measure").value == "NPS"
-    assert "minus the team's own mean" in at.get("plotly_chart")[1].proto.spec
+    assert "minus the team's own mean" in at.get("plotly_chart")[2].proto.spec
     at.selectbox(key="cva_lag").select(2).run()
     assert not at.exception and not at.error
     assert at.selectbox(key="cva_lag").value == 2
@@ -287,3 +289,9 @@ def test_page_on_a_sparse_store_says_what_the_agent_side_needs(sparse_store_path
     assert agent_cells.count("no data: no agent requests to managers were imported (agent_requests is empty)") == 2
     assert agent_cells.count("no data: no agent survey answers were imported (agent_surveys is empty)") == 2
     assert "no data: no customer records were imported" in " ".join(at.dataframe[-1].value["Customer"])
+    # the mirror's survey and request levers say what is missing; tenure and authority still band
+    captions = [c.value for c in at.caption]
+    assert "Agent satisfaction: No data: no agent survey answers were imported (agent_surveys is empty)." in captions
+    assert ("Manager answers within 72 h: No data: no agent requests to managers were imported "
+            "(agent_requests is empty).") in captions
+    assert any(c.startswith("Customers of the longest-serving quarter of agents") for c in captions)

@@ -99,10 +99,11 @@ def test_choices_read_from_a_store(con):
 # Written by hand from the README's "Sharing a view" table, not from the program.
 
 BOUND_DEFAULT = {"date_from": dt.date(2025, 10, 1), "date_to": dt.date(2025, 12, 31), "site": None, "team": None,
-                 "channel": None, "touchpoint": None, "grant_limit": 300.0}
+                 "channel": None, "touchpoint": None, "grant_limit": 300.0, "min_respondents": 5}
 CONTROL_DEFAULTS = {
     "overview": {},
-    "customer-vs-agent": {"cva_measure": "CSAT", "cva_view": "pooled", "cva_lag": 0, "cva_min_answers": 5},
+    "customer-vs-agent": {"cva_measure": "CSAT", "cva_view": "pooled", "cva_lag": 0, "cva_min_answers": 8,
+                          "cva_outcome": "csat"},
     "wait-times": {"measure": "service_level", "interval": 30, "calls": None, "aht": None, "sl_target": 80,
                    "sl_within": 20, "lost": 0, "patience": None},
     "escalations": {"grant": 300.0},
@@ -121,10 +122,14 @@ LINKS = [
     (CVA, "cva_lag=4", {}, {}, ["'cva_lag=4' is not one of -3, -2, -1, 0, 1, 2, 3; using 0."]),
     (CVA, "cva_lag=Same+month", {}, {}, ["'cva_lag=Same month' is not one of -3, -2, -1, 0, 1, 2, 3; using 0."]),
     (CVA, "cva_min_answers=30", {}, {"cva_min_answers": 30}, []),
-    # the least answers starts at the respondent threshold (5 by default): fewer are hidden anyway
-    (CVA, "cva_min_answers=0", {}, {}, ["'cva_min_answers=0' is not a whole number from 5 to 30; using 5."]),
-    (CVA, "cva_min_answers=4", {}, {}, ["'cva_min_answers=4' is not a whole number from 5 to 30; using 5."]),
-    (CVA, "cva_min_answers=2.5", {}, {}, ["'cva_min_answers=2.5' is not a whole number from 5 to 30; using 5."]),
+    # the least answers may go down to the respondent threshold (5 by default): fewer are hidden anyway;
+    # it starts at 8, where a team-month's share is no longer mostly 0 % or 100 % by chance
+    (CVA, "cva_min_answers=5", {}, {"cva_min_answers": 5}, []),
+    (CVA, "cva_min_answers=0", {}, {}, ["'cva_min_answers=0' is not a whole number from 5 to 30; using 8."]),
+    (CVA, "cva_min_answers=4", {}, {}, ["'cva_min_answers=4' is not a whole number from 5 to 30; using 8."]),
+    (CVA, "cva_min_answers=2.5", {}, {}, ["'cva_min_answers=2.5' is not a whole number from 5 to 30; using 8."]),
+    (CVA, "cva_outcome=aht", {}, {"cva_outcome": "aht"}, []),
+    (CVA, "cva_outcome=AHT", {}, {}, ["'cva_outcome=AHT' is not one of csat, nps, fcr, escalation, aht; using csat."]),
     (CVA, "cva_view=pooled&cva_view=within", {}, {},
      ["'cva_view' is given 2 different values in the link; using pooled."]),
     (CVA, "cva_view=within&cva_view=within", {}, {"cva_view": "within"}, []),

@@ -1,10 +1,76 @@
-"""The customer-vs-agent page's Python sections: the team-month relationship (pooled and within
-team, with a lag) and the mirrored table of both sides. Statistics and figures: dashboard.relations."""
+"""The customer-vs-agent page's Python sections: the mirror in bands (agents grouped by each lever
+against their customers' outcomes), the team-month relationship (pooled and within team, with a
+lag), the mirrored table of both sides, and the overview's one mirror line. Statistics and figures:
+dashboard.mirror and dashboard.relations; their readings in words: dashboard.readings."""
 
 from __future__ import annotations
 
-from dashboard import config, figures, kpis, relations
+from dashboard import config, figures, filters, kpis, mirror, readings, relations
 from dashboard.canvas import Canvas
+
+LEVERS_QUERY = "customer_vs_agent_levers"
+MIRROR_CAPTION = ("Agents ranked by each lever and split into quarters (or met/missed for their manager's 72 h "
+                  "answers), each band of at least {least} respondents (survey levers) or agents, against their "
+                  "own customers' outcomes. Survey levers rank agents by the mean of their own answers in the "
+                  "period and show only each band's pooled figure. Intervals: Wilson for shares, the variance of "
+                  "a difference of shares for NPS, Student's t for AHT; they treat answers as independent, while "
+                  "one agent's customers are alike, so they are somewhat too narrow. ")
+FILTER_WORDS = ("Filters in force: {scope}. The period, channel and touchpoint select the contacts; site and "
+                "team select the agents (by their current team) and their contacts. Survey answers, training "
+                "and the manager's requests count inside the period; tenure is at the period's end.")
+
+
+def _levers(canvas: Canvas) -> dict[str, mirror.LeverBands] | None:
+    """The bands of every lever for the filters, or None (after saying why) without the data."""
+    data = canvas.data
+    query = data.query(LEVERS_QUERY)
+    if missing := data.missing(query):
+        canvas.no_data(missing)
+        return None
+    return mirror.lever_bands(data.frame(LEVERS_QUERY), config.min_respondents(), data.coverage.absent)
+
+
+def mirror_panel(canvas: Canvas) -> None:
+    """The mirror: each agent-side lever's bands against the chosen customer outcome, with 95 %
+    intervals and n, a reading in words under each lever, and every outcome in a table below."""
+    data = canvas.data
+    canvas.heading("The mirror: how agents fare, and what their customers get")
+    canvas.caption(MIRROR_CAPTION.format(least=config.min_respondents()) + relations.CAUTION)
+    canvas.caption(FILTER_WORDS.format(scope=data.chosen.describe()))
+    levers = _levers(canvas)
+    if levers is None:
+        return
+    outcome = canvas.control("cva_outcome", "radio")
+    if any(item.bands for item in levers.values()):
+        canvas.chart("cva_mirror", mirror.figure(levers, outcome))
+    for item in levers.values():
+        if item.comparable and item.problem:
+            canvas.caption(f"{item.lever.label}: {item.problem}")
+        canvas.caption(readings.lever_reading(item, outcome))
+    full = mirror.table(levers)
+    if full.height:
+        canvas.expander("Every band, every outcome (95 % intervals, n)").table(
+            "table_cva_mirror_bands", full, csv_name="customer_vs_agent_mirror_bands")
+
+
+def mirror_line(canvas: Canvas) -> None:
+    """The overview's one mirror line: customers' CSAT for the most and least satisfied bands of
+    agents; says "no data" and why when the bands cannot be formed."""
+    data = canvas.data
+    query = data.query(LEVERS_QUERY)
+    if data.missing(query):
+        canvas.caption("The mirror (customers' CSAT by their agents' satisfaction): no data: "
+                       + "; ".join(data.missing(query)) + ".")
+        return
+    item = mirror.lever_bands(data.frame(LEVERS_QUERY), config.min_respondents(), data.coverage.absent)["satisfaction"]
+    line = readings.headline(item)
+    if line is None:
+        canvas.caption("The mirror (customers' CSAT by their agents' satisfaction): no data: "
+                       + (item.problem or "too little data.").removeprefix("Too little data: ").removeprefix("No data: "))
+        return
+    canvas.strong(line)
+    canvas.caption("Agents ranked by their own survey answers in the period, in bands of at least "
+                   f"{config.min_respondents()} respondents; more on the Customer vs agent page.")
 
 SCATTER_CAPTION = ("One point per team and month: agent satisfaction (share of agent survey answers of 4-5) "
                    "against the customer score of the same team's contacts. Point size shows agent answers; "
@@ -34,6 +100,8 @@ def relationship(canvas: Canvas) -> None:
     lag = right.control("cva_lag", "select", help=LAG_HELP)
     least = least_column.control("cva_min_answers", "number", step=1,
                                  help="Leave out team-months with fewer agent answers than this. It starts at "
+                                      f"{filters.CONTROL['cva_min_answers'].initial()}: with fewer answers a team-month's share "
+                                      "is mostly noise (0 % or 100 % by chance). Never below "
                                       f"{config.min_respondents()}: team-months with fewer respondents are always "
                                       "left out, their agent figures hidden to protect respondents.")
     result = relations.relationship(data.frame(query.name), measure, lag, int(least))
@@ -49,6 +117,7 @@ def relationship(canvas: Canvas) -> None:
     if shown.height:
         canvas.chart("cva_scatter", relations.scatter_figure(figures.chart_safe(shown), fit, measure, within),
                      drill=True, data=shown, csv_name="customer_vs_agent_team_month_pairs")
+    canvas.caption(readings.team_month_reading(result))
     note = relations.sample_note(shown.height)
     if note and fit is not None:
         canvas.caption(note)

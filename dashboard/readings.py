@@ -1,0 +1,124 @@
+"""Readings in words of the relationship figures, generated from the same statistics the charts
+draw (dashboard/mirror.py for the bands, dashboard/relations.py for the team-month view): the size
+of the difference with its interval and n, "association, not proof of cause", and plainly "no
+detectable link" when the interval spans 0, or "too little data" when there is nothing to compare.
+Plain text: a Canvas escapes it (names from data never reach here)."""
+
+from __future__ import annotations
+
+from dashboard import mirror
+from dashboard.relations import Correlation, Relationship
+
+CAUTION = "Association, not proof of cause."
+NO_LINK = "no detectable link"
+
+# how each outcome reads after "Customers of ... agents"
+_PHRASES = {
+    "csat": "were satisfied {} of the time",
+    "nps": "gave an NPS of {}",
+    "fcr": "had their contact resolved first time {} of the time",
+    "escalation": "saw {} of their contacts escalated",
+    "aht": "were served in {} on average (AHT)",
+}
+
+
+def _value(outcome: mirror.Outcome, value: float) -> str:
+    if outcome.unit == "%":
+        return f"{value:.1f} %"
+    if outcome.unit == "s":
+        return f"{value:,.0f} s"
+    return f"{value:+.1f}"
+
+
+def _interval(outcome: mirror.Outcome, found: mirror.Estimate) -> str:
+    return f"95 % CI {_value(outcome, found.low)} to {_value(outcome, found.high)}"
+
+
+def _difference(outcome: mirror.Outcome, diff: mirror.Estimate) -> tuple[str, str]:
+    """(the size of the difference in words, its interval's bounds)."""
+    size = abs(diff.value)
+    if outcome.unit == "s":
+        amount = f"{size:,.0f} s {'longer' if diff.value > 0 else 'shorter'}"
+        bounds = f"{diff.low:+,.0f} to {diff.high:+,.0f} s"
+    else:
+        amount = f"{size:.1f} points {'higher' if diff.value > 0 else 'lower'}"
+        bounds = f"{diff.low:+.1f} to {diff.high:+.1f} points"
+    return amount, bounds
+
+
+def _who(item: mirror.LeverBands, band: mirror.Band, top: bool) -> str:
+    if item.key == "manager_72h":
+        return f"agents whose manager {'met' if top else 'missed'} the 72 h answer target"
+    return f"the {item.lever.high if top else item.lever.low} {item.split} of agents"
+
+
+def lever_reading(item: mirror.LeverBands, outcome_key: str) -> str:
+    """One lever's reading for one outcome: the top band against the bottom band."""
+    outcome = mirror.OUTCOMES[outcome_key]
+    if not item.comparable:
+        return f"{item.lever.label}: {item.problem or 'too little data.'}"
+    bottom, top = item.bands[0], item.bands[-1]
+    high, low = mirror.estimate(outcome, top.row), mirror.estimate(outcome, bottom.row)
+    diff = mirror.difference(outcome, top.row, bottom.row)
+    if high is None or low is None or diff is None:
+        return (f"{item.lever.label}: too little data: the customers of one band gave no "
+                f"{outcome.label} {outcome.n_words} in these filters.")
+    phrase = _PHRASES[outcome_key]
+    text = (f"Customers of {_who(item, top, True)} {phrase.format(_value(outcome, high.value))} "
+            f"({_interval(outcome, high)}; n = {high.n:,} {outcome.n_words}, {top.agents} agents) against "
+            f"{_value(outcome, low.value)} for {_who(item, bottom, False)} ({_interval(outcome, low)}; "
+            f"n = {low.n:,} {outcome.n_words}, {bottom.agents} agents): ")
+    amount, bounds = _difference(outcome, diff)
+    if diff.low <= 0 <= diff.high:
+        text += f"{amount} (95 % CI {bounds}), an interval that spans 0: {NO_LINK}."
+    else:
+        text += f"{amount} (95 % CI {bounds})."
+    return f"{text} {CAUTION}"
+
+
+def headline(item: mirror.LeverBands) -> str | None:
+    """The overview's mirror line: CSAT of the customers of the top and bottom bands of agent
+    satisfaction, with n; None when the bands cannot be formed."""
+    outcome = mirror.OUTCOMES["csat"]
+    if not item.comparable:
+        return None
+    top, bottom = item.bands[-1], item.bands[0]
+    high, low = mirror.estimate(outcome, top.row), mirror.estimate(outcome, bottom.row)
+    if high is None or low is None:
+        return None
+    return (f"Customers of the {item.lever.high} {item.split} of agents: CSAT {high.value:.1f} % "
+            f"(n = {high.n:,}); of the {item.lever.low} {item.split}: {low.value:.1f} % (n = {low.n:,}) "
+            "(association, not proof of cause)")
+
+
+def _link(fit: Correlation) -> str:
+    if fit.n <= 3 or fit.low <= 0 <= fit.high:
+        return NO_LINK
+    return "customers score higher where agents are more satisfied" if fit.r > 0 else \
+        "customers score lower where agents are more satisfied"
+
+
+def team_month_reading(result: Relationship) -> str:
+    """The team-month view in words: between teams and months pooled, then within a team, and
+    what the pair means together."""
+    pooled, within = result.pooled, result.within
+    if pooled is None and within is None:
+        return (f"Too little data: {result.pairs.height} team-month pairs, too few for a correlation. "
+                f"{CAUTION}")
+    parts = []
+    if pooled is not None:
+        parts.append(f"Pooled over teams and months: {pooled.describe()}: {_link(pooled)}.")
+    else:
+        parts.append(f"Pooled over teams and months: too little data ({result.pairs.height} team-months).")
+    if within is not None:
+        parts.append(f"Within a team, month against month: {within.describe()}: {_link(within)}.")
+    else:
+        parts.append(f"Within a team: too little data ({result.within_pairs.height} team-months).")
+    pooled_link = pooled is not None and _link(pooled) != NO_LINK
+    within_link = within is not None and _link(within) != NO_LINK
+    if pooled_link and not within_link:
+        parts.append("The link is between teams (which team, which manager), not within a team from month "
+                     "to month.")
+    elif within_link:
+        parts.append("The link holds within teams, not only between them.")
+    return " ".join(parts) + f" {CAUTION}"
