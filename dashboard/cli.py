@@ -1,4 +1,4 @@
-"""Command line: python -m dashboard demo | import | mapping draft | sql | snapshot | check | audit | serve."""
+"""Command line: python -m dashboard demo | import | mapping draft | sql | snapshot | check | audit | serve | bench."""
 
 from __future__ import annotations
 
@@ -10,7 +10,7 @@ from pathlib import Path
 
 import duckdb
 
-from dashboard import audit, config, drafting, serving, snapshot, sqlcli, store
+from dashboard import audit, bench, config, drafting, serving, snapshot, sqlcli, store
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -49,6 +49,7 @@ def main(argv: list[str] | None = None) -> int:
     snapshot.add_parser(commands)
     audit.add_parser(commands)
     serving.add_parser(commands)
+    bench.add_parser(commands)
 
     check = commands.add_parser("check", help="validate every query file in queries/")
     check.add_argument("--queries", type=Path, default=None, help="query folder (default queries/)")
@@ -73,6 +74,8 @@ def main(argv: list[str] | None = None) -> int:
         return audit.main(args)
     if args.command == "serve":
         return serving.main(args)
+    if args.command == "bench":
+        return bench.main(args)
     if args.command == "check":
         from dashboard import check as checker
         folder = args.queries or config.queries_dir()

@@ -1,0 +1,134 @@
+"""`python -m dashboard bench` on a tiny store: the JSON it writes has a row for every page and both
+filters with positive figures, the store's build figures, and the overview the pandas way whose KPIs
+equal the page's. Never a timed assertion: the numbers are only checked to be measured."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+
+import duckdb
+import pytest
+
+from dashboard import bench, cli, layout
+
+SIZE = 3_000
+PAGE_TIMINGS = ("cold_ms", "warm_ms", "duckdb_ms")
+BROWSER = ("browser_open_ms", "browser_filter_ms", "peak_rss_mb")
+
+
+@pytest.fixture(scope="module")
+def db_dir(tmp_path_factory):
+    return tmp_path_factory.mktemp("bench-stores")
+
+
+@pytest.fixture(scope="module")
+def rows(db_dir, tmp_path_factory):
+    out = tmp_path_factory.mktemp("bench") / "bench.json"
+    code = cli.main(["bench", "--interactions", str(SIZE), "--db-dir", str(db_dir), "--json", str(out),
+                     "--no-browser", "--repeat", "1"])
+    assert code == 0
+    return json.loads(out.read_text())
+
+
+def by_kind(rows, kind):
+    return [r for r in rows if r["kind"] == kind]
+
+
+def test_every_row_has_every_field(rows):
+    assert rows and all(set(bench.FIELDS) <= set(r) for r in rows)
+    assert all(r["interactions"] == SIZE for r in rows)
+
+
+def test_the_store_row_says_how_the_store_was_built(rows, db_dir):
+    (built,) = by_kind(rows, "store")
+    assert built["reused"] is False
+    assert built["build_s"] > 0 and built["build_peak_mb"] > 0
+    assert built["size_mb"] == pytest.approx((db_dir / f"demo-{SIZE}.duckdb").resolve().stat().st_size / 1e6, abs=0.1)
+
+
+def test_every_declared_page_is_measured_at_both_filters_with_no_error(rows):
+    measured = {(r["page"], r["filter"]): r for r in by_kind(rows, "page")}
+    assert set(measured) == {(page, f) for page in layout.drawable_paths() for f in ("default", "narrow")}
+    for key, r in measured.items():
+        assert all(r[name] > 0 for name in PAGE_TIMINGS), key
+        assert r["queries"] > 0 and r["figures"] > 0, key
+        assert r["errors"] == [], key
+        assert all(r[name] is None for name in BROWSER), key   # --no-browser
+
+
+def test_the_narrow_filter_is_one_team_for_one_month(rows):
+    narrow = {r["filter_text"] for r in by_kind(rows, "page") if r["filter"] == "narrow"}
+    default = {r["filter_text"] for r in by_kind(rows, "page") if r["filter"] == "default"}
+    assert len(narrow) == 1 and len(default) == 1
+    (text,) = narrow
+    assert "·" in text and "·" not in next(iter(default))
+
+
+def test_the_pandas_overview_equals_the_pages_kpis(rows, db_dir):
+    pandas_rows = {r["filter"]: r for r in by_kind(rows, "pandas")}
+    assert set(pandas_rows) == {"default", "narrow"}
+    for label, r in pandas_rows.items():
+        assert r["page"] == bench.PANDAS_PAGE
+        assert r["kpis_equal_sql"] is True, r["kpi_mismatches"]
+        assert r["cold_ms"] > r["load_ms"] > 0 and r["warm_ms"] > 0 and r["peak_rss_mb"] > 0
+    # not an equality of nothings: the counts the KPIs rest on, from the raw rows
+    with duckdb.connect(str(db_dir / f"demo-{SIZE}.duckdb"), read_only=True) as con:
+        last = con.sql("select max(queued_at)::date from interactions").fetchall()[0][0]
+        start = dt.date(last.year, last.month, 1)
+        start = dt.date(start.year - (start.month <= 2), (start.month - 3) % 12 + 1, 1)
+        offered, surveyed = con.sql(
+            "select count(distinct i.interaction_id), count(s.csat) from interactions i "
+            "left join customer_surveys s using (interaction_id) where i.queued_at >= $start",
+            params={"start": start}).fetchall()[0]
+    kpis = pandas_rows["default"]["kpis"]
+    assert kpis["abandon_rate_n"] == offered > 0
+    assert kpis["csat_n"] == surveyed > 0
+    assert kpis["csat"] is not None and kpis["service_level"] is not None
+
+
+def test_a_kpi_that_differs_is_reported():
+    sql = {"csat": 80.0, "csat_n": 10, "asa": None}
+    assert bench.kpi_mismatches({"csat": 80.0, "csat_n": 10, "asa": None}, sql) == []
+    assert bench.kpi_mismatches({"csat": 80.1, "csat_n": 10}, sql) == ["csat: pandas 80.1, SQL 80.0"]
+    assert bench.kpi_mismatches({"asa": 12.0}, sql) == ["asa: pandas 12.0, SQL None"]
+    assert bench.kpi_mismatches({"aht": 1.0}, sql) == ["aht: no overview KPI query returns it"]
+
+
+def test_a_second_run_reuses_the_store_and_its_build_figures(rows, db_dir, tmp_path, capsys):
+    out = tmp_path / "again.json"
+    assert cli.main(["bench", "--interactions", str(SIZE), "--db-dir", str(db_dir), "--json", str(out),
+                     "--no-browser", "--pages", "teams", "--repeat", "1"]) == 0
+    again = json.loads(out.read_text())
+    (first,), (second,) = by_kind(rows, "store"), by_kind(again, "store")
+    assert second["reused"] is True
+    assert (second["build_s"], second["build_peak_mb"]) == (first["build_s"], first["build_peak_mb"])
+    assert {r["page"] for r in by_kind(again, "page")} == {"teams"}
+    assert "teams" in capsys.readouterr().out   # the printed table
+
+
+@pytest.mark.parametrize("args, named", [
+    (["--interactions", "1e6"], "--interactions"),
+    (["--interactions", "0"], "--interactions"),
+    (["--pages", "nowhere"], "nowhere"),
+    (["--repeat", "0"], "--repeat"),
+])
+def test_bad_arguments_are_named_and_nothing_runs(args, named, tmp_path, capsys):
+    with pytest.raises(SystemExit) as stop:
+        cli.main(["bench", "--db-dir", str(tmp_path / "stores"), *args])
+    assert stop.value.code == 2
+    assert named in capsys.readouterr().err
+    assert not (tmp_path / "stores").exists()
+
+
+@pytest.mark.browser
+def test_one_page_in_chromium_against_the_baseline(rows, db_dir, tmp_path):
+    pytest.importorskip("playwright.sync_api")
+    out = tmp_path / "browser.json"
+    assert cli.main(["bench", "--interactions", str(SIZE), "--db-dir", str(db_dir), "--json", str(out),
+                     "--pages", "overview", "--repeat", "1"]) == 0
+    measured = json.loads(out.read_text())
+    shown = {(r["page"], r["filter"]): r for r in measured if r["kind"] in ("page", "baseline")}
+    assert set(shown) == {(page, f) for page in ("overview", bench.BASELINE) for f in ("default", "narrow")}
+    for key, r in shown.items():
+        assert all(r[name] > 0 for name in BROWSER), key
