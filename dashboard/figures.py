@@ -4,8 +4,11 @@ plotting code."""
 
 from __future__ import annotations
 
+import hashlib
 import html
+import threading
 import zlib
+from collections import OrderedDict
 
 import plotly.express as px
 import plotly.graph_objects as go
@@ -45,20 +48,63 @@ def chart_safe(frame: pl.DataFrame) -> pl.DataFrame:
                               for c in text)
 
 
+# Figures already drawn, by what they were drawn from. Building a figure through plotly's validated
+# objects costs far more than the aggregate query behind it (tens of milliseconds a chart, against a
+# few for the query), and the same rows come back on every rerun and for every reader of the same
+# view: so each is built once. Bounded, shared by the server's sessions (a lock: Streamlit runs them
+# in threads). A cached figure is never changed after it is stored: drawn() returns it for reading.
+DRAWN_KEEP = 256
+# Figures are built without plotly's template: copying it into every figure is half the cost of
+# building one, and the live page draws with Streamlit's theme in its place. A snapshot, which has
+# no Streamlit, puts plotly's template back when it writes the page (snapshot.HtmlCanvas.chart).
+LIVE_TEMPLATE = "none"
+SNAPSHOT_TEMPLATE = "plotly"
+_drawn: OrderedDict[tuple, go.Figure] = OrderedDict()
+_drawn_lock = threading.Lock()
+
+
+def _frame_key(frame: pl.DataFrame | None) -> bytes | None:
+    """A digest of the frame's columns, types and every value."""
+    if frame is None:
+        return None
+    return hashlib.sha256(frame.serialize(format="binary")).digest()
+
+
+def drawn(spec: ChartSpec, frame: pl.DataFrame, events: pl.DataFrame | None = None,
+          first=None, last=None) -> go.Figure:
+    """build(spec, frame), with the events shaded when given (add_events), built once for the same
+    spec, rows, events and span, then served from memory. Do not change the figure it returns."""
+    key = (repr(spec), _frame_key(frame), _frame_key(events), first, last)
+    with _drawn_lock:
+        if key in _drawn:
+            _drawn.move_to_end(key)
+            return _drawn[key]
+    figure = build(spec, frame)
+    if events is not None:
+        add_events(figure, events, first, last)
+    with _drawn_lock:
+        _drawn[key] = figure
+        while len(_drawn) > DRAWN_KEEP:
+            _drawn.popitem(last=False)
+    return figure
+
+
 def build(spec: ChartSpec, frame: pl.DataFrame) -> go.Figure:
     """The figure the spec declares. y may name several columns: they share one axis."""
     frame = chart_safe(frame)
     labels = {c: safe_text.chart(text) for c, text in
               {**{c: c.replace("_", " ") for c in frame.columns}, **spec.labels}.items()}
     y = list(spec.y)
-    common = dict(labels=labels)
+    # plotly's own colours named, so that drawing without its template (LIVE_TEMPLATE) keeps them
+    common = dict(labels=labels, template=LIVE_TEMPLATE, color_discrete_sequence=px.colors.qualitative.Plotly)
     if spec.kind == "heatmap":
         wide = frame.pivot(on=spec.x, index=y[0], values=spec.z, aggregate_function="first", sort_columns=True)
         index = wide.get_column(y[0]).to_list()
         matrix = wide.drop(y[0])
         fig = px.imshow(matrix.to_numpy(), x=matrix.columns, y=[str(v) for v in index], aspect="auto",
                         labels=dict(x=labels.get(spec.x, spec.x), y=labels.get(y[0], y[0]),
-                                    color=labels.get(spec.z, spec.z)), color_continuous_scale="RdYlGn")
+                                    color=labels.get(spec.z, spec.z)), color_continuous_scale="RdYlGn",
+                        template=LIVE_TEMPLATE)
         fig.update_coloraxes(reversescale=spec.lower_is_better)
     else:
         color = spec.color if spec.color in frame.columns else None

@@ -123,13 +123,12 @@ def chart(canvas: Canvas, query: catalogue.Query, frame: pl.DataFrame, spec: Cha
     if nodata.nothing_to_plot(spec, drawn):
         canvas.notice("info", "No data for these filters." + (f" {left_out.text()}" if left_out else ""))
         return
+    shaded = events(canvas) if figures.shows_events(spec, drawn) else None
     try:
-        figure = figures.build(spec, drawn)
+        figure = figures.drawn(spec, drawn, shaded, canvas.data.chosen.date_from, canvas.data.chosen.date_to)
     except Exception as exc:  # a header naming a column the query does not return: plotly's words
         canvas.notice("error", f"{query.path.name}: cannot draw the {spec.kind} chart: {exc}")
         return
-    if figures.shows_events(spec, drawn):
-        figures.add_events(figure, events(canvas), canvas.data.chosen.date_from, canvas.data.chosen.date_to)
     if spec.drill:
         canvas.caption("Click a team to narrow every page to it.")
     canvas.chart(key or f"chart_{query.name}", figure, drill=bool(spec.drill), data=frame,

@@ -20,6 +20,7 @@ from collections.abc import Mapping, Sequence
 from pathlib import Path
 
 import duckdb
+import plotly.graph_objects as go
 import plotly.io as pio
 import plotly.offline
 import polars as pl
@@ -28,6 +29,7 @@ from dashboard import (
     catalogue,
     config,
     coverage,
+    figures,
     filters,
     kpis,
     layout,
@@ -163,6 +165,8 @@ class HtmlCanvas:
     def chart(self, key: str, figure, *, drill: bool = False, data: pl.DataFrame | None = None,
               csv_name: str | None = None) -> None:
         self.charts += 1
+        if not figure.layout.template.layout.to_plotly_json():   # drawn for the live theme (figures.LIVE_TEMPLATE): a copy
+            figure = go.Figure(figure).update_layout(template=figures.SNAPSHOT_TEMPLATE)
         self._add(f'<div class="chart" data-key="{_e(key)}">'
                   + pio.to_html(figure, full_html=False, include_plotlyjs=False, config=CHART_CONFIG,
                                 div_id=f"chart-{self.charts}") + "</div>")

@@ -245,3 +245,44 @@ def test_targets_of_the_same_figure_share_a_line_and_different_ones_do_not(tmp_p
     targets.write_text("csat: 80\nservice_level: 80\nabandon_rate: 80\n")
     assert goal_lines(figures.build(weekly.spec, frame)) == {
         "CSAT, Service level (20 s) and Abandon rate target 80.0 %": 80.0}
+
+
+def test_a_figure_is_built_once_per_spec_rows_and_events_and_equals_a_fresh_build():
+    import plotly.io as pio
+
+    spec = ChartSpec(kind="line", x="week", y=("csat",), annotate_events=True)
+    weeks = pl.DataFrame({"week": [dt.date(2025, 3, 3), dt.date(2025, 3, 10)], "csat": [80.0, 82.5]})
+    events = pl.DataFrame({"starts_on": [dt.date(2025, 3, 5)], "ends_on": [None], "title": ["Pilot"]},
+                          schema={"starts_on": pl.Date, "ends_on": pl.Date, "title": pl.String})
+    first, last = dt.date(2025, 3, 1), dt.date(2025, 3, 31)
+    figures._drawn.clear()
+    once = figures.drawn(spec, weeks, events, first, last)
+    assert figures.drawn(spec, weeks.clone(), events, first, last) is once   # equal rows: the same figure
+    fresh = figures.add_events(figures.build(spec, weeks), events, first, last)
+    assert pio.to_json(once, validate=False) == pio.to_json(fresh, validate=False)
+    # any change of rows, events, span or spec is another figure
+    assert figures.drawn(spec, weeks.with_columns(pl.col("csat") + 1), events, first, last) is not once
+    assert figures.drawn(spec, weeks, None, first, last) is not once
+    assert figures.drawn(spec, weeks, events, first, dt.date(2025, 3, 30)) is not once
+    assert figures.drawn(spec.but(kind="bar"), weeks, events, first, last) is not once
+    assert figures.drawn(spec, weeks, events, first, last) is once
+
+
+def test_the_figure_memory_is_bounded(monkeypatch):
+    monkeypatch.setattr(figures, "DRAWN_KEEP", 3)
+    figures._drawn.clear()
+    spec = ChartSpec(kind="bar", x="team", y=("n",))
+    for n in range(5):
+        figures.drawn(spec, pl.DataFrame({"team": ["A"], "n": [n]}))
+    assert len(figures._drawn) == 3
+
+
+def test_live_figures_carry_no_template_and_snapshots_put_plotlys_back(store_path):
+    from dashboard import snapshot
+
+    spec = ChartSpec(kind="bar", x="team", y=("n",))
+    figure = figures.build(spec, pl.DataFrame({"team": ["A", "B"], "n": [1, 2]}))
+    assert figure.layout.template.layout.to_plotly_json() == {}
+    assert [bar.marker.color.lower() for bar in figure.data] == ["#636efa"]   # plotly's first colour, named
+    page = snapshot.render("overview", "from=2025-03-01&to=2025-03-31", store_path)
+    assert '"template":{"data"' in page.replace(" ", "")

@@ -130,11 +130,11 @@ def hostile(t: dict) -> dict[str, tuple[str, object]]:
 
 @pytest.fixture(scope="module")
 def truth(store_path, con) -> dict:
-    team, team_id = con.execute("select team_name, team_id from teams order by team_name limit 1").fetchone()
-    other = con.execute("select min(team_name) from teams where team_name <> $t", {"t": team}).fetchone()[0]
+    team, team_id = con.execute("select team_name, team_id from teams order by team_name limit 1").fetchall()[0]
+    other = con.execute("select min(team_name) from teams where team_name <> $t", {"t": team}).fetchall()[0][0]
     agent_id, agent_name = con.execute(
         "select agent_id, agent_name from agents join agent_surveys using (agent_id) where team_id = $i "
-        "order by agent_id limit 1", {"i": team_id}).fetchone()
+        "order by agent_id limit 1", {"i": team_id}).fetchall()[0]
     real = os.path.realpath(store_path)
     return {"team": team, "team_id": team_id, "other": other, "agent_id": agent_id, "agent_name": agent_name,
             "threshold": config.min_respondents(), "store": str(store_path),
@@ -180,9 +180,9 @@ def test_a_scoped_analyst_reaches_only_their_teams_rows(name, lab_store, con, tr
 def test_the_truth_is_not_trivial(con, truth):
     """The team has contacts, answers and survey groups to see, and other teams have rows to hide."""
     team = {"team": truth["team"]}
-    assert all(con.execute(sql, team).fetchone()[0] > 0 for sql in IN_SCOPE_COUNT.values())
+    assert all(con.execute(sql, team).fetchall()[0][0] > 0 for sql in IN_SCOPE_COUNT.values())
     assert con.execute("select count(*) from interactions join teams using (team_id) where team_name <> $team",
-                       team).fetchone()[0] > 0
+                       team).fetchall()[0][0] > 0
     assert con.execute(GROUPS_OF_THE_TEAM, {**team, "threshold": truth["threshold"]}).fetchall()
 
 

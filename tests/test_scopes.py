@@ -47,18 +47,18 @@ def team_ids(con, where: str, params: dict) -> list[int]:
 
 
 def expected_rows(con, ids: list[int]) -> dict[str, int]:
-    return {table: con.execute(sql, {"ids": ids} if "$ids" in sql else None).fetchone()[0]
+    return {table: con.execute(sql, {"ids": ids} if "$ids" in sql else None).fetchall()[0][0]
             for table, sql in INDEPENDENT_COUNTS.items()}
 
 
 @pytest.fixture(scope="module")
 def a_team(con) -> str:
-    return con.execute("select team_name from teams order by team_name limit 1").fetchone()[0]
+    return con.execute("select team_name from teams order by team_name limit 1").fetchall()[0][0]
 
 
 @pytest.fixture(scope="module")
 def a_site(con) -> str:
-    return con.execute("select site from teams order by site limit 1").fetchone()[0]
+    return con.execute("select site from teams order by site limit 1").fetchall()[0][0]
 
 
 def test_a_team_scope_holds_exactly_its_rows(store_path, con, a_team):
@@ -78,8 +78,8 @@ def test_a_site_scope_holds_exactly_its_rows(store_path, con, a_site):
 
 
 def test_teams_and_sites_together_keep_only_teams_at_those_sites(store_path, con, a_team, a_site):
-    other_site = con.execute("select site from teams where team_name = $t", {"t": a_team}).fetchone()[0]
-    elsewhere = con.execute("select min(team_name) from teams where site <> $s", {"s": other_site}).fetchone()[0]
+    other_site = con.execute("select site from teams where team_name = $t", {"t": a_team}).fetchall()[0][0]
+    elsewhere = con.execute("select min(team_name) from teams where site <> $s", {"s": other_site}).fetchall()[0][0]
     scope = scopes.Scope(teams=frozenset({a_team, elsewhere}), sites=frozenset({other_site}))
     derived_con = store.open_read_only(scopes.store_for(store_path, scope, "pages"))
     try:
@@ -89,7 +89,7 @@ def test_teams_and_sites_together_keep_only_teams_at_those_sites(store_path, con
 
 
 def scalar_count(con, table: str) -> int:
-    return con.execute(f"select count(*) from {table}").fetchone()[0]
+    return con.execute(f"select count(*) from {table}").fetchall()[0][0]
 
 
 def test_coverage_is_recomputed_for_the_scope(store_path, con, a_team):
@@ -101,7 +101,7 @@ def test_coverage_is_recomputed_for_the_scope(store_path, con, a_team):
         derived_con.close()
     ids = team_ids(con, "team_name = $t", {"t": a_team})
     first, last, n = con.execute("select min(queued_at)::date, max(queued_at)::date, count(*) from interactions "
-                                 "where list_contains($ids, team_id)", {"ids": ids}).fetchone()
+                                 "where list_contains($ids, team_id)", {"ids": ids}).fetchall()[0]
     assert scoped.rows("interactions") == n and scoped.period("interactions") == (first, last)
     # supplied flags come from the source's record of its imports, not from the scope's values
     assert scoped.entries[("agents", "left_on")].supplied == coverage.read(con).entries[("agents", "left_on")].supplied

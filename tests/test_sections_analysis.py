@@ -294,10 +294,13 @@ def store_without_abandons(store_path, tmp_path_factory) -> Path:
     import shutil
 
     import duckdb
+
+    from dashboard import rollups
     copy = tmp_path_factory.mktemp("no_abandons") / "store.duckdb"
     shutil.copy(store_path, copy)
     with duckdb.connect(str(copy)) as connection:
         connection.execute("update interactions set abandoned = false")
+        rollups.build(connection)   # as a publish of the changed contacts would
     return copy
 
 
