@@ -929,6 +929,53 @@ from lever_splits
 where bands = 0
 order by lever, band
 """,
+    # escalations_rate_by_authority: as it was at commit 4029830
+    "escalations_rate_by_authority": """
+with team_limits as (
+    -- agents.authority_limit is today's limit; teams normally share one, the median guards against a stray agent
+    select team_id, median(authority_limit)::double as authority_limit
+    from filtered_agents($site, $team)
+    group by team_id
+),
+
+-- a team's limit was last changed by its latest empowerment event: before that another limit applied
+limit_in_force_since as (
+    select team_id, max(starts_on) as since
+    from events
+    where category = 'empowerment' and team_id is not null
+    group by team_id
+),
+
+exception_requests as (
+    select i.team_id, i.team_name, i.site, i.escalation_depth
+    from filtered_interactions($date_from, $date_to, $site, $team, $channel, $touchpoint) as i
+    left join limit_in_force_since as f using (team_id)
+    where not i.abandoned
+      and i.exception_requested
+      and (f.since is null or i.queued_at >= f.since)
+),
+
+by_team as (
+    select team_id, team_name, site, count(escalation_depth) as exception_requests,  -- with a recorded level
+           count(*) filter (where escalation_depth > 0) as escalated
+    from exception_requests
+    group by team_id, team_name, site
+)
+
+select
+    b.team_name,
+    b.site,
+    l.authority_limit,
+    b.exception_requests,
+    b.escalated,
+    100.0 * b.escalated / b.exception_requests                       as escalated_pct,
+    100.0 * wilson_lower(b.escalated, b.exception_requests)          as escalated_low_pct,
+    100.0 * wilson_upper(b.escalated, b.exception_requests)          as escalated_high_pct
+from by_team as b
+join team_limits as l using (team_id)
+where b.exception_requests > 0
+order by b.site, l.authority_limit, b.team_name
+""",
 }
 
 REWRITTEN = ("attrition_customer_churn", "overview_customer_kpis", "wait_times_csat_by_wait")
@@ -1041,6 +1088,38 @@ def test_the_last_partial_month_of_data_is_read_from_the_rollup(store_ending_mid
         "select rollup_months_to($day::date)", {"day": day}).fetchone()[0]
     assert bound(dt.date(2025, 12, 15)) == dt.datetime(2026, 1, 1)   # the last day of data: December whole
     assert bound(dt.date(2025, 12, 10)) == dt.datetime(2025, 12, 1)  # before it: December from the contacts
+
+
+@pytest.fixture(scope="module")
+def store_with_a_limit_changed_mid_month(store_path, tmp_path_factory):
+    """The test store with every team's authority limit last changed on 17 July (the demo changes it on
+    a month's first day), so its figures need July from the contacts and later months from the rollup."""
+    path = tmp_path_factory.mktemp("mid_limit") / "mid_limit.duckdb"
+    shutil.copy(store.version(store_path)[0], path)
+    with duckdb.connect(str(path)) as connection:
+        connection.execute("delete from events where category = 'empowerment'")
+        connection.execute("insert into events (event_id, starts_on, category, team_id, title) "
+                           "select (select max(event_id) from events) + team_id, date '2025-07-17', "
+                           "'empowerment', team_id, 'New limit' from teams")
+    connection = store.open_read_only(path)
+    yield connection
+    connection.close()
+
+
+def test_a_limit_changed_mid_month_counts_the_contacts_from_that_day(store_with_a_limit_changed_mid_month, queries):
+    con = store_with_a_limit_changed_mid_month
+    name = "escalations_rate_by_authority"
+    periods = [YEAR, (dt.date(2025, 7, 1), dt.date(2025, 7, 31)), (dt.date(2025, 7, 20), dt.date(2025, 9, 10)),
+               (dt.date(2025, 6, 10), dt.date(2025, 7, 16)), WITHIN_ONE_MONTH]
+    for period in periods:
+        assert_same_figures(con, queries.get(name), name, values_of(period))
+    # July's requests from the 17th on are counted, not the whole month's: computed from the contacts
+    july = con.cursor().sql("""
+        select count(escalation_depth) from interactions
+        where not abandoned and exception_requested and queued_at >= date '2025-07-17'
+          and queued_at < date '2025-08-01'""").fetchall()[0][0]
+    frame = catalogue.execute(con, queries.get(name), values_of((dt.date(2025, 7, 1), dt.date(2025, 7, 31))))
+    assert frame["exception_requests"].sum() == july > 0
 
 
 @pytest.mark.parametrize("purpose", ["pages", "lab"])
