@@ -55,6 +55,7 @@ MONTH_SOURCES: dict[str, tuple[str, ...]] = {
     "escalation_depth": ("interactions.escalation_depth",),
     "handled": ("interactions.handle_s",),
     "handle_s": ("interactions.handle_s",),
+    "handle_s_squared": ("interactions.handle_s",),
     "resolution_known": ("interactions.resolved",),
     "resolved": ("interactions.resolved",),
     "first_contact_resolved": ("interactions.resolved", "interactions.customer_id"),

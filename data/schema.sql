@@ -208,6 +208,10 @@ create table contact_months (
     contacts                bigint not null,
     handled                 bigint not null,     -- contacts whose handle time is recorded
     handle_s                bigint,              -- their total handle time, seconds (null: none recorded)
+    -- the sum of their squared handle times (null: none recorded), for the spread of AHT (the mirror's
+    -- interval). An integer, not a double: an integer sum is exact in any order of adding, so any
+    -- period's sum equals the contacts' own; hugeint, what DuckDB's sum of integers gives (no overflow)
+    handle_s_squared        hugeint,
     resolution_known        bigint not null,     -- contacts whose resolution is recorded
     resolved                bigint not null,
     first_contact_resolved  bigint not null,     -- resolved and no repeat within 7 days
@@ -330,6 +334,7 @@ create macro contact_month_rows(from_ts, to_ts, site, team, channel, touchpoint)
         count(*)                                                      as contacts,
         count(c.handle_s)                                             as handled,
         sum(c.handle_s)::bigint                                       as handle_s,
+        sum(c.handle_s::hugeint * c.handle_s)                         as handle_s_squared,
         count(c.resolved)                                             as resolution_known,
         count(*) filter (where c.resolved)                            as resolved,
         count(*) filter (where c.resolved and not c.repeat_within_7d) as first_contact_resolved,

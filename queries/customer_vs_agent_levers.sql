@@ -5,54 +5,45 @@
 -- needs: [interactions.agent_id]
 -- respondents: {lever_sum: band_size, lever_count: band_size, lever_misses: band_size, lever_low: band_size, lever_high: band_size, csat_answers: band_size, csat_satisfied: band_size, nps_answers: band_size, promoters: band_size, detractors: band_size, resolution_known: band_size, first_contact_resolved: band_size, depth_recorded: band_size, escalated: band_size, handled: band_size, handle_s: band_size, handle_s_squares: band_size, answered: band_size}
 -- params: [date_from, date_to, site, team, channel, touchpoint, min_respondents]
-with contacts as (
-    select c.*
-    from filtered_interactions($date_from, $date_to, $site, $team, $channel, $touchpoint) as c
+
+-- summed from the monthly rollup (data/schema.sql: filtered_contact_months), equal to the contacts' sums
+with answered_months as (
+    select m.*
+    from filtered_contact_months($date_from, $date_to, $site, $team, $channel, $touchpoint) as m
     join filtered_agents($site, $team) as a using (agent_id)
-    where not c.abandoned
+    where not m.abandoned
 ),
 
 customer_contacts as (
-    -- the AHT, FCR and escalation counts of each agent's answered contacts (the KPI layer's definitions)
+    -- the AHT, FCR, escalation and survey counts of each agent's answered contacts (the KPI layer's
+    -- definitions); survey answers count with the contact they answer, so with the agent who served it
     select
         agent_id,
-        count(*)                                                       as answered,
-        count(handle_s)                                                as handled,
-        coalesce(sum(handle_s), 0)::double                             as handle_s,
-        coalesce(sum(handle_s::double * handle_s), 0)                  as handle_s_squares,
-        count(resolved)                                                as resolution_known,
-        count(*) filter (where resolved and not repeat_within_7d)      as first_contact_resolved,
-        count(escalation_depth)                                        as depth_recorded,
-        count(*) filter (where escalation_depth > 0)                   as escalated
-    from contacts
+        sum(contacts)::bigint                                                      as answered,
+        sum(handled)::bigint                                                       as handled,
+        coalesce(sum(handle_s), 0)::double                                         as handle_s,
+        coalesce(sum(handle_s_squared), 0)::double                                 as handle_s_squares,
+        sum(resolution_known)::bigint                                              as resolution_known,
+        sum(first_contact_resolved)::bigint                                        as first_contact_resolved,
+        coalesce(sum(contacts) filter (where escalation_depth is not null), 0)::bigint as depth_recorded,
+        coalesce(sum(contacts) filter (where escalation_depth > 0), 0)::bigint     as escalated,
+        sum(csat_answers)::bigint                                                  as csat_answers,
+        sum(csat_satisfied)::bigint                                                as csat_satisfied,
+        sum(nps_answers)::bigint                                                   as nps_answers,
+        sum(promoters)::bigint                                                     as promoters,
+        sum(detractors)::bigint                                                    as detractors
+    from answered_months
     group by agent_id
-),
-
-customer_answers as (
-    -- survey answers count with the contact they answer, so with the agent who served it
-    select
-        c.agent_id,
-        count(s.csat)                       as csat_answers,
-        count(*) filter (where s.csat >= 4) as csat_satisfied,
-        count(s.nps)                        as nps_answers,
-        count(*) filter (where s.nps >= 9)  as promoters,
-        count(*) filter (where s.nps <= 6)  as detractors
-    from contacts as c
-    join customer_surveys as s using (interaction_id)
-    group by c.agent_id
 ),
 
 served as (
     select
         a.agent_id, a.team_id, a.hired_on, a.left_on, a.authority_limit,
         cc.answered, cc.handled, cc.handle_s, cc.handle_s_squares, cc.resolution_known,
-        cc.first_contact_resolved, cc.depth_recorded, cc.escalated,
-        coalesce(ca.csat_answers, 0) as csat_answers, coalesce(ca.csat_satisfied, 0) as csat_satisfied,
-        coalesce(ca.nps_answers, 0) as nps_answers, coalesce(ca.promoters, 0) as promoters,
-        coalesce(ca.detractors, 0) as detractors
+        cc.first_contact_resolved, cc.depth_recorded, cc.escalated, cc.csat_answers, cc.csat_satisfied,
+        cc.nps_answers, cc.promoters, cc.detractors
     from customer_contacts as cc
     join agents as a using (agent_id)
-    left join customer_answers as ca using (agent_id)
 ),
 
 own_answers as (

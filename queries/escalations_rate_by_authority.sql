@@ -31,19 +31,42 @@ limit_in_force_since as (
     group by team_id
 ),
 
-exception_requests as (
-    select i.team_id, i.team_name, i.site, i.escalation_depth
-    from filtered_interactions($date_from, $date_to, $site, $team, $channel, $touchpoint) as i
+-- summed from the monthly rollup (data/schema.sql: filtered_contact_months), equal to the contacts' sums:
+-- a team's months from the one its limit changed in, whole; that month itself, from the change on, from
+-- the contacts when the change fell after the month's first day
+exception_months as (
+    select m.team_id, m.team_name, m.site, m.escalation_depth, m.contacts
+    from filtered_contact_months($date_from, $date_to, $site, $team, $channel, $touchpoint) as m
     left join limit_in_force_since as f using (team_id)
+    where not m.abandoned
+      and m.exception_requested
+      and (f.since is null or f.since <= $date_from or m.month >= f.since)
+),
+
+changes_after_a_month_began as (
+    select team_id, since
+    from limit_in_force_since
+    where since > $date_from and date_trunc('month', since) < since
+),
+
+exceptions_in_change_month as (
+    -- read from the earliest such change on (none: nothing), so no other contact is read
+    select i.team_id, i.team_name, i.site, i.escalation_depth, 1 as contacts
+    from filtered_interactions(
+        (select coalesce(min(since), date '9999-12-31') from changes_after_a_month_began), $date_to,
+        $site, $team, $channel, $touchpoint) as i
+    join changes_after_a_month_began as f using (team_id)
     where not i.abandoned
       and i.exception_requested
-      and (f.since is null or i.queued_at >= f.since)
+      and i.queued_at >= f.since
+      and i.queued_at < date_trunc('month', f.since) + interval 1 month
 ),
 
 by_team as (
-    select team_id, team_name, site, count(escalation_depth) as exception_requests,  -- with a recorded level
-           count(*) filter (where escalation_depth > 0) as escalated
-    from exception_requests
+    select team_id, team_name, site,
+           coalesce(sum(contacts) filter (where escalation_depth is not null), 0)::bigint as exception_requests,  -- with a recorded level
+           coalesce(sum(contacts) filter (where escalation_depth > 0), 0)::bigint         as escalated
+    from (select * from exception_months union all select * from exceptions_in_change_month)
     group by team_id, team_name, site
 )
 
