@@ -11,7 +11,8 @@ The mechanics, each an explicit term below so a chart can rediscover it:
 - about 20 % of answered contacts get a survey answer, fewer after a bad experience.
 
 Agents are simulated month by month in Python (hundreds of rows); contacts are generated month by
-month in numpy (millions of rows) and appended to the store, so memory stays flat at 10M and more.
+month in numpy (millions of rows), staged in DuckDB and written to the store in time order about a
+month at a time (ContactStaging), so memory stays bounded at 100M contacts and more.
 """
 
 from __future__ import annotations
@@ -551,7 +552,7 @@ def build(db_path: str | os.PathLike, interactions: int = 1_000_000, seed: int =
     with store.write_lock(target):
         built = store.new_version_file(target)
         try:
-            with duckdb.connect(str(built), config={"memory_limit": BUILD_MEMORY_LIMIT}) as con:
+            with duckdb.connect(str(built)) as con:
                 _populate(con, interactions, seed, progress)
                 coverage.record(con)   # the demo supplies every column of every table
             store.publish(built, target)
@@ -562,6 +563,7 @@ def build(db_path: str | os.PathLike, interactions: int = 1_000_000, seed: int =
 
 
 def _populate(con: duckdb.DuckDBPyConnection, n_interactions: int, seed: int, progress: bool) -> None:
+    con.execute(f"set memory_limit = '{BUILD_MEMORY_LIMIT}'")   # our constant; the rest of the build keeps it
     store.create_schema(con)
     bar = tqdm(total=n_interactions, unit=" contacts", disable=not progress, desc="demo centre",
                unit_scale=True, mininterval=0.5)
