@@ -533,6 +533,11 @@ def _concat(parts: list[dict[str, np.ndarray]]) -> dict[str, np.ndarray]:
     return {k: np.concatenate([p[k] for p in parts]) for k in parts[0]}
 
 
+# At most this many first contacts are generated at once (their repeats follow before the next
+# batch): numpy's working set stays a few hundred MB and in reused memory rather than GBs of fresh
+# pages (at 7M a batch, a third of the time went to the kernel). Part of what a seed means: stores
+# of up to about 12M contacts, whose months need no more than one batch, are as before it existed.
+PRIMARIES_PER_BATCH = 1_000_000
 # Contacts become frames and enter the store this many at a time, so Python's memory stays bounded
 # however many a month holds (a month's batch of 100M/12 contacts as frames at once would take GBs).
 ROWS_PER_INSERT = 1_000_000
@@ -586,7 +591,7 @@ def _populate(con: duckdb.DuckDBPyConnection, n_interactions: int, seed: int, pr
         pending = []
         while count < target:
             if queue is None or len(queue["queued"]) == 0:
-                queue = gen.primaries(month, max(1, math.ceil((target - count) / 1.18)))
+                queue = gen.primaries(month, min(max(1, math.ceil((target - count) / 1.18)), PRIMARIES_PER_BATCH))
             out = gen.outcomes(month, queue)
             count += len(out["queued"])
             again = gen.repeats(out)
