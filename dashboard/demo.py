@@ -641,9 +641,10 @@ class ContactStaging:
 
     def drop(self, interaction_ids: np.ndarray) -> None:
         """Forgets contacts generated but not kept, and their survey answers."""
-        dropped = pl.DataFrame({"interaction_id": interaction_ids})
+        self.con.register("dropped", pl.DataFrame({"interaction_id": interaction_ids}))
         for table in ("staged_interactions", "staged_surveys"):  # our own table names
             self.con.execute(f"delete from {table} where interaction_id in (select interaction_id from dropped)")
+        self.con.unregister("dropped")
 
     def write_surveys(self) -> None:
         """Survey answers need no later contacts: written in contact order as they come."""
