@@ -86,9 +86,10 @@ def headline(item: mirror.LeverBands) -> str | None:
     high, low = mirror.estimate(outcome, top.row), mirror.estimate(outcome, bottom.row)
     if high is None or low is None:
         return None
-    return (f"Customers of the {item.lever.high} {item.split} of agents: CSAT {high.value:.1f} % "
-            f"(n = {high.n:,}); of the {item.lever.low} {item.split}: {low.value:.1f} % (n = {low.n:,}) "
-            "(association, not proof of cause)")
+    # one short line: on a phone the overview's first chart must still begin within two screens
+    return (f"Customers' CSAT: {high.value:.1f} % (n = {high.n:,}) with the {item.lever.high} {item.split} "
+            f"of agents, {low.value:.1f} % (n = {low.n:,}) with the {item.lever.low}; association, not proof "
+            "of cause.")
 
 
 def _link(fit: Correlation) -> str:

@@ -325,8 +325,8 @@ def test_reading_of_a_clear_association_states_the_computed_figures(con, raw, tr
         f"n = {lo[3]:,} answers, {len(low_agents)} agents): {100 * d:.1f} points higher "
         f"(95 % CI {100 * d_low:+.1f} to {100 * d_high:+.1f} points). Association, not proof of cause.")
     assert readings.headline(item) == (
-        f"Customers of the most satisfied quarter of agents: CSAT {hi[0]:.1f} % (n = {hi[3]:,}); of the least "
-        f"satisfied quarter: {lo[0]:.1f} % (n = {lo[3]:,}) (association, not proof of cause)")
+        f"Customers' CSAT: {hi[0]:.1f} % (n = {hi[3]:,}) with the most satisfied quarter of agents, "
+        f"{lo[0]:.1f} % (n = {lo[3]:,}) with the least satisfied; association, not proof of cause.")
 
 
 def synthetic_bands(rows: list[dict], least: int = 5) -> mirror.LeverBands:

@@ -68,9 +68,9 @@ def mirror_line(canvas: Canvas) -> None:
         canvas.caption("The mirror (customers' CSAT by their agents' satisfaction): no data: "
                        + (item.problem or "too little data.").removeprefix("Too little data: ").removeprefix("No data: "))
         return
+    # the bands' rule (agents ranked by their own answers, bands of at least the respondent threshold)
+    # is told on the Customer vs agent page: here one line, so a phone still sees the first chart soon
     canvas.strong(line)
-    canvas.caption("Agents ranked by their own survey answers in the period, in bands of at least "
-                   f"{config.min_respondents()} respondents; more on the Customer vs agent page.")
 
 SCATTER_CAPTION = ("One point per team and month: agent satisfaction (share of agent survey answers of 4-5) "
                    "against the customer score of the same team's contacts. Point size shows agent answers; "
