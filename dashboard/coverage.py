@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 
 import duckdb
 
-from dashboard.rollups import INTERVAL_SOURCES, MONTH_SOURCES
+from dashboard.rollups import INTERVAL_SOURCES, MONTH_SOURCES, WAIT_DAY_SOURCES
 
 TABLE_ROW = "*"   # the store_coverage row that describes a table as a whole
 
@@ -25,6 +25,7 @@ TABLE_PERIODS = {
     "interactions": ("queued_at", "queued_at"),
     "contact_intervals": ("interval_start", "interval_start"),
     "contact_days": ("day", "day"),
+    "contact_wait_days": ("day", "day"),
     "customer_surveys": ("answered_at", "answered_at"),
     "agent_surveys": ("surveyed_at", "surveyed_at"),
     "agent_requests": ("opened_at", "opened_at"),
@@ -57,6 +58,11 @@ DERIVED: dict[tuple[str, str], tuple[str, tuple[tuple[str, str], ...]]] = {
        for column, sources in MONTH_SOURCES.items()},
     **{("contact_months", column): ("interactions", ())
        for column in ("month", "team_id", "channel", "touchpoint_id", "contacts")},
+    # the wait-bucket rollup's, likewise (its figures' needs name the contact columns too)
+    **{("contact_wait_days", column): ("interactions", tuple(tuple(s.split(".")) for s in sources))
+       for column, sources in WAIT_DAY_SOURCES.items()},
+    **{("contact_wait_days", column): ("interactions", ())
+       for column in ("day", "team_id", "channel", "touchpoint_id", "offered")},
 }
 
 

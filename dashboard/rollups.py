@@ -68,6 +68,15 @@ MONTH_SOURCES: dict[str, tuple[str, ...]] = {
     "detractors": ("customer_surveys.nps",),
 }
 
+# The same for contact_wait_days (coverage.DERIVED). Its CSAT counts need the answers alone, as those of
+# contact_months: whether a contact was answered is part of every contact log.
+WAIT_DAY_SOURCES: dict[str, tuple[str, ...]] = {
+    "wait_bucket": ("interactions.wait_s",),
+    "abandoned": ("interactions.abandoned",),
+    "csat_answers": ("customer_surveys.csat",),
+    "csat_satisfied": ("customer_surveys.csat",),
+}
+
 # The interval of a contact: its queueing time floored to INTERVAL_MINUTES (aligned to the hour).
 _INTERVAL_OF = f"time_bucket(interval {INTERVAL_MINUTES} minute, i.queued_at)"
 
@@ -171,6 +180,48 @@ select * from contact_month_rows($month_start, $month_start + interval 1 month, 
 order by team_id, agent_id, channel, touchpoint_id
 """
 
+# Contacts and CSAT answers per day, team, channel, touchpoint and wait bucket (data/schema.sql), bucketed
+# by the schema's wait_bucket(), the one definition of the buckets. A month of contacts at a time, as
+# contact_months, so memory is bounded by one month's contacts and answers. Each answered contact's
+# answers are counted before the join, so a contact counts once as offered however many answers it has,
+# and every answer counts as the CSAT-by-wait figure counts it.
+CONTACT_WAIT_DAYS = """
+insert into contact_wait_days
+with contacts as (
+    select interaction_id, queued_at, team_id, channel, touchpoint_id, wait_s, abandoned
+    from interactions
+    where queued_at >= $month_start and queued_at < $month_start + interval 1 month
+),
+
+answers_per_contact as (
+    -- only answered contacts count their answers (as the CSAT-by-wait figure: an answer on an abandoned
+    -- contact has no wait before an answer)
+    select
+        c.interaction_id,
+        count(s.csat)                           as csat_answers,
+        count(*) filter (where s.csat >= 4)     as csat_satisfied
+    from contacts as c
+    join customer_surveys as s using (interaction_id)
+    where not c.abandoned
+    group by c.interaction_id
+)
+
+select
+    c.queued_at::date                                 as day,
+    c.team_id,
+    c.channel,
+    c.touchpoint_id,
+    wait_bucket(c.wait_s)                             as wait_bucket,
+    count(*)                                          as offered,
+    count(*) filter (where c.abandoned)               as abandoned,
+    coalesce(sum(a.csat_answers), 0)                  as csat_answers,
+    coalesce(sum(a.csat_satisfied), 0)                as csat_satisfied
+from contacts as c
+left join answers_per_contact as a using (interaction_id)
+group by all
+order by day, c.team_id, c.channel, c.touchpoint_id, wait_bucket
+"""
+
 
 def has_contacts(con: duckdb.DuckDBPyConnection) -> bool:
     # fetchall, not fetchone: an unfinished result left open on the connection blocks its next register()
@@ -186,10 +237,13 @@ def build(con: duckdb.DuckDBPyConnection) -> None:
         con.execute(CONTACT_INTERVALS)
     con.execute("delete from contact_days")
     con.execute(_day_rollup(con))
-    # months of contacts: empty without contacts (an interval report has no agents or outcomes)
+    # months and wait days of contacts: empty without contacts (an interval report has no agents,
+    # outcomes or single waits)
     con.execute("delete from contact_months")
+    con.execute("delete from contact_wait_days")
     for month_start in contact_month_starts(con):
         con.execute(CONTACT_MONTHS, {"month_start": month_start})
+        con.execute(CONTACT_WAIT_DAYS, {"month_start": month_start})
 
 
 def contact_month_starts(con: duckdb.DuckDBPyConnection) -> list[dt.datetime]:

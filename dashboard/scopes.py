@@ -61,6 +61,7 @@ KEPT_ROWS = {
     # the monthly rollup holds customer-side sums only (no agent survey answer), as the contacts it
     # sums, which the lab reads too
     "contact_months": "select * from src.contact_months where team_id in (select team_id from scope_teams)",
+    "contact_wait_days": "select * from src.contact_wait_days where team_id in (select team_id from scope_teams)",
     "customer_surveys": "select * from src.customer_surveys "
                         "where interaction_id in (select interaction_id from main.interactions)",
     # the whole company keeps customers with no contact yet; a scope only those it served

@@ -224,6 +224,24 @@ create table contact_months (
     detractors              bigint not null      -- NPS 0-6
 );
 
+-- Contacts per day x team x channel x touchpoint x bucket of their time in queue (wait_bucket below):
+-- what CSAT by wait and abandon rate by time in queue (the wait-times page) read instead of bucketing
+-- every contact of the period. At most days x teams x channels x touchpoints x 8 rows, whatever the
+-- number of contacts. Built with contact_intervals at every publish of a store holding contacts
+-- (dashboard/rollups.py), so it never disagrees with them; empty for a store of interval reports only
+-- (its counts cannot be bucketed by single waits). Queries read it through filtered_wait_days.
+create table contact_wait_days (
+    day             date not null,       -- the day the contacts joined the queue
+    team_id         integer not null,
+    channel         varchar not null,
+    touchpoint_id   integer not null,
+    wait_bucket     smallint,            -- wait_bucket(wait_s), 1 ('0-10 s') to 7 ('10 min+'); NULL: wait not recorded
+    offered         bigint not null,     -- contacts that joined the queue
+    abandoned       bigint not null,     -- of them, abandoned before an answer
+    csat_answers    bigint not null,     -- survey answers with a CSAT on the answered ones (a contact answering twice counts twice)
+    csat_satisfied  bigint not null      -- of them, 4 or 5
+);
+
 -- What the store holds, column by column (docs/design.md: no data is not zero). Written whenever a store is
 -- published (an import or the demo build): `supplied` says an import filled the column at all (an
 -- export without escalation levels leaves interactions.escalation_depth unsupplied, so the escalation
@@ -295,6 +313,36 @@ create macro filtered_days(date_from, date_to, site, team, channel, touchpoint) 
       and (team is null or t.team_name = team)
       and (channel is null or cd.channel = channel)
       and (touchpoint is null or tp.touchpoint_name = touchpoint);
+
+-- The contact_wait_days rows of the global filters, as filtered_days gives day rows.
+create macro filtered_wait_days(date_from, date_to, site, team, channel, touchpoint) as table
+    select w.*, t.team_name, t.site, tp.touchpoint_name
+    from contact_wait_days as w
+    join teams as t using (team_id)
+    join touchpoints as tp using (touchpoint_id)
+    where w.day between date_from and date_to
+      and (site is null or t.site = site)
+      and (team is null or t.team_name = team)
+      and (channel is null or w.channel = channel)
+      and (touchpoint is null or tp.touchpoint_name = touchpoint);
+
+-- The buckets of a time in queue (seconds), defined once: wait_bucket(wait_s) is a wait's bucket, NULL
+-- when the wait is not recorded (no bucket at all); wait_buckets() lists every bucket with its label, in
+-- wait order, so a chart shows every bucket even when it is empty.
+create macro wait_bucket(wait_s) as
+    case
+        when wait_s < 10 then 1
+        when wait_s < 30 then 2
+        when wait_s < 60 then 3
+        when wait_s < 120 then 4
+        when wait_s < 300 then 5
+        when wait_s < 600 then 6
+        when wait_s >= 600 then 7
+    end;
+
+create macro wait_buckets() as table
+    select * from (values (1, '0-10 s'), (2, '10-30 s'), (3, '30-60 s'), (4, '1-2 min'), (5, '2-5 min'),
+                          (6, '5-10 min'), (7, '10 min+')) as b(bucket_order, wait_bucket);
 
 -- contact_months' rows for the contacts queued from from_ts (inclusive) to to_ts (exclusive) of the
 -- site, team, channel and touchpoint (NULL: all): the one definition of its sums, used to build it at

@@ -14,25 +14,16 @@
 -- n: offered
 -- unknown: no recorded time in queue
 -- params: [date_from, date_to, site, team, channel, touchpoint]
-with wait_buckets (bucket_order, wait_bucket) as (
-    values (1, '0-10 s'), (2, '10-30 s'), (3, '30-60 s'), (4, '1-2 min'), (5, '2-5 min'),
-           (6, '5-10 min'), (7, '10 min+')
-),
-
-contacts as (
+with channel_buckets as (
+    -- contacts per channel and bucket of their time in queue (contact_wait_days): null when it is not
+    -- recorded, no bucket at all
     select
         channel,
-        case
-            when wait_s < 10 then 1
-            when wait_s < 30 then 2
-            when wait_s < 60 then 3
-            when wait_s < 120 then 4
-            when wait_s < 300 then 5
-            when wait_s < 600 then 6
-            when wait_s >= 600 then 7
-        end as bucket_order,  -- null when the time in queue is not recorded: no bucket at all
-        abandoned
-    from filtered_interactions($date_from, $date_to, $site, $team, $channel, $touchpoint)
+        wait_bucket::integer          as bucket_order,
+        sum(offered)::bigint          as offered,
+        sum(abandoned)::bigint        as abandoned
+    from filtered_wait_days($date_from, $date_to, $site, $team, $channel, $touchpoint)
+    group by channel, wait_bucket
 ),
 
 bucket_totals as (
@@ -40,9 +31,9 @@ bucket_totals as (
     select
         case when grouping(channel) = 1 then 'All channels' else channel end as series,
         bucket_order,
-        count(*)                               as offered,
-        count(*) filter (where abandoned)      as abandoned
-    from contacts
+        sum(offered)::bigint                   as offered,
+        sum(abandoned)::bigint                 as abandoned
+    from channel_buckets
     group by grouping sets ((channel, bucket_order), (bucket_order))
 ),
 
@@ -50,16 +41,16 @@ series_in_scope as (
     -- the pooled line only adds something when it mixes several channels
     select distinct series
     from bucket_totals
-    where (series <> 'All channels' or (select count(distinct channel) from contacts) > 1)
+    where (series <> 'All channels' or (select count(distinct channel) from channel_buckets) > 1)
       -- without a recorded wait for any lost contact, every rate would read 0 %: show nothing instead
-      and exists (select 1 from contacts where abandoned and bucket_order is not null)
+      and exists (select 1 from channel_buckets where abandoned > 0 and bucket_order is not null)
 ),
 
 series_buckets as (
     -- every bucket on every line, so each line lists the buckets in wait order
     select s.series, b.bucket_order, b.wait_bucket
     from series_in_scope as s
-    cross join wait_buckets as b
+    cross join wait_buckets() as b
 ),
 
 -- the line's buckets, then the contacts of no bucket once per channel (the pooled line would count

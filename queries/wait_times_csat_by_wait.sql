@@ -13,47 +13,16 @@
 -- n: survey_answers
 -- unknown: no recorded wait before answer
 -- params: [date_from, date_to, site, team, channel, touchpoint]
-with wait_buckets (bucket_order, wait_bucket) as (
-    -- one row per bucket, in wait order, so every bucket shows even when empty
-    values (1, '0-10 s'), (2, '10-30 s'), (3, '30-60 s'), (4, '1-2 min'), (5, '2-5 min'),
-           (6, '5-10 min'), (7, '10 min+')
-),
-
-answered_contacts as (
-    select interaction_id, wait_s
-    from filtered_interactions($date_from, $date_to, $site, $team, $channel, $touchpoint)
-    where not abandoned
-),
-
-surveyed_contacts as (
-    -- only answered contacts are surveyed; wait_s is their time in queue until an agent answered
+with bucket_totals as (
+    -- the survey answers on answered contacts, summed per bucket of their wait (contact_wait_days): null
+    -- when the wait is not recorded, no bucket at all; buckets no answer fell in are left out
     select
-        case
-            when i.wait_s < 10 then 1
-            when i.wait_s < 30 then 2
-            when i.wait_s < 60 then 3
-            when i.wait_s < 120 then 4
-            when i.wait_s < 300 then 5
-            when i.wait_s < 600 then 6
-            when i.wait_s >= 600 then 7
-        end as bucket_order,  -- null when the wait is not recorded: no bucket at all
-        s.csat
-    from answered_contacts as i
-    join customer_surveys as s using (interaction_id)
-    where s.csat is not null
-      -- only the answers within the span of the contacts' ids are read: ids follow time in most stores, so
-      -- a quarter's contacts read a quarter's answers, not all of them (the result is the same)
-      and s.interaction_id between (select min(interaction_id) from answered_contacts)
-                               and (select max(interaction_id) from answered_contacts)
-),
-
-bucket_totals as (
-    select
-        bucket_order,
-        count(*)                             as answers,
-        count(*) filter (where csat >= 4)    as satisfied
-    from surveyed_contacts
-    group by bucket_order
+        wait_bucket::integer                 as bucket_order,
+        sum(csat_answers)::bigint            as answers,
+        sum(csat_satisfied)::bigint          as satisfied
+    from filtered_wait_days($date_from, $date_to, $site, $team, $channel, $touchpoint)
+    group by wait_bucket
+    having sum(csat_answers) > 0
 )
 
 select
@@ -63,7 +32,8 @@ select
     100.0 * wilson_lower(t.satisfied, t.answers)         as csat_low,
     100.0 * wilson_upper(t.satisfied, t.answers)         as csat_high,
     coalesce(t.answers, 0)                               as survey_answers
-from wait_buckets as b
+-- every bucket, in wait order, so every bucket shows even when empty
+from wait_buckets() as b
 -- a full join keeps the answers of no bucket (null wait): the chart leaves them out and counts them
 full join bucket_totals as t using (bucket_order)
 -- no rows at all (rather than seven empty buckets) when the filters leave no survey answers

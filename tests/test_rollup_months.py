@@ -1,9 +1,10 @@
-"""The page queries that read the monthly rollup (contact_months, through filtered_contact_months) or
-were rewritten for speed (customer churn) give exactly the figures of the SQL they replaced, which read
-every contact: the previous SQL is kept here as the independent computation and run on the same store,
-at whole, partial and scoped periods. And the rollup itself: its sums equal the contacts', a period
-ending on a store's last day of data takes the last partial month from the rollup and still gives the
-contacts' figures, and a scope's stores (pages and lab) keep exactly the scope's rows."""
+"""The page queries that read the monthly rollup (contact_months, through filtered_contact_months) or the
+wait-bucket rollup (contact_wait_days, through filtered_wait_days), or were rewritten for speed
+(customer churn) give exactly the figures of the SQL they replaced, which read every contact: the
+previous SQL is kept here as the independent computation and run on the same store, at whole, partial
+and scoped periods. And the rollups themselves: their sums equal the contacts', a period ending on a
+store's last day of data takes the last partial month from the rollup and still gives the contacts'
+figures, and a scope's stores (pages and lab) keep exactly the scope's rows."""
 
 from __future__ import annotations
 
@@ -20,11 +21,18 @@ from dashboard import catalogue, config, coverage, filters, rollups, scopes, sto
 # The SQL each query file held before it read the rollup or was rewritten (commit e19aa55 unless said), after
 # its header. The REWRITTEN ones read no rollup: their SQL was rewritten (see the files).
 PREVIOUS_SQL = {
+    # the two wait-bucket figures: as they were at commit 41a20e8, reading every contact of the period
     "wait_times_csat_by_wait": """
 with wait_buckets (bucket_order, wait_bucket) as (
     -- one row per bucket, in wait order, so every bucket shows even when empty
     values (1, '0-10 s'), (2, '10-30 s'), (3, '30-60 s'), (4, '1-2 min'), (5, '2-5 min'),
            (6, '5-10 min'), (7, '10 min+')
+),
+
+answered_contacts as (
+    select interaction_id, wait_s
+    from filtered_interactions($date_from, $date_to, $site, $team, $channel, $touchpoint)
+    where not abandoned
 ),
 
 surveyed_contacts as (
@@ -40,10 +48,13 @@ surveyed_contacts as (
             when i.wait_s >= 600 then 7
         end as bucket_order,  -- null when the wait is not recorded: no bucket at all
         s.csat
-    from filtered_interactions($date_from, $date_to, $site, $team, $channel, $touchpoint) as i
+    from answered_contacts as i
     join customer_surveys as s using (interaction_id)
-    where not i.abandoned
-      and s.csat is not null
+    where s.csat is not null
+      -- only the answers within the span of the contacts' ids are read: ids follow time in most stores, so
+      -- a quarter's contacts read a quarter's answers, not all of them (the result is the same)
+      and s.interaction_id between (select min(interaction_id) from answered_contacts)
+                               and (select max(interaction_id) from answered_contacts)
 ),
 
 bucket_totals as (
@@ -68,6 +79,79 @@ full join bucket_totals as t using (bucket_order)
 -- no rows at all (rather than seven empty buckets) when the filters leave no survey answers
 where exists (select 1 from bucket_totals)
 order by b.bucket_order
+""",
+    "wait_times_abandon_by_wait": """
+with wait_buckets (bucket_order, wait_bucket) as (
+    values (1, '0-10 s'), (2, '10-30 s'), (3, '30-60 s'), (4, '1-2 min'), (5, '2-5 min'),
+           (6, '5-10 min'), (7, '10 min+')
+),
+
+contacts as (
+    select
+        channel,
+        case
+            when wait_s < 10 then 1
+            when wait_s < 30 then 2
+            when wait_s < 60 then 3
+            when wait_s < 120 then 4
+            when wait_s < 300 then 5
+            when wait_s < 600 then 6
+            when wait_s >= 600 then 7
+        end as bucket_order,  -- null when the time in queue is not recorded: no bucket at all
+        abandoned
+    from filtered_interactions($date_from, $date_to, $site, $team, $channel, $touchpoint)
+),
+
+bucket_totals as (
+    -- each channel, and all channels pooled, in one pass
+    select
+        case when grouping(channel) = 1 then 'All channels' else channel end as series,
+        bucket_order,
+        count(*)                               as offered,
+        count(*) filter (where abandoned)      as abandoned
+    from contacts
+    group by grouping sets ((channel, bucket_order), (bucket_order))
+),
+
+series_in_scope as (
+    -- the pooled line only adds something when it mixes several channels
+    select distinct series
+    from bucket_totals
+    where (series <> 'All channels' or (select count(distinct channel) from contacts) > 1)
+      -- without a recorded wait for any lost contact, every rate would read 0 %: show nothing instead
+      and exists (select 1 from contacts where abandoned and bucket_order is not null)
+),
+
+series_buckets as (
+    -- every bucket on every line, so each line lists the buckets in wait order
+    select s.series, b.bucket_order, b.wait_bucket
+    from series_in_scope as s
+    cross join wait_buckets as b
+),
+
+-- the line's buckets, then the contacts of no bucket once per channel (the pooled line would count
+-- them twice): the chart leaves those out and counts them
+every_row as (
+    select
+        g.series,
+        g.bucket_order,
+        g.wait_bucket,
+        100.0 * t.abandoned / nullif(t.offered, 0)            as abandon_rate,
+        100.0 * wilson_lower(t.abandoned, t.offered)          as abandon_rate_low,
+        100.0 * wilson_upper(t.abandoned, t.offered)          as abandon_rate_high,
+        coalesce(t.offered, 0)                                as offered,
+        coalesce(t.abandoned, 0)                              as abandoned
+    from series_buckets as g
+    left join bucket_totals as t using (series, bucket_order)
+    union all
+    select series, null, null, null, null, null, offered, abandoned
+    from bucket_totals
+    where bucket_order is null and series <> 'All channels'
+)
+
+select *
+from every_row
+order by series = 'All channels', series, bucket_order nulls last
 """,
     "attrition_customer_churn": """
 with contacts as (
@@ -978,7 +1062,9 @@ order by b.site, l.authority_limit, b.team_name
 """,
 }
 
-REWRITTEN = ("attrition_customer_churn", "overview_customer_kpis", "wait_times_csat_by_wait")
+REWRITTEN = ("attrition_customer_churn", "overview_customer_kpis")
+# The queries that read another rollup than contact_months, and the macro they read it through
+READS = {"wait_times_csat_by_wait": "filtered_wait_days", "wait_times_abandon_by_wait": "filtered_wait_days"}
 
 YEAR = (dt.date(2025, 1, 1), dt.date(2025, 12, 31))
 ONE_MONTH = (dt.date(2025, 6, 1), dt.date(2025, 6, 30))
@@ -1034,7 +1120,7 @@ def values_of(period, **scope) -> dict:
 def test_query_gives_the_figures_of_the_sql_it_replaced(con, queries, name):
     query = queries.get(name)
     if name not in REWRITTEN:
-        assert "filtered_contact_months" in query.sql   # it does read the rollup
+        assert READS.get(name, "filtered_contact_months") in query.sql   # it does read the rollup
     for case in filter_cases(con):
         assert_same_figures(con, query, name, values_of(**case))
 
@@ -1054,6 +1140,98 @@ def test_rollup_sums_equal_the_contacts(con):
                (select count(*) from customer_surveys join interactions using (interaction_id) where nps <= 6)
         from interactions""").fetchall()[0]
     assert from_rollup == from_contacts
+
+
+# The wait buckets as the page names them (0-10 s, 10-30 s, ... 10 min+): a wait's bucket is one more
+# than the number of these edges it reaches; an unrecorded wait has none.
+WAIT_EDGES_S = (10, 30, 60, 120, 300, 600)
+WAIT_DAY_KEY = ["day", "team_id", "channel", "touchpoint_id", "wait_bucket"]
+
+
+def wait_days_from_the_contacts(con) -> pl.DataFrame:
+    """contact_wait_days computed in polars from the raw contacts and survey answers."""
+    contacts = con.cursor().sql("select interaction_id, queued_at::date as day, team_id, channel, touchpoint_id, "
+                                "wait_s, abandoned from interactions").pl()
+    answers = con.cursor().sql("select interaction_id, csat from customer_surveys where csat is not null").pl()
+    reached = pl.sum_horizontal([(pl.col("wait_s") >= edge).cast(pl.Int64) for edge in WAIT_EDGES_S])
+    contacts = contacts.with_columns(
+        pl.when(pl.col("wait_s").is_null()).then(None).otherwise(reached + 1).cast(pl.Int16).alias("wait_bucket"))
+    offered = contacts.group_by(WAIT_DAY_KEY).agg(offered=pl.len().cast(pl.Int64),
+                                                  abandoned=pl.col("abandoned").sum().cast(pl.Int64))
+    # every CSAT answer on an answered contact, a contact answering twice twice
+    satisfaction = (contacts.filter(~pl.col("abandoned")).join(answers, on="interaction_id")
+                    .group_by(WAIT_DAY_KEY).agg(csat_answers=pl.len().cast(pl.Int64),
+                                                csat_satisfied=(pl.col("csat") >= 4).sum().cast(pl.Int64)))
+    return (offered.join(satisfaction, on=WAIT_DAY_KEY, how="left", nulls_equal=True)
+            .with_columns(pl.col("csat_answers", "csat_satisfied").fill_null(0)))
+
+
+def assert_wait_days_equal_the_contacts(con) -> None:
+    rollup = con.cursor().sql("select * from contact_wait_days").pl()
+    expected = wait_days_from_the_contacts(con).select(rollup.columns)
+    assert rollup.height > 0
+    assert_frame_equal(canonical(rollup), canonical(expected), check_exact=True)
+
+
+def test_wait_day_rollup_equals_the_contacts(con):
+    assert_wait_days_equal_the_contacts(con)
+
+
+@pytest.fixture(scope="module")
+def store_with_unknown_waits_and_repeated_answers(store_path, tmp_path_factory):
+    """The test store with every 7th contact's wait unrecorded, a second answer on some answered contacts
+    (another CSAT, or none), and answers on some abandoned contacts, rebuilt as a publish would."""
+    path = tmp_path_factory.mktemp("waits") / "waits.duckdb"
+    shutil.copy(store.version(store_path)[0], path)
+    with duckdb.connect(str(path)) as connection:
+        connection.execute("update interactions set wait_s = null where interaction_id % 7 = 0")
+        connection.execute("insert into customer_surveys select interaction_id, answered_at, 6 - csat, nps, ces "
+                           "from customer_surveys where interaction_id % 5 = 0")
+        connection.execute("insert into customer_surveys select interaction_id, answered_at, null, nps, ces "
+                           "from customer_surveys where interaction_id % 11 = 0")
+        connection.execute("insert into customer_surveys (interaction_id, answered_at, csat) "
+                           "select interaction_id, queued_at, 1 + interaction_id % 5 from interactions "
+                           "where abandoned and interaction_id % 3 = 0")
+        rollups.build(connection)
+        coverage.record(connection)
+    connection = store.open_read_only(path)
+    yield connection
+    connection.close()
+
+
+def test_the_wait_figures_count_unknown_waits_and_every_answer_as_before(
+        store_with_unknown_waits_and_repeated_answers, queries):
+    con = store_with_unknown_waits_and_repeated_answers
+    assert_wait_days_equal_the_contacts(con)
+    for name in ("wait_times_csat_by_wait", "wait_times_abandon_by_wait"):
+        for case in filter_cases(con):
+            assert_same_figures(con, queries.get(name), name, values_of(**case))
+    # the store does hold what this checks: answers of no bucket, contacts answering twice
+    unknown = catalogue.execute(con, queries.get("wait_times_csat_by_wait"), values_of(YEAR)).filter(
+        pl.col("bucket_order").is_null())
+    assert unknown["survey_answers"].to_list() == [first_of(con, """
+        select count(*) from interactions join customer_surveys using (interaction_id)
+        where not abandoned and wait_s is null and csat is not null""")] != [0]
+    assert first_of(con, "select count(*) from (select interaction_id from customer_surveys "
+                         "where csat is not null group by all having count(*) > 1)") > 0
+
+
+def test_a_store_of_interval_reports_has_no_wait_days(store_path, tmp_path_factory):
+    """Its counts cannot be bucketed by single waits: the rollup stays empty, and the figures say they
+    need a per-contact log."""
+    path = tmp_path_factory.mktemp("intervals_only") / "intervals.duckdb"
+    shutil.copy(store.version(store_path)[0], path)
+    with duckdb.connect(str(path)) as connection:
+        connection.execute("delete from customer_surveys")
+        connection.execute("delete from interactions")
+        rollups.build(connection)
+        coverage.record(connection)
+        assert connection.execute("select count(*) from contact_intervals").fetchall()[0][0] > 0
+        assert connection.execute("select count(*) from contact_wait_days").fetchall()[0][0] == 0
+        held = coverage.read(connection)
+    for name in ("wait_times_csat_by_wait", "wait_times_abandon_by_wait"):
+        needs = catalogue.load(config.queries_dir()).get(name).needs
+        assert held.reasons(needs)[0] == coverage.INTERVALS_ONLY
 
 
 @pytest.fixture(scope="module")
