@@ -132,3 +132,14 @@ def test_one_page_in_chromium_against_the_baseline(rows, db_dir, tmp_path):
     assert set(shown) == {(page, f) for page in ("overview", bench.BASELINE) for f in ("default", "narrow")}
     for key, r in shown.items():
         assert all(r[name] > 0 for name in BROWSER), key
+
+
+def test_the_pandas_way_is_not_loaded_when_it_would_not_fit_in_memory(monkeypatch, tmp_path):
+    """At 100M contacts the pandas way would hold about 45 GB: the bench says so instead of loading it."""
+    from dashboard import filters
+
+    monkeypatch.setattr(bench, "available_bytes", lambda: 24 * 10**9)
+    scope = bench.Scope("default", filters.Filters(dt.date(2025, 10, 1), dt.date(2025, 12, 31)))
+    rows = bench.measure_pandas(tmp_path / "absent.duckdb", 100_000_000, [scope], {}, 1)
+    assert [r["skipped"] for r in rows] == ["not run: the pandas way would hold about 45 GB, more than half the 24 GB free"]
+    assert rows[0]["cold_ms"] is None and rows[0]["kind"] == "pandas"
