@@ -217,7 +217,10 @@ def erlang_a(arrivals: float, aht_s: float, patience_s: float, agents: int, targ
     x, y = agents * patience_s / aht_s, arrivals / interval_s * patience_s
     log_blocking = poisson.logpmf(agents, load) - poisson.logcdf(agents, load)   # Erlang B, as in erlang_c
     log_m = _log_kummer(x, y)
-    p_wait = 1 / (1 + math.exp(math.log1p(-math.exp(log_blocking)) - log_m - log_blocking))
+    # 1 - B from its log, exactly: with far fewer agents than erlangs B rounds to 1, and then every
+    # caller waits (log1p(-1) has no value: the 100M-contact bench's busiest hour found it)
+    not_blocked = -math.expm1(log_blocking)
+    p_wait = 1.0 if not_blocked <= 0 else 1 / (1 + math.exp(math.log(not_blocked) - log_m - log_blocking))
     # gamma(x+1, z) / gamma(x, z) = z M(1, x+2, z) / ((x+1) M(1, x+1, z)); the z cancels against y
     log_m_next = _log_kummer(x + 1, y)
     answered_if_waiting = math.exp(math.log(x / (x + 1)) + log_m_next - log_m)

@@ -204,3 +204,18 @@ def test_comparison_table_names_each_measure_with_its_definition():
     assert rows["P(abandon) %"]["Erlang C, 14 agents"] == 0
     assert rows["P(wait) %"]["Erlang A, 13 agents"] == 22.6            # pyworkforce's 0.226
     assert rows["Service level % (20 s)"]["Erlang C, 14 agents"] == 88.8  # DESIGN section 4's 0.888
+
+
+def test_far_fewer_agents_than_erlangs_means_everyone_waits_not_a_crash():
+    """The 100M-contact bench's busiest hour (800 erlangs) searched up from one agent: Erlang B rounded
+    to 1 and erlang_a raised 'math domain error' on the page. With one agent busy all the time, the
+    answered share is what that agent can serve: 1 call per AHT against 16,000 an hour."""
+    from dashboard import erlang
+
+    one = erlang.erlang_a(arrivals=16000, aht_s=180, patience_s=260, agents=1, target_s=20, interval_s=3600)
+    assert one.p_wait == 1.0
+    assert one.p_abandon == pytest.approx(1 - (1 / 180) / (16000 / 3600), rel=1e-9)
+    assert one.occupancy == pytest.approx(1.0, abs=1e-9)
+    needed = erlang.agents_needed_a(16000, 180, 260, 20, 0.8, 3600)
+    assert erlang.erlang_a(16000, 180, 260, needed, 20, 3600).service_level >= 0.8
+    assert erlang.erlang_a(16000, 180, 260, needed - 1, 20, 3600).service_level < 0.8
