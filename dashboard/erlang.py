@@ -23,7 +23,7 @@ import math
 from dataclasses import dataclass
 
 import polars as pl
-from scipy.special import gammainc, gammaln
+from scipy.special import expit, gammainc, gammaln
 from scipy.stats import poisson
 
 MAX_EXTRA_AGENTS = 100_000  # agents_needed gives up beyond A + this (only for an unreachable target)
@@ -220,7 +220,8 @@ def erlang_a(arrivals: float, aht_s: float, patience_s: float, agents: int, targ
     # 1 - B from its log, exactly: with far fewer agents than erlangs B rounds to 1, and then every
     # caller waits (log1p(-1) has no value: the 100M-contact bench's busiest hour found it)
     not_blocked = -math.expm1(log_blocking)
-    p_wait = 1.0 if not_blocked <= 0 else 1 / (1 + math.exp(math.log(not_blocked) - log_m - log_blocking))
+    # 1 / (1 + e^z) by scipy's logistic, which neither overflows for large z nor loses small P(wait)
+    p_wait = 1.0 if not_blocked <= 0 else float(expit(log_blocking + log_m - math.log(not_blocked)))
     # gamma(x+1, z) / gamma(x, z) = z M(1, x+2, z) / ((x+1) M(1, x+1, z)); the z cancels against y
     log_m_next = _log_kummer(x + 1, y)
     answered_if_waiting = math.exp(math.log(x / (x + 1)) + log_m_next - log_m)

@@ -219,3 +219,14 @@ def test_far_fewer_agents_than_erlangs_means_everyone_waits_not_a_crash():
     needed = erlang.agents_needed_a(16000, 180, 260, 20, 0.8, 3600)
     assert erlang.erlang_a(16000, 180, 260, needed, 20, 3600).service_level >= 0.8
     assert erlang.erlang_a(16000, 180, 260, needed - 1, 20, 3600).service_level < 0.8
+
+
+def test_far_more_agents_than_erlangs_means_nobody_waits_not_a_crash():
+    """The same search, higher up: with thousands of agents for 800 erlangs e^z overflowed ('math range
+    error'). Nobody waits; nothing is abandoned."""
+    from dashboard import erlang
+
+    many = erlang.erlang_a(arrivals=16000, aht_s=180, patience_s=260, agents=3000, target_s=20, interval_s=3600)
+    assert many.p_wait == pytest.approx(0.0, abs=1e-12) and many.p_abandon == pytest.approx(0.0, abs=1e-12)
+    assert many.service_level == pytest.approx(1.0, abs=1e-12)
+    assert many.occupancy == pytest.approx(800 / 3000, rel=1e-9)
