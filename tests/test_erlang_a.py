@@ -7,12 +7,18 @@ from __future__ import annotations
 
 import itertools
 import math
+import sys
+from pathlib import Path
 
 import numpy as np
 import pytest
 from scipy.linalg import expm
 
 from dashboard import erlang
+
+# pyworkforce 0.5.4's own ErlangA, vendored verbatim (tests/oracles/pyworkforce/__init__.py says why)
+sys.path.insert(0, str(Path(__file__).resolve().parent / "oracles"))
+from pyworkforce.queuing.abandonment import ErlangA  # noqa: E402
 
 DESIGN = dict(arrivals=100, aht_s=180, patience_s=300, interval_s=1800)   # 100 calls per 30 min, AHT 3 min
 
@@ -21,8 +27,8 @@ DESIGN = dict(arrivals=100, aht_s=180, patience_s=300, interval_s=1800)   # 100 
 # test_erlanga_regression_metrics (14 agents, to the digits it rounds to; the file last changed in
 # 20c14395f387d093cf4e1b10002d75ebd08427e5), and docs/guide/erlanga.md's required_positions example
 # (13 agents for 80 % within 20 s, occupancy <= 85 %, abandonment <= 5 %; printed to 3 digits).
-# Times there are in minutes. The PyPI release reachable here (0.5.1) predates its ErlangA, so its
-# values are data here, not a dependency.
+# Times there are in minutes. The PyPI release reachable here (0.5.1) predates its ErlangA, so that
+# release's queuing models are vendored verbatim under tests/oracles/pyworkforce (used over the grid below).
 PYWORKFORCE = [
     # agents, digits, P(wait), P(abandon), occupancy, ASA (min, all arrivals), SL(20 s) (answered / all)
     (14, (5, 6, 6, 6, 6), (0.14526, 0.013984, 0.704297, 0.069919, 0.916792)),
@@ -230,3 +236,41 @@ def test_far_more_agents_than_erlangs_means_nobody_waits_not_a_crash():
     assert many.p_wait == pytest.approx(0.0, abs=1e-12) and many.p_abandon == pytest.approx(0.0, abs=1e-12)
     assert many.service_level == pytest.approx(1.0, abs=1e-12)
     assert many.occupancy == pytest.approx(800 / 3000, rel=1e-9)
+
+
+# ---- pyworkforce itself over the grid ------------------------------------------------------------------
+
+def pyworkforce(arrivals, aht_s, patience_s, agents, target_s, interval_s) -> dict:
+    """pyworkforce's ErlangA for the same inputs, its minutes turned into our seconds."""
+    model = ErlangA(transactions=arrivals, aht=aht_s / 60, asa=target_s / 60, interval=interval_s / 60,
+                    patience=patience_s / 60)
+    return dict(p_wait=model.waiting_probability(agents), p_abandon=model.abandonment_probability(agents),
+                occupancy=model.achieved_occupancy(agents), asa_min=model.average_speed_of_answer(agents),
+                service_level=model.service_level(agents))
+
+
+def test_erlang_a_equals_pyworkforce_within_1e_6_over_the_grid():
+    worst = dict.fromkeys(("p_wait", "p_abandon", "occupancy", "service_level", "asa_min"), 0.0)
+    for inputs in GRID:
+        found, expected = erlang.erlang_a(**inputs), pyworkforce(**inputs)
+        for measure in ("p_wait", "p_abandon", "occupancy", "service_level"):
+            worst[measure] = max(worst[measure], abs(getattr(found, measure) - expected[measure]))
+        worst["asa_min"] = max(worst["asa_min"], abs(found.asa_s / 60 - expected["asa_min"]))
+    print("worst difference from pyworkforce 0.5.4 over", len(GRID), "inputs:", worst)
+    assert max(worst.values()) < 1e-6, worst
+
+
+def test_agents_needed_a_equals_pyworkforce_required_positions_over_the_grid():
+    """pyworkforce searches up from ceil(erlangs), ours from one agent; the service level rises with
+    every agent, so pyworkforce's head count is ours unless ours is below ceil(erlangs)."""
+    below_erlangs = 0
+    for inputs in GRID:
+        inputs = {k: v for k, v in inputs.items() if k != "agents"}
+        for sl_target in (0.5, 0.8, 0.95):
+            ours = erlang.agents_needed_a(**inputs, sl_target=sl_target)
+            model = ErlangA(transactions=inputs["arrivals"], aht=inputs["aht_s"] / 60, asa=inputs["target_s"] / 60,
+                            interval=inputs["interval_s"] / 60, patience=inputs["patience_s"] / 60)
+            theirs = model.required_positions(service_level=sl_target)["raw_positions"]
+            assert theirs == max(ours, math.ceil(model.intensity)), (inputs, sl_target)
+            below_erlangs += ours < math.ceil(model.intensity)
+    assert below_erlangs < len(GRID) * 3, "every head count fell below the erlangs: the check would be empty"
