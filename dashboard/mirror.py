@@ -3,8 +3,12 @@ does the grouping in DuckDB, so only band sums reach Python), and each band's cu
 with 95 % intervals; the top band against the bottom one, with the interval of the difference.
 Plain functions on polars frames, tested without Streamlit (docs/design.md section 5).
 
-Intervals treat each customer answer or contact as independent. Answers to the same agent are
-alike, so the intervals are somewhat too narrow; the page says so.
+One agent's customers are alike (the same agent answered them), so a band's answers are not
+independent: intervals use the band's effective number of answers, n divided by the design effect
+(Kish), where the design effect is the cluster-robust variance of the band's rate, with each agent
+a cluster, over the variance for independent answers (never below 1). The query returns, per band
+and outcome, the sums over agents of y^2, y n and n^2 this takes; rows without them (a reading of
+another chart) are treated as independent answers.
 """
 
 from __future__ import annotations
@@ -67,14 +71,17 @@ class Outcome:
     counts: tuple        # (hits, n) for a share; (promoters, detractors, n) for NPS; (sum, squares, n)
     unit: str            # "%", "" (NPS points) or "s"
     n_words: str         # what n counts
+    # the prefix of the band's per-agent sums (<prefix>_yy, _yn, _nn, _agents) for its design
+    # effect; None: the rows carry none, answers count as independent
+    cluster: str | None = None
 
 
 OUTCOMES = {
-    "csat": Outcome("CSAT", "share", ("csat_satisfied", "csat_answers"), "%", "answers"),
-    "nps": Outcome("NPS", "net", ("promoters", "detractors", "nps_answers"), "", "answers"),
-    "fcr": Outcome("FCR", "share", ("first_contact_resolved", "resolution_known"), "%", "contacts"),
-    "escalation": Outcome("Escalation rate", "share", ("escalated", "depth_recorded"), "%", "contacts"),
-    "aht": Outcome("AHT", "mean", ("handle_s", "handle_s_squares", "handled"), "s", "contacts"),
+    "csat": Outcome("CSAT", "share", ("csat_satisfied", "csat_answers"), "%", "answers", "csat"),
+    "nps": Outcome("NPS", "net", ("promoters", "detractors", "nps_answers"), "", "answers", "nps"),
+    "fcr": Outcome("FCR", "share", ("first_contact_resolved", "resolution_known"), "%", "contacts", "fcr"),
+    "escalation": Outcome("Escalation rate", "share", ("escalated", "depth_recorded"), "%", "contacts", "escalation"),
+    "aht": Outcome("AHT", "mean", ("handle_s", "handle_s_squares", "handled"), "s", "contacts", "aht"),
 }
 
 
@@ -91,22 +98,61 @@ def _count(row: dict, name: str) -> float:
     return 0.0 if value is None else float(value)
 
 
+def _numerator(row: dict, outcome: Outcome) -> float:
+    """The summed y of the outcome's rate: hits, net promoters, or handle seconds."""
+    if outcome.kind == "net":
+        return _count(row, outcome.counts[0]) - _count(row, outcome.counts[1])
+    return _count(row, outcome.counts[0])
+
+
+def _independent_variance(row: dict, outcome: Outcome) -> float:
+    """The variance of the band's rate if every answer or contact were independent."""
+    n = _count(row, outcome.counts[-1])
+    if outcome.kind == "share":
+        p = _count(row, outcome.counts[0]) / n
+        return p * (1 - p) / n
+    if outcome.kind == "net":
+        return _net(row, outcome)[1]
+    return _mean(row, outcome)[1] / n
+
+
+def design_effect(outcome: Outcome, row: dict) -> float:
+    """The cluster-robust variance of the band's rate R = sum y / sum n, each agent a cluster
+    (G/(G-1) sum (y_i - R n_i)^2 / (sum n)^2), over its variance for independent answers; at least
+    1, and 1 when the row lacks the per-agent sums or has fewer than two agents with a figure."""
+    sums = [row.get(f"{outcome.cluster}_{part}") for part in ("yy", "yn", "nn", "agents")]
+    if outcome.cluster is None or any(value is None for value in sums) or float(sums[3]) < 2:
+        return 1.0
+    yy, yn, nn, agents = (float(value) for value in sums)
+    n = _count(row, outcome.counts[-1])
+    rate = _numerator(row, outcome) / n
+    clustered = agents / (agents - 1) * max(yy - 2 * rate * yn + rate * rate * nn, 0.0) / (n * n)
+    independent = _independent_variance(row, outcome)
+    if not independent > 0 or not math.isfinite(independent):
+        return 1.0
+    return max(1.0, clustered / independent)
+
+
 def estimate(outcome: Outcome, row: dict) -> Estimate | None:
-    """A band's outcome with its 95 % interval: Wilson for a share, the variance of a difference
-    of shares for NPS, Student's t for a mean. None without any answer or contact."""
+    """A band's outcome with its 95 % interval on the band's effective n, n / design effect
+    (design_effect): Wilson for a share (of the effective counts), the variance of a difference of
+    shares for NPS, Student's t for a mean; n stays the answers or contacts counted. None without
+    any answer or contact."""
     n = _count(row, outcome.counts[-1])
     if n <= 0:
         return None
+    deff = design_effect(outcome, row)
     if outcome.kind == "share":
         hits = _count(row, outcome.counts[0])
-        low, high = proportion_confint(hits, n, alpha=0.05, method="wilson")
+        low, high = proportion_confint(hits / deff, n / deff, alpha=0.05, method="wilson")
         return Estimate(100.0 * hits / n, 100.0 * low, 100.0 * high, int(n))
     if outcome.kind == "net":
         value, variance = _net(row, outcome)
-        half = Z * math.sqrt(variance)
+        half = Z * math.sqrt(deff * variance)
         return Estimate(100.0 * value, 100.0 * (value - half), 100.0 * (value + half), int(n))
     mean, variance = _mean(row, outcome)
-    half = stats.t.ppf(0.975, n - 1) * math.sqrt(variance / n) if n > 1 else math.inf
+    effective = n / deff
+    half = stats.t.ppf(0.975, effective - 1) * math.sqrt(deff * variance / n) if effective > 1 else math.inf
     return Estimate(mean, mean - half, mean + half, int(n))
 
 
@@ -126,31 +172,35 @@ def _mean(row: dict, outcome: Outcome) -> tuple[float, float]:
 
 
 def difference(outcome: Outcome, top: dict, bottom: dict) -> Estimate | None:
-    """Top band minus bottom band with its 95 % interval: Newcombe's hybrid score interval (built
-    from the two Wilson intervals) for shares; the summed variances for NPS; Welch for means."""
+    """Top band minus bottom band with its 95 % interval, each band on its effective n
+    (design_effect): Newcombe's hybrid score interval (built from the two Wilson intervals) for
+    shares; the summed variances for NPS; Welch for means. n: the answers or contacts of both."""
     n_top, n_bottom = _count(top, outcome.counts[-1]), _count(bottom, outcome.counts[-1])
     if n_top <= 0 or n_bottom <= 0:
         return None
+    d_top, d_bottom = design_effect(outcome, top), design_effect(outcome, bottom)
+    n = int(n_top + n_bottom)
     if outcome.kind == "share":
         hits_top, hits_bottom = _count(top, outcome.counts[0]), _count(bottom, outcome.counts[0])
-        low, high = confint_proportions_2indep(hits_top, n_top, hits_bottom, n_bottom, method="newcomb",
-                                               compare="diff", alpha=0.05)
+        low, high = confint_proportions_2indep(hits_top / d_top, n_top / d_top, hits_bottom / d_bottom,
+                                               n_bottom / d_bottom, method="newcomb", compare="diff", alpha=0.05)
         value = hits_top / n_top - hits_bottom / n_bottom
-        return Estimate(100.0 * value, 100.0 * low, 100.0 * high, int(n_top + n_bottom))
+        return Estimate(100.0 * value, 100.0 * low, 100.0 * high, n)
     if outcome.kind == "net":
         (v_top, var_top), (v_bottom, var_bottom) = _net(top, outcome), _net(bottom, outcome)
-        value, half = v_top - v_bottom, Z * math.sqrt(var_top + var_bottom)
-        return Estimate(100.0 * value, 100.0 * (value - half), 100.0 * (value + half), int(n_top + n_bottom))
+        value, half = v_top - v_bottom, Z * math.sqrt(d_top * var_top + d_bottom * var_bottom)
+        return Estimate(100.0 * value, 100.0 * (value - half), 100.0 * (value + half), n)
     (m_top, var_top), (m_bottom, var_bottom) = _mean(top, outcome), _mean(bottom, outcome)
-    if n_top < 2 or n_bottom < 2:
+    e_top, e_bottom = n_top / d_top, n_bottom / d_bottom
+    if e_top <= 1 or e_bottom <= 1:
         return None
-    se2_top, se2_bottom = var_top / n_top, var_bottom / n_bottom
+    se2_top, se2_bottom = d_top * var_top / n_top, d_bottom * var_bottom / n_bottom
     se = math.sqrt(se2_top + se2_bottom)
-    # Welch-Satterthwaite degrees of freedom
-    df = (se2_top + se2_bottom) ** 2 / (se2_top ** 2 / (n_top - 1) + se2_bottom ** 2 / (n_bottom - 1)) if se else 1.0
+    # Welch-Satterthwaite degrees of freedom, on the effective n
+    df = (se2_top + se2_bottom) ** 2 / (se2_top ** 2 / (e_top - 1) + se2_bottom ** 2 / (e_bottom - 1)) if se else 1.0
     half = stats.t.ppf(0.975, df) * se
     value = m_top - m_bottom
-    return Estimate(value, value - half, value + half, int(n_top + n_bottom))
+    return Estimate(value, value - half, value + half, n)
 
 
 @dataclass(frozen=True)

@@ -1,9 +1,9 @@
 -- title: "The mirror: agents in bands, against their customers' outcomes"
--- description: "For each agent-side lever, the agents who answered contacts in the filters (site and team: the agent's team; period, channel and touchpoint: the contacts) are ranked by the lever and split into quarters, thirds and halves (ties split by agent id), or by whether their team's manager answered at least 80 % of the team's requests opened in the period within 72 h. Survey levers rank only agents who answered the survey in the period, by the mean of their own answers; no agent's own value leaves the query, only each band's sums. Each band carries its customers' answer and contact counts, so every rate is computed from summed numerators and denominators. band_size counts the band's respondents (survey levers) or agents (the others): a band below the respondent threshold is blanked."
+-- description: "For each agent-side lever, the agents who answered contacts in the filters (site and team: the agent's team; period, channel and touchpoint: the contacts) are ranked by the lever and split into quarters, thirds and halves (ties split by agent id), or by whether their team's manager answered at least 80 % of the team's requests opened in the period within 72 h. Survey levers rank only agents who answered the survey in the period, by the mean of their own answers; no agent's own value leaves the query, only each band's sums. Each band carries its customers' answer and contact counts, so every rate is computed from summed numerators and denominators, and per outcome the sums over its agents of squares and cross products of their counts (for intervals that allow for one agent's customers being alike). band_size counts the band's respondents (survey levers) or agents (the others): a band below the respondent threshold is blanked."
 -- page: customer-vs-agent
 -- chart: data
 -- needs: [interactions.agent_id]
--- respondents: {lever_sum: band_size, lever_count: band_size, lever_misses: band_size, lever_low: band_size, lever_high: band_size, csat_answers: band_size, csat_satisfied: band_size, nps_answers: band_size, promoters: band_size, detractors: band_size, resolution_known: band_size, first_contact_resolved: band_size, depth_recorded: band_size, escalated: band_size, handled: band_size, handle_s: band_size, handle_s_squares: band_size, answered: band_size}
+-- respondents: {lever_sum: band_size, lever_count: band_size, lever_misses: band_size, lever_low: band_size, lever_high: band_size, csat_answers: band_size, csat_satisfied: band_size, nps_answers: band_size, promoters: band_size, detractors: band_size, resolution_known: band_size, first_contact_resolved: band_size, depth_recorded: band_size, escalated: band_size, handled: band_size, handle_s: band_size, handle_s_squares: band_size, answered: band_size, csat_yy: band_size, csat_yn: band_size, csat_nn: band_size, csat_agents: band_size, nps_yy: band_size, nps_yn: band_size, nps_nn: band_size, nps_agents: band_size, fcr_yy: band_size, fcr_yn: band_size, fcr_nn: band_size, fcr_agents: band_size, escalation_yy: band_size, escalation_yn: band_size, escalation_nn: band_size, escalation_agents: band_size, aht_yy: band_size, aht_yn: band_size, aht_nn: band_size, aht_agents: band_size}
 -- params: [date_from, date_to, site, team, channel, touchpoint, min_respondents]
 
 -- summed from the monthly rollup (data/schema.sql: filtered_contact_months), equal to the contacts' sums
@@ -170,7 +170,31 @@ select
     sum(escalated)                            as escalated,
     sum(handled)                              as handled,
     sum(handle_s)                             as handle_s,
-    sum(handle_s_squares)                     as handle_s_squares
+    sum(handle_s_squares)                     as handle_s_squares,
+    -- per outcome, sums over the band's agents of y^2, y n and n^2 (y an agent's hits, or net
+    -- promoters, or handle seconds; n its answers or contacts): the cluster-robust variance of the
+    -- band's rate (dashboard/mirror.py), since one agent's customers are alike; band sums only
+    sum(csat_satisfied ^ 2)                   as csat_yy,
+    sum(csat_satisfied * csat_answers)        as csat_yn,
+    sum(csat_answers ^ 2)                     as csat_nn,
+    sum((promoters - detractors) ^ 2)         as nps_yy,
+    sum((promoters - detractors) * nps_answers) as nps_yn,
+    sum(nps_answers ^ 2)                      as nps_nn,
+    sum(first_contact_resolved ^ 2)           as fcr_yy,
+    sum(first_contact_resolved * resolution_known) as fcr_yn,
+    sum(resolution_known ^ 2)                 as fcr_nn,
+    sum(escalated ^ 2)                        as escalation_yy,
+    sum(escalated * depth_recorded)           as escalation_yn,
+    sum(depth_recorded ^ 2)                   as escalation_nn,
+    sum(handle_s ^ 2)                         as aht_yy,
+    sum(handle_s * handled)                   as aht_yn,
+    sum(handled ^ 2)                          as aht_nn,
+    -- the agents each outcome has a figure from (the clusters)
+    count(*) filter (where csat_answers > 0)      as csat_agents,
+    count(*) filter (where nps_answers > 0)       as nps_agents,
+    count(*) filter (where resolution_known > 0)  as fcr_agents,
+    count(*) filter (where depth_recorded > 0)    as escalation_agents,
+    count(*) filter (where handled > 0)           as aht_agents
 from banded
 group by lever, bands, band
 union all by name

@@ -132,7 +132,36 @@ def summed(served: dict, agents: list[int]) -> dict:
     for agent in agents:
         for key, value in served[agent].items():
             total[key] += value
+    total["per_agent"] = [served[agent] for agent in agents]
     return total
+
+
+# outcome -> (an agent's y, its n): what the design effect clusters
+CLUSTERED = {
+    "csat": (lambda a: a["csat_satisfied"], "csat_answers"),
+    "nps": (lambda a: a["promoters"] - a["detractors"], "nps_answers"),
+    "fcr": (lambda a: a["first_contact_resolved"], "resolution_known"),
+    "escalation": (lambda a: a["escalated"], "depth_recorded"),
+    "aht": (lambda a: a["handle_s"], "handled"),
+}
+
+
+def design_effect(sums: dict, outcome: str, independent_variance: float) -> float:
+    """The band's rate's cluster-robust variance (each agent a cluster), straight from its agents'
+    counts, over the variance for independent answers; at least 1."""
+    y_of, n_name = CLUSTERED[outcome]
+    pairs = [(y_of(a), a[n_name]) for a in sums["per_agent"] if a.get(n_name, 0) > 0]
+    if len(pairs) < 2 or independent_variance <= 0:
+        return 1.0
+    g, total_n = len(pairs), sum(n for _, n in pairs)
+    rate = sum(y for y, _ in pairs) / total_n
+    clustered = g / (g - 1) * sum((y - rate * n) ** 2 for y, n in pairs) / total_n ** 2
+    return max(1.0, clustered / independent_variance)
+
+
+def share_deff(sums: dict, outcome: str, hits: str, n: str) -> float:
+    p = sums[hits] / sums[n]
+    return design_effect(sums, outcome, p * (1 - p) / sums[n])
 
 
 def wilson(k, n):
@@ -143,22 +172,37 @@ def wilson(k, n):
 
 
 def expected_outcomes(sums: dict) -> dict[str, tuple[float, float, float, int]]:
-    """(value, low, high, n) of every outcome, by hand: Wilson, the NPS variance, Student's t."""
+    """(value, low, high, n) of every outcome, by hand, on the effective n (n / design effect):
+    Wilson, the NPS variance, Student's t."""
     out = {}
     for key, hits, n in (("csat", "csat_satisfied", "csat_answers"), ("fcr", "first_contact_resolved", "resolution_known"),
                          ("escalation", "escalated", "depth_recorded")):
-        low, high = wilson(sums[hits], sums[n])
+        deff = share_deff(sums, key, hits, n)
+        low, high = wilson(sums[hits] / deff, sums[n] / deff)
         out[key] = (100 * sums[hits] / sums[n], 100 * low, 100 * high, int(sums[n]))
     n = sums["nps_answers"]
     p, d = sums["promoters"] / n, sums["detractors"] / n
-    half = Z * math.sqrt((p + d - (p - d) ** 2) / n)
+    variance = (p + d - (p - d) ** 2) / n
+    half = Z * math.sqrt(design_effect(sums, "nps", variance) * variance)
     out["nps"] = (100 * (p - d), 100 * (p - d - half), 100 * (p - d + half), int(n))
     n = sums["handled"]
     mean = sums["handle_s"] / n
-    sd = math.sqrt((sums["handle_s_squares"] - n * mean * mean) / (n - 1))
-    half = stats.t.ppf(0.975, n - 1) * sd / math.sqrt(n)
+    sd2 = (sums["handle_s_squares"] - n * mean * mean) / (n - 1)
+    deff = design_effect(sums, "aht", sd2 / n)
+    half = stats.t.ppf(0.975, n / deff - 1) * math.sqrt(deff * sd2 / n)
     out["aht"] = (mean, mean - half, mean + half, int(n))
     return out
+
+
+def newcombe(top: dict, bottom: dict) -> tuple[float, float, float]:
+    """The CSAT difference of two bands and its Newcombe interval, on effective counts, by hand."""
+    d1 = share_deff(top, "csat", "csat_satisfied", "csat_answers")
+    d2 = share_deff(bottom, "csat", "csat_satisfied", "csat_answers")
+    p1, p2 = top["csat_satisfied"] / top["csat_answers"], bottom["csat_satisfied"] / bottom["csat_answers"]
+    (l1, u1) = wilson(top["csat_satisfied"] / d1, top["csat_answers"] / d1)
+    (l2, u2) = wilson(bottom["csat_satisfied"] / d2, bottom["csat_answers"] / d2)
+    diff = p1 - p2
+    return diff, diff - math.sqrt((p1 - l1) ** 2 + (u2 - p2) ** 2), diff + math.sqrt((u1 - p1) ** 2 + (p2 - l2) ** 2)
 
 
 def expected_bands(raw, training, lever, period, least, site=None, team=None) -> list[tuple[list[int], dict]]:
@@ -225,11 +269,9 @@ def test_the_satisfaction_quarters_band_figure_is_the_pooled_share_of_the_bands_
 def test_differences_use_newcombes_interval_for_shares(con, raw, training):
     item = drawn_levers(con, YEAR)["satisfaction"]
     (_, bottom), *_, (_, top) = expected_bands(raw, training, "satisfaction", YEAR, config.min_respondents())
-    p1, n1, p2, n2 = top["csat_satisfied"] / top["csat_answers"], top["csat_answers"], \
-        bottom["csat_satisfied"] / bottom["csat_answers"], bottom["csat_answers"]
-    (l1, u1), (l2, u2) = wilson(top["csat_satisfied"], n1), wilson(bottom["csat_satisfied"], n2)
-    diff = p1 - p2
-    low, high = diff - math.sqrt((p1 - l1) ** 2 + (u2 - p2) ** 2), diff + math.sqrt((u1 - p1) ** 2 + (p2 - l2) ** 2)
+    diff, low, high = newcombe(top, bottom)
+    # one agent's customers are alike: the bands' intervals are wider than for independent answers
+    assert share_deff(top, "csat", "csat_satisfied", "csat_answers") > 1
     found = mirror.difference(mirror.OUTCOMES["csat"], item.bands[-1].row, item.bands[0].row)
     assert close(found.value, 100 * diff) and close(found.low, 100 * low, 1e-7) and close(found.high, 100 * high, 1e-7)
 
@@ -312,11 +354,7 @@ def test_reading_of_a_clear_association_states_the_computed_figures(con, raw, tr
     (low_agents, bottom), *_, (top_agents, top) = expected_bands(raw, training, "satisfaction", YEAR,
                                                                   config.min_respondents())
     hi, lo = expected_outcomes(top)["csat"], expected_outcomes(bottom)["csat"]
-    p1, p2 = top["csat_satisfied"] / top["csat_answers"], bottom["csat_satisfied"] / bottom["csat_answers"]
-    (l1, u1), (l2, u2) = wilson(top["csat_satisfied"], top["csat_answers"]), wilson(bottom["csat_satisfied"],
-                                                                                    bottom["csat_answers"])
-    d = p1 - p2
-    d_low, d_high = d - math.sqrt((p1 - l1) ** 2 + (u2 - p2) ** 2), d + math.sqrt((u1 - p1) ** 2 + (p2 - l2) ** 2)
+    d, d_low, d_high = newcombe(top, bottom)
     assert d_low > 0   # the demo's story: a clear association
     assert readings.lever_reading(item, "csat") == (
         f"Customers of the most satisfied quarter of agents were satisfied {hi[0]:.1f} % of the time "

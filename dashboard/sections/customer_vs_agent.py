@@ -13,8 +13,9 @@ MIRROR_CAPTION = ("Agents ranked by each lever and split into quarters (or met/m
                   "answers), each band of at least {least} respondents (survey levers) or agents, against their "
                   "own customers' outcomes. Survey levers rank agents by the mean of their own answers in the "
                   "period and show only each band's pooled figure. Intervals: Wilson for shares, the variance of "
-                  "a difference of shares for NPS, Student's t for AHT; they treat answers as independent, while "
-                  "one agent's customers are alike, so they are somewhat too narrow. ")
+                  "a difference of shares for NPS, Student's t for AHT. One agent's customers are alike, so each "
+                  "band's n counts for less: intervals use n divided by the design effect of clustering by agent "
+                  "(the cluster-robust variance of the band's rate over its variance for independent answers). ")
 FILTER_WORDS = ("Filters in force: {scope}. The period, channel and touchpoint select the contacts; site and "
                 "team select the agents (by their current team) and their contacts. Survey answers, training "
                 "and the manager's requests count inside the period; tenure is at the period's end.")
