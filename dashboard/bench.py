@@ -301,12 +301,18 @@ def measure_pages(db: Path, interactions: int, page_paths: list[str], repeat: in
     return rows, kpi_values
 
 
+CHECK_TIMEOUT_S = 600.0
+
+
 def overview_kpis(bench: PageBench, chosen: filters.Filters) -> dict:
-    """The overview's KPI tiles' values for the filters, from its own query files (whichever they are)."""
+    """The overview's KPI tiles' values for the filters, from its own query files (whichever they are).
+    A check, not a page: no page time limit (a busy machine at 100M contacts passed 5 s and the whole
+    run stopped)."""
     values: dict = {}
     for query in catalogue.load(config.queries_dir()).for_page(PANDAS_OF):
         if query.spec.kind == "kpi":
-            frame = nodata.blank(query, catalogue.execute(bench.con, query, chosen.as_params()), bench.held)
+            frame = nodata.blank(query, catalogue.execute(bench.con, query, chosen.as_params(),
+                                                          timeout_s=CHECK_TIMEOUT_S), bench.held)
             if frame.height:
                 values.update(frame.row(0, named=True))
     return values

@@ -143,3 +143,24 @@ def test_the_pandas_way_is_not_loaded_when_it_would_not_fit_in_memory(monkeypatc
     rows = bench.measure_pandas(tmp_path / "absent.duckdb", 100_000_000, [scope], {}, 1)
     assert [r["skipped"] for r in rows] == ["not run: the pandas way would hold about 45 GB, more than half the 24 GB free"]
     assert rows[0]["cold_ms"] is None and rows[0]["kind"] == "pandas"
+
+
+def test_the_kpi_check_is_not_stopped_by_the_page_time_limit(rows, db_dir, monkeypatch):
+    """At 100M contacts on a busy machine the check's overview query passed the page's 5 s limit and
+    the whole run stopped: the check runs its queries under a limit of its own, not the page's. (On
+    this tiny store no query lasts long enough for a limit to fire, so the limits asked for are checked.)"""
+    asked = []
+    execute = bench.catalogue.execute
+
+    def recording(con, query, values, timeout_s=None):
+        asked.append(timeout_s)
+        return execute(con, query, values, timeout_s=timeout_s)
+
+    monkeypatch.setattr(bench.catalogue, "execute", recording)
+    page_bench = bench.PageBench(db_dir / f"demo-{SIZE}.duckdb")
+    try:
+        values = bench.overview_kpis(page_bench, bench.scopes_of(page_bench.choices)[0].chosen)
+    finally:
+        page_bench.close()
+    assert asked and all(limit is not None and limit >= 600 for limit in asked), asked
+    assert values["csat_n"] == next(r for r in by_kind(rows, "pandas") if r["filter"] == "default")["kpis"]["csat_n"]
