@@ -199,10 +199,9 @@ def _categories(spec: ChartSpec, rows: pl.DataFrame, needed: tuple[str, ...]) ->
     return list(keep.iter_rows(named=True))
 
 
-def _too_few(spec: ChartSpec, count: int, prefix: str) -> str:
-    return _sentence(f"{prefix}too little data: {count} {_in_sentence(spec.label(spec.x))} "
-                     f"categor{'y' if count == 1 else 'ies'} with {spec.count_noun(spec.reading.n)} in these "
-                     "filters; a comparison needs two.")
+def _too_few(spec: ChartSpec, count: int, who: str) -> str:
+    return _sentence(f"{who}: too little data: {count} categor{'y' if count == 1 else 'ies'} of "
+                     f"{_in_sentence(spec.label(spec.x))} in these filters; a comparison needs two.")
 
 
 def _compare(spec: ChartSpec, rows: pl.DataFrame, series: str | None) -> str:
@@ -213,7 +212,7 @@ def _compare(spec: ChartSpec, rows: pl.DataFrame, series: str | None) -> str:
     prefix = f"{series}, " if series is not None and not named_by_series else ""
     found = _categories(spec, rows, (reading.hits,))
     if len(found) < 2:
-        return _too_few(spec, len(found), prefix)
+        return _too_few(spec, len(found), prefix + measure)
     outcome = mirror.Outcome(measure, "share", (reading.hits, reading.n), "%", spec.count_noun(reading.n))
     where = _in_sentence(spec.label(spec.x))
 
@@ -246,7 +245,7 @@ def _medians(spec: ChartSpec, rows: pl.DataFrame, series: str | None) -> str:
     prefix = f"{series}, " if series is not None and not named_by_series else ""
     found = _categories(spec, rows, ())
     if len(found) < 2:
-        return _too_few(spec, len(found), prefix)
+        return _too_few(spec, len(found), prefix + measure)
     unit = f" {reading.unit}" if reading.unit else ""
     noun, where, y = spec.count_noun(reading.n), _in_sentence(spec.label(spec.x)), spec.y[0]
 
@@ -281,9 +280,10 @@ def _correlate(spec: ChartSpec, rows: pl.DataFrame, series: str | None) -> str:
         return _sentence(f"{prefix}no reading: a correlation needs numbers on both axes.")
     fit = relations.correlate(pairs.cast(pl.Float64), x, y)
     if fit is None:
-        why = (f"a correlation needs at least {relations.MIN_PAIRS}" if pairs.height < relations.MIN_PAIRS
-               else "one axis does not vary")
-        return _sentence(f"{prefix}too little data: {pairs.height} {points} with both values; {why}.")
+        if pairs.height < relations.MIN_PAIRS:
+            return _sentence(f"{prefix}too little data: a correlation needs at least {relations.MIN_PAIRS} {points} "
+                             f"with both values; these filters leave {pairs.height}.")
+        return _sentence(f"{prefix}too little data: one axis does not vary over the {pairs.height} {points}.")
     if fit.n <= 3 or fit.low <= 0 <= fit.high:
         link = NO_LINK + ("" if fit.n <= 3 else " (the interval spans 0)")
     else:
