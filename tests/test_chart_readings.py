@@ -410,3 +410,15 @@ def test_every_shipped_relationship_chart_declares_a_reading():
         "management_requests_vs_satisfaction": "correlate", "management_training_buckets": "compare",
         "management_training_team_months": "correlate"}
 
+
+
+def test_check_reports_a_reading_column_the_query_does_not_return(tmp_path, store_path):
+    from dashboard import check
+
+    folder = tmp_path / "queries"
+    folder.mkdir()
+    (folder / "typo.sql").write_text(ANALYST_FILE.replace("hits: satisfied}", "hits: satisfied_answers}"))
+    checked, problems = check.problems_in(folder, store_path)
+    assert checked == 1
+    assert [(p.location, p.message.split(" [")[0]) for p in problems] == [
+        ("typo.sql:8", "reading 'satisfied_answers' is not a column of the result")]
