@@ -25,7 +25,7 @@ import polars as pl
 import yaml
 
 from dashboard import confidential, config, guard, kpis, pages
-from dashboard.chartspec import CHART_KINDS, NEEDS_AXES, ChartSpec
+from dashboard.chartspec import CHART_KINDS, NEEDS_AXES, READING_KINDS, READING_ORDERS, ChartSpec, Reading
 from dashboard.mapping import store_columns
 from dashboard.timelimit import Watchdog
 
@@ -60,7 +60,7 @@ def page_param_defaults() -> dict:
 REQUIRED = ("title", "description", "chart")
 OPTIONAL = ("page", "x", "y", "color", "z", "params", "order", "tags", "y_title", "x_title", "labels",
             "error_low", "error_high", "hover", "needs", "column_needs", "row_needs", "n", "unknown", "drill",
-            "log_x", "annotate_events", "barmode", "dodge", "value_labels", "target", "respondents")
+            "log_x", "annotate_events", "barmode", "dodge", "value_labels", "target", "respondents", "reading")
 
 
 UNTAGGED = "Untagged"
@@ -241,7 +241,7 @@ def parse_query_file(path: Path) -> Query:
         n=fields.get("n"), unknown=fields.get("unknown"), drill=fields.get("drill"), log_x=bool(fields.get("log_x")),
         annotate_events=None if fields.get("annotate_events") is None else bool(fields.get("annotate_events")),
         barmode=fields.get("barmode"), dodge=bool(fields.get("dodge")), value_labels=bool(fields.get("value_labels")),
-        targets=_targets(path, where, fields.get("target"), y))
+        targets=_targets(path, where, fields.get("target"), y), reading=_reading(path, where, fields, chart, y))
     return Query(
         name=path.stem, path=path, title=str(fields["title"]), description=str(fields["description"]),
         sql=text, spec=spec, page=fields.get("page") or None, params=params, order=order,
@@ -274,6 +274,69 @@ def _targets(path: Path, where: dict, value, y: tuple[str, ...]) -> dict[str, st
         if kpi not in kpis.KPIS:
             raise QueryFileError(path, line, f"target '{kpi}' is not a KPI id (known: {', '.join(kpis.KPIS)})")
     return {str(column): str(kpi) for column, kpi in value.items()}
+
+
+READING_KEYS = (*READING_KINDS, "hits", "n", "by", "leave_out", "unit")
+READING_EXAMPLES = "{compare: ends, hits: satisfied_answers}, {medians: first, unit: h} or {correlate: teams}"
+
+
+def _reading(path: Path, where: dict, fields: dict, chart: str, y: tuple[str, ...]) -> Reading | None:
+    """reading: how the chart is read in words under it (chartspec.Reading), checked against the
+    rest of the header so that a reading that could not be drawn is an error, not a silent gap."""
+    value = fields.get("reading")
+    if value is None:
+        return None
+    line = where.get("reading", 1)
+
+    def refuse(message: str):
+        raise QueryFileError(path, line, f"reading: {message}")
+
+    if not isinstance(value, dict):
+        refuse(f"must map keys to values, as in {READING_EXAMPLES}")
+    if unknown := [str(k) for k in value if k not in READING_KEYS]:
+        refuse(f"unknown key '{unknown[0]}' (known: {', '.join(READING_KEYS)})")
+    kinds = [k for k in READING_KINDS if k in value]
+    if len(kinds) != 1:
+        refuse(f"needs exactly one of {', '.join(READING_KINDS)}, as in {READING_EXAMPLES}")
+    kind, how = kinds[0], value[kinds[0]]
+    if chart not in NEEDS_AXES or chart == "heatmap":
+        refuse(f"a {chart} chart has no reading; a reading reads a line, bar, area or scatter chart")
+    if len(y) != 1:
+        refuse(f"reads one y column; this chart has {len(y)} ({', '.join(y)})")
+    for key in ("hits", "n", "by", "unit"):
+        if key in value and not (isinstance(value[key], str) and value[key].strip()):
+            refuse(f"{key} must be one {'text' if key == 'unit' else 'column name'}")
+    if kind == "correlate":
+        if not isinstance(how, str) or not how.strip():
+            refuse("correlate names what one point is, in words, as in {correlate: teams}")
+        for key in ("hits", "n", "unit"):
+            if key in value:
+                refuse(f"'{key}' belongs to compare or medians, not correlate (it reads the chart's x and y)")
+    else:
+        if how not in READING_ORDERS:
+            refuse(f"{kind} must be ends (the last category of x against the first) or first (every category "
+                   f"against the first), not '{how}'")
+        if kind == "compare" and "hits" not in value:
+            refuse("compare needs hits: the column counting the hits out of n (say satisfied_answers), so "
+                   "the difference gets its interval")
+        if kind == "medians" and "hits" in value:
+            refuse("'hits' belongs to compare; medians reads the chart's y (a median) and n")
+        if kind == "compare" and "unit" in value:
+            refuse("'unit' belongs to medians; compare reads a share in %")
+        if not value.get("n") and not isinstance(fields.get("n"), str):
+            refuse(f"{kind} needs n, the count column behind each row: in the reading or the header's n")
+    by, color = value.get("by"), fields.get("color")
+    if by is not None and by != color:
+        refuse(f"by must be the chart's color column ({color or 'the chart has none'}), not '{by}'")
+    if kind != "correlate" and color and by is None:
+        refuse(f"the chart draws one series per {color}: say by: {color} to read each apart")
+    leave_out = _as_tuple(value.get("leave_out"))
+    if leave_out and by is None:
+        refuse("leave_out names series of the by column; add by")
+    return Reading(kind=kind, against=how if kind != "correlate" else "ends", hits=value.get("hits"),
+                   n=value.get("n") or (fields.get("n") if kind != "correlate" else None),
+                   points=how.strip() if kind == "correlate" else None, by=by, leave_out=leave_out,
+                   unit=value.get("unit"))
 
 
 def _check_page(path: Path, where: dict, page) -> None:

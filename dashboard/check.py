@@ -54,7 +54,9 @@ def _column_problems(query: catalogue.Query, columns: list[str]) -> list[catalog
     if query.spec.n and query.spec.n not in columns:
         out.append(catalogue.QueryFileError(query.path, query.header_lines.get("n", 1),
                                             f"n '{query.spec.n}' is not a column of the result {columns}"))
-    for key, names in (("y", query.spec.y), ("hover", query.spec.hover), ("column_needs", query.column_needs)):
+    reading = query.spec.reading.columns() if query.spec.reading else ()
+    for key, names in (("y", query.spec.y), ("hover", query.spec.hover), ("column_needs", query.column_needs),
+                       ("reading", reading)):
         for name in names:
             if name not in columns:
                 out.append(catalogue.QueryFileError(query.path, query.header_lines.get(key, 1),

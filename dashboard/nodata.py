@@ -17,7 +17,6 @@ Nothing here touches Streamlit or DuckDB: ui.py calls it with the store's cached
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass
 
 import polars as pl
@@ -69,9 +68,10 @@ def blank(query: Query, frame: pl.DataFrame, coverage: Coverage) -> pl.DataFrame
 
 
 def unknown_columns(query: Query, frame: pl.DataFrame) -> list[str]:
-    """Columns the header's column_needs or n name that the result lacks (a typo would otherwise
-    leave a figure from nothing unblanked, or a left-out count uncounted)."""
-    named = dict.fromkeys([*query.column_needs, *([query.spec.n] if query.spec.n else [])])
+    """Columns the header's column_needs, n or reading name that the result lacks (a typo would
+    otherwise leave a figure from nothing unblanked, a left-out count uncounted, or a chart unread)."""
+    reading = query.spec.reading.columns() if query.spec.reading else ()
+    named = dict.fromkeys([*query.column_needs, *([query.spec.n] if query.spec.n else []), *reading])
     return [name for name in named if name not in frame.columns]
 
 
@@ -126,8 +126,7 @@ def split_unknown(spec: ChartSpec, frame: pl.DataFrame) -> tuple[pl.DataFrame, L
         return frame, None
     kept = frame.filter(~unknown)
     if spec.n and spec.n in frame.columns:
-        # "Survey answers (n)" counts survey answers
-        noun = re.sub(r"\s*\([^)]*\)$", "", spec.label(spec.n)).lower()
+        noun = spec.count_noun(spec.n)
         count = int(dropped.get_column(spec.n).fill_null(0).sum())
     else:
         count, noun = dropped.height, "rows"

@@ -9,7 +9,7 @@ from collections.abc import Callable
 
 import polars as pl
 
-from dashboard import catalogue, config, figures, filters, kpis, nodata
+from dashboard import catalogue, config, figures, filters, kpis, nodata, readings
 from dashboard.canvas import Canvas, SectionProblem
 from dashboard.chartspec import ChartSpec
 
@@ -117,7 +117,8 @@ def chart(canvas: Canvas, query: catalogue.Query, frame: pl.DataFrame, spec: Cha
           key: str | None = None, csv_name: str | None = None) -> None:
     """The query's chart (its header's spec, or another view of the same rows) of the rows whose
     buckets are known; rows of an unknown bucket are left out and counted under it
-    (nodata.split_unknown)."""
+    (nodata.split_unknown). A spec with a reading gets it in words under the chart, from the same
+    drawn rows (hidden agent-survey figures already blank: PageData.run)."""
     spec = spec or query.spec
     drawn, left_out = nodata.split_unknown(spec, frame)
     if nodata.nothing_to_plot(spec, drawn):
@@ -135,6 +136,11 @@ def chart(canvas: Canvas, query: catalogue.Query, frame: pl.DataFrame, spec: Cha
                  csv_name=csv_name or query.name)
     if left_out:
         canvas.caption(left_out.text())
+    if spec.reading and not (missing := [c for c in spec.reading.columns() if c not in drawn.columns]):
+        canvas.caption(readings.chart_reading(spec, drawn))
+    elif spec.reading:
+        canvas.notice("error", f"{query.path.name}: the header's reading names {', '.join(missing)}, which the "
+                               f"query does not return (its columns: {', '.join(drawn.columns)})")
 
 
 def tiles(canvas: Canvas, query: catalogue.Query) -> None:

@@ -1,12 +1,18 @@
 """Readings in words of the relationship figures, generated from the same statistics the charts
-draw (dashboard/mirror.py for the bands, dashboard/relations.py for the team-month view): the size
+draw (dashboard/mirror.py for the bands, dashboard/relations.py for the team-month view, both for
+the query files whose header declares a `reading:`, drawn by present.chart): the size
 of the difference with its interval and n, "association, not proof of cause", and plainly "no
 detectable link" when the interval spans 0, or "too little data" when there is nothing to compare.
 Plain text: a Canvas escapes it (names from data never reach here)."""
 
 from __future__ import annotations
 
-from dashboard import mirror
+import re
+
+import polars as pl
+
+from dashboard import mirror, relations
+from dashboard.chartspec import ChartSpec
 from dashboard.relations import Correlation, Relationship
 
 CAUTION = "Association, not proof of cause."
@@ -123,3 +129,164 @@ def team_month_reading(result: Relationship) -> str:
     elif within_link:
         parts.append("The link holds within teams, not only between them.")
     return " ".join(parts) + f" {CAUTION}"
+
+
+# ---- readings of query files' charts (the header's `reading:`, chartspec.Reading) -----------------
+
+POOLED = ("not read: a pooled line mixes the other series, whose shares of each category differ, so it "
+          "can bend where none of them does.")
+NO_INTERVAL = ("This chart gives no interval for a difference of medians, so it cannot say whether a "
+               "difference is larger than chance.")
+
+
+def _in_sentence(label: str) -> str:
+    """A label inside a sentence: 'Time in queue' reads 'time in queue', 'CSAT %' stays."""
+    return label[:1].lower() + label[1:] if label[1:2].islower() else label
+
+
+def _quantity(label: str) -> str:
+    """What an axis measures, inside a sentence: 'Agent satisfaction % (4-5 of 5)' reads 'agent
+    satisfaction' (the unit and the definition are on the axis)."""
+    return _in_sentence(re.sub(r"\s*\([^)]*\)$", "", label).removesuffix("%").strip())
+
+
+def _n(count: int, noun: str) -> str:
+    """n = 1,234 survey answers; a count column labelled only 'n' gets no noun."""
+    return f"n = {count:,}" + (f" {noun}" if noun not in ("", "n") else "")
+
+
+def _sentence(text: str) -> str:
+    return text[:1].upper() + text[1:]
+
+
+def _measure(spec: ChartSpec, series: str | None) -> tuple[str, bool]:
+    """(what y measures in words, whether that came from the series' name): 'CSAT %' reads 'CSAT';
+    a long-form chart whose y is only '%' is named by its series ('FCR %')."""
+    name = _quantity(spec.label(spec.y[0]))
+    if name or series is None:
+        return name or spec.y[0], False
+    return _quantity(series), True
+
+
+def chart_reading(spec: ChartSpec, rows: pl.DataFrame) -> str:
+    """The chart's reading in words, from the rows it draws (after unknown buckets and hidden
+    agent-survey figures are left out): each series of `by` apart, the series in `leave_out` named
+    as not read, then "Association, not proof of cause."."""
+    reading = spec.reading
+    assert reading is not None
+    read = {"compare": _compare, "medians": _medians, "correlate": _correlate}[reading.kind]
+    if reading.by is None:
+        return f"{read(spec, rows, None)} {CAUTION}"
+    parts, skipped = [], []
+    for (series,), group in rows.group_by(reading.by, maintain_order=True):
+        if series is None:
+            continue
+        if str(series) in reading.leave_out:
+            skipped.append(str(series))
+            continue
+        parts.append(read(spec, group, str(series)))
+    if not parts:
+        parts.append(f"Too little data: no {_in_sentence(spec.label(reading.by))} to read in these filters.")
+    if skipped:
+        parts.append(f"{', '.join(skipped)} {'is' if len(skipped) == 1 else 'are'} {POOLED}")
+    return " ".join(parts) + f" {CAUTION}"
+
+
+def _categories(spec: ChartSpec, rows: pl.DataFrame, needed: tuple[str, ...]) -> list[dict]:
+    """The drawn categories that have a value and an n, in the chart's order."""
+    keep = rows.filter(pl.all_horizontal(pl.col(c).is_not_null() for c in (spec.x, spec.y[0], *needed)),
+                       pl.col(spec.reading.n) > 0)
+    return list(keep.iter_rows(named=True))
+
+
+def _too_few(spec: ChartSpec, count: int, who: str) -> str:
+    return _sentence(f"{who}: too little data: {count} categor{'y' if count == 1 else 'ies'} of "
+                     f"{_in_sentence(spec.label(spec.x))} in these filters; a comparison needs two.")
+
+
+def _compare(spec: ChartSpec, rows: pl.DataFrame, series: str | None) -> str:
+    """A share in one category against another, each with its Wilson interval and n, and the
+    difference with Newcombe's interval (the mirror's statistics)."""
+    reading = spec.reading
+    measure, named_by_series = _measure(spec, series)
+    prefix = f"{series}, " if series is not None and not named_by_series else ""
+    found = _categories(spec, rows, (reading.hits,))
+    if len(found) < 2:
+        return _too_few(spec, len(found), prefix + measure)
+    outcome = mirror.Outcome(measure, "share", (reading.hits, reading.n), "%", spec.count_noun(reading.n))
+    where = _in_sentence(spec.label(spec.x))
+
+    def stated(row: dict) -> tuple[str, str]:
+        """(the share, its interval and n)."""
+        est = mirror.estimate(outcome, row)
+        return _value(outcome, est.value), f"({_interval(outcome, est)}; {_n(est.n, outcome.n_words)})"
+
+    def against(row: dict, base: dict) -> str:
+        diff = mirror.difference(outcome, row, base)
+        amount, bounds = _difference(outcome, diff)
+        spans = f", an interval that spans 0: {NO_LINK}" if diff.low <= 0 <= diff.high else ""
+        return f"{amount} (95 % CI {bounds}){spans}."
+
+    base = found[0]
+    if reading.against == "ends":
+        last = found[-1]
+        return _sentence(f"{prefix}{measure} where {where} is {last[spec.x]}: {' '.join(stated(last))} against "
+                         f"{stated(base)[0]} where it is {base[spec.x]} {stated(base)[1]}: {against(last, base)}")
+    text = [_sentence(f"{prefix}{measure} where {where} is {base[spec.x]}: {' '.join(stated(base))}.")]
+    text += [f"Where it is {row[spec.x]}: {' '.join(stated(row))}: {against(row, base)}" for row in found[1:]]
+    return " ".join(text)
+
+
+def _medians(spec: ChartSpec, rows: pl.DataFrame, series: str | None) -> str:
+    """Medians and their n, each category against the baseline, saying plainly that no interval
+    of the difference is given (a difference of medians needs the contacts, not these rows)."""
+    reading = spec.reading
+    measure, named_by_series = _measure(spec, series)
+    prefix = f"{series}, " if series is not None and not named_by_series else ""
+    found = _categories(spec, rows, ())
+    if len(found) < 2:
+        return _too_few(spec, len(found), prefix + measure)
+    unit = f" {reading.unit}" if reading.unit else ""
+    noun, where, y = spec.count_noun(reading.n), _in_sentence(spec.label(spec.x)), spec.y[0]
+
+    def stated(row: dict) -> str:
+        return f"{row[y]:,.1f}{unit} ({_n(int(row[reading.n]), noun)})"
+
+    def against(row: dict, base: dict) -> str:
+        gap = float(row[y]) - float(base[y])
+        size = f"{abs(gap):,.1f}"
+        return "about the same" if size == "0.0" else f"{size}{unit} {'more' if gap > 0 else 'less'}"
+
+    base = found[0]
+    if reading.against == "ends":
+        last = found[-1]
+        text = _sentence(f"{prefix}{measure} where {where} is {last[spec.x]}: {stated(last)} against "
+                         f"{stated(base)} where it is {base[spec.x]}: {against(last, base)}.")
+    else:
+        text = " ".join([_sentence(f"{prefix}{measure} where {where} is {base[spec.x]}: {stated(base)}.")]
+                        + [f"Where it is {row[spec.x]}: {stated(row)}, {against(row, base)}." for row in found[1:]])
+    return f"{text} {NO_INTERVAL}"
+
+
+def _correlate(spec: ChartSpec, rows: pl.DataFrame, series: str | None) -> str:
+    """Pearson's r of the chart's x and y over its points, with its 95 % interval and n
+    (relations.correlate: scipy's interval)."""
+    reading = spec.reading
+    measure, named_by_series = _measure(spec, series)
+    prefix = f"{series}: " if series is not None else ""
+    x, y, points = spec.x, spec.y[0], reading.points
+    pairs = rows.select(x, y).drop_nulls()
+    if not (pairs.schema[x].is_numeric() and pairs.schema[y].is_numeric()):
+        return _sentence(f"{prefix}no reading: a correlation needs numbers on both axes.")
+    fit = relations.correlate(pairs.cast(pl.Float64), x, y)
+    if fit is None:
+        if pairs.height < relations.MIN_PAIRS:
+            return _sentence(f"{prefix}too little data: a correlation needs at least {relations.MIN_PAIRS} {points} "
+                             f"with both values; these filters leave {pairs.height}.")
+        return _sentence(f"{prefix}too little data: one axis does not vary over the {pairs.height} {points}.")
+    if fit.n <= 3 or fit.low <= 0 <= fit.high:
+        link = NO_LINK + ("" if fit.n <= 3 else " (the interval spans 0)")
+    else:
+        link = f"{measure} tends to be {'higher' if fit.r > 0 else 'lower'} where {_quantity(spec.label(x))} is higher"
+    return _sentence(f"{prefix}Pearson's r = {fit.r:+.2f} ({fit.interval_text()}), "
+                     f"n = {fit.n} {points}: {link}.")

@@ -4,6 +4,7 @@
 -- needs: [interactions.escalation_depth, interactions.exception_requested, customer_surveys.csat]
 -- n: survey_answers
 -- unknown: no recorded exception request or escalation level
+-- reading: {compare: first, hits: satisfied_answers}
 -- chart: bar
 -- order: 20
 -- x: decided_by

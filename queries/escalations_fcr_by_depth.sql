@@ -4,6 +4,7 @@
 -- needs: [interactions.escalation_depth, interactions.exception_requested, interactions.resolved, interactions.customer_id]
 -- n: answered_contacts
 -- unknown: no recorded exception request or escalation level
+-- reading: {compare: first, hits: resolved_first_time}
 -- chart: bar
 -- order: 22
 -- x: decided_by

@@ -12,9 +12,10 @@
 -- hover: [team_name, exception_requests, escalated]
 -- drill: team_name
 -- dodge: true
+-- reading: {correlate: teams}
 -- x_title: "Authority limit (current, money an agent may grant)"
 -- y_title: "Exception requests escalated %"
--- labels: {authority_limit: "Authority limit", escalated_pct: "Escalated %", team_name: "Team", exception_requests: "Exception requests (n)", escalated: "Escalated", site: "Site"}
+-- labels: {authority_limit: "Authority limit", escalated_pct: "Share escalated %", team_name: "Team", exception_requests: "Exception requests (n)", escalated: "Escalated", site: "Site"}
 -- params: [date_from, date_to, site, team, channel, touchpoint]
 with team_limits as (
     -- agents.authority_limit is today's limit; teams normally share one, the median guards against a stray agent

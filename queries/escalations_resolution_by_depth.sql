@@ -4,6 +4,7 @@
 -- needs: [interactions.escalation_depth, interactions.exception_requested, interactions.resolved, interactions.resolution_s]
 -- n: resolved_contacts
 -- unknown: no recorded exception request or escalation level
+-- reading: {medians: first, unit: h}
 -- chart: bar
 -- order: 24
 -- x: decided_by
@@ -12,7 +13,7 @@
 -- error_high: p75_hours
 -- hover: [resolved_contacts, mean_hours]
 -- y_title: "Hours to resolution (median)"
--- labels: {decided_by: "Decided by", median_hours: "Median hours", resolved_contacts: "Resolved contacts (n)", mean_hours: "Mean hours", p25_hours: "25th percentile", p75_hours: "75th percentile"}
+-- labels: {decided_by: "Decided by", median_hours: "Median time to resolution", resolved_contacts: "Resolved contacts (n)", mean_hours: "Mean hours", p25_hours: "25th percentile", p75_hours: "75th percentile"}
 -- params: [date_from, date_to, site, team, channel, touchpoint]
 with resolved_contacts as (
     select

@@ -8,6 +8,7 @@
 -- error_high: satisfaction_high
 -- hover: [manager_name, requests, survey_answers]
 -- drill: team_name
+-- reading: {correlate: teams}
 -- needs: [agent_requests.answered_at, agent_surveys.satisfaction]
 -- labels: {within_72h_pct: "Requests answered within 72 h %", agent_satisfaction_pct: "Agent satisfaction % (4-5 of 5)", manager_name: "Manager", requests: "Requests", survey_answers: "Agent survey answers", team_name: "Team"}
 -- order: 40

@@ -8,9 +8,10 @@
 -- error_low: pct_low
 -- error_high: pct_high
 -- hover: [team_months, n]
+-- reading: {compare: ends, hits: hits, n: n, by: measure}
 -- needs: [training]
 -- row_needs: {"FCR %": [interactions.resolved, interactions.customer_id], "CSAT %": customer_surveys.csat}
--- labels: {training_bucket: "Training hours per agent in the month", pct: "%", measure: "Measure", team_months: "Team-months", n: "n"}
+-- labels: {training_bucket: "Training hours per agent in the month", pct: "%", measure: "Measure", team_months: "Team-months", n: "n", hits: "Resolved first time, or answers of 4-5"}
 -- order: 60
 -- params: [date_from, date_to, site, team, channel, touchpoint]
 with scoped_agents as (
@@ -78,7 +79,7 @@ select training_bucket, 'FCR %' as measure, bucket_order,
        100.0 * first_contact_resolved / resolution_known                 as pct,
        100.0 * wilson_lower(first_contact_resolved, resolution_known)    as pct_low,
        100.0 * wilson_upper(first_contact_resolved, resolution_known)    as pct_high,
-       team_months, resolution_known as n
+       team_months, resolution_known as n, first_contact_resolved as hits
 from per_bucket
 where resolution_known > 0
 union all
@@ -86,7 +87,7 @@ select training_bucket, 'CSAT %', bucket_order,
        100.0 * satisfied / survey_answers,
        100.0 * wilson_lower(satisfied, survey_answers),
        100.0 * wilson_upper(satisfied, survey_answers),
-       team_months, survey_answers
+       team_months, survey_answers, satisfied
 from per_bucket
 where survey_answers > 0
 order by bucket_order, measure desc

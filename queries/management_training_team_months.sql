@@ -7,6 +7,7 @@
 -- color: measure
 -- hover: [team_name, month, n]
 -- drill: team_name
+-- reading: {correlate: team-months, by: measure}
 -- needs: [training]
 -- row_needs: {"FCR %": [interactions.resolved, interactions.customer_id], "CSAT %": customer_surveys.csat}
 -- labels: {training_h_per_agent: "Training hours per agent in the month", pct: "%", measure: "Measure", team_name: "Team", month: "Month", n: "n"}

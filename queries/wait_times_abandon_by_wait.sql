@@ -13,6 +13,7 @@
 -- needs: [interactions.wait_s, interactions.abandoned]
 -- n: offered
 -- unknown: no recorded time in queue
+-- reading: {compare: ends, hits: abandoned, by: series, leave_out: ["All channels"]}
 -- params: [date_from, date_to, site, team, channel, touchpoint]
 with channel_buckets as (
     -- contacts per channel and bucket of their time in queue (contact_wait_days): null when it is not

@@ -7,11 +7,12 @@
 -- y: csat
 -- error_low: csat_low
 -- error_high: csat_high
--- hover: [survey_answers]
--- labels: {wait_bucket: "Wait before answer", csat: "CSAT %", survey_answers: "Survey answers"}
+-- hover: [survey_answers, satisfied_answers]
+-- labels: {wait_bucket: "Wait before answer", csat: "CSAT %", survey_answers: "Survey answers", satisfied_answers: "Answers of 4-5"}
 -- needs: [interactions.wait_s, customer_surveys.csat]
 -- n: survey_answers
 -- unknown: no recorded wait before answer
+-- reading: {compare: ends, hits: satisfied_answers}
 -- params: [date_from, date_to, site, team, channel, touchpoint]
 with bucket_totals as (
     -- the survey answers on answered contacts, summed per bucket of their wait (contact_wait_days): null
@@ -31,7 +32,8 @@ select
     100.0 * t.satisfied / nullif(t.answers, 0)           as csat,
     100.0 * wilson_lower(t.satisfied, t.answers)         as csat_low,
     100.0 * wilson_upper(t.satisfied, t.answers)         as csat_high,
-    coalesce(t.answers, 0)                               as survey_answers
+    coalesce(t.answers, 0)                               as survey_answers,
+    coalesce(t.satisfied, 0)                             as satisfied_answers
 -- every bucket, in wait order, so every bucket shows even when empty
 from wait_buckets() as b
 -- a full join keeps the answers of no bucket (null wait): the chart leaves them out and counts them

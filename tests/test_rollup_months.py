@@ -72,7 +72,9 @@ select
     100.0 * t.satisfied / nullif(t.answers, 0)           as csat,
     100.0 * wilson_lower(t.satisfied, t.answers)         as csat_low,
     100.0 * wilson_upper(t.satisfied, t.answers)         as csat_high,
-    coalesce(t.answers, 0)                               as survey_answers
+    coalesce(t.answers, 0)                               as survey_answers,
+    -- added with the chart's reading (the previous SQL's own count, from the contacts)
+    coalesce(t.satisfied, 0)                             as satisfied_answers
 from wait_buckets as b
 -- a full join keeps the answers of no bucket (null wait): the chart leaves them out and counts them
 full join bucket_totals as t using (bucket_order)
@@ -493,7 +495,8 @@ select training_bucket, 'FCR %' as measure, bucket_order,
        100.0 * first_contact_resolved / resolution_known                 as pct,
        100.0 * wilson_lower(first_contact_resolved, resolution_known)    as pct_low,
        100.0 * wilson_upper(first_contact_resolved, resolution_known)    as pct_high,
-       team_months, resolution_known as n
+       -- hits: added with the chart's reading (the previous SQL's own counts, from the contacts)
+       team_months, resolution_known as n, first_contact_resolved as hits
 from per_bucket
 where resolution_known > 0
 union all
@@ -501,7 +504,7 @@ select training_bucket, 'CSAT %', bucket_order,
        100.0 * satisfied / survey_answers,
        100.0 * wilson_lower(satisfied, survey_answers),
        100.0 * wilson_upper(satisfied, survey_answers),
-       team_months, survey_answers
+       team_months, survey_answers, satisfied
 from per_bucket
 where survey_answers > 0
 order by bucket_order, measure desc
