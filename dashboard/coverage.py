@@ -66,6 +66,12 @@ DERIVED: dict[tuple[str, str], tuple[str, tuple[tuple[str, str], ...]]] = {
 }
 
 
+# The tables the publish builds from another table (dashboard/rollups.py), each with that table, in build
+# order (DERIVED lists them so): a dry run projects them from their source, and a store where one holds
+# rows while its source is empty was given them as they are (an imported interval report).
+BUILT_FROM: dict[str, str] = {table: source for (table, _), (source, _) in DERIVED.items() if table != source}
+
+
 def _derived_flags(flags: dict, rows_of) -> dict:
     """flags with every derived column's flag recomputed from its inputs (see DERIVED)."""
     flags = dict(flags)
@@ -266,10 +272,12 @@ def projected(before: Coverage | None, fed: dict[str, tuple[int, set[str]]], app
         for column in columns | ({c for (t, c), e in (before.entries.items() if before else ()) if t == table
                                   and c != TABLE_ROW and e.supplied} if append else set()):
             entries[(table, column)] = Entry(True, 0, None, None)
-    contacts = entries.get(("interactions", TABLE_ROW))
-    if contacts and contacts.filled and "contact_intervals" not in fed:
-        # the publish builds the interval table from the contacts (dashboard/rollups.py)
-        entries[("contact_intervals", TABLE_ROW)] = Entry(True, contacts.filled, None, None)
+    for table, source in BUILT_FROM.items():
+        source_row = entries.get((source, TABLE_ROW))
+        if source_row and source_row.filled and table not in fed:
+            # the publish builds it from its source; how many rows it will hold is not known before, only
+            # that it will hold some
+            entries[(table, TABLE_ROW)] = Entry(True, source_row.filled, None, None)
     flags = _derived_flags({key: e.supplied for key, e in entries.items()},
                            lambda table: entries[(table, TABLE_ROW)].filled if (table, TABLE_ROW) in entries else 0)
     for key in DERIVED:
