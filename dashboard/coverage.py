@@ -139,8 +139,10 @@ def noun(need: str) -> str:
 NOT_IMPORTED = "was not imported"
 # Figures that follow single contacts (CSAT by wait, escalation depth, churn, agents' contacts) cannot be
 # had from an interval report's counts: a store of interval reports says so rather than "no contacts".
-PER_CONTACT = ("interactions",)
 INTERVALS_ONLY = "needs a per-contact log; this store holds interval reports only (contact_intervals)"
+# The built tables an import may also fill as they are, and what a figure needing the table they are
+# built from (BUILT_FROM) says when the store holds them without it: they stand in for it.
+STAND_INS = {"contact_intervals": INTERVALS_ONLY}
 SET_BY_MAPPING = "was set to one value for every row by the mapping, not read from the export"
 
 
@@ -179,8 +181,9 @@ class Coverage:
         """Why a figure needing `table` or `table.column` has no data, or None when it has."""
         table, _, column = need.partition(".")
         if self.rows(table) == 0:
-            if table in PER_CONTACT and self.rows("contact_intervals") > 0:
-                return INTERVALS_ONLY
+            for stand_in, why in STAND_INS.items():
+                if BUILT_FROM[stand_in] == table and self.rows(stand_in) > 0:
+                    return why
             return f"no {noun(table)} were imported ({table} is empty)"
         if column:
             entry = self.entries.get((table, column))
