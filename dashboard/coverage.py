@@ -36,7 +36,14 @@ TABLE_PERIODS = {
 }
 
 # Tables whose periods make up "the data" a period is compared within (activity, not registers).
-ACTIVITY_TABLES = ("interactions", "contact_intervals", "customer_surveys", "agent_surveys", "agent_requests", "training")
+ACTIVITY_TABLES = (
+    "interactions",
+    "contact_intervals",
+    "customer_surveys",
+    "agent_surveys",
+    "agent_requests",
+    "training",
+)
 
 # Columns the store computes from other columns when it is published: (table, column) -> (the table
 # they are computed from, the columns they need). While that table holds rows the column is supplied
@@ -281,8 +288,7 @@ def projected(before: Coverage | None, fed: dict[str, tuple[int, set[str]]], app
             # the publish builds it from its source; how many rows it will hold is not known before, only
             # that it will hold some
             entries[(table, TABLE_ROW)] = Entry(True, source_row.filled, None, None)
-    flags = _derived_flags({key: e.supplied for key, e in entries.items()},
-                           lambda table: entries[(table, TABLE_ROW)].filled if (table, TABLE_ROW) in entries else 0)
+    flags = _derived_flags({key: e.supplied for key, e in entries.items()}, Coverage(entries).rows)
     for key in DERIVED:
         if key in flags:
             entries[key] = Entry(flags[key], 0, None, None)
