@@ -32,21 +32,19 @@ import io
 import json
 import math
 import os
-import socket
 import statistics
 import subprocess
 import sys
 import tempfile
 import time
 import urllib.parse
-import urllib.request
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import plotly.io as pio
 import polars as pl
 
-from dashboard import catalogue, config, coverage, filters, layout, nodata, pages, store
+from dashboard import catalogue, config, coverage, filters, layout, nodata, pages, serving, store
 from dashboard.canvas import PageData, SectionProblem
 from dashboard.snapshot import HtmlCanvas
 
@@ -390,24 +388,10 @@ def kpi_mismatches(from_pandas: dict, from_sql: dict) -> list[str]:
 
 # ---------------------------------------------------------------- the browser
 
-def _free_port() -> int:
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
-def _healthy(url: str) -> bool:
-    try:
-        with urllib.request.urlopen(url, timeout=2) as response:
-            return response.read().decode().strip() == "ok"
-    except OSError:
-        return False
-
-
 @contextlib.contextmanager
 def streamlit_server(db: Path) -> Iterator[tuple[str, int]]:
     """`streamlit run dashboard/app.py` on a free local port, pointed at db; yields (base URL, pid)."""
-    port = _free_port()
+    port = serving.free_port()
     with tempfile.TemporaryFile() as log:
         proc = subprocess.Popen(
             [sys.executable, "-m", "streamlit", "run", "dashboard/app.py", "--server.port", str(port),
@@ -416,13 +400,10 @@ def streamlit_server(db: Path) -> Iterator[tuple[str, int]]:
             cwd=ROOT, env=_child_env(DASHBOARD_DB=str(db)), stdout=log, stderr=subprocess.STDOUT)
         base = f"http://127.0.0.1:{port}"
         try:
-            deadline = time.monotonic() + SERVER_STARTUP_S
-            while not _healthy(f"{base}/_stcore/health"):
-                if proc.poll() is not None or time.monotonic() > deadline:
-                    log.seek(0)
-                    raise BenchError(f"streamlit did not start on {db} (exit code {proc.poll()}): "
-                                     f"{log.read().decode(errors='replace')[-1500:]}")
-                time.sleep(0.25)
+            if not serving.wait_until_healthy(base, proc, SERVER_STARTUP_S):
+                log.seek(0)
+                raise BenchError(f"streamlit did not start on {db} (exit code {proc.poll()}): "
+                                 f"{log.read().decode(errors='replace')[-1500:]}")
             yield base, proc.pid
         finally:
             proc.terminate()

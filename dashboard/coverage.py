@@ -36,7 +36,14 @@ TABLE_PERIODS = {
 }
 
 # Tables whose periods make up "the data" a period is compared within (activity, not registers).
-ACTIVITY_TABLES = ("interactions", "contact_intervals", "customer_surveys", "agent_surveys", "agent_requests", "training")
+ACTIVITY_TABLES = (
+    "interactions",
+    "contact_intervals",
+    "customer_surveys",
+    "agent_surveys",
+    "agent_requests",
+    "training",
+)
 
 # Columns the store computes from other columns when it is published: (table, column) -> (the table
 # they are computed from, the columns they need). While that table holds rows the column is supplied
@@ -64,6 +71,12 @@ DERIVED: dict[tuple[str, str], tuple[str, tuple[tuple[str, str], ...]]] = {
     **{("contact_wait_days", column): ("interactions", ())
        for column in ("day", "team_id", "channel", "touchpoint_id", "offered")},
 }
+
+
+# The tables the publish builds from another table (dashboard/rollups.py), each with that table, in build
+# order (DERIVED lists them so): a dry run projects them from their source, and a store where one holds
+# rows while its source is empty was given them as they are (an imported interval report).
+BUILT_FROM: dict[str, str] = {table: source for (table, _), (source, _) in DERIVED.items() if table != source}
 
 
 def _derived_flags(flags: dict, rows_of) -> dict:
@@ -133,8 +146,10 @@ def noun(need: str) -> str:
 NOT_IMPORTED = "was not imported"
 # Figures that follow single contacts (CSAT by wait, escalation depth, churn, agents' contacts) cannot be
 # had from an interval report's counts: a store of interval reports says so rather than "no contacts".
-PER_CONTACT = ("interactions",)
 INTERVALS_ONLY = "needs a per-contact log; this store holds interval reports only (contact_intervals)"
+# The built tables an import may also fill as they are, and what a figure needing the table they are
+# built from (BUILT_FROM) says when the store holds them without it: they stand in for it.
+STAND_INS = {"contact_intervals": INTERVALS_ONLY}
 SET_BY_MAPPING = "was set to one value for every row by the mapping, not read from the export"
 
 
@@ -173,8 +188,9 @@ class Coverage:
         """Why a figure needing `table` or `table.column` has no data, or None when it has."""
         table, _, column = need.partition(".")
         if self.rows(table) == 0:
-            if table in PER_CONTACT and self.rows("contact_intervals") > 0:
-                return INTERVALS_ONLY
+            for stand_in, why in STAND_INS.items():
+                if BUILT_FROM[stand_in] == table and self.rows(stand_in) > 0:
+                    return why
             return f"no {noun(table)} were imported ({table} is empty)"
         if column:
             entry = self.entries.get((table, column))
@@ -266,12 +282,13 @@ def projected(before: Coverage | None, fed: dict[str, tuple[int, set[str]]], app
         for column in columns | ({c for (t, c), e in (before.entries.items() if before else ()) if t == table
                                   and c != TABLE_ROW and e.supplied} if append else set()):
             entries[(table, column)] = Entry(True, 0, None, None)
-    contacts = entries.get(("interactions", TABLE_ROW))
-    if contacts and contacts.filled and "contact_intervals" not in fed:
-        # the publish builds the interval table from the contacts (dashboard/rollups.py)
-        entries[("contact_intervals", TABLE_ROW)] = Entry(True, contacts.filled, None, None)
-    flags = _derived_flags({key: e.supplied for key, e in entries.items()},
-                           lambda table: entries[(table, TABLE_ROW)].filled if (table, TABLE_ROW) in entries else 0)
+    for table, source in BUILT_FROM.items():
+        source_row = entries.get((source, TABLE_ROW))
+        if source_row and source_row.filled and table not in fed:
+            # the publish builds it from its source; how many rows it will hold is not known before, only
+            # that it will hold some
+            entries[(table, TABLE_ROW)] = Entry(True, source_row.filled, None, None)
+    flags = _derived_flags({key: e.supplied for key, e in entries.items()}, Coverage(entries).rows)
     for key in DERIVED:
         if key in flags:
             entries[key] = Entry(flags[key], 0, None, None)

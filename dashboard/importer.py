@@ -1053,7 +1053,8 @@ def _write(db: Path, tables: dict[str, pl.DataFrame], mapping: Mapping, mode: st
                     _mark_repeats(con)
                 report.warnings += _orphans(con, tables)
                 report.warnings += _intervals_rebuilt(con, intervals_before)
-                rollups.build(con)
+                if _changes_rollup_inputs(tables, mode):
+                    rollups.build(con)
                 coverage.record(con, _supplied(mapping), append=mode == "append", assumed=_assumed(mapping))
                 con.commit()
                 # the tables the import did not feed are byte copies of the published ones
@@ -1068,6 +1069,21 @@ def _write(db: Path, tables: dict[str, pl.DataFrame], mapping: Mapping, mode: st
         except BaseException:
             store.discard(built)
             raise
+
+
+# The tables the contact rollups (dashboard/rollups.py) are built from: the contacts, their survey answers,
+# the touchpoints whose SLAs the interval counts judge, an imported interval report (contact_days sums it),
+# and the customers (none reads them yet; named so a rollup of customers' contacts is rebuilt with them).
+# An import changing none of them (agents, their surveys, requests, training, events, teams) leaves the
+# rollups as published: rebuilding them costs seconds at 10M contacts. tests/test_import_rollups.py checks
+# the rollups read nothing else.
+ROLLUP_INPUTS = frozenset({"interactions", "customer_surveys", "touchpoints", "contact_intervals", "customers"})
+
+
+def _changes_rollup_inputs(tables: dict[str, pl.DataFrame], mode: str) -> bool:
+    """Whether this import changes a table the rollups are built from: a replace rewrites every table it
+    feeds; an append only those it adds rows to (_only_new has left out the rows already there)."""
+    return any(table in ROLLUP_INPUTS and (mode == "replace" or frame.height) for table, frame in tables.items())
 
 
 def _differs(con: duckdb.DuckDBPyConnection, published: str, tables: list[str]) -> bool:

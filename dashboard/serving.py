@@ -6,7 +6,10 @@ from __future__ import annotations
 
 import ipaddress
 import socket
+import subprocess
+import time
 import tomllib
+import urllib.request
 from collections.abc import Iterable
 from pathlib import Path
 
@@ -57,6 +60,34 @@ def refusal(address: str | None, signed_in: bool) -> str | None:
     if signed_in or is_loopback(address):
         return None
     return EXPOSED_WITHOUT_SIGN_IN.format(address=address or "every interface", access=config.access_path())
+
+
+def free_port() -> int:
+    """A TCP port on 127.0.0.1 that nothing listens on now (the system picks it): where the bench and the
+    browser tests start their own servers."""
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def healthy(base: str) -> bool:
+    """Whether the Streamlit server at base (http://host:port) answers its health check with "ok"."""
+    try:
+        with urllib.request.urlopen(f"{base}/_stcore/health", timeout=2) as response:
+            return response.read().decode().strip() == "ok"
+    except OSError:
+        return False
+
+
+def wait_until_healthy(base: str, server: subprocess.Popen, seconds: float) -> bool:
+    """Polls the server at base until it is healthy (True), or its process has ended or `seconds` have
+    passed (False)."""
+    deadline = time.monotonic() + seconds
+    while not healthy(base):
+        if server.poll() is not None or time.monotonic() > deadline:
+            return False
+        time.sleep(0.25)
+    return True
 
 
 def add_parser(subparsers) -> None:

@@ -84,6 +84,10 @@ def scalar(con, sql: str, params: dict | None = None):
 
 MARCH_TO_MAY = (dt.date(2025, 3, 1), dt.date(2025, 5, 31))
 
+# the overview's customer KPIs as they were computed before the interval table, straight from the contacts:
+# the independent computation for the layer (test_intervals.py) and for the churn rewrite (test_rollup_months.py)
+OVERVIEW_FROM_CONTACTS = (ROOT / "tests" / "data" / "overview_customer_kpis_from_contacts.sql").read_text()
+
 
 # the PwC sample (shared/datasets), kept here byte for byte so a clone alone can run the suite
 PWC_CSV = ROOT / "tests" / "data" / "pwc_call_centre_trends.csv"

@@ -164,6 +164,44 @@ def test_a_store_from_an_older_version_is_explained_and_rebuilt(tmp_path, monkey
     assert fresh.stdout.strip() == "[]", fresh.stderr
 
 
+def test_a_store_from_before_the_rollups_is_explained_by_the_app_and_the_import(store_path, tmp_path, monkeypatch):
+    """A store published before the KPI layer and its rollups: a copy of the test store without the tables
+    the publish builds (coverage.BUILT_FROM) and the macros that read them. The app and the import both
+    say it was built by an older version, naming what it lacks, and change nothing."""
+    import shutil
+
+    import duckdb
+
+    from dashboard import coverage, importer, mapping, store
+    from conftest import PWC_CSV, PWC_MAPPING
+
+    path = tmp_path / "before_rollups.duckdb"
+    shutil.copy(store.version(store_path)[0], path)
+    rollups = sorted(coverage.BUILT_FROM)
+    with duckdb.connect(str(path)) as con:
+        readers = sorted({name for name, definition in con.execute(
+            "select function_name, macro_definition from duckdb_functions() "
+            "where function_type = 'table_macro' and schema_name = 'main'").fetchall()
+            if any(table in definition for table in rollups)})
+        assert {"filtered_intervals", "filtered_days", "filtered_contact_months"} <= set(readers)
+        for name in readers:
+            con.execute(f"drop macro table {name}")   # names from DuckDB's catalog
+        for table in rollups:
+            con.execute(f"drop table {table}")   # names from coverage.BUILT_FROM
+    untouched = path.read_bytes()
+    monkeypatch.setenv("DASHBOARD_DB", str(path))
+    at = app()
+    assert not at.exception
+    message = at.error[0].value
+    assert "built by an older version" in message
+    assert all(f"table {table}" in message for table in rollups), message
+    assert all(f"macro {name}" in message for name in readers), message
+    with pytest.raises(importer.SourceError, match="built by an older version") as refused:
+        importer.run([PWC_CSV], mapping.load(PWC_MAPPING), path)
+    assert all(f"table {table}" in str(refused.value) for table in rollups)
+    assert path.read_bytes() == untouched
+
+
 @pytest.mark.parametrize("page", PAGES)
 def test_every_page_runs_on_a_store_holding_only_the_pwc_import(pwc_store_path, monkeypatch, page):
     monkeypatch.setenv("DASHBOARD_DB", str(pwc_store_path))

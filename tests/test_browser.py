@@ -8,17 +8,14 @@ import contextlib
 import csv
 import os
 import re
-import socket
 import subprocess
 import sys
-import time
-import urllib.request
 from pathlib import Path
 from urllib.parse import parse_qs, quote, urlencode, urlsplit
 
 import pytest
 
-from dashboard import kpis, pages, store
+from dashboard import kpis, pages, serving, store
 
 playwright_api = pytest.importorskip("playwright.sync_api")
 expect = playwright_api.expect
@@ -44,25 +41,11 @@ PERIOD = {"from": "2025-03-01", "to": "2025-05-31"}
 expect.set_options(timeout=TIMEOUT_MS)
 
 
-def _free_port() -> int:
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
-def _healthy(url: str) -> bool:
-    try:
-        with urllib.request.urlopen(url, timeout=2) as response:
-            return response.read().decode().strip() == "ok"
-    except OSError:
-        return False
-
-
 @contextlib.contextmanager
 def streamlit_server(db_path: Path, log_dir: Path, port: int | None = None, host: str = "127.0.0.1",
                      extra_args: tuple[str, ...] = (), env: dict | None = None):
     """`streamlit run dashboard/app.py` on a free port, pointed at db_path; yields its base URL."""
-    port = port or _free_port()
+    port = port or serving.free_port()
     log_path = log_dir / "server.log"
     env = {**os.environ, "DASHBOARD_DB": str(db_path), **(env or {})}
     with open(log_path, "wb") as log:
@@ -72,12 +55,9 @@ def streamlit_server(db_path: Path, log_dir: Path, port: int | None = None, host
             cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT)
     base = f"http://{host}:{port}"
     try:
-        deadline = time.monotonic() + STARTUP_S
-        while not _healthy(f"{base}/_stcore/health"):
-            if proc.poll() is not None or time.monotonic() > deadline:
-                pytest.fail(f"streamlit did not become healthy (exit code {proc.poll()}):\n"
-                            f"{log_path.read_text(errors='replace')[-3000:]}")
-            time.sleep(0.25)
+        if not serving.wait_until_healthy(base, proc, STARTUP_S):
+            pytest.fail(f"streamlit did not become healthy (exit code {proc.poll()}):\n"
+                        f"{log_path.read_text(errors='replace')[-3000:]}")
         yield base
     finally:
         proc.terminate()

@@ -6,7 +6,8 @@ from __future__ import annotations
 import csv
 import datetime as dt
 
-from conftest import PWC_CSV
+import pytest
+from conftest import PWC_CSV, ROOT
 
 from dashboard import coverage, store
 
@@ -69,3 +70,32 @@ def test_a_ticket_export_has_no_abandon_rate(tmp_path):
     assert supplied is False
     assert "record of abandoned contacts (interactions.abandoned was set to one value" in found.absent(
         "interactions.abandoned")
+
+
+def gaps_of(held: coverage.Coverage) -> tuple[set[str], set[tuple[str, str]]]:
+    """The KPIs and the charts that say "no data" with this coverage (the reasons' wording aside)."""
+    from dashboard import catalogue, config, kpis
+
+    charts = {(q.page or "queries", q.title) for q in catalogue.load(config.queries_dir()).queries
+              if q.needs and held.reasons(q.needs)}
+    return {kpi.label for kpi, _ in kpis.gaps(held)}, charts
+
+
+@pytest.mark.parametrize("name, export", [("pwc_call_centre", "pwc_call_centre_trends.csv"),
+                                          ("support_tickets", "support_tickets.csv"),
+                                          ("acd_intervals", "acd_intervals.csv")])
+def test_a_dry_run_projects_the_tables_the_publish_builds(tmp_path, name, export):
+    """The dry run's coverage is projected, not recorded: the tables the publish builds from the imported
+    ones (coverage.BUILT_FROM) must be projected too, or every figure read from the interval table would
+    be said to have no data. Its gaps are those the import then records, figure for figure."""
+    from dashboard import importer, mapping
+
+    rules = mapping.load(ROOT / "data" / "mappings" / f"{name}.yaml")
+    db = tmp_path / "store.duckdb"
+    plan = importer.run([PWC_CSV.parent / export], rules, db, dry_run=True).plan
+    importer.run([PWC_CSV.parent / export], rules, db)
+    with store.open_read_only(db) as con:
+        recorded = coverage.read(con)
+    assert all(recorded.rows(table) > 0 for table in ("contact_intervals", "contact_days"))
+    assert ({label for label, _ in plan.kpi_gaps}, {(page, title) for page, title, _ in plan.chart_gaps}) \
+        == gaps_of(recorded)

@@ -11,7 +11,7 @@ import math
 from collections import defaultdict
 
 import pytest
-from conftest import ROOT
+from conftest import OVERVIEW_FROM_CONTACTS, ROOT
 
 from dashboard import catalogue, config, coverage, filters, importer, mapping, rollups, store
 
@@ -22,7 +22,6 @@ SAMPLES = {   # shipped mapping -> sample exports of tests/data
     "support_tickets": ["support_tickets.csv"],
     "baltimore_311": ["baltimore_311_sample.csv"],
 }
-FROM_CONTACTS = (ROOT / "tests" / "data" / "overview_customer_kpis_from_contacts.sql").read_text()
 COUNTS = [c for c in rollups.INTERVAL_SOURCES] + ["offered"]
 
 
@@ -149,7 +148,7 @@ def test_overview_kpis_from_intervals_equal_those_from_contacts(any_store):
         for label, chosen in some_filters(con).items():
             params = chosen.as_params()
             from_intervals = catalogue.execute(con, query, params).row(0, named=True)
-            from_contacts = store.run(con, FROM_CONTACTS, params).row(0, named=True)
+            from_contacts = store.run(con, OVERVIEW_FROM_CONTACTS, params).row(0, named=True)
             assert set(from_intervals) == set(from_contacts)
             for column, want in from_contacts.items():
                 got = from_intervals[column]
@@ -162,7 +161,7 @@ def test_overview_kpis_from_intervals_equal_those_from_contacts(any_store):
 def test_the_filters_are_not_trivial(store_path):
     """The comparison means something: the demo's filters hold different numbers of contacts."""
     with store.open_read_only(store_path) as con:
-        offered = {label: store.run(con, FROM_CONTACTS, chosen.as_params()).row(0, named=True)["abandon_rate_n"]
+        offered = {label: store.run(con, OVERVIEW_FROM_CONTACTS, chosen.as_params())["abandon_rate_n"][0]
                    for label, chosen in some_filters(con).items()}
     assert all(n > 0 for n in offered.values()), offered
     assert len(set(offered.values())) == len(offered), offered

@@ -11,12 +11,11 @@ import os
 import re
 import subprocess
 import sys
-import time
 from pathlib import Path
 from urllib.parse import quote
 
 import pytest
-from dashboard import safe_text, store
+from dashboard import safe_text, serving, store
 from test_browser import (
     APP_IDLE,
     CHROMIUM,
@@ -24,8 +23,6 @@ from test_browser import (
     NAV_LINK,
     ROOT,
     TIMEOUT_MS,
-    _free_port,
-    _healthy,
     streamlit_server,
 )
 
@@ -51,7 +48,7 @@ def signed_server(store_path, teams, tmp_path_factory):
     folder = tmp_path_factory.mktemp("signin")
     analyst = oidc.User(sub=ANALYST, claims={"email": ANALYST, "groups": ["cc-analysts"]})
     with oidc.run_server_in_thread(port=0, user_claims=[analyst]) as provider:
-        port = _free_port()
+        port = serving.free_port()
         secrets = folder / "secrets.toml"
         secrets.write_text(
             "[auth]\n"
@@ -205,14 +202,12 @@ def listening_addresses(port: int) -> set[str]:
 
 
 def test_the_open_mode_launcher_listens_on_127_0_0_1_only(store_path, tmp_path):
-    port = _free_port()
+    port = serving.free_port()
     server = subprocess.Popen([sys.executable, "-m", "dashboard", "serve", "--port", str(port), "--db", str(store_path)],
                               cwd=ROOT, env={**os.environ, "DASHBOARD_AUDIT_LOG": str(tmp_path / "audit.log")},
                               stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     try:
-        deadline = time.monotonic() + 60
-        while not _healthy(f"http://127.0.0.1:{port}/_stcore/health") and time.monotonic() < deadline:
-            time.sleep(0.25)
+        serving.wait_until_healthy(f"http://127.0.0.1:{port}", server, 60)
         assert listening_addresses(port) == {"0100007F"}   # 127.0.0.1, and no other interface
     finally:
         server.terminate()

@@ -1,5 +1,6 @@
 -- The overview's customer KPIs as they were computed before the interval table (commit ee0a1c8):
--- straight from the contacts. tests/test_intervals.py checks the interval-grain query equals it.
+-- straight from the contacts. tests/test_intervals.py checks the interval-grain query equals it, and
+-- tests/test_rollup_months.py that the rewritten churn gives the same figures.
 -- Each KPI column comes with <kpi>_n, the count it rests on. A KPI whose input no import supplied is
 -- NULL (no data), never a zero computed from nothing: supplied() reads the store's coverage, and
 -- dashboard/kpis.py names the same inputs to say why. Ratios only count contacts whose input is known.
