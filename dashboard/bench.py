@@ -525,22 +525,37 @@ def measure_browser(db: Path, interactions: int, page_paths: list[str], choices:
             # untimed, each page once: the server's first run of a page imports and sets up what it
             # keeps; the lab derives its own store (its schema browser reads it) on its first visit
             warm_up = warm_up_scope(choices)
+            failed: dict[str, str] = {}
             for path in [BASELINE_PATH, *page_paths]:
-                tab, _ = browser.open(path, warm_up.link())
-                tab.context.close()
+                try:
+                    tab, _ = browser.open(path, warm_up.link())
+                    tab.context.close()
+                except Exception as exc:   # a page that never finishes is a row's error, not the run's end
+                    failed[path] = _browser_error(exc)
             for label, path in [(BASELINE, BASELINE_PATH), *((p, p) for p in page_paths)]:
                 for scope in scopes:
                     # the results are cached per query and values: each change is to a team this page
                     # has not been asked for with these dates
                     others = [t for t in teams if t != scope.chosen.team]
                     reset_peak(pid)
-                    opened, changed = browser.measure(path, scope, others, repeat)
+                    opened = changed = None
+                    errors = [failed[path]] if path in failed else []
+                    if not errors:
+                        try:
+                            opened, changed = browser.measure(path, scope, others, repeat)
+                        except Exception as exc:
+                            errors.append(_browser_error(exc))
                     rows.append(row("baseline" if label == BASELINE else "browser", label, interactions, scope.label,
                                     filter_text=scope.chosen.describe(), browser_open_ms=_ms(opened),
-                                    browser_filter_ms=_ms(changed), peak_rss_mb=peak_rss_mb(pid)))
+                                    browser_filter_ms=_ms(changed), peak_rss_mb=peak_rss_mb(pid), errors=errors))
         finally:
             browser.close()
     return rows
+
+
+def _browser_error(exc: Exception) -> str:
+    """The first line of what Chromium or playwright said (say, a page still running after 120 s)."""
+    return f"browser: {type(exc).__name__}: {(str(exc).splitlines() or [''])[0]}"
 
 
 def merge_browser(rows: list[dict], browser_rows: list[dict]) -> list[dict]:
@@ -554,6 +569,7 @@ def merge_browser(rows: list[dict], browser_rows: list[dict]) -> list[dict]:
             continue
         for key in ("browser_open_ms", "browser_filter_ms", "peak_rss_mb"):
             target[key] = measured[key]
+        target["errors"] = [*(target.get("errors") or []), *(measured.get("errors") or [])]
     return out
 
 

@@ -134,6 +134,34 @@ def test_one_page_in_chromium_against_the_baseline(rows, db_dir, tmp_path):
         assert all(r[name] > 0 for name in BROWSER), key
 
 
+def test_a_page_that_never_finishes_in_chromium_is_its_rows_error_and_the_run_goes_on(rows, db_dir, tmp_path,
+                                                                                      monkeypatch):
+    """At 100M contacts on a busy machine one page waited past playwright's 120 s and the whole run
+    stopped, losing every row measured before it: the page's rows say so instead."""
+    pytest.importorskip("playwright.sync_api")
+    from playwright.sync_api import TimeoutError as PlaywrightTimeout
+    opened, measure = bench.BrowserBench.open, bench.BrowserBench.measure
+
+    def never_on_the_overview(original):
+        def wrapped(self, path, *args):
+            if path == "overview":
+                raise PlaywrightTimeout("Page.wait_for_selector: Timeout 120000ms exceeded.\nCall log: ...")
+            return original(self, path, *args)
+        return wrapped
+
+    monkeypatch.setattr(bench.BrowserBench, "open", never_on_the_overview(opened))
+    monkeypatch.setattr(bench.BrowserBench, "measure", never_on_the_overview(measure))
+    out = tmp_path / "stuck.json"
+    assert cli.main(["bench", "--interactions", str(SIZE), "--db-dir", str(db_dir), "--json", str(out),
+                     "--pages", "overview", "--repeat", "1"]) == 0
+    measured = {(r["page"], r["filter"]): r for r in json.loads(out.read_text()) if r["kind"] in ("page", "baseline")}
+    for f in ("default", "narrow"):
+        stuck, baseline = measured[("overview", f)], measured[(bench.BASELINE, f)]
+        assert stuck["errors"] == ["browser: TimeoutError: Page.wait_for_selector: Timeout 120000ms exceeded."]
+        assert stuck["browser_open_ms"] is None and stuck["cold_ms"] > 0   # the in-process rows kept
+        assert baseline["browser_open_ms"] > 0 and not baseline["errors"]
+
+
 def test_the_pandas_way_is_not_loaded_when_it_would_not_fit_in_memory(monkeypatch, tmp_path):
     """At 100M contacts the pandas way would hold about 45 GB: the bench says so instead of loading it."""
     from dashboard import filters
