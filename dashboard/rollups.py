@@ -81,7 +81,7 @@ WAIT_DAY_SOURCES: dict[str, tuple[str, ...]] = {
 # customer's record; its dates are the customer's.
 FIRST_CONTACT_SOURCES: dict[str, tuple[str, ...]] = {
     **{column: ("interactions.customer_id",)
-       for column in ("customer_id", "team_id", "channel", "touchpoint_id", "first_on")},
+       for column in ("customer_id", "team_id", "channel", "touchpoint_id", "first_on", "first_for_team")},
     "joined_on": ("interactions.customer_id", "customers.joined_on"),
     "churned_on": ("interactions.customer_id", "customers.churned_on"),
 }
@@ -238,7 +238,12 @@ order by day, c.team_id, c.channel, c.touchpoint_id, wait_bucket
 # order: memory is bounded by a batch's customers, and a team filter reads only its team's rows.
 CUSTOMER_FIRST_CONTACTS = """
 insert into customer_first_contacts
-select f.customer_id, f.team_id, f.channel, f.touchpoint_id, f.first_on, c.joined_on, c.churned_on
+select
+    f.customer_id, f.team_id, f.channel, f.touchpoint_id, f.first_on,
+    -- one row per customer and team: its earliest (ties broken by channel and touchpoint)
+    row_number() over (partition by f.customer_id, f.team_id order by f.first_on, f.channel, f.touchpoint_id) = 1
+        as first_for_team,
+    c.joined_on, c.churned_on
 from (
     select customer_id, team_id, channel, touchpoint_id, min(queued_at)::date as first_on
     from interactions

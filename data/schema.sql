@@ -256,6 +256,9 @@ create table customer_first_contacts (
     channel         varchar not null,
     touchpoint_id   integer not null,
     first_on        date not null,       -- the day of the customer's first contact with this team, channel and touchpoint
+    -- true on one row per customer and team: the earliest (ties broken by channel, then touchpoint), so its
+    -- first_on is the customer's first contact with the team and a team filter counts each customer once
+    first_for_team  boolean not null,
     joined_on       date not null,       -- customers.joined_on
     churned_on      date                 -- customers.churned_on (null while still a customer)
 );
@@ -335,8 +338,10 @@ create macro filtered_days(date_from, date_to, site, team, channel, touchpoint) 
 -- Customer churn's base, defined once: the customers active at date_from (joined before it and not churned
 -- before it) and, with a site, team, channel or touchpoint filter, only those the scope served on any
 -- day up to date_to (customer_first_contacts): when the scope served them does not matter, only that
--- it had by the period's end. Two branches, one of them empty: the whole company's churn reads the
--- customers alone. Each customer once, with churned_on.
+-- it had by the period's end. Each customer once, with churned_on. Three branches, two of them empty:
+-- the whole company's churn reads the customers alone; a team filter alone (with or without its site)
+-- reads one row per customer of the team (first_for_team), which needs no de-duplication; any other
+-- scope reads every row of its teams, channels and touchpoints, each customer kept once.
 create macro filtered_customers(date_from, date_to, site, team, channel, touchpoint) as table
     select c.customer_id, c.churned_on
     from customers as c
@@ -344,11 +349,23 @@ create macro filtered_customers(date_from, date_to, site, team, channel, touchpo
       and c.joined_on < date_from
       and (c.churned_on is null or c.churned_on >= date_from)
     union all
+    select f.customer_id, f.churned_on
+    from customer_first_contacts as f
+    join teams as t using (team_id)
+    where team is not null and channel is null and touchpoint is null
+      and f.first_for_team
+      and f.first_on <= date_to
+      and f.joined_on < date_from
+      and (f.churned_on is null or f.churned_on >= date_from)
+      and (site is null or t.site = site)
+      and t.team_name = team
+    union all
     select distinct f.customer_id, f.churned_on
     from customer_first_contacts as f
     join teams as t using (team_id)
     join touchpoints as tp using (touchpoint_id)
     where not (site is null and team is null and channel is null and touchpoint is null)
+      and not (team is not null and channel is null and touchpoint is null)
       and f.first_on <= date_to
       and f.joined_on < date_from
       and (f.churned_on is null or f.churned_on >= date_from)
