@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 
 import duckdb
 
-from dashboard.rollups import INTERVAL_SOURCES, MONTH_SOURCES, WAIT_DAY_SOURCES
+from dashboard.rollups import FIRST_CONTACT_SOURCES, INTERVAL_SOURCES, MONTH_SOURCES, WAIT_DAY_SOURCES
 
 TABLE_ROW = "*"   # the store_coverage row that describes a table as a whole
 
@@ -26,6 +26,7 @@ TABLE_PERIODS = {
     "contact_intervals": ("interval_start", "interval_start"),
     "contact_days": ("day", "day"),
     "contact_wait_days": ("day", "day"),
+    "customer_first_contacts": ("first_on", "first_on"),
     "customer_surveys": ("answered_at", "answered_at"),
     "agent_surveys": ("surveyed_at", "surveyed_at"),
     "agent_requests": ("opened_at", "opened_at"),
@@ -70,6 +71,9 @@ DERIVED: dict[tuple[str, str], tuple[str, tuple[tuple[str, str], ...]]] = {
        for column, sources in WAIT_DAY_SOURCES.items()},
     **{("contact_wait_days", column): ("interactions", ())
        for column in ("day", "team_id", "channel", "touchpoint_id", "offered")},
+    # customers' first contacts per scope (scoped churn): what the customer ids and records give
+    **{("customer_first_contacts", column): ("interactions", tuple(tuple(s.split(".")) for s in sources))
+       for column, sources in FIRST_CONTACT_SOURCES.items()},
 }
 
 

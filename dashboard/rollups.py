@@ -77,6 +77,15 @@ WAIT_DAY_SOURCES: dict[str, tuple[str, ...]] = {
     "csat_satisfied": ("customer_surveys.csat",),
 }
 
+# The same for customer_first_contacts (coverage.DERIVED): a row needs the contact's customer id and that
+# customer's record; its dates are the customer's.
+FIRST_CONTACT_SOURCES: dict[str, tuple[str, ...]] = {
+    **{column: ("interactions.customer_id",)
+       for column in ("customer_id", "team_id", "channel", "touchpoint_id", "first_on", "first_for_team")},
+    "joined_on": ("interactions.customer_id", "customers.joined_on"),
+    "churned_on": ("interactions.customer_id", "customers.churned_on"),
+}
+
 # The interval of a contact: its queueing time floored to INTERVAL_MINUTES (aligned to the hour).
 _INTERVAL_OF = f"time_bucket(interval {INTERVAL_MINUTES} minute, i.queued_at)"
 
@@ -223,6 +232,47 @@ order by day, c.team_id, c.channel, c.touchpoint_id, wait_bucket
 """
 
 
+# Per customer and team x channel x touchpoint, the day of the first contact, with the customer's joining
+# and churn dates (data/schema.sql): what scoped customer churn reads (filtered_customers). Built a batch of
+# teams at a time (BATCH_CONTACTS contacts at most, unless one team alone has more), each batch in team
+# order: memory is bounded by a batch's customers, and a team filter reads only its team's rows.
+CUSTOMER_FIRST_CONTACTS = """
+insert into customer_first_contacts
+select
+    f.customer_id, f.team_id, f.channel, f.touchpoint_id, f.first_on,
+    -- one row per customer and team: its earliest (ties broken by channel and touchpoint)
+    row_number() over (partition by f.customer_id, f.team_id order by f.first_on, f.channel, f.touchpoint_id) = 1
+        as first_for_team,
+    c.joined_on, c.churned_on
+from (
+    select customer_id, team_id, channel, touchpoint_id, min(queued_at)::date as first_on
+    from interactions
+    where team_id between $first_team and $last_team and customer_id is not null
+    group by all
+) as f
+join customers as c using (customer_id)
+order by f.team_id
+"""
+
+BATCH_CONTACTS = 10_000_000
+
+
+def team_batches(con: duckdb.DuckDBPyConnection, most: int = BATCH_CONTACTS) -> list[tuple[int, int]]:
+    """Consecutive team ids in batches of at most `most` contacts (a team with more is a batch alone):
+    (first team id, last team id) each, in order."""
+    batches: list[tuple[int, int]] = []
+    held = 0
+    for team_id, contacts in con.execute("select team_id, count(*) from interactions group by team_id "
+                                         "order by team_id").fetchall():
+        if batches and held + contacts <= most:
+            batches[-1] = (batches[-1][0], team_id)
+            held += contacts
+        else:
+            batches.append((team_id, team_id))
+            held = contacts
+    return batches
+
+
 def has_contacts(con: duckdb.DuckDBPyConnection) -> bool:
     # fetchall, not fetchone: an unfinished result left open on the connection blocks its next register()
     return con.execute("select exists (select 1 from interactions)").fetchall()[0][0]
@@ -237,13 +287,16 @@ def build(con: duckdb.DuckDBPyConnection) -> None:
         con.execute(CONTACT_INTERVALS)
     con.execute("delete from contact_days")
     con.execute(_day_rollup(con))
-    # months and wait days of contacts: empty without contacts (an interval report has no agents,
-    # outcomes or single waits)
+    # months, wait days and customers' first contacts: empty without contacts (an interval report has no
+    # agents, outcomes, single waits or customers)
     con.execute("delete from contact_months")
     con.execute("delete from contact_wait_days")
     for month_start in contact_month_starts(con):
         con.execute(CONTACT_MONTHS, {"month_start": month_start})
         con.execute(CONTACT_WAIT_DAYS, {"month_start": month_start})
+    con.execute("delete from customer_first_contacts")
+    for first_team, last_team in team_batches(con):
+        con.execute(CUSTOMER_FIRST_CONTACTS, {"first_team": first_team, "last_team": last_team})
 
 
 def contact_month_starts(con: duckdb.DuckDBPyConnection) -> list[dt.datetime]:

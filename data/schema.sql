@@ -242,6 +242,27 @@ create table contact_wait_days (
     csat_satisfied  bigint not null      -- of them, 4 or 5
 );
 
+-- Per customer and scope that served them (team x channel x touchpoint), the day of its first contact
+-- with them, beside the customer's joining and churn dates: what customer churn with a site, team,
+-- channel or touchpoint filter reads (filtered_customers below) instead of every contact up to the
+-- period's end. "The scope served the customer by date_to" is a row of the scope with first_on <=
+-- date_to. One row per customer and scope ever served (about 0.8 rows per contact in the demo), only for
+-- contacts whose customer is in customers. Built with contact_intervals at every publish of a store
+-- holding contacts (dashboard/rollups.py), so it never disagrees with the contacts or the customers;
+-- in team order, so a team filter reads only its team's rows.
+create table customer_first_contacts (
+    customer_id     integer not null,
+    team_id         integer not null,
+    channel         varchar not null,
+    touchpoint_id   integer not null,
+    first_on        date not null,       -- the day of the customer's first contact with this team, channel and touchpoint
+    -- true on one row per customer and team: the earliest (ties broken by channel, then touchpoint), so its
+    -- first_on is the customer's first contact with the team and a team filter counts each customer once
+    first_for_team  boolean not null,
+    joined_on       date not null,       -- customers.joined_on
+    churned_on      date                 -- customers.churned_on (null while still a customer)
+);
+
 -- What the store holds, column by column (docs/design.md: no data is not zero). Written whenever a store is
 -- published (an import or the demo build): `supplied` says an import filled the column at all (an
 -- export without escalation levels leaves interactions.escalation_depth unsupplied, so the escalation
@@ -312,6 +333,45 @@ create macro filtered_days(date_from, date_to, site, team, channel, touchpoint) 
       and (site is null or t.site = site)
       and (team is null or t.team_name = team)
       and (channel is null or cd.channel = channel)
+      and (touchpoint is null or tp.touchpoint_name = touchpoint);
+
+-- Customer churn's base, defined once: the customers active at date_from (joined before it and not churned
+-- before it) and, with a site, team, channel or touchpoint filter, only those the scope served on any
+-- day up to date_to (customer_first_contacts): when the scope served them does not matter, only that
+-- it had by the period's end. Each customer once, with churned_on. Three branches, two of them empty:
+-- the whole company's churn reads the customers alone; a team filter alone (with or without its site)
+-- reads one row per customer of the team (first_for_team), which needs no de-duplication; any other
+-- scope reads every row of its teams, channels and touchpoints, each customer kept once.
+create macro filtered_customers(date_from, date_to, site, team, channel, touchpoint) as table
+    select c.customer_id, c.churned_on
+    from customers as c
+    where site is null and team is null and channel is null and touchpoint is null
+      and c.joined_on < date_from
+      and (c.churned_on is null or c.churned_on >= date_from)
+    union all
+    select f.customer_id, f.churned_on
+    from customer_first_contacts as f
+    join teams as t using (team_id)
+    where team is not null and channel is null and touchpoint is null
+      and f.first_for_team
+      and f.first_on <= date_to
+      and f.joined_on < date_from
+      and (f.churned_on is null or f.churned_on >= date_from)
+      and (site is null or t.site = site)
+      and t.team_name = team
+    union all
+    select distinct f.customer_id, f.churned_on
+    from customer_first_contacts as f
+    join teams as t using (team_id)
+    join touchpoints as tp using (touchpoint_id)
+    where not (site is null and team is null and channel is null and touchpoint is null)
+      and not (team is not null and channel is null and touchpoint is null)
+      and f.first_on <= date_to
+      and f.joined_on < date_from
+      and (f.churned_on is null or f.churned_on >= date_from)
+      and (site is null or t.site = site)
+      and (team is null or t.team_name = team)
+      and (channel is null or f.channel = channel)
       and (touchpoint is null or tp.touchpoint_name = touchpoint);
 
 -- The contact_wait_days rows of the global filters, as filtered_days gives day rows.

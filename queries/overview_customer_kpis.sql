@@ -43,29 +43,11 @@ survey_totals as (
     from scoped
 ),
 
--- customers active at the start of the period; with a scope filter, those the scope has served
-active_at_start as (
-    select c.customer_id, c.churned_on
-    from customers as c
-    where c.joined_on < $date_from
-      and (c.churned_on is null or c.churned_on >= $date_from)
-),
-
--- two branches, one of them empty, so the whole company's churn never reads the contacts (a single
--- "no filter or served" condition made DuckDB look up every contact even with no filter)
+-- customers active at the start of the period; with a scope filter, those the scope served by its end
+-- (data/schema.sql: filtered_customers reads the customers' first contacts per scope, built at publish)
 churn_base as (
     select customer_id, churned_on
-    from active_at_start
-    where $site is null and $team is null and $channel is null and $touchpoint is null
-    union all
-    select customer_id, churned_on
-    from active_at_start
-    where not ($site is null and $team is null and $channel is null and $touchpoint is null)
-      and customer_id in (
-          -- every contact up to the period's end: when the scope served the customer does not matter
-          select customer_id
-          from filtered_interactions(date '1900-01-01', $date_to, $site, $team, $channel, $touchpoint)
-      )
+    from filtered_customers($date_from, $date_to, $site, $team, $channel, $touchpoint)
 ),
 
 churn_totals as (

@@ -18,8 +18,8 @@ REFUSED = "refused"
 # The tables an analyst's lab store holds: no raw agent_surveys.
 # the rollups built at publish are in the lab too: customer-side sums of rows the lab already reads
 LAB_TABLES = ["agent_requests", "agent_survey_groups", "agents", "contact_days", "contact_intervals", "contact_months",
-              "contact_wait_days", "customer_surveys", "customers", "events", "interactions", "store_coverage", "teams",
-              "touchpoints", "training"]
+              "contact_wait_days", "customer_first_contacts", "customer_surveys", "customers", "events", "interactions",
+              "store_coverage", "teams", "touchpoints", "training"]
 AGENT_COLUMNS_IN_LAB = ["agent_id", "agent_name", "team_id", "hired_on", "left_on", "authority_limit",
                         "hiring_profile"]
 
@@ -66,6 +66,11 @@ def hostile(t: dict) -> dict[str, tuple[str, object]]:
         "interactions_joined_to_another_team": (("select count(*) from interactions i join teams t using (team_id) "
                                                 f"where t.team_name = '{t['other']}'"), [(0,)]),
         "customers": ("select count(*) from customers", ("rows", IN_SCOPE_COUNT["customers"])),
+        # the first-contact rollup names only the team's customers, and only its own team
+        "first_contacts_customers": ("select count(distinct customer_id) from customer_first_contacts",
+                                     ("rows", IN_SCOPE_COUNT["customers"])),
+        "first_contacts_of_other_teams": (f"select count(*) from customer_first_contacts where team_id <> {t['team_id']}",
+                                          [(0,)]),
         "customer_surveys": ("select count(*) from customer_surveys", ("rows", IN_SCOPE_COUNT["customer_surveys"])),
         "customer_surveys_without_a_contact": (("select count(*) from customer_surveys s left join interactions i "
                                                "using (interaction_id) where i.interaction_id is null"), [(0,)]),
