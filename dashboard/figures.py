@@ -81,10 +81,9 @@ def drawn(spec: ChartSpec, frame: pl.DataFrame, events: pl.DataFrame | None = No
         if key in _drawn:
             _drawn.move_to_end(key)
             return _drawn[key]
-    data, layout = _drawing(spec, frame)
+    figure = build(spec, frame)
     if events is not None:
-        _add_marks(layout, event_marks(events, first, last))
-    figure = _figure(data, layout)
+        add_events(figure, events, first, last)
     with _drawn_lock:
         _drawn[key] = figure
         while len(_drawn) > DRAWN_KEEP:
