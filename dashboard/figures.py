@@ -50,14 +50,14 @@ def chart_safe(frame: pl.DataFrame) -> pl.DataFrame:
                               for c in text)
 
 
-# Figures already drawn, by what they were drawn from. Building a figure through plotly's validated
-# objects costs far more than the aggregate query behind it (tens of milliseconds a chart, against a
-# few for the query), and the same rows come back on every rerun and for every reader of the same
-# view: so each is built once. Bounded, shared by the server's sessions (a lock: Streamlit runs them
-# in threads). A cached figure is never changed after it is stored: drawn() returns it for reading.
+# Figures already drawn, by what they were drawn from. The same rows come back on every rerun and
+# for every reader of the same view, so each is built once (a millisecond or two a chart since build
+# writes plain dicts; through plotly's validated objects it was tens). Bounded, shared by the
+# server's sessions (a lock: Streamlit runs them in threads). A cached figure is never changed after
+# it is stored: drawn() returns it for reading.
 DRAWN_KEEP = 256
-# Figures are built without plotly's template: copying it into every figure is half the cost of
-# building one, and the live page draws with Streamlit's theme in its place. A snapshot, which has
+# Figures are built without plotly's template: it would be copied into every figure and every
+# figure's JSON, and the live page draws with Streamlit's theme in its place. A snapshot, which has
 # no Streamlit, puts plotly's template back when it writes the page (snapshot.HtmlCanvas.chart).
 LIVE_TEMPLATE = "none"
 SNAPSHOT_TEMPLATE = "plotly"
