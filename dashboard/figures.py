@@ -137,6 +137,7 @@ def _drawing(spec: ChartSpec, frame: pl.DataFrame) -> tuple[list[dict], dict]:
 _TEMPLATE = pio.templates[LIVE_TEMPLATE].to_plotly_json()
 _SERIES_COLOURS = px.colors.qualitative.Plotly
 _HEATMAP_SCALE = ColorscaleValidator("colorscale", "make_figure").validate_coerce("RdYlGn")
+_NUMBER_SCALE = ColorscaleValidator("colorscale", "make_figure").validate_coerce(px.colors.sequential.Viridis)
 # px.line and px.scatter switch to WebGL traces above this many rows (their render_mode "auto")
 WEBGL_ABOVE_ROWS = 1000
 
@@ -167,7 +168,8 @@ def _heatmap(spec: ChartSpec, frame: pl.DataFrame, labels: dict) -> tuple[list, 
 
 def _xy_traces(spec: ChartSpec, frame: pl.DataFrame, labels: dict) -> tuple[list, dict]:
     """Traces and layout of a line, bar, area or scatter chart: one trace per series (the colour
-    column's values in order of first appearance, or each y column in wide form)."""
+    column's values in order of first appearance, or each y column in wide form). A number column
+    as the colour of bars or points is a colour scale instead, on one trace, as express draws it."""
     y = list(spec.y)
     wide = len(y) > 1
     color = spec.color if spec.color in frame.columns else None
@@ -186,20 +188,24 @@ def _xy_traces(spec: ChartSpec, frame: pl.DataFrame, labels: dict) -> tuple[list
         # the header names the interval's bounds; plotly wants distances from the estimate
         frame = frame.with_columns((pl.col(spec.error_high) - pl.col(y[0])).alias("_error_plus"),
                                    (pl.col(y[0]) - pl.col(spec.error_low)).alias("_error_minus"))
-    if wide:   # long form, as express melts it: a trace per y column
-        color, y_column = "variable", "value"
+    scale = color if (color and spec.kind in ("bar", "scatter") and frame.schema[color].is_numeric()) else None
+    series_by = None if scale else color
+    y_column = y[0]
+    if wide:   # long form, as express melts it: a trace per y column unless a colour column splits them
+        y_column = "value"
         frame = frame.unpivot(on=y, index=[c for c in frame.columns if c not in y],
-                              variable_name=color, value_name=y_column)
-    else:
-        y_column = y[0]
+                              variable_name="variable", value_name=y_column)
+        series_by = series_by or (None if scale else "variable")
     label = labels.get
-    # the hover's lines, by label: the series, x, y, then the hover columns (customdata)
+    # the hover's lines, by label: x, y, the hover columns (customdata), a colour scale's value
     shown = {label(x, x): "%{x}", label(y_column, y_column): "%{y}"}
     custom: list[str] = []
     for column in hover:
         if column not in (x, y_column):
             shown[label(column, column)] = f"%{{customdata[{len(custom)}]}}"
             custom.append(column)
+    if scale:
+        shown[label(scale, scale)] = "%{marker.color}"
     by_label = {text: column for column, text in labels.items()}
     for text in list(shown):
         if by_label.get(text, text) in hidden:
@@ -210,14 +216,18 @@ def _xy_traces(spec: ChartSpec, frame: pl.DataFrame, labels: dict) -> tuple[list
         trace_type = "scattergl"
     barmode = (spec.barmode or "group") if spec.kind == "bar" and (color or wide) else "relative"
     orientation = "h" if (frame.schema[x].is_numeric() and not frame.schema[y_column].is_numeric()) else "v"
-    series = _series(frame, color, colours)
-    traces = []
-    for value, (rows, colour_of) in series.items():
-        name = "" if color is None else str(value)
-        trace = {"name": name, "legendgroup": name, "showlegend": name != "", "type": trace_type,
-                 "x": rows.get_column(x).to_numpy(), "y": rows.get_column(y_column).to_numpy(),
-                 "xaxis": "x", "yaxis": "y",
-                 "hovertemplate": _hover_template(({label(color, color): name} if color else {}) | shown)}
+    # series: by the colour column, or each y column (wide form); a wide line or area split by colour
+    # is drawn a line per colour and y column, named by the colour (express's line_group)
+    by = [c for c in (series_by, "variable" if wide and series_by not in (None, "variable")
+                      and spec.kind in ("line", "area") else None) if c]
+    traces, named = [], set()
+    for key, rows, colour_of in _series(frame, by, colours):
+        name = str(key[0]) if by else ""
+        lines = {label(column, column): str(value) for column, value in zip(by, key)}
+        trace = {"name": name, "legendgroup": name, "showlegend": name != "" and name not in named,
+                 "type": trace_type, "x": rows.get_column(x).to_numpy(), "y": rows.get_column(y_column).to_numpy(),
+                 "xaxis": "x", "yaxis": "y", "hovertemplate": _hover_template(lines | shown)}
+        named.add(name)
         if trace_type != "scattergl":
             trace["orientation"] = orientation
         if custom:
@@ -225,13 +235,20 @@ def _xy_traces(spec: ChartSpec, frame: pl.DataFrame, labels: dict) -> tuple[list
         if errors:
             trace["error_y"] = {"array": rows.get_column("_error_plus").to_numpy(),
                                 "arrayminus": rows.get_column("_error_minus").to_numpy()}
-        _style(trace, spec, colour_of, barmode, name)
-        if wide:   # express names traces by column; the reader sees the label
+        _style(trace, spec, rows.get_column(scale).to_numpy() if scale else colour_of, barmode, name)
+        if scale:
+            trace["marker"]["coloraxis"] = "coloraxis"
+        if wide:   # express names traces by column (or colour); the reader sees the label
             trace["name"] = label(name, name)
         traces.append(trace)
     layout = _axes(label(spec.x, spec.x) if x == DODGED_X else label(x, x), label(y_column, y_column))
-    layout["legend"] = {"title": {"text": "" if wide else label(color, color)}, "tracegroupgap": 0} if color \
-        else {"tracegroupgap": 0}
+    layout["legend"] = {"tracegroupgap": 0}
+    if wide:
+        layout["legend"]["title"] = {"text": ""}
+    elif series_by and traces:
+        layout["legend"]["title"] = {"text": label(series_by, series_by)}
+    if scale:
+        layout["coloraxis"] = {"colorbar": {"title": {"text": label(scale, scale)}}, "colorscale": _NUMBER_SCALE}
     if spec.kind == "bar":
         layout["barmode"] = barmode
     if spec.log_x:
@@ -243,19 +260,24 @@ def _hover_template(lines: dict[str, str]) -> str:
     return "<br>".join(f"{text}={value}" for text, value in lines.items()) + "<extra></extra>"
 
 
-def _series(frame: pl.DataFrame, color: str | None, colours: dict) -> dict:
-    """Each series' value -> (its rows, its colour), in order of first appearance; rows without a
-    value are left out (as express does), though a gap still takes a colour from the sequence."""
-    if color is None:
-        return {"": (frame, _SERIES_COLOURS[0])}
-    values = frame.get_column(color).unique(maintain_order=True).to_list()
+def _series(frame: pl.DataFrame, by: list[str], colours: dict) -> list[tuple[tuple, pl.DataFrame, str]]:
+    """(values of the `by` columns, rows, colour) of each series, ordered by each column's values
+    in order of first appearance; the colour is the first column's. Rows with a gap in a `by`
+    column are left out (as express does), though a gap still takes a colour from the sequence."""
+    if not by:
+        return [((), frame, _SERIES_COLOURS[0])]
+    order = {column: frame.get_column(column).unique(maintain_order=True).to_list() for column in by}
     given = dict(colours)
-    for value in values:
+    for value in order[by[0]]:
         if value not in given:
             given[value] = _SERIES_COLOURS[len(given) % len(_SERIES_COLOURS)]
-    if len(values) == 1:
-        return {values[0]: (frame, given[values[0]])}
-    return {value: (frame.filter(pl.col(color) == value), given[value]) for value in values if value is not None}
+    if all(len(values) == 1 for values in order.values()):
+        key = tuple(values[0] for values in order.values())
+        return [(key, frame, given[key[0]])]
+    parts = frame.partition_by(by, maintain_order=True, as_dict=True)
+    keys = sorted((key for key in parts if None not in key),
+                  key=lambda key: [order[column].index(value) for column, value in zip(by, key)])
+    return [(key, parts[key], given[key[0]]) for key in keys]
 
 
 def _style(trace: dict, spec: ChartSpec, colour_of: str, barmode: str, name: str) -> None:

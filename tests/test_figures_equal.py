@@ -7,7 +7,11 @@ every figure is compared with it here:
 - every page's sections, drawn whole on a recording canvas (their own ChartSpecs: the heatmap view
   of wait times at each measure, the milestone bars; events shaded by figures.drawn), once with the
   new build and once with the reference in its place;
-- the lab's quick charts, each kind with and without a colour column.
+- the lab's quick charts, each kind with and without a colour column;
+- frames the shipped queries do not give: no rows, gaps in the colour column, one colour, a number
+  column as colour (express draws a colour scale for bars and points), several y split by colour,
+  a number x against a text y, a date x. A spec express could not draw at all (an area with
+  interval bounds: px.area has no error bars, and raised) is left out; build draws its bars.
 
 What is compared is each figure's to_plotly_json(): the traces in order and the layout, every
 value and every array's dtype. The one difference allowed is the order of keys within a dict (a
@@ -145,6 +149,41 @@ def test_the_labs_quick_charts_equal_plotly_express(con):
         for x, y, color in (("team", ["csat"], "channel"), ("team", ["csat", "n"], ""), ("n", ["csat"], "team")):
             spec = lab.quick_chart(kind, x, y, color)
             assert_same_figure(figures.build(spec, frame), express.build(spec, frame), (kind, x, y, color))
+
+
+EDGE_FRAMES = {
+    "no rows": pl.DataFrame(schema={"team": pl.String, "csat": pl.Float64, "n": pl.Int64, "channel": pl.String}),
+    "a gap in the colour": pl.DataFrame({"team": ["A", "B", "C"], "csat": [1.0, 2.0, 3.0], "n": [1, 2, 3],
+                                         "channel": ["phone", None, "chat"]}),
+    "colour all gaps": pl.DataFrame({"team": ["A", "B"], "csat": [1.0, None], "n": [1, None], "channel": [None, None]},
+                                    schema={"team": pl.String, "csat": pl.Float64, "n": pl.Int64, "channel": pl.String}),
+    "one colour": pl.DataFrame({"team": ["A", "B"], "csat": [1.0, 2.0], "n": [1, 2], "channel": ["phone", "phone"]}),
+    "a number as colour": pl.DataFrame({"team": ["A", "B"], "csat": [1.0, 2.0], "n": [1, 2], "channel": [3, 4]}),
+    "a date x": pl.DataFrame({"team": [dt.date(2025, 1, 1), dt.date(2025, 2, 1)], "csat": [1.0, 2.0], "n": [1, 2],
+                              "channel": ["phone", "x <i>"]}),
+}
+
+
+def edge_specs(kind: str) -> list[chartspec.ChartSpec]:
+    spec = chartspec.ChartSpec(kind=kind, x="team", y=("csat",))
+    specs = [spec.but(color="channel", hover=("n",)), spec.but(y=("csat", "n"), color="channel"),
+             spec.but(y=("csat", "n")), spec.but(x="n", y=("channel",)),
+             spec.but(x="n", dodge=True, color="channel", hover=("team",)),
+             spec.but(value_labels=True, barmode="stack", color="channel")]
+    if kind != "area":
+        specs.append(spec.but(error_low="csat", error_high="csat", drill="team"))
+    return specs
+
+
+@pytest.mark.parametrize("frame_name", EDGE_FRAMES)
+@pytest.mark.parametrize("kind", lab.QUICK_CHARTS)
+def test_frames_no_shipped_query_gives_equal_plotly_express(kind, frame_name):
+    frame = EDGE_FRAMES[frame_name]
+    for spec in edge_specs(kind):
+        assert_same_figure(figures.build(spec, frame), express.build(spec, frame), spec)
+    heatmap = chartspec.ChartSpec(kind="heatmap", x="team", y=("channel",), z="csat", lower_is_better=True)
+    if frame.height:
+        assert_same_figure(figures.build(heatmap, frame), express.build(heatmap, frame), heatmap)
 
 
 def test_a_large_scatter_is_drawn_by_webgl_as_express_did():
