@@ -154,12 +154,17 @@ def _build_lock(lock_file: Path):
             fcntl.flock(handle, fcntl.LOCK_UN)
 
 
+DERIVE_MEMORY_LIMIT = "1GB"
+
+
 def _build(source: str, named: str | os.PathLike, derived: Path, scope: Scope, purpose: str) -> None:
     """Builds the scope's file under a temporary name and renames it into place when complete, so
     a reader never opens a half-built file."""
     partial = derived.with_name(f"{derived.name}.{secrets.token_hex(4)}{store.UNFINISHED}")
     try:
-        with duckdb.connect(str(partial)) as con:   # may spill into <partial>.tmp, which discard removes
+        # may spill into <partial>.tmp, which discard removes; bounded, since the server builds it
+        # while serving (unbounded, the whole company's lab file took 11 GB at 100M contacts)
+        with duckdb.connect(str(partial), config={"memory_limit": DERIVE_MEMORY_LIMIT}) as con:
             store.create_schema(con)
             try:
                 con.execute("attach $path as src (read_only)", {"path": source})

@@ -132,6 +132,12 @@ def test_one_page_in_chromium_against_the_baseline(rows, db_dir, tmp_path):
     assert set(shown) == {(page, f) for page in ("overview", bench.BASELINE) for f in ("default", "narrow")}
     for key, r in shown.items():
         assert all(r[name] > 0 for name in BROWSER), key
+    # the lab's own file is derived before the server starts, timed, and found again by a later run
+    (lab,) = [r for r in measured if r["kind"] == bench.LAB_STORE]
+    assert lab["build_s"] > 0 and lab["size_mb"] > 0 and lab["build_peak_mb"] > 0 and not lab["errors"]
+    assert list((db_dir / f"demo-{SIZE}.duckdb.scopes").glob("*-lab-*"))
+    again = bench.derive_lab_store(db_dir / f"demo-{SIZE}.duckdb", SIZE)
+    assert again["reused"] is True and again["size_mb"] == lab["size_mb"]
 
 
 def test_a_page_that_never_finishes_in_chromium_is_its_rows_error_and_the_run_goes_on(rows, db_dir, tmp_path,
