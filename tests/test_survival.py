@@ -43,6 +43,17 @@ def test_kaplan_meier_equals_statsmodels_with_left_truncation_and_ties(seed):
     assert km["std_error"].to_numpy()[defined] == pytest.approx(fit.surv_prob_se[defined], rel=1e-12, abs=1e-15)
 
 
+def test_kaplan_meier_equals_the_published_6mp_values():
+    # docs/design.md section 12: Freireich's 6-MP leukaemia trial, treatment arm (weeks; + censored);
+    # survival as published there, Greenwood's standard errors as R's survfit prints them
+    weeks = [6, 6, 6, 6, 7, 9, 10, 10, 11, 13, 16, 17, 19, 20, 22, 23, 25, 32, 32, 34, 35]
+    relapsed = [1, 1, 1, 0, 1, 0, 1, 0, 0, 1, 1, 0, 0, 0, 1, 1, 0, 0, 0, 0, 0]
+    km = survival.kaplan_meier(weeks, relapsed).slice(1)
+    assert km["days"].to_list() == [6, 7, 10, 13, 16, 22, 23]
+    assert km["survival"].round(4).to_list() == [0.8571, 0.8067, 0.7529, 0.6902, 0.6275, 0.5378, 0.4482]
+    assert km["std_error"].round(4).to_list() == [0.0764, 0.0869, 0.0963, 0.1068, 0.1141, 0.1282, 0.1346]
+
+
 def test_kaplan_meier_interval_equals_lifelines():
     # lifelines 0.30.3, KaplanMeierFitter().fit([2, 3, 3, 5, 8], [1, 1, 0, 1, 0]).confidence_interval_
     # survival_function_ at 2, 3 and 5 (its default: the log(-log) interval)
