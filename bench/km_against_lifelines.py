@@ -70,7 +70,8 @@ def check(groups: list[dict]) -> str:
         bounds = fit.confidence_interval_survival_function_
         for i, day in enumerate(km["days"][1:], start=1):
             tenures += 1
-            assert int(table.loc[day, "at_risk"]) == km["at_risk"][i] and int(table.loc[day, "observed"]) == km["leavers"][i]
+            assert int(table.loc[day, "at_risk"]) == km["at_risk"][i]
+            assert int(table.loc[day, "observed"]) == km["leavers"][i]
             share = float(shares.loc[day])
             worst["survival"] = max(worst["survival"], abs(share - km["survival"][i]))
             if km["std_error"][i] is not None:   # lifelines keeps Greenwood's sum as _cumulative_sq_

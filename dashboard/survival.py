@@ -128,8 +128,9 @@ def retention_curves(agents: pl.DataFrame, group: str, order: str | None = None,
         (100 * pl.col("high")).alias("share_high_pct"))
 
 
-CURVE_SCHEMA = {"group": pl.String, "label": pl.String, "agents": pl.Int64, "months": pl.Float64, "share_employed_pct": pl.Float64,
-                "at_risk": pl.Int64, "leavers": pl.Int64, "std_error_pct": pl.Float64,
+CURVE_SCHEMA = {"group": pl.String, "label": pl.String, "agents": pl.Int64, "months": pl.Float64,
+                "share_employed_pct": pl.Float64, "at_risk": pl.Int64, "leavers": pl.Int64,
+                "std_error_pct": pl.Float64,
                 "share_low_pct": pl.Float64, "share_high_pct": pl.Float64}
 
 
@@ -187,7 +188,8 @@ def compare(curves: pl.DataFrame, better: str, worse: str, months: float = READI
     reach = min(curves.filter(pl.col("group") == name)["months"].max() for name in found.values())
     at = min(months, reach)
     if at <= 0:
-        return Gap(at, True, None, None, None, None, None, f"a curve stops at 0 months (fewer than {MIN_AT_RISK} agents observed)")
+        return Gap(at, True, None, None, None, None, None,
+                   f"a curve stops at 0 months (fewer than {MIN_AT_RISK} agents observed)")
     high, low = at_tenure(curves, found["better"], at), at_tenure(curves, found["worse"], at)
     if high.std_error_pct is None or low.std_error_pct is None:
         return Gap(at, at < months, high, low, None, None, None, "everyone of a group had left by then")

@@ -215,6 +215,10 @@ def test_page_renders_on_the_demo_store(app_env):
     assert not at.error, [e.value for e in at.error]
     # every query chart plus the two retention curves
     assert len(at.get("plotly_chart")) == len(CATALOGUE.for_page("attrition")) + 2 == 6
+    # each retention chart has its reading in words (tests/test_survival.py checks the figures they state)
+    captions = [c.value for c in at.caption]
+    assert any(c.startswith("After ") and "agents whose manager met the 72 h answer target" in c for c in captions)
+    assert any("the top quartile of agents by their own satisfaction" in c for c in captions)
 
 
 def test_page_renders_on_a_sparse_store_and_names_the_missing_tables(sparse_store_path, monkeypatch):
