@@ -41,14 +41,14 @@ def kaplan_meier(exit_days, left, entry_days=None) -> pl.DataFrame:
     exit_days: tenure when last observed; left: True if the agent left then (else censored);
     entry_days: tenure when first observed (None: everyone from hire). Needs entry < exit: an
     agent is at risk at tenure t when entry < t <= exit."""
+    return pl.DataFrame(_kaplan_meier_steps(exit_days, left, entry_days), schema=KM_SCHEMA, nan_to_null=True)
+
+
+def _kaplan_meier_steps(exit_days, left, entry_days=None) -> dict[str, np.ndarray]:
+    """kaplan_meier's columns as numpy arrays (NaN where undefined)."""
     time = np.asarray(exit_days, dtype=float)
     status = np.asarray(left, dtype=bool)
     entry = None if entry_days is None else np.asarray(entry_days, dtype=float)
-    start = pl.DataFrame({"days": [0.0], "at_risk": [int(len(time) if entry is None else (entry <= 0).sum())],
-                          "leavers": [0], "survival": [1.0], "std_error": [0.0],
-                          "low": [None], "high": [None]}, schema=KM_SCHEMA)
-    if len(time) == 0 or not status.any():
-        return start
     days, leavers = np.unique(time[status], return_counts=True)
     at_risk = _at_risk(days, time, entry)
     with np.errstate(divide="ignore", invalid="ignore"):
@@ -57,10 +57,14 @@ def kaplan_meier(exit_days, left, entry_days=None) -> pl.DataFrame:
         # once everyone at risk has left (n = d)
         greenwood = np.cumsum(np.where(at_risk > leavers, leavers / (at_risk * (at_risk - leavers)), np.nan))
         low, high = _log_log_interval(survival, greenwood)
-    steps = pl.DataFrame({"days": days, "at_risk": at_risk.astype(np.int64), "leavers": leavers.astype(np.int64),
-                          "survival": survival, "std_error": survival * np.sqrt(greenwood),
-                          "low": low, "high": high}, schema=KM_SCHEMA, nan_to_null=True)
-    return pl.concat([start, steps.filter(pl.col("days") > 0)])
+    later = days > 0   # tenure 0 is the first row, everyone employed
+    first_at_risk = len(time) if entry is None else int((entry <= 0).sum())
+    return {"days": np.concatenate(([0.0], days[later])),
+            "at_risk": np.concatenate(([first_at_risk], at_risk[later])).astype(np.int64),
+            "leavers": np.concatenate(([0], leavers[later])).astype(np.int64),
+            "survival": np.concatenate(([1.0], survival[later])),
+            "std_error": np.concatenate(([0.0], (survival * np.sqrt(greenwood))[later])),
+            "low": np.concatenate(([np.nan], low[later])), "high": np.concatenate(([np.nan], high[later]))}
 
 
 KM_SCHEMA = {"days": pl.Float64, "at_risk": pl.Int64, "leavers": pl.Int64, "survival": pl.Float64,
@@ -103,29 +107,32 @@ def retention_curves(agents: pl.DataFrame, group: str, order: str | None = None,
     observed. Agents with no time observed (hired on the period's last day) are left out."""
     usable = agents.filter(pl.col("exit_days") > pl.col("entry_days"))
     keys = [group] + ([order] if order else [])
-    groups = usable.select(keys).unique().sort(order or group)
-    parts = []
-    for name in groups.get_column(group).to_list():
-        rows = usable.filter(pl.col(group) == name)
-        curve = kaplan_meier(rows["exit_days"].to_numpy(), rows["left_in_period"].to_numpy(),
-                             rows["entry_days"].to_numpy())
-        last = last_estimable_day(rows["entry_days"], rows["exit_days"], min_at_risk)
-        curve = curve.filter(pl.col("days") <= last)
-        if last > curve["days"].max():  # the flat stretch after the last leaver, to the end of follow-up
-            still = int(((rows["entry_days"] < last) & (rows["exit_days"] >= last)).sum())
-            tail = curve.tail(1).with_columns(pl.lit(last).alias("days"), pl.lit(0, pl.Int64).alias("leavers"),
-                                              pl.lit(still, pl.Int64).alias("at_risk"))
-            curve = pl.concat([curve, tail])
-        parts.append(curve.with_columns(
-            pl.lit(name).alias("group"), pl.lit(rows.height, pl.Int64).alias("agents"),
-            pl.lit(f"{name} (n = {rows.height}, {int(rows['left_in_period'].sum())} left)").alias("label")))
-    if not parts:
+    columns: dict[str, list] = {name: [] for name in CURVE_SCHEMA}
+    for rows in usable.sort(keys[::-1], maintain_order=True).partition_by(group, maintain_order=True):
+        name = rows[group][0]
+        entry, exit_, gone = (rows[c].to_numpy() for c in ("entry_days", "exit_days", "left_in_period"))
+        steps = _kaplan_meier_steps(exit_, gone, entry)
+        last = last_estimable_day(entry, exit_, min_at_risk)
+        steps = {column: values[steps["days"] <= last] for column, values in steps.items()}
+        if last > steps["days"].max():  # the flat stretch after the last leaver, to the end of follow-up
+            steps = {column: np.append(values, values[-1]) for column, values in steps.items()}
+            steps["days"][-1], steps["leavers"][-1] = last, 0
+            steps["at_risk"][-1] = int(((entry < last) & (exit_ >= last)).sum())
+        count = len(steps["days"])
+        columns["group"] += [name] * count
+        columns["label"] += [f"{name} (n = {len(exit_)}, {int(gone.sum())} left)"] * count
+        columns["agents"].append(np.full(count, len(exit_), dtype=np.int64))
+        columns["months"].append(steps["days"] / DAYS_PER_MONTH)
+        columns["share_employed_pct"].append(100 * steps["survival"])
+        columns["std_error_pct"].append(100 * steps["std_error"])
+        columns["share_low_pct"].append(100 * steps["low"])
+        columns["share_high_pct"].append(100 * steps["high"])
+        columns["at_risk"].append(steps["at_risk"])
+        columns["leavers"].append(steps["leavers"])
+    if not columns["group"]:
         return pl.DataFrame(schema=CURVE_SCHEMA)
-    return pl.concat(parts).select(
-        "group", "label", "agents", (pl.col("days") / DAYS_PER_MONTH).alias("months"),
-        (100 * pl.col("survival")).alias("share_employed_pct"), "at_risk", "leavers",
-        (100 * pl.col("std_error")).alias("std_error_pct"), (100 * pl.col("low")).alias("share_low_pct"),
-        (100 * pl.col("high")).alias("share_high_pct"))
+    return pl.DataFrame({name: values if name in ("group", "label") else np.concatenate(values)
+                         for name, values in columns.items()}, schema=CURVE_SCHEMA, nan_to_null=True)
 
 
 CURVE_SCHEMA = {"group": pl.String, "label": pl.String, "agents": pl.Int64, "months": pl.Float64,
