@@ -44,8 +44,10 @@ def retention_by_tenure(canvas: Canvas) -> None:
                    "long window, so it uses everything from the start of the store's record to the end of the "
                    "period: agents hired before the record starts count only from then on (left truncation), and "
                    "those still employed at the period's end are censored. Each curve stops where fewer than "
-                   f"{survival.MIN_AT_RISK} agents remain at risk. Site and team filters apply; channel and "
-                   "touchpoint do not. Association, not proof of cause.")
+                   f"{survival.MIN_AT_RISK} agents remain at risk. Intervals are 95 % (Greenwood's variance; "
+                   "log(-log) for a curve, on hover; the two variances summed for a difference, in the reading "
+                   "under each chart). Site and team filters apply; channel and touchpoint do not. Association, "
+                   "not proof of cause.")
     data = canvas.data
     tenure = data.query(TENURE_QUERY)
     missing = data.missing(tenure)  # without leaving dates every curve would stay at 100 %
