@@ -55,40 +55,50 @@ def chart_safe(frame: pl.DataFrame) -> pl.DataFrame:
 # writes plain dicts; through plotly's validated objects it was tens). Bounded, shared by the
 # server's sessions (a lock: Streamlit runs them in threads). A cached figure is never changed after
 # it is stored: drawn() returns it for reading.
+# The same memory serves whatever else a page builds from its rows in Python (remembered(): the
+# attrition page's retention curves, their figure and reading), so one bound holds for all of it.
 DRAWN_KEEP = 256
 # Figures are built without plotly's template: it would be copied into every figure and every
 # figure's JSON, and the live page draws with Streamlit's theme in its place. A snapshot, which has
 # no Streamlit, puts plotly's template back when it writes the page (snapshot.HtmlCanvas.chart).
 LIVE_TEMPLATE = "none"
 SNAPSHOT_TEMPLATE = "plotly"
-_drawn: OrderedDict[tuple, go.Figure] = OrderedDict()
+_drawn: OrderedDict[tuple, object] = OrderedDict()
 _drawn_lock = threading.Lock()
 
 
-def _frame_key(frame: pl.DataFrame | None) -> bytes | None:
+def frame_key(frame: pl.DataFrame | None) -> bytes | None:
     """A digest of the frame's columns, types and every value."""
     if frame is None:
         return None
     return hashlib.sha256(frame.serialize(format="binary")).digest()
 
 
-def drawn(spec: ChartSpec, frame: pl.DataFrame, events: pl.DataFrame | None = None,
-          first=None, last=None) -> go.Figure:
-    """build(spec, frame), with the events shaded when given (add_events), built once for the same
-    spec, rows, events and span, then served from memory. Do not change the figure it returns."""
-    key = (repr(spec), _frame_key(frame), _frame_key(events), first, last)
+def remembered(key: tuple, make):
+    """make(), made once for the same key (which must name everything the result is made from,
+    frames by frame_key), then served from memory to every session. Do not change what it returns."""
     with _drawn_lock:
         if key in _drawn:
             _drawn.move_to_end(key)
             return _drawn[key]
-    figure = build(spec, frame)
-    if events is not None:
-        add_events(figure, events, first, last)
+    made = make()
     with _drawn_lock:
-        _drawn[key] = figure
+        _drawn[key] = made
         while len(_drawn) > DRAWN_KEEP:
             _drawn.popitem(last=False)
-    return figure
+    return made
+
+
+def drawn(spec: ChartSpec, frame: pl.DataFrame, events: pl.DataFrame | None = None,
+          first=None, last=None) -> go.Figure:
+    """build(spec, frame), with the events shaded when given (add_events), built once for the same
+    spec, rows, events and span, then served from memory. Do not change the figure it returns."""
+    def make() -> go.Figure:
+        figure = build(spec, frame)
+        if events is not None:
+            add_events(figure, events, first, last)
+        return figure
+    return remembered(("chart", repr(spec), frame_key(frame), frame_key(events), first, last), make)
 
 
 def build(spec: ChartSpec, frame: pl.DataFrame) -> go.Figure:

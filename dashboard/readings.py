@@ -290,3 +290,49 @@ def _correlate(spec: ChartSpec, rows: pl.DataFrame, series: str | None) -> str:
         link = f"{measure} tends to be {'higher' if fit.r > 0 else 'lower'} where {_quantity(spec.label(x))} is higher"
     return _sentence(f"{prefix}Pearson's r = {fit.r:+.2f} ({fit.interval_text()}), "
                      f"n = {fit.n} {points}: {link}.")
+
+
+# ---- retention by tenure (the attrition page's curves, dashboard/survival.py) ----------------------
+# imported here, beside the readings that use it, so that this block merges as one piece
+from dashboard import survival  # noqa: E402
+
+
+def _still_employed(point: survival.Point, who: str) -> str:
+    if point.low_pct is None:   # nobody of the group had left by then: log(-log) has no interval at 100 %
+        detail = "no one had left by then, so no interval"
+    else:
+        detail = f"95 % CI {point.low_pct:.1f} % to {point.high_pct:.1f} %"
+    return f"{point.share_pct:.1f} % of {who} ({detail}; {point.agents:,} agents)"
+
+
+def retention_reading(gap: survival.Gap, better: str, worse: str) -> str:
+    """Two retention curves compared in words at one tenure (survival.compare): each group's share still
+    employed with its interval and agents, the difference with its interval, and the caution. better,
+    worse: the groups as they read after "of", e.g. "agents whose manager met the 72 h answer target"."""
+    if gap.problem:
+        return f"Too little data to compare {better} with {worse}: {gap.problem}. {CAUTION}"
+    if gap.capped:
+        when = (f"After {gap.months:.1f} months of tenure (the longest both curves reach; "
+                f"{survival.READING_MONTHS} months is beyond one of them)")
+    else:
+        when = f"After {gap.months:g} months of tenure"
+    amount = f"{abs(gap.difference_pct):.1f} points {'higher' if gap.difference_pct > 0 else 'lower'}"
+    bounds = f"95 % CI {gap.low_pct:+.1f} to {gap.high_pct:+.1f} points"
+    text = (f"{when}, {_still_employed(gap.better, better)} were still employed, against "
+            f"{_still_employed(gap.worse, worse)}: {amount} ({bounds})")
+    if gap.low_pct <= 0 <= gap.high_pct:
+        text += f", an interval that spans 0: {NO_LINK}"
+    return f"{text}. {CAUTION}"
+
+
+def manager_retention_reading(curves) -> str:
+    """The manager-response curves in words: met against missed the 72 h answer target."""
+    return retention_reading(survival.compare(curves, "Manager met", "Manager missed"),
+                             "agents whose manager met the 72 h answer target", "agents whose manager missed it")
+
+
+def satisfaction_retention_reading(curves) -> str:
+    """The satisfaction curves in words: the top quartile against the bottom one (agents with no survey
+    answer are not a quartile)."""
+    return retention_reading(survival.compare(curves, "Top quartile", "Bottom quartile"),
+                             "the top quartile of agents by their own satisfaction", "the bottom quartile")

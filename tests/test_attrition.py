@@ -4,13 +4,15 @@ curves (hand-computed values, then the demo's mechanics), and customer churn by 
 from __future__ import annotations
 
 import datetime as dt
+import shutil
 
+import duckdb
 import polars as pl
 import pytest
 from conftest import ROOT, scalar
 from streamlit.testing.v1 import AppTest
 
-from dashboard import catalogue, config, filters, survival
+from dashboard import catalogue, config, coverage, filters, rollups, store, survival
 
 YEAR = (dt.date(2025, 1, 1), dt.date(2025, 12, 31))
 CATALOGUE = catalogue.load(config.queries_dir())
@@ -165,6 +167,38 @@ def test_churn_is_higher_after_bad_experiences(con):
     assert low > high, "the Wilson intervals do not overlap"
 
 
+@pytest.fixture(scope="module", params=["some waits unknown", "no waits supplied"])
+def store_with_unknown_waits(request, store_path, tmp_path_factory):
+    """The test store with every 7th contact's wait unrecorded (some customers then have no known wait at
+    all), or with no wait recorded and the column not supplied, rebuilt as a publish would."""
+    path = tmp_path_factory.mktemp("churn_waits") / "waits.duckdb"
+    shutil.copy(store.version(store_path)[0], path)
+    with duckdb.connect(str(path)) as connection:
+        every = 7 if request.param == "some waits unknown" else 1
+        connection.execute(f"update interactions set wait_s = null where interaction_id % {every} = 0")
+        rollups.build(connection)
+        coverage.record(connection)
+        if every == 1:
+            connection.execute("update store_coverage set supplied = false "
+                               "where table_name = 'interactions' and column_name = 'wait_s'")
+    connection = store.open_read_only(path)
+    yield request.param, connection
+    connection.close()
+
+
+def test_churn_with_unknown_waits_gives_the_figures_of_the_sql_it_replaced(store_with_unknown_waits):
+    # the demo records every wait: this store has customers whose waits are all unknown (left out and
+    # counted) or a store without waits (no wait experience, nobody left out)
+    from test_rollup_months import assert_same_figures, filter_cases, values_of
+    kind, con = store_with_unknown_waits
+    query = CATALOGUE.get("attrition_customer_churn")
+    for case in filter_cases(con):
+        assert_same_figures(con, query, "attrition_customer_churn", values_of(**case))
+    year = catalogue.execute(con, query, values_of(YEAR))
+    unknown = year.filter(pl.col("experience").is_null())["customers"].to_list()
+    assert (unknown[0] > 0 and len(unknown) == 1) if kind == "some waits unknown" else unknown == []
+
+
 # ---- the page -------------------------------------------------------------------------------------
 
 def _attrition_page(**params) -> AppTest:
@@ -181,6 +215,10 @@ def test_page_renders_on_the_demo_store(app_env):
     assert not at.error, [e.value for e in at.error]
     # every query chart plus the two retention curves
     assert len(at.get("plotly_chart")) == len(CATALOGUE.for_page("attrition")) + 2 == 6
+    # each retention chart has its reading in words (tests/test_survival.py checks the figures they state)
+    captions = [c.value for c in at.caption]
+    assert any(c.startswith("After ") and "agents whose manager met the 72 h answer target" in c for c in captions)
+    assert any("the top quartile of agents by their own satisfaction" in c for c in captions)
 
 
 def test_page_renders_on_a_sparse_store_and_names_the_missing_tables(sparse_store_path, monkeypatch):

@@ -7,7 +7,7 @@ from typing import NamedTuple
 
 import polars as pl
 
-from dashboard import survival
+from dashboard import readings, survival
 from dashboard.canvas import Canvas
 
 TENURE_QUERY = "attrition_agent_tenure"
@@ -20,6 +20,7 @@ class Split(NamedTuple):
     order: str       # its column ordering the groups
     legend: str
     note: str
+    reading: object  # curves -> words comparing the best group with the worst (dashboard/readings.py)
 
 
 SPLITS = (
@@ -27,10 +28,12 @@ SPLITS = (
           "Satisfaction quartile",
           "Quartiles of each agent's mean survey satisfaction (1-5, all answers up to the period's end). Agents "
           "with no answer form their own group: they are mostly those who left before their first survey, so its "
-          "curve falls fast by construction, and the quartiles hold only agents who stayed long enough to answer."),
+          "curve falls fast by construction, and the quartiles hold only agents who stayed long enough to answer.",
+          readings.satisfaction_retention_reading),
     Split("By manager response", "agent_requests.answered_at", "manager_group", "manager_order", "Manager",
           "A manager met the target when at least 80 % of the team's agent requests, from the start of the record "
-          "to the period's end, were answered within 72 h (unanswered requests count as missed)."),
+          "to the period's end, were answered within 72 h (unanswered requests count as missed).",
+          readings.manager_retention_reading),
 )
 
 
@@ -41,8 +44,10 @@ def retention_by_tenure(canvas: Canvas) -> None:
                    "long window, so it uses everything from the start of the store's record to the end of the "
                    "period: agents hired before the record starts count only from then on (left truncation), and "
                    "those still employed at the period's end are censored. Each curve stops where fewer than "
-                   f"{survival.MIN_AT_RISK} agents remain at risk. Site and team filters apply; channel and "
-                   "touchpoint do not. Association, not proof of cause.")
+                   f"{survival.MIN_AT_RISK} agents remain at risk. Intervals are 95 % (Greenwood's variance; "
+                   "log(-log) for a curve, on hover; the two variances summed for a difference, in the reading "
+                   "under each chart). Site and team filters apply; channel and touchpoint do not. Association, "
+                   "not proof of cause.")
     data = canvas.data
     tenure = data.query(TENURE_QUERY)
     missing = data.missing(tenure)  # without leaving dates every curve would stay at 100 %
@@ -64,10 +69,13 @@ def _curves(canvas: Canvas, split: Split, missing: list[str], agents: pl.DataFra
     if shown.is_empty():
         canvas.notice("info", hidden or "No agents were employed in this scope and period.")
         return
-    if (curves := survival.retention_curves(shown, split.group, split.order)).is_empty():
+    # built once per tenure rows, for every session (survival.retention)
+    made = survival.retention(shown, split.group, split.order, split.legend, split.reading)
+    if made.figure is None:
         canvas.notice("info", "No agent of this scope was observed for any time before the period's end.")
     else:
-        canvas.chart(f"retention_{split.group}", survival.retention_figure(curves, split.legend))
+        canvas.chart(f"retention_{split.group}", made.figure)
+        canvas.caption(made.reading)
         canvas.caption(split.note)
     if hidden:
         canvas.notice("info", hidden)
