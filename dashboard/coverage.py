@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 
 import duckdb
 
-from dashboard.rollups import INTERVAL_SOURCES, MONTH_SOURCES, WAIT_DAY_SOURCES
+from dashboard.rollups import INTERVAL_SOURCES, MONTH_SOURCES, RESOLUTION_SOURCES, WAIT_DAY_SOURCES
 
 TABLE_ROW = "*"   # the store_coverage row that describes a table as a whole
 
@@ -63,6 +63,14 @@ DERIVED: dict[tuple[str, str], tuple[str, tuple[tuple[str, str], ...]]] = {
        for column, sources in WAIT_DAY_SOURCES.items()},
     **{("contact_wait_days", column): ("interactions", ())
        for column in ("day", "team_id", "channel", "touchpoint_id", "offered")},
+    # the resolution-time counts', likewise (the median figure's needs name the contact columns too)
+    **{(table, column): ("interactions", tuple(tuple(s.split(".")) for s in sources))
+       for table in ("contact_resolutions", "contact_resolution_totals")
+       for column, sources in RESOLUTION_SOURCES.items()},
+    **{(table, column): ("interactions", ())
+       for table, columns in (("contact_resolutions", ("month", "team_id", "channel", "touchpoint_id")),
+                              ("contact_resolution_totals", ("month",)))
+       for column in columns},
 }
 
 

@@ -26,7 +26,8 @@ def test_schema_lists_every_table_of_the_lab_store_with_its_row_count(con, store
                 ("teams", "agents", "customers", "touchpoints", "interactions", "customer_surveys",
                  "agent_requests", "training", "events",
                  # the KPI layer and rollups built at publish (dashboard/rollups.py): customer-side sums only
-                 "contact_intervals", "contact_days", "contact_months", "contact_wait_days")}
+                 "contact_intervals", "contact_days", "contact_months", "contact_wait_days",
+                 "contact_resolutions", "contact_resolution_totals")}
     held = dict(tables.iter_rows())
     assert {name: held[name] for name in expected} == expected
     assert "agent_surveys" not in held and held["agent_survey_groups"] > 0
