@@ -38,21 +38,29 @@ cumulative as (
 ),
 
 levels as (
+    -- one contact's request flag and level stand for its level's (taken together, from one row)
     select
         depth_order,
-        -- an unknown request flag or level is no level at all: null, left out of the chart and counted
-        case
-            when any_value(exception_requested) is null then null
-            when not any_value(exception_requested) then 'No exception asked'
-            when any_value(escalation_depth) = 0 then '0 · agent'
-            when any_value(escalation_depth) = 1 then '1 · team lead'
-            when any_value(escalation_depth) = 2 then '2 · manager'
-            when any_value(escalation_depth) >= 3 then '3 · senior management'
-        end                                           as decided_by,
-        sum(contacts)::bigint                         as resolved,
-        sum(resolution_s::hugeint * contacts)         as total_s
+        any_value({'requested': exception_requested, 'depth': escalation_depth})   as example,
+        sum(contacts)::bigint                                                        as resolved,
+        sum(resolution_s::hugeint * contacts)                                        as total_s
     from time_counts
     group by depth_order
+),
+
+labelled as (
+    select
+        *,
+        -- an unknown request flag or level is no level at all: null, left out of the chart and counted
+        case
+            when example.requested is null then null
+            when not example.requested then 'No exception asked'
+            when example.depth = 0 then '0 · agent'
+            when example.depth = 1 then '1 · team lead'
+            when example.depth = 2 then '2 · manager'
+            when example.depth >= 3 then '3 · senior management'
+        end as decided_by
+    from levels
 ),
 
 ranks as (
@@ -119,6 +127,6 @@ select
     -- the exact sum of seconds over the count: the contacts' mean up to float rounding
     l.total_s / 3600.0 / l.resolved     as mean_hours,
     l.depth_order
-from levels as l
+from labelled as l
 join quartiles as q on q.depth_order is not distinct from l.depth_order
 order by l.depth_order
