@@ -504,16 +504,17 @@ create macro filtered_resolutions(date_from, date_to, site, team, channel, touch
     where site is null and team is null and channel is null and touchpoint is null
       and r.month >= rollup_months_from(date_from) and r.month < rollup_months_to(date_to)
     union all
+    -- joined, not filtered by a subquery: the chosen teams' ids then skip the other teams' rows
     select r.exception_requested, r.escalation_depth, r.resolution_s, r.contacts
     from contact_resolutions as r
+    join teams as t using (team_id)
+    join touchpoints as tp using (touchpoint_id)
     where not (site is null and team is null and channel is null and touchpoint is null)
       and r.month >= rollup_months_from(date_from) and r.month < rollup_months_to(date_to)
-      and (site is null and team is null or r.team_id in (
-              select t.team_id from teams as t
-              where (site is null or t.site = site) and (team is null or t.team_name = team)))
+      and (site is null or t.site = site)
+      and (team is null or t.team_name = team)
       and (channel is null or r.channel = channel)
-      and (touchpoint is null or r.touchpoint_id in (
-              select tp.touchpoint_id from touchpoints as tp where tp.touchpoint_name = touchpoint))
+      and (touchpoint is null or tp.touchpoint_name = touchpoint)
     union all
     select exception_requested, escalation_depth, resolution_s, contacts
     from resolution_count_rows(
