@@ -26,7 +26,7 @@ with time_counts as materialized (
         escalation_depth,
         resolution_s,
         contacts,
-        -- a band of times, a sixteenth to a quarter as wide as its times from 4 min up (16 s below):
+        -- a band of times, 16 s wide under 17 min, above that a sixteenth to a quarter of its times:
         -- counts per band find the few bands holding the quartiles, so only their times are sorted
         case
             when resolution_s < 1024 then resolution_s // 16
