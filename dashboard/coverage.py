@@ -15,7 +15,8 @@ from dataclasses import dataclass, field
 
 import duckdb
 
-from dashboard.rollups import FIRST_CONTACT_SOURCES, INTERVAL_SOURCES, MONTH_SOURCES, WAIT_DAY_SOURCES
+from dashboard.rollups import (FIRST_CONTACT_SOURCES, INTERVAL_SOURCES, MONTH_SOURCES, RESOLUTION_SOURCES,
+                               WAIT_DAY_SOURCES)
 
 TABLE_ROW = "*"   # the store_coverage row that describes a table as a whole
 
@@ -74,6 +75,14 @@ DERIVED: dict[tuple[str, str], tuple[str, tuple[tuple[str, str], ...]]] = {
     # customers' first contacts per scope (scoped churn): what the customer ids and records give
     **{("customer_first_contacts", column): ("interactions", tuple(tuple(s.split(".")) for s in sources))
        for column, sources in FIRST_CONTACT_SOURCES.items()},
+    # the resolution-time counts', likewise (the median figure's needs name the contact columns too)
+    **{(table, column): ("interactions", tuple(tuple(s.split(".")) for s in sources))
+       for table in ("contact_resolutions", "contact_resolution_totals")
+       for column, sources in RESOLUTION_SOURCES.items()},
+    **{(table, column): ("interactions", ())
+       for table, columns in (("contact_resolutions", ("month", "team_id", "channel", "touchpoint_id")),
+                              ("contact_resolution_totals", ("month",)))
+       for column in columns},
 }
 
 

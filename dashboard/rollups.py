@@ -86,6 +86,15 @@ FIRST_CONTACT_SOURCES: dict[str, tuple[str, ...]] = {
     "churned_on": ("interactions.customer_id", "customers.churned_on"),
 }
 
+# The same for contact_resolutions and contact_resolution_totals (coverage.DERIVED): their counts are of
+# answered, resolved contacts with a recorded resolution time.
+RESOLUTION_SOURCES: dict[str, tuple[str, ...]] = {
+    "exception_requested": ("interactions.exception_requested",),
+    "escalation_depth": ("interactions.escalation_depth",),
+    "resolution_s": ("interactions.resolution_s", "interactions.resolved"),
+    "contacts": ("interactions.resolution_s", "interactions.resolved"),
+}
+
 # The interval of a contact: its queueing time floored to INTERVAL_MINUTES (aligned to the hour).
 _INTERVAL_OF = f"time_bucket(interval {INTERVAL_MINUTES} minute, i.queued_at)"
 
@@ -273,6 +282,26 @@ def team_batches(con: duckdb.DuckDBPyConnection, most: int = BATCH_CONTACTS) -> 
     return batches
 
 
+# Resolved contacts per month, team, channel, touchpoint, exception request, level and time to
+# resolution (data/schema.sql), counted by the schema's resolution_count_rows, the one definition
+# filtered_resolutions also uses for a period's partial months. A month at a time, as contact_months,
+# so memory is bounded by one month's contacts; in time order, so a period filter skips the rest.
+CONTACT_RESOLUTIONS = """
+insert into contact_resolutions
+select * from resolution_count_rows($month_start, $month_start + interval 1 month, null, null, null, null)
+order by team_id, channel, touchpoint_id, exception_requested, escalation_depth, resolution_s
+"""
+
+# The same summed over every cell, for a period with no site, team, channel or touchpoint filter.
+CONTACT_RESOLUTION_TOTALS = """
+insert into contact_resolution_totals
+select month, exception_requested, escalation_depth, resolution_s, sum(contacts)::bigint as contacts
+from contact_resolutions
+group by all
+order by month, exception_requested, escalation_depth, resolution_s
+"""
+
+
 def has_contacts(con: duckdb.DuckDBPyConnection) -> bool:
     # fetchall, not fetchone: an unfinished result left open on the connection blocks its next register()
     return con.execute("select exists (select 1 from interactions)").fetchall()[0][0]
@@ -297,6 +326,17 @@ def build(con: duckdb.DuckDBPyConnection) -> None:
     con.execute("delete from customer_first_contacts")
     for first_team, last_team in team_batches(con):
         con.execute(CUSTOMER_FIRST_CONTACTS, {"first_team": first_team, "last_team": last_team})
+    build_resolutions(con)
+
+
+def build_resolutions(con: duckdb.DuckDBPyConnection) -> None:
+    """contact_resolutions and contact_resolution_totals from the contacts: empty without contacts (an
+    interval report has no single resolution times)."""
+    con.execute("delete from contact_resolutions")
+    con.execute("delete from contact_resolution_totals")
+    for month_start in contact_month_starts(con):
+        con.execute(CONTACT_RESOLUTIONS, {"month_start": month_start})
+    con.execute(CONTACT_RESOLUTION_TOTALS)
 
 
 def contact_month_starts(con: duckdb.DuckDBPyConnection) -> list[dt.datetime]:

@@ -65,6 +65,11 @@ KEPT_ROWS = {
     # the scope's teams' first contacts with customers the scope keeps (below), with their own dates
     "customer_first_contacts": "select * from src.customer_first_contacts "
                                "where team_id in (select team_id from scope_teams)",
+    "contact_resolutions": "select * from src.contact_resolutions where team_id in (select team_id from scope_teams)",
+    # the totals over every cell are the scope's own: summed from its cells' rows just copied
+    "contact_resolution_totals": "select month, exception_requested, escalation_depth, resolution_s, "
+                                 "sum(contacts)::bigint as contacts from main.contact_resolutions group by all "
+                                 "order by all",
     "customer_surveys": "select * from src.customer_surveys "
                         "where interaction_id in (select interaction_id from main.interactions)",
     # the whole company keeps customers with no contact yet; a scope only those it served
