@@ -3,7 +3,7 @@ two versions of the query file run alternately on one connection, their results 
 retention curves with their figures (cold: built; warm: served from figures.remembered).
 
     git show 91ff51c:queries/attrition_customer_churn.sql > /tmp/before/attrition_customer_churn.sql
-    python tests/tools/bench_attrition.py --db STORE --before /tmp/before/attrition_customer_churn.sql [--repeat 5]
+    python bench/bench_attrition.py --db STORE --before /tmp/before/attrition_customer_churn.sql [--repeat 5]
 
 Times are wall-clock medians with the process's CPU time beside them (the machine is shared: compare
 within one run)."""
@@ -17,7 +17,7 @@ import sys
 import time
 from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 import plotly.io as pio  # noqa: E402
 

@@ -5,9 +5,9 @@ random left-truncated groups with ties and on a demo store's agents.
 lifelines (0.30.3, the registry's only version) needs pandas < 3 and the project pins pandas 3, so it
 cannot be a dependency, even a dev one: it runs in a venv of its own, in two steps.
 
-    python tests/tools/km_against_lifelines.py cases [--db STORE] > cases.json          # the project's venv
+    python bench/km_against_lifelines.py cases [--db STORE] > cases.json          # the project's venv
     python -m venv /tmp/ll && /tmp/ll/bin/pip install lifelines==0.30.3
-    /tmp/ll/bin/python tests/tools/km_against_lifelines.py check < cases.json            # lifelines' venv
+    /tmp/ll/bin/python bench/km_against_lifelines.py check < cases.json            # lifelines' venv
 
 lifelines puts an agent who enters at t in the risk set at t; survival.py (as R's survival and
 statsmodels) counts an agent at risk at t when entry < t <= exit. The check enters each agent a hair
@@ -26,7 +26,7 @@ def cases(db: str | None) -> list[dict]:
 
     import numpy as np
 
-    sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
+    sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
     from dashboard import catalogue, config, filters, store, survival
 
     rng = np.random.default_rng(7)
