@@ -113,7 +113,9 @@ create table events (
 -- KPI (section 4), so a tile, trend or heatmap sums a few hundred thousand rows instead of scanning
 -- tens of millions of contacts. Built from interactions and customer_surveys whenever a store holding
 -- contacts is published (dashboard/rollups.py), inside the same build-then-publish step, so it never
--- disagrees with them; a store with only ACD interval reports imports its rows here directly. A count a
+-- disagrees with them; a store with only ACD interval reports imports its rows here directly. "Every
+-- publish" below means every publish that changes what the rollups read (importer.ROLLUP_INPUTS): an
+-- import of agent-side tables only leaves them as they are, still equal to the contacts. A count a
 -- source lacks is NULL; store_coverage says which columns are supplied (from their contact columns).
 -- Intervals never straddle a day, hour or week, so daily, hourly and weekly figures equal those of the
 -- contacts. Survey answers count in the interval of the contact they answer.
