@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import shutil
 import sys
 import textwrap
 from pathlib import Path
@@ -152,3 +153,22 @@ def bare_log_store_path(tmp_path_factory) -> Path:
     """A store from a call log with no waits, handle times, resolution, customers, surveys or
     leaving dates: every figure resting on those must say "no data", never 0."""
     return import_text(tmp_path_factory.mktemp("bare"), "bare", BARE_LOG, BARE_MAPPING)
+
+
+@pytest.fixture(scope="session")
+def store_ending_mid_month(store_path, tmp_path_factory):
+    """The test store with its contacts after 15 December removed, rebuilt as a publish would (a store
+    ending mid-month: its last, partial month read from the rollups or the contacts)."""
+    import duckdb
+
+    path = tmp_path_factory.mktemp("mid") / "mid.duckdb"
+    shutil.copy(store.version(store_path)[0], path)
+    with duckdb.connect(str(path)) as connection:
+        connection.execute("delete from customer_surveys where interaction_id in "
+                           "(select interaction_id from interactions where queued_at >= date '2025-12-16')")
+        connection.execute("delete from interactions where queued_at >= date '2025-12-16'")
+        rollups.build(connection)
+        coverage.record(connection)
+    connection = store.open_read_only(path)
+    yield connection
+    connection.close()

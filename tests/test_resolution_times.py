@@ -197,22 +197,6 @@ def test_unknowns_count_as_before(store_with_unknowns, query):
                          "and not abandoned and resolved and resolution_s is not null") > 0
 
 
-@pytest.fixture(scope="module")
-def store_ending_mid_month(store_path, tmp_path_factory):
-    """The test store with its contacts after 15 December removed, rebuilt as a publish would."""
-    path = tmp_path_factory.mktemp("mid") / "mid.duckdb"
-    shutil.copy(store.version(store_path)[0], path)
-    with duckdb.connect(str(path)) as connection:
-        connection.execute("delete from customer_surveys where interaction_id in "
-                           "(select interaction_id from interactions where queued_at >= date '2025-12-16')")
-        connection.execute("delete from interactions where queued_at >= date '2025-12-16'")
-        rollups.build(connection)
-        coverage.record(connection)
-    connection = store.open_read_only(path)
-    yield connection
-    connection.close()
-
-
 @pytest.mark.parametrize("period", [(dt.date(2025, 10, 1), dt.date(2025, 12, 15)),
                                     (dt.date(2025, 10, 1), dt.date(2025, 12, 20)),
                                     (dt.date(2025, 10, 1), dt.date(2025, 12, 10)),
