@@ -151,8 +151,11 @@ def _quantity(label: str) -> str:
 
 
 def _n(count: int, noun: str) -> str:
-    """n = 1,234 survey answers; a count column labelled only 'n' gets no noun."""
-    return f"n = {count:,}" + (f" {noun}" if noun not in ("", "n") else "")
+    """n = 1,234 survey answers, n = 1 survey answer; a count column labelled only 'n' gets no noun.
+    The nouns are the count columns' labels, plural English ("contacts", "team-months")."""
+    if noun in ("", "n"):
+        return f"n = {count:,}"
+    return f"n = {count:,} {noun.removesuffix('s') if count == 1 else noun}"
 
 
 def _sentence(text: str) -> str:

@@ -15,7 +15,7 @@ import polars as pl
 import pytest
 from test_sections import RecordingCanvas, page_data
 
-from dashboard import catalogue, config, nodata, present
+from dashboard import catalogue, config, nodata, present, readings
 
 YEAR = (dt.date(2025, 1, 1), dt.date(2025, 12, 31))
 Q4 = (dt.date(2025, 10, 1), dt.date(2025, 12, 31))
@@ -422,3 +422,12 @@ def test_check_reports_a_reading_column_the_query_does_not_return(tmp_path, stor
     assert checked == 1
     assert [(p.location, p.message.split(" [")[0]) for p in problems] == [
         ("typo.sql:8", "reading 'satisfied_answers' is not a column of the result")]
+
+
+def test_a_category_of_one_says_its_noun_in_the_singular(tmp_path):
+    """"n = 1 answers" read wrong: one of anything is singular; other counts keep the plural."""
+    spec = parse(tmp_path, "{compare: ends, hits: satisfied}").spec
+    frame = pl.DataFrame({"wait_bucket": ["short", "long"], "csat": [100.0, 50.0], "satisfied": [1, 20],
+                          "answers": [1, 40]})
+    text = readings.chart_reading(spec, frame)
+    assert "n = 1 answer)" in text and "n = 40 answers)" in text and "n = 1 answers" not in text
