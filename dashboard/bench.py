@@ -63,6 +63,7 @@ CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage", "--
                  "--disable-component-update", "--disable-sync", "--no-first-run"]
 APP_IDLE = "[data-testid='stApp'][data-test-script-state='notRunning']"
 BROWSER_TIMEOUT_MS = 120_000
+LOST_PICK_MS = 30_000     # a team pick that has started no rerun by then is taken as lost (change_team)
 SERVER_STARTUP_S = 90
 
 
@@ -507,7 +508,18 @@ class BrowserBench:
         tab.wait_for_selector(APP_IDLE)
 
     def change_team(self, tab, team: str) -> float:
-        """Milliseconds from picking `team` in the sidebar until the rerun it starts has finished."""
+        """Milliseconds from picking `team` in the sidebar until the rerun it starts has finished. A
+        pick that starts no rerun within LOST_PICK_MS (the click lost while the page was busy: seen
+        once in CI on the SQL lab) is made again, once, and timed from that second click."""
+        from playwright.sync_api import TimeoutError as PlaywrightTimeout
+
+        try:
+            return self._pick_team(tab, team, LOST_PICK_MS)
+        except PlaywrightTimeout:
+            return self._pick_team(tab, team, BROWSER_TIMEOUT_MS)
+
+    @staticmethod
+    def _pick_team(tab, team: str, timeout_ms: float) -> float:
         box = tab.get_by_role("combobox", name="Team", exact=True)
         box.click()
         box.fill(team)
@@ -522,7 +534,7 @@ class BrowserBench:
         started = time.perf_counter()
         option.click()
         tab.wait_for_function("""() => window.__benchReran && document.querySelector(
-            "[data-testid='stApp']").getAttribute('data-test-script-state') === 'notRunning'""")
+            "[data-testid='stApp']").getAttribute('data-test-script-state') === 'notRunning'""", timeout=timeout_ms)
         return (time.perf_counter() - started) * 1000
 
     def measure(self, path: str, scope: Scope, teams: list[str], repeat: int) -> tuple[float, float]:
