@@ -45,7 +45,7 @@ import plotly.io as pio
 import polars as pl
 
 from dashboard import catalogue, config, coverage, filters, layout, nodata, pages, serving, store
-from dashboard.canvas import PageData, SectionProblem
+from dashboard.canvas import PageData
 from dashboard.snapshot import HtmlCanvas
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -260,8 +260,7 @@ class PageBench:
         query_ms: dict[str, float] = {}
 
         def run(query: catalogue.Query, values: dict) -> pl.DataFrame:
-            bound = query.bind(values)
-            key = (query.sql, tuple(sorted(bound.items())))
+            bound, key = query.bind(values), catalogue.run_key(query, values)
             if key not in self.cache:
                 started = time.perf_counter()
                 self.cache[key] = catalogue.execute(self.con, query, values)
@@ -271,13 +270,10 @@ class PageBench:
 
         started = time.perf_counter()
         data = PageData(page=path, chosen=chosen, choices=self.choices, coverage=self.held,
-                        catalogue=catalogue.load(config.queries_dir()), runner=run)   # read every run, as ui does
+                        catalogue=catalogue.load(config.queries_dir()), runner=run,   # read every run, as ui does
+                        prefetcher=lambda planned: catalogue.run_together(planned, run, config.query_workers()))
         canvas = BenchCanvas(data)
-        for section in layout.sections(path):
-            try:
-                section(canvas)
-            except SectionProblem as problem:
-                canvas.notice("error", str(problem))
+        layout.draw(canvas)
         ms = (time.perf_counter() - started) * 1000
         return Drawn(ms, executed, query_ms, canvas.drawn["figures"], canvas.errors)
 

@@ -38,8 +38,17 @@ class PageData:
     coverage: coverage.Coverage
     catalogue: catalogue.Catalogue
     runner: Callable[[catalogue.Query, dict], pl.DataFrame]
+    # runs planned queries together for the runner's cache, returning their errors by run_key
+    # (catalogue.run_together); None: each query runs when a section reads it
+    prefetcher: Callable[[list[tuple[catalogue.Query, dict]]], dict] | None = None
     controls: dict = field(default_factory=dict)
     hidden: dict = field(default_factory=dict)   # query name -> confidential.Hidden of its last run
+    failed: dict = field(default_factory=dict)   # run_key -> the QueryFileError a prefetch met
+
+    def prefetch(self, planned: list[tuple[catalogue.Query, dict]]) -> None:
+        """Runs the queries the sections will read (layout.planned) together, before they draw."""
+        if self.prefetcher is not None and planned:
+            self.failed = self.prefetcher(planned)
 
     def bound(self, controls: dict | None = None) -> dict:
         return filters.bound_values(self.chosen, {**self.controls, **(controls or {})})
@@ -60,6 +69,8 @@ class PageData:
         """The query's rows, with agent-survey figures of too few respondents blanked: every chart,
         table, CSV and snapshot of every page reads its rows here (dashboard/confidential.py)."""
         try:
+            if (err := self.failed.get(catalogue.run_key(query, values))) is not None:
+                raise err
             frame = self.runner(query, values)
         except catalogue.QueryFileError as err:   # QueryStopped included: the message says it stopped
             raise SectionProblem(f"{err.location}: {err.message}") from None
@@ -138,3 +149,15 @@ class Canvas(Protocol):
 
 
 Section = Callable[[Canvas], None]
+# What a section will read with the filters alone: (query, values) pairs for PageData.prefetch
+Plan = Callable[[PageData], list[tuple[catalogue.Query, dict]]]
+
+
+def reads(*names: str) -> Callable[[Section], Section]:
+    """Declares the query files a section reads with the page's filters (data.frame(name)), so that the
+    page runs them together with its other queries before drawing (layout.planned). A name left out
+    only costs speed: the section still runs it itself; tests/test_prefetch.py checks none is."""
+    def declare(section: Section) -> Section:
+        section.plan = lambda data: [(data.query(name), data.bound()) for name in names]
+        return section
+    return declare

@@ -17,6 +17,8 @@ from __future__ import annotations
 import functools
 import re
 import threading
+from collections.abc import Callable, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -475,6 +477,29 @@ def execute(con: duckdb.DuckDBPyConnection, query: Query, values: dict,
                 raise QueryFileError(query.path, _error_line(query, str(exc)), " ".join(str(exc).split())) from None
     finally:
         cursor.close()
+
+
+def run_key(query: Query, values: dict) -> tuple:
+    """What makes two runs of a query the same: its SQL and the values it binds (others are ignored)."""
+    return query.sql, tuple(sorted(query.bind(values).items()))
+
+
+def run_together(planned: Sequence[tuple[Query, dict]], run: Callable[[Query, dict], object],
+                 workers: int) -> dict[tuple, QueryFileError]:
+    """Runs the planned (query, values) pairs through `run`, `workers` at a time, for its cache: the
+    rows come back when the page's sections ask `run` again. Returns the errors by run_key, so a
+    section reading a query that failed or stopped here is told so at once instead of running it
+    again (a stopped query would cost its time limit twice)."""
+    failed: dict[tuple, QueryFileError] = {}
+
+    def one(pair: tuple[Query, dict]) -> None:
+        try:
+            run(*pair)
+        except QueryFileError as err:   # QueryStopped included
+            failed[run_key(*pair)] = err
+    with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="page-query") as pool:
+        list(pool.map(one, planned))
+    return failed
 
 
 def _stopped_message(limit: float) -> str:

@@ -5,8 +5,8 @@ from here, so they cannot differ."""
 
 from __future__ import annotations
 
-from dashboard import pages, present
-from dashboard.canvas import Section
+from dashboard import catalogue, pages, present
+from dashboard.canvas import Canvas, PageData, Section, SectionProblem
 from dashboard.sections import (
     attrition,
     customer_vs_agent,
@@ -42,3 +42,33 @@ def sections(path: str) -> tuple[Section, ...]:
     """The sections of the page at `path` (a registry path, pages.py)."""
     pages.get(path)   # an unknown path is an error naming the known ones
     return BLOCKS[path]
+
+
+def draw(canvas: Canvas) -> None:
+    """The page's sections in order, after running together the queries they will read (planned); a
+    section whose query file is missing, broken or stopped shows why, and the next one draws."""
+    canvas.data.prefetch(planned(canvas.data))
+    for section in sections(canvas.data.page):
+        try:
+            section(canvas)
+        except SectionProblem as problem:
+            canvas.notice("error", str(problem))
+
+
+def planned(data: PageData) -> list[tuple[catalogue.Query, dict]]:
+    """The queries the page's sections will read with the filters alone, each once, from each
+    section's plan (canvas.reads; present.query_files). Left out: a query bound to a page control,
+    whose value is known only once the control is drawn; one whose inputs the store lacks, which its
+    section does not run (it says why there is no data); and a missing or broken file, which its
+    section reports."""
+    filters_only = set(data.chosen.as_params())
+    planned: dict[tuple, tuple[catalogue.Query, dict]] = {}
+    for section in sections(data.page):
+        try:
+            pairs = section.plan(data) if hasattr(section, "plan") else []
+        except SectionProblem:
+            continue
+        for query, values in pairs:
+            if set(query.params) <= filters_only and not data.missing(query):
+                planned.setdefault(catalogue.run_key(query, values), (query, values))
+    return list(planned.values())

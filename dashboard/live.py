@@ -24,7 +24,7 @@ from dashboard import (
     snapshot,
     ui,
 )
-from dashboard.canvas import PageData, SectionProblem
+from dashboard.canvas import PageData
 
 NOTICE_ICONS = {"info": ":material/info:", "warning": ":material/warning:", "error": ":material/error:"}
 WIDGETS = {"radio": "radio", "segmented": "segmented_control", "select": "selectbox", "number": "number_input",
@@ -34,7 +34,7 @@ WIDGETS = {"radio": "radio", "segmented": "segmented_control", "select": "select
 def page_data(path: str) -> PageData:
     """The live app's PageData: the sidebar's filters, the cached choices, coverage and runner."""
     return PageData(page=path, chosen=ui.current_filters(), choices=ui.choices(), coverage=ui.store_coverage(),
-                    catalogue=ui.query_catalogue(), runner=ui.run)
+                    catalogue=ui.query_catalogue(), runner=ui.run, prefetcher=ui.prefetch)
 
 
 def render(path: str) -> None:
@@ -52,11 +52,7 @@ def render(path: str) -> None:
     # the two buttons wrap as one: on a phone they share the line under the period, not a line each
     share = row.container(horizontal=True, width="content", gap="small", vertical_alignment="center")
     draw = LiveCanvas(data)
-    for section in layout.sections(path):
-        try:
-            section(draw)
-        except SectionProblem as problem:
-            draw.notice("error", str(problem))
+    layout.draw(draw)
     # last, into the row at the top: the page's controls have written their values into the URL by now
     _share(path, share)
 

@@ -10,7 +10,7 @@ from collections.abc import Callable
 import polars as pl
 
 from dashboard import catalogue, config, figures, filters, kpis, nodata, readings
-from dashboard.canvas import Canvas, SectionProblem
+from dashboard.canvas import Canvas, PageData, SectionProblem
 from dashboard.chartspec import ChartSpec
 
 EVENTS_SQL = """
@@ -31,19 +31,36 @@ def query_files(canvas: Canvas, after: int | None = None, through: int | None = 
     if after is None:
         for err in data.catalogue.errors_for_page(data.page):
             canvas.notice("error", f"{err.location}: {err.message}")
-    queries = [q for q in data.catalogue.for_page(data.page)
-               if (after is None or q.order > after) and (through is None or q.order <= through)]
     if not any(q.page == data.page for q in data.catalogue.queries):
         if after is None:
             canvas.notice("info", "This page is coming in a later release. Any query file in queries/ whose "
                                   f"header says page: {data.page} appears here.")
         return
     bound = data.bound()
-    for query in queries:
+    for query in _page_files(data, after, through):
         try:
             query_block(canvas, query, bound)
         except SectionProblem as problem:
             canvas.notice("error", str(problem))
+
+
+def _page_files(data: PageData, after: int | None, through: int | None) -> list[catalogue.Query]:
+    return [q for q in data.catalogue.for_page(data.page)
+            if (after is None or q.order > after) and (through is None or q.order <= through)]
+
+
+def planned_blocks(data: PageData, queries: list[catalogue.Query]) -> list[tuple[catalogue.Query, dict]]:
+    """What query_block runs for these files: each with the filters, and KPI tiles also with the
+    period before (tiles)."""
+    planned = []
+    for query in queries:
+        planned.append((query, data.bound()))
+        if query.spec.kind == "kpi":
+            planned.append((query, filters.bound_values(data.chosen.previous_period(), data.controls)))
+    return planned
+
+
+query_files.plan = lambda data: planned_blocks(data, _page_files(data, None, None))
 
 
 def query_files_split(order: int) -> tuple[Callable[[Canvas], None], Callable[[Canvas], None]]:
@@ -54,6 +71,8 @@ def query_files_split(order: int) -> tuple[Callable[[Canvas], None], Callable[[C
 
     def query_files_after(canvas: Canvas) -> None:
         query_files(canvas, after=order)
+    query_files_through.plan = lambda data: planned_blocks(data, _page_files(data, None, order))
+    query_files_after.plan = lambda data: planned_blocks(data, _page_files(data, order, None))
     return query_files_through, query_files_after
 
 
@@ -78,6 +97,10 @@ def catalogue_files(canvas: Canvas) -> None:
                 canvas.notice("error", str(problem))
     canvas.expander(f"All {len(data.catalogue.queries)} query files").table(
         "query_files", catalogue.listing(data.catalogue), csv_name="query_files")
+
+
+catalogue_files.plan = lambda data: planned_blocks(data, [q for group in data.catalogue.by_tag().values()
+                                                          for q in group])
 
 
 def query_block(canvas: Canvas, query: catalogue.Query, bound: dict) -> None:

@@ -38,7 +38,7 @@ from dashboard import (
     scopes,
     store,
 )
-from dashboard.canvas import PageData, SectionProblem
+from dashboard.canvas import PageData
 
 MAX_TABLE_ROWS = 2_000   # a page's tables are aggregates; a longer one is cut, saying so
 CHART_CONFIG = {"displaylogo": False, "responsive": True}
@@ -93,11 +93,7 @@ def render(path: str, link: Mapping[str, Sequence[str]] | str = "", db: str | os
         canvas = HtmlCanvas(data, raw)
         for notice in notices:
             canvas.notice("warning", notice)
-        for section in layout.sections(path):
-            try:
-                section(canvas)
-            except SectionProblem as problem:
-                canvas.notice("error", str(problem))
+        layout.draw(canvas)
     finally:
         con.close()
     return _document(page, data, canvas, db_path, taken or dt.datetime.now().astimezone())

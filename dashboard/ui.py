@@ -6,11 +6,13 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as dt
+import threading
 from pathlib import Path
 
 import duckdb
 import polars as pl
 import streamlit as st
+from streamlit.runtime.scriptrunner import add_script_run_ctx, get_script_run_ctx
 
 from dashboard import catalogue, config, coverage, filters, nodata, safe_text, scopes, signin, store
 
@@ -52,11 +54,26 @@ def run(query: catalogue.Query, values: dict) -> pl.DataFrame:
     """Results are cached by store file, SQL text and bound values: an edited query or a swapped
     store is never served stale. Columns and series whose inputs the store lacks come back blank
     (nodata.blank), for every page and view alike."""
+    return nodata.blank(query, _cached_rows(store.version(session_store()), query, values), store_coverage())
+
+
+def _cached_rows(version: tuple, query: catalogue.Query, values: dict) -> pl.DataFrame:
     try:
-        frame = _run(store.version(session_store()), query.sql, tuple(query.bind(values).items()))
+        return _run(version, query.sql, tuple(query.bind(values).items()))
     except catalogue.QueryFileError as err:  # located at the query's own file; a stop stays a stop
         raise type(err)(query.path, err.line, err.message) from None
-    return nodata.blank(query, frame, store_coverage())
+
+
+def prefetch(planned: list[tuple[catalogue.Query, dict]]) -> dict:
+    """Runs a page's planned queries together into run's cache (catalogue.run_together). The store
+    version is read here, in the script's thread: the workers cannot read who is signed in. Each
+    worker carries the script's context, which Streamlit's cache expects of the thread calling it."""
+    version, context = store.version(session_store()), get_script_run_ctx()
+
+    def warm(query: catalogue.Query, values: dict) -> None:
+        add_script_run_ctx(threading.current_thread(), context)
+        _cached_rows(version, query, values)
+    return catalogue.run_together(planned, warm, config.query_workers())
 
 
 @st.cache_data(show_spinner=False, max_entries=4)

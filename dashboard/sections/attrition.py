@@ -8,7 +8,7 @@ from typing import NamedTuple
 import polars as pl
 
 from dashboard import readings, survival
-from dashboard.canvas import Canvas
+from dashboard.canvas import Canvas, reads
 
 TENURE_QUERY = "attrition_agent_tenure"
 
@@ -37,6 +37,7 @@ SPLITS = (
 )
 
 
+@reads(TENURE_QUERY)
 def retention_by_tenure(canvas: Canvas) -> None:
     """Share of agents still employed after each month of tenure, one chart per split, side by side."""
     canvas.heading("Agent retention by tenure")

@@ -6,7 +6,7 @@ dashboard.mirror and dashboard.relations; their readings in words: dashboard.rea
 from __future__ import annotations
 
 from dashboard import config, figures, filters, kpis, mirror, readings, relations
-from dashboard.canvas import Canvas
+from dashboard.canvas import Canvas, reads
 
 LEVERS_QUERY = "customer_vs_agent_levers"
 MIRROR_CAPTION = ("Agents ranked by each lever and split into quarters (or met/missed for their manager's 72 h "
@@ -31,6 +31,7 @@ def _levers(canvas: Canvas) -> dict[str, mirror.LeverBands] | None:
     return mirror.lever_bands(data.frame(LEVERS_QUERY), config.min_respondents(), data.coverage.absent)
 
 
+@reads(LEVERS_QUERY)
 def mirror_panel(canvas: Canvas) -> None:
     """The mirror: each agent-side lever's bands against the chosen customer outcome, with 95 %
     intervals and n, a reading in words under each lever, and every outcome in a table below."""
@@ -54,6 +55,7 @@ def mirror_panel(canvas: Canvas) -> None:
             "table_cva_mirror_bands", full, csv_name="customer_vs_agent_mirror_bands")
 
 
+@reads(LEVERS_QUERY)
 def mirror_line(canvas: Canvas) -> None:
     """The overview's one mirror line: customers' CSAT for the most and least satisfied bands of
     agents; says "no data" and why when the bands cannot be formed."""
@@ -85,6 +87,7 @@ WITHIN_CAPTION = ("Teams with a single team-month are left out of the within-tea
                   "demeaned points as independent, so it is slightly too narrow.")
 
 
+@reads("customer_vs_agent_team_months")
 def relationship(canvas: Canvas) -> None:
     """Does the customer's satisfaction move with the agents'? Both correlations, then the
     scatter of the chosen view; a click on a point narrows every page to its team."""
@@ -128,6 +131,7 @@ def relationship(canvas: Canvas) -> None:
         canvas.notice("info", absent)
 
 
+@reads("customer_vs_agent_mirror", "overview_customer_kpis", "overview_agent_kpis")
 def side_by_side(canvas: Canvas) -> None:
     """The same scope seen from each side, with each measure's definition on both sides."""
     data = canvas.data

@@ -6,9 +6,10 @@ from __future__ import annotations
 import polars as pl
 
 from dashboard import figures, ranking
-from dashboard.canvas import Canvas
+from dashboard.canvas import Canvas, reads
 
 
+@reads("management_survey_items", "management_survey_responses")
 def milestone_surveys(canvas: Canvas) -> None:
     """Mean item scores by tenure milestone with their intervals, then answers, agents due and
     response rate per milestone. Both rest on agent_surveys: without it, one "no data" says why."""

@@ -6,7 +6,7 @@ from __future__ import annotations
 import polars as pl
 
 from dashboard import figures, ranking
-from dashboard.canvas import Canvas
+from dashboard.canvas import Canvas, reads
 
 RANKING_CAPTION = (
     "Ranked by the lower bound of the 95 % Wilson interval of CSAT (answers of 4-5 / all answers), so 1 satisfied "
@@ -22,6 +22,7 @@ FUNNEL_CAPTION = (
 TABLE_ROW_PX, TABLE_HEADER_PX, TABLE_MAX_PX = 35, 38, 560
 
 
+@reads("teams_team_table")   # the default ranking; by agent, it reads teams_agent_table itself
 def ranking_table(canvas: Canvas) -> None:
     """Teams (or, with the control, agents) ranked by CSAT's lower bound, with volume, AHT, FCR,
     escalation rate and agent satisfaction."""
@@ -62,3 +63,8 @@ def funnel(canvas: Canvas) -> None:
     canvas.chart("chart_teams_funnel", ranking.funnel_figure(figures.chart_safe(units),
                                                              "agent_name" if team else "team_name"),
                  drill=True, data=units, csv_name="teams_funnel")
+
+
+# a team's agents when a team is chosen, else the teams (canvas.reads, with the choice made above)
+funnel.plan = lambda data: [(data.query("teams_agent_table" if data.chosen.team else "teams_team_table"),
+                             data.bound())]

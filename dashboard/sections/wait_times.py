@@ -5,7 +5,7 @@ code on a Canvas."""
 from __future__ import annotations
 
 from dashboard import erlang, filters, present
-from dashboard.canvas import Canvas
+from dashboard.canvas import Canvas, reads
 
 # measure (a column of wait_times_by_hour) -> lower is better: the red-to-green scale is then turned
 # round so that green always means good
@@ -23,6 +23,7 @@ PATIENCE_WORDS = (
     "waits included.")
 
 
+@reads(HOURS_QUERY)
 def by_hour(canvas: Canvas) -> None:
     """wait_times_by_hour drawn as a heatmap of the chosen measure, with "no data" and why when the
     store lacks that measure's input; green always means good."""
@@ -56,6 +57,7 @@ def daily_reports_only(cells, held) -> bool:
     return held.rows("interactions") == 0 and bool(cells["hour"].eq(0).all())
 
 
+@reads(INPUTS_QUERY)
 def staffing_what_if(canvas: Canvas) -> None:
     """The agents one interval needs for a service-level target, and what losing some does."""
     canvas.heading("Staffing what-if (Erlang C)")
