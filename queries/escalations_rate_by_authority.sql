@@ -32,12 +32,12 @@ limit_in_force_since as (
     group by team_id
 ),
 
--- summed from the monthly rollup (data/schema.sql: filtered_contact_months), equal to the contacts' sums:
+-- summed from the team-grain monthly rollup (data/schema.sql: filtered_team_months), equal to the contacts' sums:
 -- a team's months from the one its limit changed in, whole; that month itself, from the change on, from
 -- the contacts when the change fell after the month's first day
 exception_months as (
     select m.team_id, m.team_name, m.site, m.escalation_depth, m.contacts
-    from filtered_contact_months($date_from, $date_to, $site, $team, $channel, $touchpoint) as m
+    from filtered_team_months($date_from, $date_to, $site, $team, $channel, $touchpoint) as m
     left join limit_in_force_since as f using (team_id)
     where not m.abandoned
       and m.exception_requested
