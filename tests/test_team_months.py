@@ -4,7 +4,8 @@ filtered_team_months, instead of the agent-grain rollup through filtered_contact
 fifteenth of the rows, and no contact scan to plan). Their figures are those of the SQL they replaced, run
 on the same store at twelve filters (whole and partial months, a period starting mid-month, scopes), on the
 demo, a store ending mid-month, two imported samples and a scope's stores; and the new rollups hold the
-contacts' own sums, counted here in plain Python from the raw rows."""
+contacts' own sums, counted here in plain Python from the raw rows. The mirror's levers query, whose
+per-lever union became one select over the levers (a smaller plan), is checked the same way."""
 
 from __future__ import annotations
 
@@ -29,6 +30,45 @@ TEAM_GRAIN = (
     "management_training_team_months",
 )
 
+# customer_vs_agent_levers' lever_values before it became one select over the levers (commit 84bc95f): a
+# union of one select per lever; the rest of the query is unchanged
+LEVERS = "customer_vs_agent_levers"
+PREVIOUS_LEVER_VALUES = """
+-- one row per agent and lever: the value that ranks the agent, and what the band sums to show
+lever_values as (
+    select 'satisfaction' as lever, s.*, o.satisfaction_mean as rank_value,
+           o.satisfaction_hits::double as lever_sum, o.satisfaction_answers as lever_count,
+           0 as lever_misses, true as survey
+    from served as s join own_answers as o using (agent_id) where o.satisfaction_answers > 0
+    union all by name
+    select 'enps' as lever, s.*, o.enps_mean as rank_value, o.enps_promoters::double as lever_sum,
+           o.enps_answers as lever_count, o.enps_detractors as lever_misses, true as survey
+    from served as s join own_answers as o using (agent_id) where o.enps_answers > 0
+    union all by name
+    select 'pressure' as lever, s.*, o.pressure_mean as rank_value, o.pressure_sum::double as lever_sum,
+           o.pressure_answers as lever_count, 0 as lever_misses, true as survey
+    from served as s join own_answers as o using (agent_id) where o.pressure_answers > 0
+    union all by name
+    select 'training' as lever, s.*, coalesce(t.hours, 0) as rank_value, coalesce(t.hours, 0) as lever_sum,
+           1 as lever_count, 0 as lever_misses, false as survey
+    from served as s left join training_hours as t using (agent_id)
+    where exists (select 1 from training)
+    union all by name
+    select 'tenure' as lever, s.*,
+           date_diff('day', s.hired_on, least(coalesce(s.left_on, $date_to::date), $date_to::date)) / 365.25 as rank_value,
+           date_diff('day', s.hired_on, least(coalesce(s.left_on, $date_to::date), $date_to::date)) / 365.25 as lever_sum,
+           1 as lever_count, 0 as lever_misses, false as survey
+    from served as s
+    union all by name
+    select 'authority' as lever, s.*, s.authority_limit::double as rank_value, s.authority_limit::double as lever_sum,
+           1 as lever_count, 0 as lever_misses, false as survey
+    from served as s
+),
+
+"""
+LEVER_VALUES_START = "-- one row per agent and lever: the value that ranks the agent"
+LEVER_VALUES_END = "-- the finest split whose every band holds"
+
 DATA = Path(__file__).resolve().parent / "data"
 MAPPINGS = Path(__file__).resolve().parent.parent / "data" / "mappings"
 
@@ -47,9 +87,15 @@ def queries() -> catalogue.Catalogue:
 
 
 def previous(query: catalogue.Query) -> catalogue.Query:
-    assert "filtered_team_months" in query.sql and "filtered_contact_months" not in query.sql, query.name
-    return catalogue.Query(**{**query.__dict__,
-                              "sql": query.sql.replace("filtered_team_months", "filtered_contact_months")})
+    """The query with its previous SQL: the same header and parameters."""
+    if query.name == LEVERS:
+        start, end = query.sql.index(LEVER_VALUES_START), query.sql.index(LEVER_VALUES_END)
+        assert "union all" not in query.sql[start:end]
+        sql = query.sql[:start] + PREVIOUS_LEVER_VALUES.lstrip("\n") + query.sql[end:]
+    else:
+        assert "filtered_team_months" in query.sql and "filtered_contact_months" not in query.sql, query.name
+        sql = query.sql.replace("filtered_team_months", "filtered_contact_months")
+    return catalogue.Query(**{**query.__dict__, "sql": sql})
 
 
 def canonical(frame: pl.DataFrame) -> pl.DataFrame:
@@ -90,7 +136,7 @@ def values_of(period, **scope) -> dict:
     return {**filters.Filters(*period, **scope).as_params(), **catalogue.page_param_defaults()}
 
 
-def assert_same_figures_everywhere(con, queries, names=TEAM_GRAIN) -> dict[str, int]:
+def assert_same_figures_everywhere(con, queries, names=(*TEAM_GRAIN, LEVERS)) -> dict[str, int]:
     """Every rewritten query against its previous SQL at every case; the rows each gave, summed."""
     heights: Counter = Counter()
     for name in names:
@@ -173,7 +219,7 @@ def test_the_team_rollups_are_in_time_order(con):
 
 def test_rewritten_queries_give_the_figures_of_the_sql_they_replaced(con, queries):
     heights = assert_same_figures_everywhere(con, queries)
-    assert all(heights[name] > 0 for name in TEAM_GRAIN), heights
+    assert all(heights[name] > 0 for name in (*TEAM_GRAIN, LEVERS)), heights
 
 
 def test_a_store_ending_mid_month_gives_the_same_figures(store_ending_mid_month, queries):
@@ -205,7 +251,8 @@ def test_a_scope_store_keeps_its_teams_rows_and_the_same_figures(store_path, con
             held = rows(derived, f"select * from {table} order by all")
             assert held == rows(con, f"select * from {table} where team_id = $t order by all", {"t": team_id}) != []
         # the lab's store has no agent survey answers, only their groups (data/lab_schema.sql)
-        names = [name for name in TEAM_GRAIN if purpose == "pages" or "agent_surveys" not in queries.get(name).sql]
+        names = [name for name in (*TEAM_GRAIN, LEVERS)
+                 if purpose == "pages" or "agent_surveys" not in queries.get(name).sql]
         assert names
         assert_same_figures_everywhere(derived, queries, names)
     finally:
