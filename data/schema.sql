@@ -611,10 +611,15 @@ create macro filtered_team_months(date_from, date_to, site, team, channel, touch
         select * from contact_team_months
         where month >= whole_months_from(date_from) and month < whole_months_to(date_to)
         union all
+        -- each partial month a range of days of its own, so a period of whole months reads no day at all
         select date_trunc('month', d.day)::date as month, d.* exclude (day)
         from contact_team_days as d
-        where (d.day >= date_from and d.day < whole_months_from(date_from) and d.day <= date_to)
-           or (d.day >= whole_months_to(date_to) and d.day <= date_to and d.day >= date_from)
+        where d.day >= date_from and d.day < least(whole_months_from(date_from), date_to + interval 1 day)
+        union all
+        select date_trunc('month', d.day)::date as month, d.* exclude (day)
+        from contact_team_days as d
+        where d.day >= greatest(whole_months_to(date_to), whole_months_from(date_from), date_from)
+          and d.day <= date_to
     ) as m
     join teams as t using (team_id)
     join touchpoints as tp using (touchpoint_id)
