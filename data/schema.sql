@@ -628,6 +628,19 @@ create macro filtered_team_months(date_from, date_to, site, team, channel, touch
       and (channel is null or m.channel = channel)
       and (touchpoint is null or tp.touchpoint_name = touchpoint);
 
+-- contact_team_days rows of the global filters, as filtered_days gives contact_days rows: for a figure that
+-- needs days of a month (escalations_rate_by_authority: a limit changed mid-month).
+create macro filtered_team_days(date_from, date_to, site, team, channel, touchpoint) as table
+    select d.*, t.team_name, t.site, tp.touchpoint_name
+    from contact_team_days as d
+    join teams as t using (team_id)
+    join touchpoints as tp using (touchpoint_id)
+    where d.day between date_from and date_to
+      and (site is null or t.site = site)
+      and (team is null or t.team_name = team)
+      and (channel is null or d.channel = channel)
+      and (touchpoint is null or tp.touchpoint_name = touchpoint);
+
 -- contact_resolutions' rows for the contacts queued from from_ts (inclusive) to to_ts (exclusive) of
 -- the site, team, channel and touchpoint (NULL: all): the one definition of its counts, used to build
 -- it at publish and for the partial months of a period.
