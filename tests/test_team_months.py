@@ -19,10 +19,10 @@ from polars.testing import assert_frame_equal
 
 from dashboard import catalogue, config, filters, importer, mapping, scopes, store
 
-# The queries rewritten to read the team grain. Each file's SQL was changed in one way only: it reads
-# filtered_team_months where it read filtered_contact_months (the comments naming the rollup aside), so
-# the previous SQL is the file with that macro put back; tests/test_rollup_months.py also keeps each one's
-# SQL from before any rollup, reading every contact, and checks them against it.
+# The queries rewritten to read the team grain. Each file's SQL reads filtered_team_months where it read
+# filtered_contact_months (the comments naming the rollup aside), and nothing else changed but the parts in
+# PREVIOUS_PARTS, so the previous SQL is the file with those put back; tests/test_rollup_months.py also
+# keeps each one's SQL from before any rollup, reading every contact, and checks them against it.
 TEAM_GRAIN = (
     "customer_vs_agent_team_months", "customer_vs_agent_mirror", "escalations_depth_distribution",
     "escalations_csat_by_depth", "escalations_fcr_by_depth", "escalations_rate_by_authority",
@@ -66,8 +66,31 @@ lever_values as (
 ),
 
 """
-LEVER_VALUES_START = "-- one row per agent and lever: the value that ranks the agent"
-LEVER_VALUES_END = "-- the finest split whose every band holds"
+# escalations_rate_by_authority's requests of a month whose limit changed after its first day, before they
+# were read from contact_team_days (commit 84bc95f): from the contacts
+PREVIOUS_CHANGE_MONTH = """
+exceptions_in_change_month as (
+    -- read from the earliest such change on (none: nothing), so no other contact is read
+    select i.team_id, i.team_name, i.site, i.escalation_depth, 1 as contacts
+    from filtered_interactions(
+        (select coalesce(min(since), date '9999-12-31') from changes_after_a_month_began), $date_to,
+        $site, $team, $channel, $touchpoint) as i
+    join changes_after_a_month_began as f using (team_id)
+    where not i.abandoned
+      and i.exception_requested
+      and i.queued_at >= f.since
+      and i.queued_at < date_trunc('month', f.since) + interval 1 month
+),
+
+"""
+
+# the parts of a query file replaced by the previous text, each between two markers of the file:
+# name -> (start, end, previous text)
+PREVIOUS_PARTS = {
+    LEVERS: ("-- one row per agent and lever: the value that ranks the agent",
+             "-- the finest split whose every band holds", PREVIOUS_LEVER_VALUES),
+    "escalations_rate_by_authority": ("exceptions_in_change_month as (", "by_team as (", PREVIOUS_CHANGE_MONTH),
+}
 
 DATA = Path(__file__).resolve().parent / "data"
 MAPPINGS = Path(__file__).resolve().parent.parent / "data" / "mappings"
@@ -87,14 +110,17 @@ def queries() -> catalogue.Catalogue:
 
 
 def previous(query: catalogue.Query) -> catalogue.Query:
-    """The query with its previous SQL: the same header and parameters."""
-    if query.name == LEVERS:
-        start, end = query.sql.index(LEVER_VALUES_START), query.sql.index(LEVER_VALUES_END)
-        assert "union all" not in query.sql[start:end]
-        sql = query.sql[:start] + PREVIOUS_LEVER_VALUES.lstrip("\n") + query.sql[end:]
-    else:
-        assert "filtered_team_months" in query.sql and "filtered_contact_months" not in query.sql, query.name
-        sql = query.sql.replace("filtered_team_months", "filtered_contact_months")
+    """The query with its previous SQL: the same header and parameters, the replaced part put back, then
+    filtered_contact_months for filtered_team_months."""
+    sql = query.sql
+    if query.name in PREVIOUS_PARTS:
+        start_marker, end_marker, text = PREVIOUS_PARTS[query.name]
+        start, end = sql.index(start_marker), sql.index(end_marker)
+        assert text.strip() != sql[start:end].strip(), query.name
+        sql = sql[:start] + text.lstrip("\n") + sql[end:]
+    if query.name in TEAM_GRAIN:
+        assert "filtered_team_months" in sql and "filtered_contact_months" not in sql, query.name
+        sql = sql.replace("filtered_team_months", "filtered_contact_months")
     return catalogue.Query(**{**query.__dict__, "sql": sql})
 
 
@@ -274,3 +300,30 @@ def test_an_interval_report_store_has_empty_team_rollups(store_path, tmp_path_fa
         coverage.record(connection)
         assert rows(connection, "select (select count(*) from contact_team_months), "
                                 "(select count(*) from contact_team_days)") == [(0, 0)]
+
+
+def test_a_limit_changed_mid_month_gives_the_same_escalation_rates(store_path, tmp_path_factory, queries):
+    """Every team's authority limit last changed on 17 July (the demo changes it on a month's first day):
+    July's requests from the 17th on come from contact_team_days, as they came from the contacts."""
+    import shutil
+
+    import duckdb
+    path = tmp_path_factory.mktemp("mid_limit") / "mid_limit.duckdb"
+    shutil.copy(store.version(store_path)[0], path)
+    with duckdb.connect(str(path)) as connection:
+        connection.execute("delete from events where category = 'empowerment'")
+        connection.execute("insert into events (event_id, starts_on, category, team_id, title) "
+                           "select (select max(event_id) from events) + team_id, date '2025-07-17', "
+                           "'empowerment', team_id, 'New limit' from teams")
+    con = store.open_read_only(path)
+    try:
+        heights = assert_same_figures_everywhere(con, queries, ["escalations_rate_by_authority"])
+        assert heights["escalations_rate_by_authority"] > 0
+        july = catalogue.execute(con, queries.get("escalations_rate_by_authority"),
+                                 values_of((dt.date(2025, 7, 1), dt.date(2025, 7, 31))))
+        assert july["exception_requests"].sum() == rows(con, """
+            select count(escalation_depth) from interactions
+            where not abandoned and exception_requested
+              and queued_at >= date '2025-07-17' and queued_at < date '2025-08-01'""")[0][0] > 0
+    finally:
+        con.close()
