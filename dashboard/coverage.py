@@ -67,6 +67,13 @@ DERIVED: dict[tuple[str, str], tuple[str, tuple[tuple[str, str], ...]]] = {
        for column, sources in MONTH_SOURCES.items()},
     **{("contact_months", column): ("interactions", ())
        for column in ("month", "team_id", "channel", "touchpoint_id", "contacts")},
+    # the team-grain monthly and daily rollups' (contact_months summed over agents), likewise
+    **{(table, column): ("interactions", tuple(tuple(s.split(".")) for s in sources))
+       for table in ("contact_team_months", "contact_team_days")
+       for column, sources in MONTH_SOURCES.items() if column != "agent_id"},
+    **{(table, column): ("interactions", ())
+       for table, period in (("contact_team_months", "month"), ("contact_team_days", "day"))
+       for column in (period, "team_id", "channel", "touchpoint_id", "contacts")},
     # the wait-bucket rollup's, likewise (its figures' needs name the contact columns too)
     **{("contact_wait_days", column): ("interactions", tuple(tuple(s.split(".")) for s in sources))
        for column, sources in WAIT_DAY_SOURCES.items()},

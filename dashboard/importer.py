@@ -1213,10 +1213,11 @@ def _insert(con: duckdb.DuckDBPyConnection, table: str, frame: pl.DataFrame, mod
     if mode == "replace":
         con.execute(f"delete from {table}")
     con.register("incoming", frame)
-    try:
-        con.execute(f"insert into {table} by name select * from incoming")
-    finally:
-        con.unregister("incoming")
+    # not unregistered when the insert fails: the new version is then discarded whole (_write), and an
+    # unregister in the aborted transaction would raise in place of the insert's own error (a published
+    # store cut short fails here with an IO error, which the CLI names as a store that cannot be read)
+    con.execute(f"insert into {table} by name select * from incoming")
+    con.unregister("incoming")
     report.inserted[table] = frame.height
 
 

@@ -198,6 +198,85 @@ select * from contact_month_rows($month_start, $month_start + interval 1 month, 
 order by team_id, agent_id, channel, touchpoint_id
 """
 
+# contact_months summed over its agents (data/schema.sql, contact_team_months): the column names come
+# from DuckDB's catalog of data/schema.sql, never from a user. In time order, so a period filter skips
+# the other months.
+_TEAM_MONTH_KEY = ("month", "team_id", "channel", "touchpoint_id", "abandoned", "exception_requested",
+                   "escalation_depth")
+
+
+def _team_month_rollup(con: duckdb.DuckDBPyConnection) -> str:
+    sums = [name for (name,) in con.execute(
+        "select column_name from duckdb_columns() where table_name = 'contact_team_months' "
+        "and schema_name = 'main' order by column_index").fetchall() if name not in _TEAM_MONTH_KEY]
+    return (f"insert into contact_team_months by name select {', '.join(_TEAM_MONTH_KEY)}, "
+            + ", ".join(f'sum("{name}") as "{name}"' for name in sums)
+            + " from contact_months group by all order by month, team_id, channel, touchpoint_id")
+
+
+# The same sums per day the contacts joined the queue (contact_team_days): contact_month_rows' sums
+# (data/schema.sql) with the day for the month and no agent, the test suite holding them equal to
+# contact_team_months month by month. A month of contacts at a time, as contact_months, so memory is
+# bounded by one month's contacts and answers; in time order, so a period filter skips the rest.
+CONTACT_TEAM_DAYS = """
+insert into contact_team_days
+-- not materialized, as in contact_month_rows: the answers are then read only within the span of the
+-- month's contact ids
+with contacts as not materialized (
+    select *
+    from interactions
+    where queued_at >= $month_start and queued_at < $month_start + interval 1 month
+),
+
+-- each contact's answers, counted before the join, so a contact counts once however many it has
+answers_per_contact as (
+    select
+        c.interaction_id,
+        count(*)                                 as answers,
+        count(s.csat)                            as csat_answers,
+        count(*) filter (where s.csat >= 4)      as csat_satisfied,
+        count(s.nps)                             as nps_answers,
+        count(*) filter (where s.nps >= 9)       as promoters,
+        count(*) filter (where s.nps <= 6)       as detractors
+    from contacts as c
+    join customer_surveys as s using (interaction_id)
+    group by c.interaction_id
+)
+
+select
+    c.queued_at::date as day, c.team_id, c.channel, c.touchpoint_id,
+    c.abandoned, c.exception_requested, c.escalation_depth,
+    count(*)                                                      as contacts,
+    count(c.handle_s)                                             as handled,
+    sum(c.handle_s)::bigint                                       as handle_s,
+    sum(c.handle_s::hugeint * c.handle_s)                         as handle_s_squared,
+    count(c.resolved)                                             as resolution_known,
+    count(*) filter (where c.resolved)                            as resolved,
+    count(*) filter (where c.resolved and not c.repeat_within_7d) as first_contact_resolved,
+    count(a.interaction_id)                                       as surveyed,
+    coalesce(sum(a.answers), 0)::bigint                           as survey_answers,
+    coalesce(sum(a.csat_answers), 0)::bigint                      as csat_answers,
+    coalesce(sum(a.csat_satisfied), 0)::bigint                    as csat_satisfied,
+    coalesce(sum(a.nps_answers), 0)::bigint                       as nps_answers,
+    coalesce(sum(a.promoters), 0)::bigint                         as promoters,
+    coalesce(sum(a.detractors), 0)::bigint                        as detractors
+from contacts as c
+left join answers_per_contact as a using (interaction_id)
+group by all
+order by day, c.team_id, c.channel, c.touchpoint_id
+"""
+
+
+def build_team_months(con: duckdb.DuckDBPyConnection) -> None:
+    """contact_team_months (from contact_months, so built after it) and contact_team_days (from the
+    contacts): empty without contacts, as contact_months."""
+    con.execute("delete from contact_team_months")
+    con.execute("delete from contact_team_days")
+    con.execute(_team_month_rollup(con))
+    for month_start in contact_month_starts(con):
+        con.execute(CONTACT_TEAM_DAYS, {"month_start": month_start})
+
+
 # Contacts and CSAT answers per day, team, channel, touchpoint and wait bucket (data/schema.sql), bucketed
 # by the schema's wait_bucket(), the one definition of the buckets. A month of contacts at a time, as
 # contact_months, so memory is bounded by one month's contacts and answers. Each answered contact's
@@ -327,6 +406,7 @@ def build(con: duckdb.DuckDBPyConnection) -> None:
     for first_team, last_team in team_batches(con):
         con.execute(CUSTOMER_FIRST_CONTACTS, {"first_team": first_team, "last_team": last_team})
     build_resolutions(con)
+    build_team_months(con)
 
 
 def build_resolutions(con: duckdb.DuckDBPyConnection) -> None:

@@ -62,6 +62,8 @@ KEPT_ROWS = {
     # sums, which the lab reads too
     "contact_months": "select * from src.contact_months where team_id in (select team_id from scope_teams)",
     "contact_wait_days": "select * from src.contact_wait_days where team_id in (select team_id from scope_teams)",
+    "contact_team_months": "select * from src.contact_team_months where team_id in (select team_id from scope_teams)",
+    "contact_team_days": "select * from src.contact_team_days where team_id in (select team_id from scope_teams)",
     # the scope's teams' first contacts with customers the scope keeps (below), with their own dates
     "customer_first_contacts": "select * from src.customer_first_contacts "
                                "where team_id in (select team_id from scope_teams)",

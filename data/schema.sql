@@ -534,6 +534,113 @@ create macro filtered_contact_months(date_from, date_to, site, team, channel, to
       and (channel is null or m.channel = channel)
       and (touchpoint is null or tp.touchpoint_name = touchpoint);
 
+-- Team grain (issue 13): contact_months summed over its agents, for the page queries that never look at
+-- an agent (escalation levels, training, the mirror's team-months): about a fifteenth of its rows, and a
+-- period's partial first and last months read from contact_team_days, never from the contacts, so a
+-- query plans no contact scan at all. Both built at every publish of a store holding contacts
+-- (dashboard/rollups.py), beside contact_months, so they never disagree with it or with the contacts;
+-- empty for a store of interval reports. Queries read them through filtered_team_months.
+create table contact_team_months (
+    month                   date not null,       -- first day of the month the contacts joined the queue in
+    team_id                 integer not null,
+    channel                 varchar not null,
+    touchpoint_id           integer not null,
+    abandoned               boolean not null,
+    exception_requested     boolean,
+    escalation_depth        integer,
+    contacts                bigint not null,
+    handled                 bigint not null,     -- the columns below as contact_months' (summed over agents)
+    handle_s                bigint,
+    handle_s_squared        hugeint,
+    resolution_known        bigint not null,
+    resolved                bigint not null,
+    first_contact_resolved  bigint not null,
+    surveyed                bigint not null,
+    survey_answers          bigint not null,
+    csat_answers            bigint not null,
+    csat_satisfied          bigint not null,
+    nps_answers             bigint not null,
+    promoters               bigint not null,
+    detractors              bigint not null
+);
+
+-- The same sums per day (the day the contacts joined the queue) instead of per month: what a period's
+-- partial first and last months read (at most two months of days, whatever the number of contacts).
+-- Summed per month, its rows equal contact_team_months'.
+create table contact_team_days (
+    day                     date not null,
+    team_id                 integer not null,
+    channel                 varchar not null,
+    touchpoint_id           integer not null,
+    abandoned               boolean not null,
+    exception_requested     boolean,
+    escalation_depth        integer,
+    contacts                bigint not null,
+    handled                 bigint not null,
+    handle_s                bigint,
+    handle_s_squared        hugeint,
+    resolution_known        bigint not null,
+    resolved                bigint not null,
+    first_contact_resolved  bigint not null,
+    surveyed                bigint not null,
+    survey_answers          bigint not null,
+    csat_answers            bigint not null,
+    csat_satisfied          bigint not null,
+    nps_answers             bigint not null,
+    promoters               bigint not null,
+    detractors              bigint not null
+);
+
+-- The calendar months wholly inside a period (date_from to date_to, inclusive): from the first month
+-- starting on or after date_from, up to (exclusive) the month date_to + 1 day falls in. None when the
+-- period lies within one month, or starts after the first day of a month and ends before its last.
+create macro whole_months_from(date_from) as
+    case when date_trunc('month', date_from) = date_from then date_trunc('month', date_from)
+         else date_trunc('month', date_from) + interval 1 month end;
+
+create macro whole_months_to(date_to) as date_trunc('month', date_to + interval 1 day);
+
+-- contact_team_months rows of the global filters, as filtered_contact_months gives contact_months rows
+-- (the same columns but agent_id): the period's whole months from contact_team_months, its partial first
+-- and last months summed per month from contact_team_days, so the sums equal those of the contacts for
+-- any period. A plain union of two table scans: cheap to plan, which on a page of ten queries matters as
+-- much as the scan.
+create macro filtered_team_months(date_from, date_to, site, team, channel, touchpoint) as table
+    select m.*, t.team_name, t.site, tp.touchpoint_name
+    from (
+        select * from contact_team_months
+        where month >= whole_months_from(date_from) and month < whole_months_to(date_to)
+        union all
+        -- each partial month a range of days of its own, so a period of whole months reads no day at all
+        select date_trunc('month', d.day)::date as month, d.* exclude (day)
+        from contact_team_days as d
+        where d.day >= date_from and d.day < least(whole_months_from(date_from), date_to + interval 1 day)
+        union all
+        select date_trunc('month', d.day)::date as month, d.* exclude (day)
+        from contact_team_days as d
+        where d.day >= greatest(whole_months_to(date_to), whole_months_from(date_from), date_from)
+          and d.day <= date_to
+    ) as m
+    join teams as t using (team_id)
+    join touchpoints as tp using (touchpoint_id)
+    where (site is null or t.site = site)
+      and (team is null or t.team_name = team)
+      and (channel is null or m.channel = channel)
+      and (touchpoint is null or tp.touchpoint_name = touchpoint);
+
+-- contact_team_days rows of the global filters, as filtered_days gives contact_days rows: for a figure that
+-- needs days of a month (escalations_rate_by_authority: a limit changed mid-month).
+create macro filtered_team_days(date_from, date_to, site, team, channel, touchpoint) as table
+    select d.*, t.team_name, t.site, tp.touchpoint_name
+    from contact_team_days as d
+    join teams as t using (team_id)
+    join touchpoints as tp using (touchpoint_id)
+    where d.day between date_from and date_to
+      and (site is null or t.site = site)
+      and (team is null or t.team_name = team)
+      and (channel is null or d.channel = channel)
+      and (touchpoint is null or tp.touchpoint_name = touchpoint);
+
 -- contact_resolutions' rows for the contacts queued from from_ts (inclusive) to to_ts (exclusive) of
 -- the site, team, channel and touchpoint (NULL: all): the one definition of its counts, used to build
 -- it at publish and for the partial months of a period.

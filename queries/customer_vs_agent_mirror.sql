@@ -5,13 +5,13 @@
 -- respondents: counts only
 -- params: [date_from, date_to, site, team, channel, touchpoint]
 
--- summed from the monthly rollup (data/schema.sql: filtered_contact_months), equal to the contacts' sums
+-- summed from the team-grain monthly rollup (data/schema.sql: filtered_team_months), equal to the contacts' sums
 with customer_response as (
     -- a contact counts once however many survey rows it has
     select
         coalesce(sum(contacts), 0)::bigint                       as answered_contacts,
         coalesce(sum(surveyed), 0)::bigint                       as surveyed_contacts
-    from filtered_contact_months($date_from, $date_to, $site, $team, $channel, $touchpoint)
+    from filtered_team_months($date_from, $date_to, $site, $team, $channel, $touchpoint)
     where not abandoned
 ),
 

@@ -8,7 +8,7 @@
 -- respondents: {agent_satisfied: agent_respondents}
 -- params: [date_from, date_to, site, team, channel, touchpoint]
 
--- summed from the monthly rollup (data/schema.sql: filtered_contact_months), equal to the contacts' sums
+-- summed from the team-grain monthly rollup (data/schema.sql: filtered_team_months), equal to the contacts' sums
 with customer_answers as (
     -- a survey belongs to the month its contact was queued, so it sits with the team that served it
     select
@@ -19,7 +19,7 @@ with customer_answers as (
         sum(c.nps_answers)::bigint                   as nps_answers,
         sum(c.promoters)::bigint                     as nps_promoters,
         sum(c.detractors)::bigint                    as nps_detractors
-    from filtered_contact_months($date_from, $date_to, $site, $team, $channel, $touchpoint) as c
+    from filtered_team_months($date_from, $date_to, $site, $team, $channel, $touchpoint) as c
     group by all
     having sum(c.survey_answers) > 0   -- a team-month with survey answers, as the join to them gave
 ),

@@ -16,10 +16,10 @@
 -- labels: {decided_by: "Decided by", csat_pct: "CSAT %", survey_answers: "Survey answers (n)", satisfied_answers: "Answers of 4-5"}
 -- params: [date_from, date_to, site, team, channel, touchpoint]
 
--- summed from the monthly rollup (data/schema.sql: filtered_contact_months), equal to the contacts' sums
+-- summed from the team-grain monthly rollup (data/schema.sql: filtered_team_months), equal to the contacts' sums
 with answered as (
     select exception_requested, escalation_depth, csat_answers, csat_satisfied
-    from filtered_contact_months($date_from, $date_to, $site, $team, $channel, $touchpoint)
+    from filtered_team_months($date_from, $date_to, $site, $team, $channel, $touchpoint)
     where not abandoned
 ),
 

@@ -15,10 +15,10 @@
 -- labels: {depth_label: "Decided by", share_pct: "Share %", contacts_in: "Share of", contacts: "Contacts", total_contacts: "All contacts in the group"}
 -- params: [date_from, date_to, site, team, channel, touchpoint]
 
--- summed from the monthly rollup (data/schema.sql: filtered_contact_months), equal to the contacts' sums
+-- summed from the team-grain monthly rollup (data/schema.sql: filtered_team_months), equal to the contacts' sums
 with answered as (
     select escalation_depth, exception_requested, contacts
-    from filtered_contact_months($date_from, $date_to, $site, $team, $channel, $touchpoint)
+    from filtered_team_months($date_from, $date_to, $site, $team, $channel, $touchpoint)
     where not abandoned
 ),
 

@@ -16,7 +16,7 @@
 -- labels: {decided_by: "Decided by", fcr_pct: "FCR %", answered_contacts: "Answered contacts (n)", resolved_first_time: "Resolved, no repeat in 7 days"}
 -- params: [date_from, date_to, site, team, channel, touchpoint]
 
--- summed from the monthly rollup (data/schema.sql: filtered_contact_months), equal to the contacts' sums
+-- summed from the team-grain monthly rollup (data/schema.sql: filtered_team_months), equal to the contacts' sums
 with answered as (
     select
         case when not exception_requested then -1 when exception_requested then escalation_depth end as depth_order,
@@ -31,7 +31,7 @@ with answered as (
         end as decided_by,
         resolution_known,
         first_contact_resolved
-    from filtered_contact_months($date_from, $date_to, $site, $team, $channel, $touchpoint)
+    from filtered_team_months($date_from, $date_to, $site, $team, $channel, $touchpoint)
     where not abandoned
 ),
 

@@ -14,13 +14,13 @@
 with by_month as (
     select
         month,
-        -- with a recorded level; summed from the monthly rollup (data/schema.sql, contact_months)
+        -- with a recorded level; summed from the team-grain monthly rollup (data/schema.sql, contact_team_months)
         coalesce(sum(contacts) filter (where escalation_depth is not null), 0)::bigint as exception_requests,
         coalesce(sum(contacts) filter (where escalation_depth = 0), 0)::bigint       as by_agent,
         coalesce(sum(contacts) filter (where escalation_depth = 1), 0)::bigint       as by_team_lead,
         coalesce(sum(contacts) filter (where escalation_depth = 2), 0)::bigint       as by_manager,
         coalesce(sum(contacts) filter (where escalation_depth >= 3), 0)::bigint      as by_senior_management
-    from filtered_contact_months($date_from, $date_to, $site, $team, $channel, $touchpoint)
+    from filtered_team_months($date_from, $date_to, $site, $team, $channel, $touchpoint)
     where not abandoned and exception_requested
     group by month
 )

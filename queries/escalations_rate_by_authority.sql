@@ -32,12 +32,12 @@ limit_in_force_since as (
     group by team_id
 ),
 
--- summed from the monthly rollup (data/schema.sql: filtered_contact_months), equal to the contacts' sums:
+-- summed from the team-grain monthly rollup (data/schema.sql: filtered_team_months), equal to the contacts' sums:
 -- a team's months from the one its limit changed in, whole; that month itself, from the change on, from
--- the contacts when the change fell after the month's first day
+-- the team-grain day rollup when the change fell after the month's first day
 exception_months as (
     select m.team_id, m.team_name, m.site, m.escalation_depth, m.contacts
-    from filtered_contact_months($date_from, $date_to, $site, $team, $channel, $touchpoint) as m
+    from filtered_team_months($date_from, $date_to, $site, $team, $channel, $touchpoint) as m
     left join limit_in_force_since as f using (team_id)
     where not m.abandoned
       and m.exception_requested
@@ -51,16 +51,14 @@ changes_after_a_month_began as (
 ),
 
 exceptions_in_change_month as (
-    -- read from the earliest such change on (none: nothing), so no other contact is read
-    select i.team_id, i.team_name, i.site, i.escalation_depth, 1 as contacts
-    from filtered_interactions(
-        (select coalesce(min(since), date '9999-12-31') from changes_after_a_month_began), $date_to,
-        $site, $team, $channel, $touchpoint) as i
+    -- the change month's days from the change on, from the team-grain day rollup: no contact is read
+    select d.team_id, d.team_name, d.site, d.escalation_depth, d.contacts
+    from filtered_team_days($date_from, $date_to, $site, $team, $channel, $touchpoint) as d
     join changes_after_a_month_began as f using (team_id)
-    where not i.abandoned
-      and i.exception_requested
-      and i.queued_at >= f.since
-      and i.queued_at < date_trunc('month', f.since) + interval 1 month
+    where not d.abandoned
+      and d.exception_requested
+      and d.day >= f.since
+      and d.day < date_trunc('month', f.since) + interval 1 month
 ),
 
 by_team as (

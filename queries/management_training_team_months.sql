@@ -32,7 +32,7 @@ team_training as (
     group by all
 ),
 
--- summed from the monthly rollup (data/schema.sql: filtered_contact_months), equal to the contacts' sums
+-- summed from the team-grain monthly rollup (data/schema.sql: filtered_team_months), equal to the contacts' sums
 team_contacts as (
     select
         m.team_name,
@@ -42,7 +42,7 @@ team_contacts as (
         coalesce(sum(m.first_contact_resolved) filter (where not m.abandoned), 0)::bigint as first_contact_resolved,
         sum(m.csat_answers)::bigint                                                     as survey_answers,
         sum(m.csat_satisfied)::bigint                                                   as satisfied
-    from filtered_contact_months($date_from, $date_to, $site, $team, $channel, $touchpoint) as m
+    from filtered_team_months($date_from, $date_to, $site, $team, $channel, $touchpoint) as m
     group by all
 ),
 

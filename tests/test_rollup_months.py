@@ -980,6 +980,12 @@ order by b.site, l.authority_limit, b.team_name
 REWRITTEN = ("attrition_customer_churn", "overview_customer_kpis")
 # The queries that read another rollup than contact_months, and the macro they read it through
 READS = {"wait_times_csat_by_wait": "filtered_wait_days", "wait_times_abandon_by_wait": "filtered_wait_days"}
+# the queries that never look at an agent read contact_months summed over agents (tests/test_team_months.py)
+READS.update({name: "filtered_team_months" for name in (
+    "customer_vs_agent_team_months", "customer_vs_agent_mirror", "escalations_depth_distribution",
+    "escalations_csat_by_depth", "escalations_fcr_by_depth", "escalations_rate_by_authority",
+    "escalations_level_by_team", "escalations_level_by_month", "management_training_buckets",
+    "management_training_team_months")})
 
 YEAR = (dt.date(2025, 1, 1), dt.date(2025, 12, 31))
 ONE_MONTH = (dt.date(2025, 6, 1), dt.date(2025, 6, 30))
