@@ -109,26 +109,28 @@ scoped_bits as (
     group by customer_id
 ),
 
-scoped_customers as (
-    select e.bits, coalesce(c.churned_on <= $date_to, false) as churned
+-- the customers by their folded bits and whether they churned: a few dozen rows
+scoped_kinds as (
+    select e.bits, coalesce(c.churned_on <= $date_to, false) as churned, count(*) as customers
     from customers as c
     join scoped_bits as e using (customer_id)
     where c.joined_on < $date_from and (c.churned_on is null or c.churned_on >= $date_from)
+    group by all
 ),
 
 scoped_sets as (
     select
         churned,
-        count(*)                               as contact,
-        count(*) filter (where bits & 2 <> 0)  as known_wait,
-        count(*) filter (where bits & 1 <> 0)  as long_wait,
-        count(*) filter (where bits & 4 <> 0)  as escalated,
-        count(*) filter (where bits & 8 <> 0)  as low_csat,
-        count(*) filter (where bits & 6 <> 0)  as known_wait_or_escalated,
-        count(*) filter (where bits & 10 <> 0) as known_wait_or_low_csat,
-        count(*) filter (where bits & 13 <> 0) as any_bad,
-        count(*) filter (where bits & 14 <> 0) as known_wait_or_any_bad
-    from scoped_customers
+        sum(customers)                               as contact,
+        sum(customers) filter (where bits & 2 <> 0)  as known_wait,
+        sum(customers) filter (where bits & 1 <> 0)  as long_wait,
+        sum(customers) filter (where bits & 4 <> 0)  as escalated,
+        sum(customers) filter (where bits & 8 <> 0)  as low_csat,
+        sum(customers) filter (where bits & 6 <> 0)  as known_wait_or_escalated,
+        sum(customers) filter (where bits & 10 <> 0) as known_wait_or_low_csat,
+        sum(customers) filter (where bits & 13 <> 0) as any_bad,
+        sum(customers) filter (where bits & 14 <> 0) as known_wait_or_any_bad
+    from scoped_kinds
     group by churned
 ),
 
