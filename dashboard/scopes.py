@@ -78,7 +78,7 @@ KEPT_ROWS = {
     # a customer's previous contact within the scope is another than in the whole company: the scope's own
     # rows, from the rows just copied (the whole company's are the store's own)
     "customer_experience_firsts": "select * from src.customer_experience_firsts where $everything "
-                                  "union all select * from main.customer_experience_first_rows() where not $everything "
+                                  "union all select * from main.customer_experience_first_rows(null, null) where not $everything "
                                   "order by all",   # as rollups.CUSTOMER_EXPERIENCE_FIRSTS
     "agent_requests": "select * from src.agent_requests where agent_id in (select agent_id from main.agents)",
     "training": "select * from src.training where agent_id in (select agent_id from main.agents)",

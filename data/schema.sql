@@ -274,11 +274,12 @@ create table customer_first_contacts (
 -- counting such contacts counts each customer of the period once, with no grouping by customer (at 100M
 -- contacts a quarter holds about 9M customers). since_X is NULL when the contact has no X, or when it can
 -- never be before a period holding the contact's day (the previous X-contact was the same day). Contacts
--- with the same day, churn date and since days are one row (about a quarter of the contacts in the
--- demo). Only contacts whose customer and touchpoint are in their tables (as the page's figures count
--- them; a store with a contact of a team not in teams is read another way, see the query). Built from customer_experience_first_rows (below) at every publish of a store
--- holding contacts (dashboard/rollups.py), so it never disagrees with them; in day order (then by every
--- other column), so a period reads only its days.
+-- with the same day, churn date and since days are one row (about a sixth of the contacts at 100M demo
+-- contacts). Only contacts whose customer and touchpoint are in their tables, as the page's figures count
+-- them (it reads teams too, which this is not built from: a store holding a contact of a team not in
+-- teams is read another way, see the query). Built from customer_experience_first_rows (below) at every
+-- publish of a store holding contacts (dashboard/rollups.py), so it never disagrees with them; in day
+-- order (then by every other column), so a period reads only its days.
 create table customer_experience_firsts (
     day                           date not null,     -- the contacts' queueing day
     churned_on                    date,              -- their customer's churn day (customers.churned_on)
@@ -447,10 +448,11 @@ create macro experience_bits(abandoned, wait_s, escalation_depth, low_csat) as
     | case when coalesce(escalation_depth, 0) >= 2 then 4 else 0 end
     | case when low_csat then 8 else 0 end;
 
--- customer_experience_firsts' rows (see there), of every contact of the store: used to build it at
--- publish and for a scope's own store. A contact's previous contacts are its customer's, so the window
--- reads every contact at once; DuckDB spills what exceeds its memory limit.
-create macro customer_experience_first_rows() as table
+-- customer_experience_firsts' rows (see there) for the customers with an id above after_customer and up to
+-- upto_customer (NULL: no bound): used to build it at publish, a batch of customers at a time (the rows of
+-- two batches may share a key: the build sums them), and for a scope's own store. A contact's previous
+-- contacts are its customer's, so a batch holds each of its customers' contacts.
+create macro customer_experience_first_rows(after_customer, upto_customer) as table
     with contacts as (
         select
             i.customer_id, i.queued_at, i.interaction_id, i.queued_at::date as day, c.joined_on, c.churned_on,
@@ -460,6 +462,8 @@ create macro customer_experience_first_rows() as table
         from interactions as i
         join customers as c using (customer_id)
         join touchpoints as tp using (touchpoint_id)
+        where (after_customer is null or i.customer_id > after_customer)
+          and (upto_customer is null or i.customer_id <= upto_customer)
     ),
     previous as (
         select

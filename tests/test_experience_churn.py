@@ -283,6 +283,26 @@ def test_the_rollup_holds_each_contacts_since_days_counted(con):
     assert sum(held.values()) < rows(con, "select count(*) from interactions")[0][0]
 
 
+def test_a_build_in_batches_of_customers_holds_the_same_rows(store_path, tmp_path, con):
+    path = tmp_path / "store.duckdb"
+    shutil.copy(store.version(store_path)[0], path)
+    with duckdb.connect(str(path)) as connection:
+        batches = rollups.customer_batches(connection, most=5_000)
+        # every customer in exactly one batch, and batches of about 5,000 contacts
+        per_customer = dict(rows(connection, "select customer_id, count(*) from interactions "
+                                             "where customer_id is not null group by all"))
+        for customer in per_customer:
+            assert sum(1 for after, upto in batches if (after is None or customer > after)
+                       and (upto is None or customer <= upto)) == 1
+        sizes = [sum(n for customer, n in per_customer.items() if (after is None or customer > after)
+                     and (upto is None or customer <= upto)) for after, upto in batches]
+        assert len(batches) == -(-sum(per_customer.values()) // 5_000) and max(sizes) < 2 * 5_000
+        rollups.build_experience_firsts(connection, most=5_000)
+        assert held_rollup(connection) == held_rollup(con) == expected_rollup(con)
+        assert rows(connection, "select count(*) from duckdb_tables() where table_name = 'experience_first_batches'") \
+            == [(0,)]
+
+
 def test_the_rollup_is_in_day_order(con):
     days = [d for d, in rows(con, "select day from customer_experience_firsts")]
     assert days == sorted(days)
