@@ -109,12 +109,18 @@ scoped_bits as (
     group by customer_id
 ),
 
--- the customers by their folded bits and whether they churned: a few dozen rows
+-- the customers by their folded bits and whether they churned: a few dozen rows. Only customers active at
+-- the period's start count, a condition counted rather than filtered: a filter on customers would make
+-- DuckDB guess them fewer than the folded customers and hash every active customer (19M of them at 100M
+-- contacts, 1.7 GB, with a channel filter over a quarter) instead of the few the scope served.
 scoped_kinds as (
-    select e.bits, coalesce(c.churned_on <= $date_to, false) as churned, count(*) as customers
+    select
+        e.bits,
+        coalesce(c.churned_on <= $date_to, false) as churned,
+        count(*) filter (where c.joined_on < $date_from and (c.churned_on is null or c.churned_on >= $date_from))
+            as customers
     from customers as c
     join scoped_bits as e using (customer_id)
-    where c.joined_on < $date_from and (c.churned_on is null or c.churned_on >= $date_from)
     group by all
 ),
 
