@@ -481,19 +481,19 @@ create macro customer_experience_first_rows(after_customer, upto_customer) as ta
     since as (
         select
             day, churned_on,
-            greatest(joined_on, last_contact)                                                  as since_contact,
-            case when bits & 2 <> 0 then greatest(joined_on, last_known_wait) end              as since_known_wait,
-            case when bits & 1 <> 0 then greatest(joined_on, last_long_wait) end               as since_long_wait,
-            case when bits & 4 <> 0 then greatest(joined_on, last_escalated) end               as since_escalated,
-            case when bits & 8 <> 0 then greatest(joined_on, last_low_csat) end                as since_low_csat,
+            greatest(joined_on, last_contact) as since_contact,
+            case when bits & 2 <> 0 then greatest(joined_on, last_known_wait) end as since_known_wait,
+            case when bits & 1 <> 0 then greatest(joined_on, last_long_wait) end as since_long_wait,
+            case when bits & 4 <> 0 then greatest(joined_on, last_escalated) end as since_escalated,
+            case when bits & 8 <> 0 then greatest(joined_on, last_low_csat) end as since_low_csat,
             case when bits & 6 <> 0 then greatest(joined_on, last_known_wait, last_escalated) end
-                                                                                               as since_known_wait_or_escalated,
+                as since_known_wait_or_escalated,
             case when bits & 10 <> 0 then greatest(joined_on, last_known_wait, last_low_csat) end
-                                                                                               as since_known_wait_or_low_csat,
+                as since_known_wait_or_low_csat,
             case when bits & 13 <> 0 then greatest(joined_on, last_long_wait, last_escalated, last_low_csat) end
-                                                                                               as since_any_bad,
+                as since_any_bad,
             case when bits & 14 <> 0 then greatest(joined_on, last_known_wait, last_escalated, last_low_csat) end
-                                                                                               as since_known_wait_or_any_bad
+                as since_known_wait_or_any_bad
         from previous
     ),
     -- a since on or after the contact's own day is never before a period holding that day: NULL, and a
@@ -501,16 +501,18 @@ create macro customer_experience_first_rows(after_customer, upto_customer) as ta
     kept as (
         select
             day, churned_on,
-            case when since_contact < day then since_contact end                               as since_contact,
-            case when since_known_wait < day then since_known_wait end                         as since_known_wait,
-            case when since_long_wait < day then since_long_wait end                           as since_long_wait,
-            case when since_escalated < day then since_escalated end                           as since_escalated,
-            case when since_low_csat < day then since_low_csat end                             as since_low_csat,
+            case when since_contact < day then since_contact end as since_contact,
+            case when since_known_wait < day then since_known_wait end as since_known_wait,
+            case when since_long_wait < day then since_long_wait end as since_long_wait,
+            case when since_escalated < day then since_escalated end as since_escalated,
+            case when since_low_csat < day then since_low_csat end as since_low_csat,
             case when since_known_wait_or_escalated < day then since_known_wait_or_escalated end
-                                                                                               as since_known_wait_or_escalated,
-            case when since_known_wait_or_low_csat < day then since_known_wait_or_low_csat end as since_known_wait_or_low_csat,
-            case when since_any_bad < day then since_any_bad end                               as since_any_bad,
-            case when since_known_wait_or_any_bad < day then since_known_wait_or_any_bad end   as since_known_wait_or_any_bad
+                as since_known_wait_or_escalated,
+            case when since_known_wait_or_low_csat < day then since_known_wait_or_low_csat end
+                as since_known_wait_or_low_csat,
+            case when since_any_bad < day then since_any_bad end as since_any_bad,
+            case when since_known_wait_or_any_bad < day then since_known_wait_or_any_bad end
+                as since_known_wait_or_any_bad
         from since
     )
     select *, count(*) as contacts

@@ -153,7 +153,8 @@ def cases(con) -> dict[str, filters.Filters]:
     channel, = rows(con, "select min(channel) from interactions")[0]
     touchpoint, = rows(con, "select min(touchpoint_name) from interactions join touchpoints using (touchpoint_id)")[0]
     middle = first + (last - first) / 2
-    month = (middle.replace(day=1), (middle.replace(day=1) + dt.timedelta(days=31)).replace(day=1) - dt.timedelta(days=1))
+    month_start = middle.replace(day=1)
+    month = (month_start, (month_start + dt.timedelta(days=31)).replace(day=1) - dt.timedelta(days=1))
     mid_month = (first + (last - first) / 4, middle.replace(day=14))
     quarter_start = (last - dt.timedelta(days=80)).replace(day=1)
     return {
