@@ -15,8 +15,8 @@ from dataclasses import dataclass, field
 
 import duckdb
 
-from dashboard.rollups import (FIRST_CONTACT_SOURCES, INTERVAL_SOURCES, MONTH_SOURCES, RESOLUTION_SOURCES,
-                               WAIT_DAY_SOURCES)
+from dashboard.rollups import (EXPERIENCE_FIRST_SOURCES, FIRST_CONTACT_SOURCES, INTERVAL_SOURCES, MONTH_SOURCES,
+                               RESOLUTION_SOURCES, WAIT_DAY_SOURCES)
 
 TABLE_ROW = "*"   # the store_coverage row that describes a table as a whole
 
@@ -82,6 +82,9 @@ DERIVED: dict[tuple[str, str], tuple[str, tuple[tuple[str, str], ...]]] = {
     # customers' first contacts per scope (scoped churn): what the customer ids and records give
     **{("customer_first_contacts", column): ("interactions", tuple(tuple(s.split(".")) for s in sources))
        for column, sources in FIRST_CONTACT_SOURCES.items()},
+    # customers' first contacts of each set of experiences (customer churn by experience), likewise
+    **{("customer_experience_firsts", column): ("interactions", tuple(tuple(s.split(".")) for s in sources))
+       for column, sources in EXPERIENCE_FIRST_SOURCES.items()},
     # the resolution-time counts', likewise (the median figure's needs name the contact columns too)
     **{(table, column): ("interactions", tuple(tuple(s.split(".")) for s in sources))
        for table in ("contact_resolutions", "contact_resolution_totals")

@@ -86,6 +86,27 @@ FIRST_CONTACT_SOURCES: dict[str, tuple[str, ...]] = {
     "churned_on": ("interactions.customer_id", "customers.churned_on"),
 }
 
+# The same for customer_experience_firsts (coverage.DERIVED): a row needs the contact's customer id and that
+# customer's record; its since days are those of the experiences' contact columns.
+EXPERIENCE_FIRST_SOURCES: dict[str, tuple[str, ...]] = {
+    "day": ("interactions.customer_id",),
+    "contacts": ("interactions.customer_id",),
+    "since_contact": ("interactions.customer_id", "customers.joined_on"),
+    "churned_on": ("interactions.customer_id", "customers.churned_on"),
+    "since_known_wait": ("interactions.customer_id", "customers.joined_on", "interactions.wait_s"),
+    "since_long_wait": ("interactions.customer_id", "customers.joined_on", "interactions.wait_s"),
+    "since_escalated": ("interactions.customer_id", "customers.joined_on", "interactions.escalation_depth"),
+    "since_low_csat": ("interactions.customer_id", "customers.joined_on", "customer_surveys.csat"),
+    "since_known_wait_or_escalated": ("interactions.customer_id", "customers.joined_on", "interactions.wait_s",
+                                      "interactions.escalation_depth"),
+    "since_known_wait_or_low_csat": ("interactions.customer_id", "customers.joined_on", "interactions.wait_s",
+                                     "customer_surveys.csat"),
+    "since_any_bad": ("interactions.customer_id", "customers.joined_on", "interactions.wait_s",
+                      "interactions.escalation_depth", "customer_surveys.csat"),
+    "since_known_wait_or_any_bad": ("interactions.customer_id", "customers.joined_on", "interactions.wait_s",
+                                    "interactions.escalation_depth", "customer_surveys.csat"),
+}
+
 # The same for contact_resolutions and contact_resolution_totals (coverage.DERIVED): their counts are of
 # answered, resolved contacts with a recorded resolution time.
 RESOLUTION_SOURCES: dict[str, tuple[str, ...]] = {
@@ -361,6 +382,25 @@ def team_batches(con: duckdb.DuckDBPyConnection, most: int = BATCH_CONTACTS) -> 
     return batches
 
 
+# Customers' first contacts of each set of experiences in any period (data/schema.sql), from the schema's
+# customer_experience_first_rows, the one definition a scope's store also uses. A batch of customers at a
+# time (about BATCH_CONTACTS contacts), so the window over each customer's contacts fits in memory (all at
+# once, 100M contacts took 4 GB and spilled); then the batches' rows summed by key, in day order, so a
+# period reads only its days, then by every other column, so alike values lie together and the columns
+# compress to fewer bits (a period's rows read in about half the time).
+EXPERIENCE_FIRST_BATCHES = "create temp table experience_first_batches as from customer_experience_firsts limit 0"
+EXPERIENCE_FIRST_BATCH = """
+insert into experience_first_batches
+select * from customer_experience_first_rows($after_customer, $upto_customer)
+"""
+CUSTOMER_EXPERIENCE_FIRSTS = """
+insert into customer_experience_firsts
+select * exclude (contacts), sum(contacts)::bigint as contacts
+from experience_first_batches
+group by all
+order by all
+"""
+
 # Resolved contacts per month, team, channel, touchpoint, exception request, level and time to
 # resolution (data/schema.sql), counted by the schema's resolution_count_rows, the one definition
 # filtered_resolutions also uses for a period's partial months. A month at a time, as contact_months,
@@ -405,8 +445,36 @@ def build(con: duckdb.DuckDBPyConnection) -> None:
     con.execute("delete from customer_first_contacts")
     for first_team, last_team in team_batches(con):
         con.execute(CUSTOMER_FIRST_CONTACTS, {"first_team": first_team, "last_team": last_team})
+    build_experience_firsts(con)
     build_resolutions(con)
     build_team_months(con)
+
+
+def build_experience_firsts(con: duckdb.DuckDBPyConnection, most: int = BATCH_CONTACTS) -> None:
+    """customer_experience_firsts from the contacts, a batch of customers at a time."""
+    con.execute("delete from customer_experience_firsts")
+    con.execute("drop table if exists experience_first_batches")
+    con.execute(EXPERIENCE_FIRST_BATCHES)
+    try:
+        for after, upto in customer_batches(con, most):
+            con.execute(EXPERIENCE_FIRST_BATCH, {"after_customer": after, "upto_customer": upto})
+        con.execute(CUSTOMER_EXPERIENCE_FIRSTS)
+    finally:
+        con.execute("drop table experience_first_batches")
+
+
+def customer_batches(con: duckdb.DuckDBPyConnection, most: int = BATCH_CONTACTS) -> list[tuple[int | None, int | None]]:
+    """Ranges of customer ids (after, up to; None: no bound) that together hold every customer, each about
+    `most` contacts (a customer's contacts are never split): cut at approximate quantiles of the contacts'
+    customer ids, so skewed ids still give even batches."""
+    contacts, = con.execute("select count(customer_id) from interactions").fetchall()[0]
+    pieces = -(-contacts // most)
+    cuts: list[int] = []
+    if pieces > 1:
+        cuts = sorted(set(con.execute("select approx_quantile(customer_id, $at::float[]) from interactions",
+                                      {"at": [k / pieces for k in range(1, pieces)]}).fetchall()[0][0]))
+    bounds: list[int | None] = [None, *cuts, None]
+    return list(zip(bounds[:-1], bounds[1:]))
 
 
 def build_resolutions(con: duckdb.DuckDBPyConnection) -> None:

@@ -77,6 +77,11 @@ KEPT_ROWS = {
     # the whole company keeps customers with no contact yet; a scope only those it served
     "customers": "select * from src.customers "
                  "where $everything or customer_id in (select customer_id from main.interactions)",
+    # a customer's previous contact within the scope is another than in the whole company: the scope's own
+    # rows, from the rows just copied (the whole company's are the store's own)
+    "customer_experience_firsts": "select * from src.customer_experience_firsts where $everything union all "
+                                  "select * from main.customer_experience_first_rows(null, null) "
+                                  "where not $everything order by all",   # as rollups.CUSTOMER_EXPERIENCE_FIRSTS
     "agent_requests": "select * from src.agent_requests where agent_id in (select agent_id from main.agents)",
     "training": "select * from src.training where agent_id in (select agent_id from main.agents)",
     "agent_surveys": "select * from src.agent_surveys where agent_id in (select agent_id from main.agents)",

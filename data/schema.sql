@@ -265,6 +265,36 @@ create table customer_first_contacts (
     churned_on      date                 -- customers.churned_on (null while still a customer)
 );
 
+-- Customer churn by experience (attrition page) without a site, team, channel or touchpoint filter: the
+-- contacts that are a customer's first of a set of experiences in some period, counted. For a set X
+-- (any contact; a known wait; a long wait; an escalation; a low CSAT answer; and the unions the page's
+-- inclusion-exclusion needs), a contact with X is the customer's first X-contact of a period starting on
+-- date_from, by a customer who joined before date_from, exactly when since_X < date_from: since_X is the
+-- later of the customer's joining day and the day of their previous contact with X (in queue order), so
+-- counting such contacts counts each customer of the period once, with no grouping by customer (at 100M
+-- contacts a quarter holds about 9M customers). since_X is NULL when the contact has no X, or when it can
+-- never be before a period holding the contact's day (the previous X-contact was the same day). Contacts
+-- with the same day, churn date and since days are one row (about a sixth of the contacts at 100M demo
+-- contacts). Only contacts whose customer and touchpoint are in their tables, as the page's figures count
+-- them (it reads teams too, which this is not built from: a store holding a contact of a team not in
+-- teams is read another way, see the query). Built from customer_experience_first_rows (below) at every
+-- publish of a store holding contacts (dashboard/rollups.py), so it never disagrees with them; in day
+-- order (then by every other column), so a period reads only its days.
+create table customer_experience_firsts (
+    day                           date not null,     -- the contacts' queueing day
+    churned_on                    date,              -- their customer's churn day (customers.churned_on)
+    since_contact                 date,
+    since_known_wait              date,              -- a recorded wait, or abandoned
+    since_long_wait               date,              -- more than 5 minutes, or abandoned
+    since_escalated               date,              -- to a manager or above (depth 2 or more)
+    since_low_csat                date,              -- a CSAT answer of 1 or 2
+    since_known_wait_or_escalated date,
+    since_known_wait_or_low_csat  date,
+    since_any_bad                 date,              -- a long wait, an escalation or a low CSAT answer
+    since_known_wait_or_any_bad   date,
+    contacts                      bigint not null
+);
+
 -- Resolved contacts counted per calendar month x team x channel x touchpoint x exception request x
 -- escalation level x time to resolution in seconds: what the median and quartiles of time to
 -- resolution by deciding level (escalations page) read instead of every contact of the period. A
@@ -407,6 +437,90 @@ create macro filtered_customers(date_from, date_to, site, team, channel, touchpo
       and (team is null or t.team_name = team)
       and (channel is null or f.channel = channel)
       and (touchpoint is null or tp.touchpoint_name = touchpoint);
+
+-- What a contact went through, as bits of one small integer, so a customer's contacts fold with one
+-- bit_or: 1 a long wait (more than 5 minutes) or an abandon, 2 the wait is known (recorded, or
+-- abandoned), 4 escalated to a manager or above, 8 a low CSAT answer (1 or 2) on the contact. The one
+-- definition of customer churn's experiences (attrition_customer_churn.sql, customer_experience_firsts).
+create macro experience_bits(abandoned, wait_s, escalation_depth, low_csat) as
+      case when abandoned or wait_s > 300 then 1 else 0 end
+    | case when abandoned or wait_s is not null then 2 else 0 end
+    | case when coalesce(escalation_depth, 0) >= 2 then 4 else 0 end
+    | case when low_csat then 8 else 0 end;
+
+-- customer_experience_firsts' rows (see there) for the customers with an id above after_customer and up to
+-- upto_customer (NULL: no bound): used to build it at publish, a batch of customers at a time (the rows of
+-- two batches may share a key: the build sums them), and for a scope's own store. A contact's previous
+-- contacts are its customer's, so a batch holds each of its customers' contacts.
+create macro customer_experience_first_rows(after_customer, upto_customer) as table
+    with contacts as (
+        select
+            i.customer_id, i.queued_at, i.interaction_id, i.queued_at::date as day, c.joined_on, c.churned_on,
+            experience_bits(i.abandoned, i.wait_s, i.escalation_depth,
+                            i.interaction_id in (select s.interaction_id from customer_surveys as s
+                                                 where s.csat <= 2)) as bits
+        from interactions as i
+        join customers as c using (customer_id)
+        join touchpoints as tp using (touchpoint_id)
+        where (after_customer is null or i.customer_id > after_customer)
+          and (upto_customer is null or i.customer_id <= upto_customer)
+    ),
+    previous as (
+        select
+            day, joined_on, churned_on, bits,
+            max(day) over earlier                                  as last_contact,
+            max(day) filter (where bits & 2 <> 0) over earlier     as last_known_wait,
+            max(day) filter (where bits & 1 <> 0) over earlier     as last_long_wait,
+            max(day) filter (where bits & 4 <> 0) over earlier     as last_escalated,
+            max(day) filter (where bits & 8 <> 0) over earlier     as last_low_csat
+        from contacts
+        window earlier as (partition by customer_id order by queued_at, interaction_id
+                           rows between unbounded preceding and 1 preceding)
+    ),
+    -- greatest() skips NULLs: a set's since is the joining day when the customer had no contact of it before
+    since as (
+        select
+            day, churned_on,
+            greatest(joined_on, last_contact) as since_contact,
+            case when bits & 2 <> 0 then greatest(joined_on, last_known_wait) end as since_known_wait,
+            case when bits & 1 <> 0 then greatest(joined_on, last_long_wait) end as since_long_wait,
+            case when bits & 4 <> 0 then greatest(joined_on, last_escalated) end as since_escalated,
+            case when bits & 8 <> 0 then greatest(joined_on, last_low_csat) end as since_low_csat,
+            case when bits & 6 <> 0 then greatest(joined_on, last_known_wait, last_escalated) end
+                as since_known_wait_or_escalated,
+            case when bits & 10 <> 0 then greatest(joined_on, last_known_wait, last_low_csat) end
+                as since_known_wait_or_low_csat,
+            case when bits & 13 <> 0 then greatest(joined_on, last_long_wait, last_escalated, last_low_csat) end
+                as since_any_bad,
+            case when bits & 14 <> 0 then greatest(joined_on, last_known_wait, last_escalated, last_low_csat) end
+                as since_known_wait_or_any_bad
+        from previous
+    ),
+    -- a since on or after the contact's own day is never before a period holding that day: NULL, and a
+    -- contact with no since left is no row
+    kept as (
+        select
+            day, churned_on,
+            case when since_contact < day then since_contact end as since_contact,
+            case when since_known_wait < day then since_known_wait end as since_known_wait,
+            case when since_long_wait < day then since_long_wait end as since_long_wait,
+            case when since_escalated < day then since_escalated end as since_escalated,
+            case when since_low_csat < day then since_low_csat end as since_low_csat,
+            case when since_known_wait_or_escalated < day then since_known_wait_or_escalated end
+                as since_known_wait_or_escalated,
+            case when since_known_wait_or_low_csat < day then since_known_wait_or_low_csat end
+                as since_known_wait_or_low_csat,
+            case when since_any_bad < day then since_any_bad end as since_any_bad,
+            case when since_known_wait_or_any_bad < day then since_known_wait_or_any_bad end
+                as since_known_wait_or_any_bad
+        from since
+    )
+    select *, count(*) as contacts
+    from kept
+    where coalesce(since_contact, since_known_wait, since_long_wait, since_escalated, since_low_csat,
+                   since_known_wait_or_escalated, since_known_wait_or_low_csat, since_any_bad,
+                   since_known_wait_or_any_bad) is not null
+    group by all;
 
 -- The contact_wait_days rows of the global filters, as filtered_days gives day rows.
 create macro filtered_wait_days(date_from, date_to, site, team, channel, touchpoint) as table

@@ -17,12 +17,79 @@
 -- labels: {experience: "Experience in the period", churn_pct: "Churn %", went_through: "Customers who", customers: "Customers (n)", churned: "Churned"}
 -- params: [date_from, date_to, site, team, channel, touchpoint]
 
--- only the answers within the span of the period's contact ids are read (ids follow time in most
--- stores, so a quarter reads a quarter's answers; the span holds every filtered contact's id, so the
--- result is the same)
-with period_ids as (
+-- How many of the period's base customers had at least one contact of each set of experiences in the
+-- period, and how many of those churned by its end. Sets, not single experiences: the customers who had
+-- two experiences together are counted as those who had either (inclusion-exclusion, below), because a
+-- union is what the rollup can count without folding each customer's contacts.
+-- Without a site, team, channel or touchpoint filter: customer_experience_firsts (data/schema.sql) holds
+-- every contact that is a customer's first of a set in some period, with the day since which it is;
+-- such a contact is the first of a period from date_from exactly when that day is before date_from, so
+-- summing those contacts counts each customer once, with no grouping by customer. The rollup leaves out
+-- no contact of a team missing from teams (it is built from the contacts alone); the page's figures do,
+-- so a store holding such contacts (an import warns of them) is read the other way.
+with read_from_rollup as (
+    select $site is null and $team is null and $channel is null and $touchpoint is null
+       and not exists (select 1 from contact_days as d anti join teams as t using (team_id)
+                       where $site is null and $team is null and $channel is null and $touchpoint is null) as yes
+),
+
+unscoped_sets as (
+    select
+        churned,
+        sum(case when since_contact < $date_from then contacts end)                 as contact,
+        sum(case when since_known_wait < $date_from then contacts end)              as known_wait,
+        sum(case when since_long_wait < $date_from then contacts end)               as long_wait,
+        sum(case when since_escalated < $date_from then contacts end)               as escalated,
+        sum(case when since_low_csat < $date_from then contacts end)                as low_csat,
+        sum(case when since_known_wait_or_escalated < $date_from then contacts end) as known_wait_or_escalated,
+        sum(case when since_known_wait_or_low_csat < $date_from then contacts end)  as known_wait_or_low_csat,
+        sum(case when since_any_bad < $date_from then contacts end)                 as any_bad,
+        sum(case when since_known_wait_or_any_bad < $date_from then contacts end)   as known_wait_or_any_bad
+    from (
+        select *, coalesce(churned_on <= $date_to, false) as churned
+        from customer_experience_firsts
+        -- the filters again, as such: a scope filter then leaves this out when the query is planned
+        where $site is null and $team is null and $channel is null and $touchpoint is null
+          and (select yes from read_from_rollup)
+          and day >= $date_from and day <= $date_to
+          and (churned_on is null or churned_on >= $date_from)
+    )
+    group by churned
+),
+
+-- Otherwise: each customer's contacts of the scope in the period folded into the bits of experience_bits
+-- (data/schema.sql), then the same sets counted from the folded bits. With a scope filter the filters
+-- leave out the unscoped branches below when the query is planned; without one, the contacts are read
+-- only when the rollup cannot answer, through scoped_teams, empty when it can: a join whose one side is
+-- empty stops DuckDB reading the other (a filter on read_from_rollup alone would not: its value is not
+-- known when the query is planned).
+scoped_teams as (
+    select team_id from teams where not (select yes from read_from_rollup)
+),
+
+period_contacts as (
+    select *
+    from filtered_interactions($date_from, $date_to, $site, $team, $channel, $touchpoint)
+    where not ($site is null and $team is null and $channel is null and $touchpoint is null)
+    union all
+    select *
+    from filtered_interactions($date_from, $date_to, $site, $team, $channel, $touchpoint)
+    semi join scoped_teams using (team_id)
+    where $site is null and $team is null and $channel is null and $touchpoint is null
+),
+
+-- Only the answers within the span of the period's contact ids are read (ids follow time in most stores,
+-- so a quarter reads a quarter's answers; the span holds every filtered contact's id, so the result is
+-- the same).
+period_ids as (
     select min(interaction_id) as first_id, max(interaction_id) as last_id
-    from interactions
+    from (
+        select interaction_id, queued_at from interactions
+        where not ($site is null and $team is null and $channel is null and $touchpoint is null)
+        union all
+        select interaction_id, queued_at from interactions semi join scoped_teams using (team_id)
+        where $site is null and $team is null and $channel is null and $touchpoint is null
+    )
     where queued_at >= $date_from and queued_at < $date_to + interval 1 day
 ),
 
@@ -32,80 +99,117 @@ low_csat_contacts as (
     where s.csat <= 2 and s.interaction_id between p.first_id and p.last_id
 ),
 
--- Each contact's experiences as bits of one small integer, so that a customer's contacts fold with one
--- bit_or into one row, and customers then count by kind (a few dozen rows) instead of once per experience:
--- 1 a long wait or an abandon, 2 the wait is known (recorded, or abandoned), 4 escalated to a manager or
--- above, 8 a low CSAT answer.
-flagged as (
+scoped_bits as (
     select
         customer_id,
-          case when abandoned or wait_s > 300 then 1 else 0 end
-        | case when abandoned or wait_s is not null then 2 else 0 end
-        | case when coalesce(escalation_depth, 0) >= 2 then 4 else 0 end
-        | case when interaction_id in (select interaction_id from low_csat_contacts) then 8 else 0 end as flags
-    from filtered_interactions($date_from, $date_to, $site, $team, $channel, $touchpoint)
+        bit_or(experience_bits(abandoned, wait_s, escalation_depth,
+                               interaction_id in (select interaction_id from low_csat_contacts))) as bits
+    from period_contacts
     where customer_id is not null
-),
-
-experiences as (
-    select customer_id, bit_or(flags) as flags
-    from flagged
     group by customer_id
 ),
 
--- the customers active at the period's start who contacted the scope in it, counted by their experiences
--- and whether they churned; long_wait is null when no contact of theirs has a known wait: unknown
-kinds as (
+-- the customers by their folded bits and whether they churned: a few dozen rows. Only customers active at
+-- the period's start count, a condition counted rather than filtered: a filter on customers would make
+-- DuckDB guess them fewer than the folded customers and hash every active customer (19M of them at 100M
+-- contacts, 1.7 GB, with a channel filter over a quarter) instead of the few the scope served.
+scoped_kinds as (
     select
-        case when e.flags & 2 = 2 then e.flags & 1 = 1 end     as long_wait,
-        e.flags & 4 = 4                                         as escalated,
-        e.flags & 8 = 8                                         as low_csat,
-        coalesce(c.churned_on <= $date_to, false)               as churned,
-        count(*)                                                as customers
+        e.bits,
+        coalesce(c.churned_on <= $date_to, false) as churned,
+        count(*) filter (where c.joined_on < $date_from and (c.churned_on is null or c.churned_on >= $date_from))
+            as customers
     from customers as c
-    join experiences as e using (customer_id)
-    where c.joined_on < $date_from and (c.churned_on is null or c.churned_on >= $date_from)
+    join scoped_bits as e using (customer_id)
     group by all
 ),
 
--- a store without waits shows no wait experience at all (row_needs), so nobody is left out for it
-customer_experiences as (
+scoped_sets as (
     select
-        customers,
         churned,
-        coalesce(long_wait, false)                as long_wait,
-        escalated,
-        low_csat,
-        coalesce(long_wait, false) or escalated or low_csat as any_bad
-    from kinds
-    where long_wait is not null or not supplied('interactions', 'wait_s')
+        sum(customers)                               as contact,
+        sum(customers) filter (where bits & 2 <> 0)  as known_wait,
+        sum(customers) filter (where bits & 1 <> 0)  as long_wait,
+        sum(customers) filter (where bits & 4 <> 0)  as escalated,
+        sum(customers) filter (where bits & 8 <> 0)  as low_csat,
+        sum(customers) filter (where bits & 6 <> 0)  as known_wait_or_escalated,
+        sum(customers) filter (where bits & 10 <> 0) as known_wait_or_low_csat,
+        sum(customers) filter (where bits & 13 <> 0) as any_bad,
+        sum(customers) filter (where bits & 14 <> 0) as known_wait_or_any_bad
+    from scoped_kinds
+    group by churned
 ),
 
--- one row per kind and experience, so each experience splits the same customers in two
-long_form as (
-    select 1 as experience_order, 'Long wait (> 5 min) or abandoned' as experience, long_wait as had_it,
-           churned, customers
-    from customer_experiences
-    union all
-    select 2, 'Escalated to a manager or above', escalated, churned, customers from customer_experiences
-    union all
-    select 3, 'Low CSAT answer (1-2)', low_csat, churned, customers from customer_experiences
-    union all
-    select 4, 'Any of the three', any_bad, churned, customers from customer_experiences
+-- one of the two is empty (its filter is false): summed, the other's counts, of all and of the churned
+sets as (
+    select
+        coalesce(sum(contact), 0)::bigint                 as contact,
+        coalesce(sum(known_wait), 0)::bigint              as known_wait,
+        coalesce(sum(long_wait), 0)::bigint               as long_wait,
+        coalesce(sum(escalated), 0)::bigint               as escalated,
+        coalesce(sum(low_csat), 0)::bigint                as low_csat,
+        coalesce(sum(known_wait_or_escalated), 0)::bigint as known_wait_or_escalated,
+        coalesce(sum(known_wait_or_low_csat), 0)::bigint  as known_wait_or_low_csat,
+        coalesce(sum(any_bad), 0)::bigint                 as any_bad,
+        coalesce(sum(known_wait_or_any_bad), 0)::bigint   as known_wait_or_any_bad,
+        coalesce(sum(contact) filter (where churned), 0)::bigint                 as contact_churned,
+        coalesce(sum(known_wait) filter (where churned), 0)::bigint              as known_wait_churned,
+        coalesce(sum(long_wait) filter (where churned), 0)::bigint               as long_wait_churned,
+        coalesce(sum(escalated) filter (where churned), 0)::bigint               as escalated_churned,
+        coalesce(sum(low_csat) filter (where churned), 0)::bigint                as low_csat_churned,
+        coalesce(sum(known_wait_or_escalated) filter (where churned), 0)::bigint as known_wait_or_escalated_churned,
+        coalesce(sum(known_wait_or_low_csat) filter (where churned), 0)::bigint  as known_wait_or_low_csat_churned,
+        coalesce(sum(any_bad) filter (where churned), 0)::bigint                 as any_bad_churned,
+        coalesce(sum(known_wait_or_any_bad) filter (where churned), 0)::bigint   as known_wait_or_any_bad_churned
+    from (select * from unscoped_sets union all select * from scoped_sets)
+),
+
+-- Each experience splits the same customers in two: those with a known wait (a recorded wait or an
+-- abandon on some contact of theirs in the period); every customer when the store has no waits, which
+-- shows no wait experience at all (row_needs), so nobody is left out for it. A long wait is itself a
+-- known one, so the customers with both are those with a long wait; for the others, |known and X| =
+-- |known| + |X| - |known or X|.
+split as (
+    select
+        w.waits,
+        case when w.waits then s.known_wait else s.contact end                                    as base,
+        case when w.waits then s.known_wait_churned else s.contact_churned end                    as base_churned,
+        s.long_wait,
+        s.long_wait_churned,
+        case when w.waits then s.known_wait + s.escalated - s.known_wait_or_escalated
+             else s.escalated end                                                                 as escalated,
+        case when w.waits then s.known_wait_churned + s.escalated_churned - s.known_wait_or_escalated_churned
+             else s.escalated_churned end                                                         as escalated_churned,
+        case when w.waits then s.known_wait + s.low_csat - s.known_wait_or_low_csat
+             else s.low_csat end                                                                  as low_csat,
+        case when w.waits then s.known_wait_churned + s.low_csat_churned - s.known_wait_or_low_csat_churned
+             else s.low_csat_churned end                                                          as low_csat_churned,
+        case when w.waits then s.known_wait + s.any_bad - s.known_wait_or_any_bad
+             else s.any_bad end                                                                   as any_bad,
+        case when w.waits then s.known_wait_churned + s.any_bad_churned - s.known_wait_or_any_bad_churned
+             else s.any_bad_churned end                                                           as any_bad_churned,
+        s.contact - s.known_wait                                                                  as unknown,
+        s.contact_churned - s.known_wait_churned                                                  as unknown_churned
+    from sets as s, (select supplied('interactions', 'wait_s') as waits) as w
 ),
 
 grouped as (
-    select experience_order, experience, had_it,
-           sum(customers)::bigint                                   as customers,
-           coalesce(sum(customers) filter (where churned), 0)::bigint as churned
-    from long_form
-    group by experience_order, experience, had_it
-    union all
-    -- the customers whose wait is unknown belong to no experience: the chart leaves them out and counts them
-    select 5, null, null, sum(customers)::bigint, coalesce(sum(customers) filter (where churned), 0)::bigint
-    from kinds
-    where long_wait is null and supplied('interactions', 'wait_s')
-    having count(*) > 0
+    select g.*
+    from split as s,
+    lateral (values
+        (1, 'Long wait (> 5 min) or abandoned', true, s.long_wait, s.long_wait_churned),
+        (1, 'Long wait (> 5 min) or abandoned', false, s.base - s.long_wait, s.base_churned - s.long_wait_churned),
+        (2, 'Escalated to a manager or above', true, s.escalated, s.escalated_churned),
+        (2, 'Escalated to a manager or above', false, s.base - s.escalated, s.base_churned - s.escalated_churned),
+        (3, 'Low CSAT answer (1-2)', true, s.low_csat, s.low_csat_churned),
+        (3, 'Low CSAT answer (1-2)', false, s.base - s.low_csat, s.base_churned - s.low_csat_churned),
+        (4, 'Any of the three', true, s.any_bad, s.any_bad_churned),
+        (4, 'Any of the three', false, s.base - s.any_bad, s.base_churned - s.any_bad_churned),
+        -- the customers whose wait is unknown belong to no experience: the chart leaves them out and counts them
+        (5, null, null, case when s.waits then s.unknown else 0 end, s.unknown_churned)
+    ) as g(experience_order, experience, had_it, customers, churned)
+    -- a kind nobody had is no row, as an empty group is none
+    where g.customers > 0
 )
 
 select

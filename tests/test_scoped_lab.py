@@ -19,7 +19,8 @@ REFUSED = "refused"
 # the rollups built at publish are in the lab too: customer-side sums of rows the lab already reads
 LAB_TABLES = ["agent_requests", "agent_survey_groups", "agents", "contact_days", "contact_intervals", "contact_months",
               "contact_team_days", "contact_team_months",
-              "contact_resolution_totals", "contact_resolutions", "contact_wait_days", "customer_first_contacts",
+              "contact_resolution_totals", "contact_resolutions", "contact_wait_days", "customer_experience_firsts",
+              "customer_first_contacts",
               "customer_surveys", "customers", "events", "interactions", "store_coverage", "teams", "touchpoints",
               "training"]
 AGENT_COLUMNS_IN_LAB = ["agent_id", "agent_name", "team_id", "hired_on", "left_on", "authority_limit",
