@@ -15,7 +15,7 @@ from pathlib import Path
 
 import duckdb
 
-from dashboard import config, coverage, store
+from dashboard import config, coverage, rollups, store
 
 
 @dataclass(frozen=True)
@@ -62,6 +62,11 @@ KEPT_ROWS = {
     # sums, which the lab reads too
     "contact_months": "select * from src.contact_months where team_id in (select team_id from scope_teams)",
     "contact_wait_days": "select * from src.contact_wait_days where team_id in (select team_id from scope_teams)",
+    # kpis-fast: the scope's hours, and their totals summed from them (its own, as contact_resolution_totals)
+    "contact_hours": "select * from src.contact_hours where team_id in (select team_id from scope_teams)",
+    "contact_hour_totals": rollups.HOUR_TOTALS,
+    "escalated_exception_days": "select * from src.escalated_exception_days "
+                                "where team_id in (select team_id from scope_teams)",
     # the scope's teams' first contacts with customers the scope keeps (below), with their own dates
     "customer_first_contacts": "select * from src.customer_first_contacts "
                                "where team_id in (select team_id from scope_teams)",
@@ -75,6 +80,9 @@ KEPT_ROWS = {
     # the whole company keeps customers with no contact yet; a scope only those it served
     "customers": "select * from src.customers "
                  "where $everything or customer_id in (select customer_id from main.interactions)",
+    # kpis-fast: the scope's own customers counted per joining and churn day, from those just copied
+    "customer_span_counts": "select joined_on, churned_on, count(*) as customers from main.customers "
+                            "group by all order by all",
     "agent_requests": "select * from src.agent_requests where agent_id in (select agent_id from main.agents)",
     "training": "select * from src.training where agent_id in (select agent_id from main.agents)",
     "agent_surveys": "select * from src.agent_surveys where agent_id in (select agent_id from main.agents)",
