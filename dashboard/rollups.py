@@ -260,7 +260,8 @@ from (
     group by all
 ) as f
 join customers as c using (customer_id)
-order by f.team_id
+-- kpis-fast: first_on too, so a team's churn reads only the rows first served inside the period
+order by f.team_id, f.first_on
 """
 
 BATCH_CONTACTS = 10_000_000
@@ -369,11 +370,31 @@ order by day, team_id, channel, touchpoint_id, exception_amount
 """
 
 
+# customer_team_span_counts from customer_first_contacts (one row per customer and team: first_for_team).
+CUSTOMER_TEAM_SPAN_COUNTS = """
+insert into customer_team_span_counts
+select team_id, greatest(first_on, joined_on) as reached_on, churned_on, count(*) as customers
+from customer_first_contacts
+where first_for_team
+group by all
+order by team_id, reached_on, churned_on
+"""
+
+TEAM_SPAN_SOURCES: dict[str, tuple[str, ...]] = {
+    "team_id": ("interactions.customer_id",),
+    "reached_on": ("interactions.customer_id", "customers.joined_on"),
+    "churned_on": ("interactions.customer_id", "customers.churned_on"),
+    "customers": ("interactions.customer_id",),
+}
+
+
 def build_fast_kpis(con: duckdb.DuckDBPyConnection) -> None:
-    """The kpis-fast rollups (data/schema.sql): customer_span_counts, contact_hours, contact_hour_totals and
-    escalated_exception_days."""
+    """The kpis-fast rollups (data/schema.sql): customer_span_counts, customer_team_span_counts (after
+    customer_first_contacts), contact_hours, contact_hour_totals and escalated_exception_days."""
     con.execute("delete from customer_span_counts")
     con.execute(CUSTOMER_SPAN_COUNTS)
+    con.execute("delete from customer_team_span_counts")
+    con.execute(CUSTOMER_TEAM_SPAN_COUNTS)
     con.execute("delete from contact_hours")
     con.execute("delete from contact_hour_totals")
     con.execute(CONTACT_HOURS)

@@ -65,6 +65,8 @@ KEPT_ROWS = {
     # kpis-fast: the scope's hours, and their totals summed from them (its own, as contact_resolution_totals)
     "contact_hours": "select * from src.contact_hours where team_id in (select team_id from scope_teams)",
     "contact_hour_totals": rollups.HOUR_TOTALS,
+    "customer_team_span_counts": "select * from src.customer_team_span_counts "
+                                 "where team_id in (select team_id from scope_teams)",
     "escalated_exception_days": "select * from src.escalated_exception_days "
                                 "where team_id in (select team_id from scope_teams)",
     # the scope's teams' first contacts with customers the scope keeps (below), with their own dates

@@ -251,7 +251,7 @@ create table contact_wait_days (
 -- date_to. One row per customer and scope ever served (about 0.8 rows per contact in the demo), only for
 -- contacts whose customer is in customers. Built with contact_intervals at every publish of a store
 -- holding contacts (dashboard/rollups.py), so it never disagrees with the contacts or the customers;
--- in team order, so a team filter reads only its team's rows.
+-- in team order (and in first-contact order within a team), so a team filter reads only its team's rows.
 create table customer_first_contacts (
     customer_id     integer not null,
     team_id         integer not null,
@@ -308,6 +308,20 @@ create table customer_span_counts (
     joined_on   date not null,       -- customers.joined_on
     churned_on  date,                -- customers.churned_on (null while still a customer)
     customers   bigint not null      -- customers with exactly these two dates
+);
+
+-- Per team, the customers counted per the day the team had served them and they had joined (whichever is
+-- later) and churn day: one row per customer and team in customer_first_contacts (first_for_team) counted
+-- by these two days. A team filter's churn (customer_churn_counts) counts the customers served before the
+-- period from here (served and joined before date_from: reached_on < date_from), and only those first
+-- served inside the period from customer_first_contacts, whose rows are in team and first-contact order.
+-- Rows are bounded by teams x pairs of days, not by customers. Built from customer_first_contacts at every
+-- publish (dashboard/rollups.py), in team order.
+create table customer_team_span_counts (
+    team_id     integer not null,
+    reached_on  date not null,           -- greatest(first_on, joined_on) of the customer's row with the team
+    churned_on  date,
+    customers   bigint not null
 );
 
 -- The interval table's waiting counts summed per day x hour of day x team x channel x touchpoint: what the
@@ -708,7 +722,10 @@ create macro team_month_attrition(date_from, date_to, site, team) as table
 -- Customer churn's two counts, one row: the customers active at date_from (joined before it and not churned
 -- before it; with a scope filter, those the scope served by date_to: filtered_customers) and, of them, those
 -- churned by date_to. With no site, team, channel or touchpoint filter they are summed from
--- customer_span_counts; with one, counted from filtered_customers. Two branches, one of them empty.
+-- customer_span_counts; with a team filter alone (with or without its site), the customers the team served
+-- before the period are summed from customer_team_span_counts and those it first served inside the period
+-- counted from customer_first_contacts (first_for_team: each customer once); with any other scope, counted
+-- from filtered_customers. Four branches, all but one or two of them empty.
 create macro customer_churn_counts(date_from, date_to, site, team, channel, touchpoint) as table
     select coalesce(sum(b.customers), 0)::bigint                                       as active_at_start,
            coalesce(sum(b.customers) filter (where b.churned_on <= date_to), 0)::bigint as churned
@@ -719,9 +736,30 @@ create macro customer_churn_counts(date_from, date_to, site, team, channel, touc
           and s.joined_on < date_from
           and (s.churned_on is null or s.churned_on >= date_from)
         union all
+        select s.churned_on, s.customers
+        from customer_team_span_counts as s
+        join teams as t using (team_id)
+        where team is not null and channel is null and touchpoint is null
+          and s.reached_on < date_from
+          and (s.churned_on is null or s.churned_on >= date_from)
+          and (site is null or t.site = site)
+          and t.team_name = team
+        union all
+        select f.churned_on, 1 as customers
+        from customer_first_contacts as f
+        join teams as t using (team_id)
+        where team is not null and channel is null and touchpoint is null
+          and f.first_for_team
+          and f.first_on between date_from and date_to
+          and f.joined_on < date_from
+          and (f.churned_on is null or f.churned_on >= date_from)
+          and (site is null or t.site = site)
+          and t.team_name = team
+        union all
         select f.churned_on, 1 as customers
         from filtered_customers(date_from, date_to, site, team, channel, touchpoint) as f
         where not (site is null and team is null and channel is null and touchpoint is null)
+          and not (team is not null and channel is null and touchpoint is null)
     ) as b;
 
 -- contact_hours' rows of the global filters (the same period, site, team, channel and touchpoint as

@@ -1,7 +1,7 @@
-"""The kpis-fast rollups (data/schema.sql): customer churn's counts per joining and churn day
-(customer_span_counts, read through customer_churn_counts), the intervals' waiting counts per day and hour
-(contact_hours, contact_hour_totals, through filtered_hours) and the escalated exception requests per day and
-amount (escalated_exception_days). Each query reading them gives the figures of
+"""The kpis-fast rollups (data/schema.sql): customer churn's counts per joining and churn day, for the whole
+company and per team (customer_span_counts, customer_team_span_counts, read through customer_churn_counts),
+the intervals' waiting counts per day and hour (contact_hours, contact_hour_totals, through filtered_hours)
+and the escalated exception requests per day and amount (escalated_exception_days). Each query reading them gives the figures of
 the SQL it replaced, kept here and run on the same store, at the filter cases of tests/test_scoped_churn.py
 (whole, partial and empty periods; site, team, channel and touchpoint alone and combined) on the demo store
 and on imported samples; and each rollup's rows equal its raw rows counted in plain Python."""
@@ -104,6 +104,17 @@ def test_customer_span_counts_count_the_customers_per_pair_of_days(con):
     assert len(held) < sum(expected.values())   # a rollup: fewer rows than customers
 
 
+def test_customer_team_span_counts_count_each_teams_customers_per_pair_of_days(con):
+    expected = Counter((team, max(first_on, joined), churned) for team, first_on, joined, churned in rows(
+        con, "select team_id, first_on, joined_on, churned_on from customer_first_contacts where first_for_team"))
+    held = rows(con, "select team_id, reached_on, churned_on, customers from customer_team_span_counts")
+    assert {(t, r, c): n for t, r, c, n in held} == expected and len(held) == len(expected) > 0
+    assert [t for t, *_ in held] == sorted(t for t, *_ in held)   # in team order
+    # customer_first_contacts in team and first-contact order, so one team's period reads few of its rows
+    order = rows(con, "select team_id, first_on from customer_first_contacts")
+    assert order == sorted(order)
+
+
 def test_churn_counts_equal_the_previous_sql_on_the_demo(con, queries):
     counts = assert_same_churn(con, queries)
     # the cases are not trivial: customers and churners with no filter and with scopes; none in empty scopes
@@ -136,6 +147,9 @@ def test_a_team_scope_counts_its_own_customers(store_path, con, queries):
         assert {(j, c): n for j, c, n in rows(scoped, "select * from customer_span_counts")} == expected != {}
         assert sum(expected.values()) < rows(con, "select count(*) from customers")[0][0]
         assert_same_churn(scoped, queries)
+        assert sorted(rows(scoped, "select * from customer_team_span_counts"), key=repr) == sorted(rows(
+            con, "select s.* from customer_team_span_counts as s join teams using (team_id) where team_name = $t",
+            {"t": team}), key=repr) != []
     finally:
         scoped.close()
 

@@ -19,7 +19,8 @@ REFUSED = "refused"
 # the rollups built at publish are in the lab too: customer-side sums of rows the lab already reads
 LAB_TABLES = ["agent_requests", "agent_survey_groups", "agents", "contact_days", "contact_hour_totals", "contact_hours",
               "contact_intervals", "contact_months", "contact_resolution_totals", "contact_resolutions",
-              "contact_wait_days", "customer_first_contacts", "customer_span_counts", "customer_surveys", "customers",
+              "contact_wait_days", "customer_first_contacts", "customer_span_counts", "customer_surveys",
+              "customer_team_span_counts", "customers",
               "escalated_exception_days", "events", "interactions", "store_coverage", "teams", "touchpoints",
               "training"]
 AGENT_COLUMNS_IN_LAB = ["agent_id", "agent_name", "team_id", "hired_on", "left_on", "authority_limit",
