@@ -15,8 +15,8 @@ from dataclasses import dataclass, field
 
 import duckdb
 
-from dashboard.rollups import (ESCALATED_SOURCES, FIRST_CONTACT_SOURCES, HOUR_COUNTS, INTERVAL_SOURCES,
-                               MONTH_SOURCES, RESOLUTION_SOURCES, SPAN_SOURCES, TEAM_SPAN_SOURCES,
+from dashboard.rollups import (DAY_COUNT_SOURCES, ESCALATED_SOURCES, FIRST_CONTACT_SOURCES, HOUR_COUNTS,
+                               INTERVAL_SOURCES, MONTH_SOURCES, RESOLUTION_SOURCES, SPAN_SOURCES, TEAM_SPAN_SOURCES,
                                WAIT_DAY_SOURCES)
 
 TABLE_ROW = "*"   # the store_coverage row that describes a table as a whole
@@ -87,6 +87,8 @@ DERIVED: dict[tuple[str, str], tuple[str, tuple[tuple[str, str], ...]]] = {
     # kpis-fast: the customers counted per joining and churn day have what the customers' dates have
     **{("customer_span_counts", column): ("customers", tuple(tuple(s.split(".")) for s in sources))
        for column, sources in SPAN_SOURCES.items()},
+    **{("customer_day_counts", column): ("customers", tuple(tuple(s.split(".")) for s in sources))
+       for column, sources in DAY_COUNT_SOURCES.items()},
     **{("customer_team_span_counts", column): ("interactions", tuple(tuple(s.split(".")) for s in sources))
        for column, sources in TEAM_SPAN_SOURCES.items()},
     # the hour rollups have what their intervals have, as the day rollup

@@ -388,11 +388,33 @@ TEAM_SPAN_SOURCES: dict[str, tuple[str, ...]] = {
 }
 
 
+# Customers joining and churning per day (data/schema.sql); also what a scope's store counts from its own
+# customers (scopes.KEPT_ROWS).
+CUSTOMER_DAYS = """
+select day, sum(joined)::bigint as joined, sum(churned)::bigint as churned
+from (
+    select joined_on as day, 1 as joined, 0 as churned from customers
+    union all
+    select churned_on, 0, 1 from customers where churned_on is not null
+)
+group by day
+order by day
+"""
+
+DAY_COUNT_SOURCES: dict[str, tuple[str, ...]] = {
+    "day": ("customers.joined_on",),
+    "joined": ("customers.joined_on",),
+    "churned": ("customers.churned_on",),
+}
+
+
 def build_fast_kpis(con: duckdb.DuckDBPyConnection) -> None:
-    """The kpis-fast rollups (data/schema.sql): customer_span_counts, customer_team_span_counts (after
+    """The kpis-fast rollups (data/schema.sql): customer_span_counts, customer_day_counts, customer_team_span_counts (after
     customer_first_contacts), contact_hours, contact_hour_totals and escalated_exception_days."""
     con.execute("delete from customer_span_counts")
     con.execute(CUSTOMER_SPAN_COUNTS)
+    con.execute("delete from customer_day_counts")
+    con.execute(f"insert into customer_day_counts {CUSTOMER_DAYS}")
     con.execute("delete from customer_team_span_counts")
     con.execute(CUSTOMER_TEAM_SPAN_COUNTS)
     con.execute("delete from contact_hours")

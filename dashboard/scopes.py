@@ -85,6 +85,7 @@ KEPT_ROWS = {
     # kpis-fast: the scope's own customers counted per joining and churn day, from those just copied
     "customer_span_counts": "select joined_on, churned_on, count(*) as customers from main.customers "
                             "group by all order by all",
+    "customer_day_counts": rollups.CUSTOMER_DAYS,
     "agent_requests": "select * from src.agent_requests where agent_id in (select agent_id from main.agents)",
     "training": "select * from src.training where agent_id in (select agent_id from main.agents)",
     "agent_surveys": "select * from src.agent_surveys where agent_id in (select agent_id from main.agents)",

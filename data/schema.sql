@@ -310,6 +310,15 @@ create table customer_span_counts (
     customers   bigint not null      -- customers with exactly these two dates
 );
 
+-- Customers counted per day: those who joined and those who churned on it. With customer_span_counts' rows
+-- of customers joined on or after a period's start, the whole company's churn counts for any period
+-- (customer_churn_counts), reading at most one row per day here. Built from customers at every publish.
+create table customer_day_counts (
+    day         date not null,
+    joined      bigint not null,         -- customers whose joined_on is this day
+    churned     bigint not null          -- customers whose churned_on is this day
+);
+
 -- Per team, the customers counted per the day the team had served them and they had joined (whichever is
 -- later) and churn day: one row per customer and team in customer_first_contacts (first_for_team) counted
 -- by these two days. A team filter's churn (customer_churn_counts) counts the customers served before the
@@ -722,20 +731,38 @@ create macro team_month_attrition(date_from, date_to, site, team) as table
 -- Customer churn's two counts, one row: the customers active at date_from (joined before it and not churned
 -- before it; with a scope filter, those the scope served by date_to: filtered_customers) and, of them, those
 -- churned by date_to. With no site, team, channel or touchpoint filter they are summed from
--- customer_span_counts; with a team filter alone (with or without its site), the customers the team served
+-- customer_day_counts and customer_span_counts; with a team filter alone (with or without its site), the customers the team served
 -- before the period are summed from customer_team_span_counts and those it first served inside the period
 -- counted from customer_first_contacts (first_for_team: each customer once); with any other scope, counted
 -- from filtered_customers. Four branches, all but one or two of them empty.
 create macro customer_churn_counts(date_from, date_to, site, team, channel, touchpoint) as table
-    select coalesce(sum(b.customers), 0)::bigint                                       as active_at_start,
-           coalesce(sum(b.customers) filter (where b.churned_on <= date_to), 0)::bigint as churned
-    from (
+    -- the whole company's, from the customers joining and churning per day: active at date_from = joined before
+    -- it - churned before it + those churned before it who joined on or after it (a churn date before the
+    -- joining date); churned by date_to = churned in the period - those of them who joined on or after
+    -- date_from. Only customer_span_counts' rows joined on or after date_from are read (it is in joining order).
+    with recent_pairs as (
         select s.churned_on, s.customers
         from customer_span_counts as s
         where site is null and team is null and channel is null and touchpoint is null
-          and s.joined_on < date_from
-          and (s.churned_on is null or s.churned_on >= date_from)
-        union all
+          and s.joined_on >= date_from and s.churned_on <= date_to
+    ),
+    company as (
+        select
+            ((select coalesce(sum(d.joined) - sum(d.churned), 0) from customer_day_counts as d where d.day < date_from)
+             + (select coalesce(sum(p.customers), 0) from recent_pairs as p where p.churned_on < date_from)
+            )::bigint as active_at_start,
+            ((select coalesce(sum(d.churned), 0) from customer_day_counts as d
+              where d.day between date_from and date_to)
+             - (select coalesce(sum(p.customers), 0) from recent_pairs as p where p.churned_on >= date_from)
+            )::bigint as churned
+    )
+    select active_at_start, churned
+    from company
+    where site is null and team is null and channel is null and touchpoint is null
+    union all
+    select coalesce(sum(b.customers), 0)::bigint                                       as active_at_start,
+           coalesce(sum(b.customers) filter (where b.churned_on <= date_to), 0)::bigint as churned
+    from (
         select s.churned_on, s.customers
         from customer_team_span_counts as s
         join teams as t using (team_id)
@@ -760,7 +787,9 @@ create macro customer_churn_counts(date_from, date_to, site, team, channel, touc
         from filtered_customers(date_from, date_to, site, team, channel, touchpoint) as f
         where not (site is null and team is null and channel is null and touchpoint is null)
           and not (team is not null and channel is null and touchpoint is null)
-    ) as b;
+    ) as b
+    -- one row, and only with a scope filter (an aggregate without groups gives a row even of no rows)
+    having not (site is null and team is null and channel is null and touchpoint is null);
 
 -- contact_hours' rows of the global filters (the same period, site, team, channel and touchpoint as
 -- filtered_intervals): from contact_hour_totals with no site, team, channel or touchpoint filter, else from

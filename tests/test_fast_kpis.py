@@ -102,6 +102,21 @@ def test_customer_span_counts_count_the_customers_per_pair_of_days(con):
     held = rows(con, "select joined_on, churned_on, customers from customer_span_counts")
     assert {(j, c): n for j, c, n in held} == expected and len(held) == len(expected)
     assert len(held) < sum(expected.values())   # a rollup: fewer rows than customers
+    # in joining order: the whole company's churn reads only the rows joined on or after the period's start
+    assert [j for j, *_ in held] == sorted(j for j, *_ in held)
+
+
+def test_customer_day_counts_count_joining_and_churn_per_day(con):
+    joined, churned = Counter(), Counter()
+    for _, _, joined_on, churned_on in rows(con, "select * from customers"):
+        joined[joined_on] += 1
+        if churned_on is not None:
+            churned[churned_on] += 1
+    held = rows(con, "select day, joined, churned from customer_day_counts")
+    assert {d: (j, c) for d, j, c in held} == {d: (joined[d], churned[d]) for d in joined | churned}
+    assert len(held) == len(joined | churned) > 0
+    # the demo holds customers churned before they joined: the counts must allow for them
+    assert rows(con, "select count(*) from customers where churned_on < joined_on")[0][0] > 0
 
 
 def test_customer_team_span_counts_count_each_teams_customers_per_pair_of_days(con):

@@ -30,7 +30,7 @@ def test_schema_lists_every_table_of_the_lab_store_with_its_row_count(con, store
                  "customer_first_contacts", "contact_resolutions", "contact_resolution_totals",
                  # kpis-fast
                  "customer_span_counts", "contact_hours", "contact_hour_totals", "escalated_exception_days",
-                 "customer_team_span_counts")}
+                 "customer_team_span_counts", "customer_day_counts")}
     held = dict(tables.iter_rows())
     assert {name: held[name] for name in expected} == expected
     assert "agent_surveys" not in held and held["agent_survey_groups"] > 0

@@ -19,7 +19,7 @@ REFUSED = "refused"
 # the rollups built at publish are in the lab too: customer-side sums of rows the lab already reads
 LAB_TABLES = ["agent_requests", "agent_survey_groups", "agents", "contact_days", "contact_hour_totals", "contact_hours",
               "contact_intervals", "contact_months", "contact_resolution_totals", "contact_resolutions",
-              "contact_wait_days", "customer_first_contacts", "customer_span_counts", "customer_surveys",
+              "contact_wait_days", "customer_day_counts", "customer_first_contacts", "customer_span_counts", "customer_surveys",
               "customer_team_span_counts", "customers",
               "escalated_exception_days", "events", "interactions", "store_coverage", "teams", "touchpoints",
               "training"]
