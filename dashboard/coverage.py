@@ -15,8 +15,9 @@ from dataclasses import dataclass, field
 
 import duckdb
 
-from dashboard.rollups import (EXPERIENCE_FIRST_SOURCES, FIRST_CONTACT_SOURCES, INTERVAL_SOURCES, MONTH_SOURCES,
-                               RESOLUTION_SOURCES, WAIT_DAY_SOURCES)
+from dashboard.rollups import (DAY_COUNT_SOURCES, ESCALATED_SOURCES, EXPERIENCE_FIRST_SOURCES, FIRST_CONTACT_SOURCES,
+                               HOUR_COUNTS, INTERVAL_SOURCES, MONTH_SOURCES, RESOLUTION_SOURCES, SPAN_SOURCES,
+                               TEAM_SPAN_SOURCES, WAIT_DAY_SOURCES)
 
 TABLE_ROW = "*"   # the store_coverage row that describes a table as a whole
 
@@ -93,6 +94,25 @@ DERIVED: dict[tuple[str, str], tuple[str, tuple[tuple[str, str], ...]]] = {
        for table, columns in (("contact_resolutions", ("month", "team_id", "channel", "touchpoint_id")),
                               ("contact_resolution_totals", ("month",)))
        for column in columns},
+    # kpis-fast: the customers counted per joining and churn day have what the customers' dates have
+    **{("customer_span_counts", column): ("customers", tuple(tuple(s.split(".")) for s in sources))
+       for column, sources in SPAN_SOURCES.items()},
+    **{("customer_day_counts", column): ("customers", tuple(tuple(s.split(".")) for s in sources))
+       for column, sources in DAY_COUNT_SOURCES.items()},
+    **{("customer_team_span_counts", column): ("interactions", tuple(tuple(s.split(".")) for s in sources))
+       for column, sources in TEAM_SPAN_SOURCES.items()},
+    # the hour rollups have what their intervals have, as the day rollup
+    **{(table, column): ("contact_intervals", (("contact_intervals", column),))
+       for table in ("contact_hours", "contact_hour_totals") for column in HOUR_COUNTS},
+    **{(table, column): ("contact_intervals", (("contact_intervals", "interval_start"),))
+       for table in ("contact_hours", "contact_hour_totals") for column in ("day", "hour")},
+    **{("contact_hours", column): ("contact_intervals", (("contact_intervals", column),))
+       for column in ("team_id", "channel", "touchpoint_id")},
+    # the escalated exception requests', from the contact columns they count (the what-if's needs name those)
+    **{("escalated_exception_days", column): ("interactions", tuple(tuple(s.split(".")) for s in sources))
+       for column, sources in ESCALATED_SOURCES.items()},
+    **{("escalated_exception_days", column): ("interactions", ())
+       for column in ("day", "team_id", "channel", "touchpoint_id")},
 }
 
 

@@ -360,7 +360,8 @@ from (
     group by all
 ) as f
 join customers as c using (customer_id)
-order by f.team_id
+-- kpis-fast: first_on too, so a team's churn reads only the rows first served inside the period
+order by f.team_id, f.first_on
 """
 
 BATCH_CONTACTS = 10_000_000
@@ -421,6 +422,129 @@ order by month, exception_requested, escalation_depth, resolution_s
 """
 
 
+# ---- kpis-fast rollups: customer churn's day pairs (more below) ----
+
+# The same for customer_span_counts (coverage.DERIVED): the customers' own dates.
+SPAN_SOURCES: dict[str, tuple[str, ...]] = {
+    "joined_on": ("customers.joined_on",),
+    "churned_on": ("customers.churned_on",),
+    "customers": ("customers.joined_on",),
+}
+
+# Customers per joining and churn day (data/schema.sql): what the whole company's customer churn sums
+# (customer_churn_counts). Built from the customers alone, so also for a store without contacts.
+CUSTOMER_SPAN_COUNTS = """
+insert into customer_span_counts
+select joined_on, churned_on, count(*) as customers
+from customers
+group by all
+order by joined_on, churned_on
+"""
+
+
+# The interval counts contact_hours and contact_hour_totals sum per day and hour (data/schema.sql).
+HOUR_COUNTS = ("offered", "answered", "answered_with_wait", "answered_wait_s", "answered_within_20s", "abandoned",
+               "abandoned_after_20s")
+_HOUR_SUMS = ", ".join(f"sum({name})::bigint as {name}" for name in HOUR_COUNTS)   # names from this module
+
+# From the intervals (contacts' or imported): each interval lies inside one hour; in team order, so a team
+# filter skips the other teams' rows.
+CONTACT_HOURS = f"""
+insert into contact_hours
+select interval_start::date as day, hour(interval_start) as hour, team_id, channel, touchpoint_id, {_HOUR_SUMS}
+from contact_intervals
+group by all
+order by team_id, day, hour, channel, touchpoint_id
+"""
+
+# Summed over the cells; also what a scope's store sums from its own hours (scopes.KEPT_ROWS).
+HOUR_TOTALS = f"select day, hour, {_HOUR_SUMS} from contact_hours group by all order by day, hour"
+
+
+# The same for escalated_exception_days (coverage.DERIVED).
+ESCALATED_SOURCES: dict[str, tuple[str, ...]] = {
+    "exception_amount": ("interactions.exception_amount", "interactions.exception_requested",
+                         "interactions.escalation_depth"),
+    "escalations": ("interactions.exception_requested", "interactions.escalation_depth"),
+    "waited_us": ("interactions.decided_at", "interactions.exception_requested", "interactions.escalation_depth"),
+}
+
+# Escalated exception requests per day, team, channel, touchpoint and amount (data/schema.sql), the rows the
+# what-if reads; a month of contacts at a time, as contact_months, so memory is bounded by one month's.
+ESCALATED_EXCEPTION_DAYS = """
+insert into escalated_exception_days
+select
+    queued_at::date                                          as day,
+    team_id,
+    channel,
+    touchpoint_id,
+    exception_amount,
+    count(*)                                                 as escalations,
+    sum(epoch_us(decided_at) - epoch_us(ended_at))::bigint   as waited_us
+from interactions
+where queued_at >= $month_start and queued_at < $month_start + interval 1 month
+  and not abandoned and exception_requested and escalation_depth > 0
+group by all
+order by day, team_id, channel, touchpoint_id, exception_amount
+"""
+
+
+# customer_team_span_counts from customer_first_contacts (one row per customer and team: first_for_team).
+CUSTOMER_TEAM_SPAN_COUNTS = """
+insert into customer_team_span_counts
+select team_id, greatest(first_on, joined_on) as reached_on, churned_on, count(*) as customers
+from customer_first_contacts
+where first_for_team
+group by all
+order by team_id, reached_on, churned_on
+"""
+
+TEAM_SPAN_SOURCES: dict[str, tuple[str, ...]] = {
+    "team_id": ("interactions.customer_id",),
+    "reached_on": ("interactions.customer_id", "customers.joined_on"),
+    "churned_on": ("interactions.customer_id", "customers.churned_on"),
+    "customers": ("interactions.customer_id",),
+}
+
+
+# Customers joining and churning per day (data/schema.sql); also what a scope's store counts from its own
+# customers (scopes.KEPT_ROWS).
+CUSTOMER_DAYS = """
+select day, sum(joined)::bigint as joined, sum(churned)::bigint as churned
+from (
+    select joined_on as day, 1 as joined, 0 as churned from customers
+    union all
+    select churned_on, 0, 1 from customers where churned_on is not null
+)
+group by day
+order by day
+"""
+
+DAY_COUNT_SOURCES: dict[str, tuple[str, ...]] = {
+    "day": ("customers.joined_on",),
+    "joined": ("customers.joined_on",),
+    "churned": ("customers.churned_on",),
+}
+
+
+def build_fast_kpis(con: duckdb.DuckDBPyConnection) -> None:
+    """The kpis-fast rollups (data/schema.sql): customer_span_counts, customer_day_counts, customer_team_span_counts (after
+    customer_first_contacts), contact_hours, contact_hour_totals and escalated_exception_days."""
+    con.execute("delete from customer_span_counts")
+    con.execute(CUSTOMER_SPAN_COUNTS)
+    con.execute("delete from customer_day_counts")
+    con.execute(f"insert into customer_day_counts {CUSTOMER_DAYS}")
+    con.execute("delete from customer_team_span_counts")
+    con.execute(CUSTOMER_TEAM_SPAN_COUNTS)
+    con.execute("delete from contact_hours")
+    con.execute("delete from contact_hour_totals")
+    con.execute(CONTACT_HOURS)
+    con.execute(f"insert into contact_hour_totals {HOUR_TOTALS}")
+    con.execute("delete from escalated_exception_days")
+    for month_start in contact_month_starts(con):
+        con.execute(ESCALATED_EXCEPTION_DAYS, {"month_start": month_start})
+
+
 def has_contacts(con: duckdb.DuckDBPyConnection) -> bool:
     # fetchall, not fetchone: an unfinished result left open on the connection blocks its next register()
     return con.execute("select exists (select 1 from interactions)").fetchall()[0][0]
@@ -448,6 +572,7 @@ def build(con: duckdb.DuckDBPyConnection) -> None:
     build_experience_firsts(con)
     build_resolutions(con)
     build_team_months(con)
+    build_fast_kpis(con)
 
 
 def build_experience_firsts(con: duckdb.DuckDBPyConnection, most: int = BATCH_CONTACTS) -> None:

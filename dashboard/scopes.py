@@ -15,7 +15,7 @@ from pathlib import Path
 
 import duckdb
 
-from dashboard import config, coverage, store
+from dashboard import config, coverage, rollups, store
 
 
 @dataclass(frozen=True)
@@ -64,6 +64,13 @@ KEPT_ROWS = {
     "contact_wait_days": "select * from src.contact_wait_days where team_id in (select team_id from scope_teams)",
     "contact_team_months": "select * from src.contact_team_months where team_id in (select team_id from scope_teams)",
     "contact_team_days": "select * from src.contact_team_days where team_id in (select team_id from scope_teams)",
+    # the scope's hours, and their totals summed from them (its own, as contact_resolution_totals)
+    "contact_hours": "select * from src.contact_hours where team_id in (select team_id from scope_teams)",
+    "contact_hour_totals": rollups.HOUR_TOTALS,
+    "customer_team_span_counts": "select * from src.customer_team_span_counts "
+                                 "where team_id in (select team_id from scope_teams)",
+    "escalated_exception_days": "select * from src.escalated_exception_days "
+                                "where team_id in (select team_id from scope_teams)",
     # the scope's teams' first contacts with customers the scope keeps (below), with their own dates
     "customer_first_contacts": "select * from src.customer_first_contacts "
                                "where team_id in (select team_id from scope_teams)",
@@ -82,6 +89,10 @@ KEPT_ROWS = {
     "customer_experience_firsts": "select * from src.customer_experience_firsts where $everything union all "
                                   "select * from main.customer_experience_first_rows(null, null) "
                                   "where not $everything order by all",   # as rollups.CUSTOMER_EXPERIENCE_FIRSTS
+    # the scope's own customers counted per joining and churn day, from those just copied
+    "customer_span_counts": "select joined_on, churned_on, count(*) as customers from main.customers "
+                            "group by all order by all",
+    "customer_day_counts": rollups.CUSTOMER_DAYS,
     "agent_requests": "select * from src.agent_requests where agent_id in (select agent_id from main.agents)",
     "training": "select * from src.training where agent_id in (select agent_id from main.agents)",
     "agent_surveys": "select * from src.agent_surveys where agent_id in (select agent_id from main.agents)",

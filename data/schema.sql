@@ -251,7 +251,7 @@ create table contact_wait_days (
 -- date_to. One row per customer and scope ever served (about 0.8 rows per contact in the demo), only for
 -- contacts whose customer is in customers. Built with contact_intervals at every publish of a store
 -- holding contacts (dashboard/rollups.py), so it never disagrees with the contacts or the customers;
--- in team order, so a team filter reads only its team's rows.
+-- in team order (and in first-contact order within a team), so a team filter reads only its team's rows.
 create table customer_first_contacts (
     customer_id     integer not null,
     team_id         integer not null,
@@ -325,6 +325,97 @@ create table contact_resolution_totals (
     escalation_depth    integer,
     resolution_s        integer not null,
     contacts            bigint not null
+);
+
+-- ---- Rollups for the KPI tiles' customer churn, the wait-times heatmap and the what-if (kpis-fast) ----
+
+-- Customers counted per joining day and churn day: what the whole company's customer churn (no site, team,
+-- channel or touchpoint filter; customer_churn_counts below) reads instead of every customer. "Active at
+-- date_from and churned by date_to" needs only the two dates, so any period's counts are sums over this
+-- table, whose rows are bounded by the distinct pairs of days (about 0.9M at 20M demo customers), not by the
+-- customers. Built from customers at every publish (dashboard/rollups.py), so it never disagrees with them.
+create table customer_span_counts (
+    joined_on   date not null,       -- customers.joined_on
+    churned_on  date,                -- customers.churned_on (null while still a customer)
+    customers   bigint not null      -- customers with exactly these two dates
+);
+
+-- Customers counted per day: those who joined and those who churned on it. With customer_span_counts' rows
+-- of customers joined on or after a period's start, the whole company's churn counts for any period
+-- (customer_churn_counts), reading at most one row per day here. Built from customers at every publish.
+create table customer_day_counts (
+    day         date not null,
+    joined      bigint not null,         -- customers whose joined_on is this day
+    churned     bigint not null          -- customers whose churned_on is this day
+);
+
+-- Per team, the customers counted per the day the team had served them and they had joined (whichever is
+-- later) and churn day: one row per customer and team in customer_first_contacts (first_for_team) counted
+-- by these two days. A team filter's churn (customer_churn_counts) counts the customers served before the
+-- period from here (served and joined before date_from: reached_on < date_from), and only those first
+-- served inside the period from customer_first_contacts, whose rows are in team and first-contact order.
+-- Rows are bounded by teams x pairs of days, not by customers. Built from customer_first_contacts at every
+-- publish (dashboard/rollups.py), in team order.
+create table customer_team_span_counts (
+    team_id     integer not null,
+    reached_on  date not null,           -- greatest(first_on, joined_on) of the customer's row with the team
+    churned_on  date,
+    customers   bigint not null
+);
+
+-- The interval table's waiting counts summed per day x hour of day x team x channel x touchpoint: what the
+-- wait-times heatmap and the staffing what-if (by weekday and hour) read through filtered_hours instead of
+-- every interval. Intervals never straddle an hour, so these sums equal the intervals' for any period of
+-- whole days. Built from contact_intervals at every publish (dashboard/rollups.py), also for a store of
+-- interval reports, so it never disagrees with them; a count the intervals lack stays NULL. In team order,
+-- so a team filter reads only its team's rows.
+create table contact_hours (
+    day                     date not null,
+    hour                    bigint not null,     -- 0-23, hour(interval_start): the hour the contacts joined the queue in
+    team_id                 integer not null,
+    channel                 varchar not null,
+    touchpoint_id           integer not null,
+    offered                 bigint not null,
+    answered                bigint,
+    answered_with_wait      bigint,
+    answered_wait_s         bigint,
+    answered_within_20s     bigint,
+    abandoned               bigint,
+    abandoned_after_20s     bigint
+);
+
+-- The same summed over every team, channel and touchpoint (day x hour): what a period with no site, team,
+-- channel or touchpoint filter reads, at most 24 rows a day.
+create table contact_hour_totals (
+    day                     date not null,
+    hour                    bigint not null,
+    offered                 bigint not null,
+    answered                bigint,
+    answered_with_wait      bigint,
+    answered_wait_s         bigint,
+    answered_within_20s     bigint,
+    abandoned               bigint,
+    abandoned_after_20s     bigint
+);
+
+-- Escalated exception requests (answered contacts whose customer asked for an exception decided above the
+-- agent, escalation_depth > 0) counted per day x team x channel x touchpoint x amount asked for, with the
+-- time the customers waited for the decision after the contact ended: what the escalations page's what-if
+-- (how many an agent allowed to grant up to a limit would have decided at once) reads through
+-- filtered_escalated_exceptions instead of every contact of the period. About a tenth of the contacts in
+-- the demo; the amount is kept to the cent, so any limit gives the contacts' own counts. Built a month at a
+-- time with contact_intervals at every publish of a store holding contacts (dashboard/rollups.py), so it
+-- never disagrees with them; empty for a store of interval reports. In time order.
+create table escalated_exception_days (
+    day                 date not null,       -- the day the contacts joined the queue
+    team_id             integer not null,
+    channel             varchar not null,
+    touchpoint_id       integer not null,
+    exception_amount    decimal(10, 2),      -- money asked for (null: not recorded)
+    escalations         bigint not null,     -- escalated exception requests asking exactly this amount
+    -- their total time from the contact's end to the decision, microseconds (an integer: exact in any order
+    -- of adding); null when no contact has both times
+    waited_us           bigint
 );
 
 -- What the store holds, column by column (docs/design.md: no data is not zero). Written whenever a store is
@@ -855,3 +946,112 @@ create macro team_month_attrition(date_from, date_to, site, team) as table
     from months as m
     cross join filtered_agents(site, team) as a
     group by m.month, m.last_day, a.team_id, a.team_name, a.site;
+
+-- ---- Macros over the kpis-fast rollups ----
+
+-- Customer churn's two counts, one row: the customers active at date_from (joined before it and not churned
+-- before it; with a scope filter, those the scope served by date_to: filtered_customers) and, of them, those
+-- churned by date_to. With no site, team, channel or touchpoint filter they are summed from
+-- customer_day_counts and customer_span_counts; with a team filter alone (with or without its site), the customers the team served
+-- before the period are summed from customer_team_span_counts and those it first served inside the period
+-- counted from customer_first_contacts (first_for_team: each customer once); with any other scope, counted
+-- from filtered_customers. Four branches, all but one or two of them empty.
+create macro customer_churn_counts(date_from, date_to, site, team, channel, touchpoint) as table
+    -- the whole company's, from the customers joining and churning per day: active at date_from = joined before
+    -- it - churned before it + those churned before it who joined on or after it (a churn date before the
+    -- joining date); churned by date_to = churned in the period - those of them who joined on or after
+    -- date_from. Only customer_span_counts' rows joined on or after date_from are read (it is in joining order).
+    with recent_pairs as (
+        select s.churned_on, s.customers
+        from customer_span_counts as s
+        where site is null and team is null and channel is null and touchpoint is null
+          and s.joined_on >= date_from and s.churned_on <= date_to
+    ),
+    company as (
+        select
+            ((select coalesce(sum(d.joined) - sum(d.churned), 0) from customer_day_counts as d where d.day < date_from)
+             + (select coalesce(sum(p.customers), 0) from recent_pairs as p where p.churned_on < date_from)
+            )::bigint as active_at_start,
+            ((select coalesce(sum(d.churned), 0) from customer_day_counts as d
+              where d.day between date_from and date_to)
+             - (select coalesce(sum(p.customers), 0) from recent_pairs as p where p.churned_on >= date_from)
+            )::bigint as churned
+    )
+    select active_at_start, churned
+    from company
+    where site is null and team is null and channel is null and touchpoint is null
+    union all
+    select coalesce(sum(b.customers), 0)::bigint                                       as active_at_start,
+           coalesce(sum(b.customers) filter (where b.churned_on <= date_to), 0)::bigint as churned
+    from (
+        select s.churned_on, s.customers
+        from customer_team_span_counts as s
+        join teams as t using (team_id)
+        where team is not null and channel is null and touchpoint is null
+          and s.reached_on < date_from
+          and (s.churned_on is null or s.churned_on >= date_from)
+          and (site is null or t.site = site)
+          and t.team_name = team
+        union all
+        select f.churned_on, 1 as customers
+        from customer_first_contacts as f
+        join teams as t using (team_id)
+        where team is not null and channel is null and touchpoint is null
+          and f.first_for_team
+          and f.first_on between date_from and date_to
+          and f.joined_on < date_from
+          and (f.churned_on is null or f.churned_on >= date_from)
+          and (site is null or t.site = site)
+          and t.team_name = team
+        union all
+        select f.churned_on, 1 as customers
+        from filtered_customers(date_from, date_to, site, team, channel, touchpoint) as f
+        where not (site is null and team is null and channel is null and touchpoint is null)
+          and not (team is not null and channel is null and touchpoint is null)
+    ) as b
+    -- one row, and only with a scope filter (an aggregate without groups gives a row even of no rows)
+    having not (site is null and team is null and channel is null and touchpoint is null);
+
+-- contact_hours' rows of the global filters (the same period, site, team, channel and touchpoint as
+-- filtered_intervals): from contact_hour_totals with no site, team, channel or touchpoint filter, else from
+-- contact_hours joined to the teams and touchpoints. Two branches, one of them empty. A day and hour may
+-- come in several rows (one per cell): sum them.
+create macro filtered_hours(date_from, date_to, site, team, channel, touchpoint) as table
+    select h.day, h.hour, h.offered, h.answered, h.answered_with_wait, h.answered_wait_s, h.answered_within_20s,
+           h.abandoned, h.abandoned_after_20s
+    from contact_hour_totals as h
+    where site is null and team is null and channel is null and touchpoint is null
+      and h.day between date_from and date_to
+    union all
+    select h.day, h.hour, h.offered, h.answered, h.answered_with_wait, h.answered_wait_s, h.answered_within_20s,
+           h.abandoned, h.abandoned_after_20s
+    from contact_hours as h
+    join teams as t using (team_id)
+    join touchpoints as tp using (touchpoint_id)
+    where not (site is null and team is null and channel is null and touchpoint is null)
+      and h.day between date_from and date_to
+      and (site is null or t.site = site)
+      and (team is null or t.team_name = team)
+      and (channel is null or h.channel = channel)
+      and (touchpoint is null or tp.touchpoint_name = touchpoint);
+
+-- escalated_exception_days' rows of the global filters, as filtered_interactions gives contacts: with no
+-- site, team, channel or touchpoint filter straight from the table (joining every row to its team and
+-- touchpoint costs as much as summing it), else joined to the teams and touchpoints. Two branches, one of
+-- them empty.
+create macro filtered_escalated_exceptions(date_from, date_to, site, team, channel, touchpoint) as table
+    select e.exception_amount, e.escalations, e.waited_us
+    from escalated_exception_days as e
+    where site is null and team is null and channel is null and touchpoint is null
+      and e.day between date_from and date_to
+    union all
+    select e.exception_amount, e.escalations, e.waited_us
+    from escalated_exception_days as e
+    join teams as t using (team_id)
+    join touchpoints as tp using (touchpoint_id)
+    where not (site is null and team is null and channel is null and touchpoint is null)
+      and e.day between date_from and date_to
+      and (site is null or t.site = site)
+      and (team is null or t.team_name = team)
+      and (channel is null or e.channel = channel)
+      and (touchpoint is null or tp.touchpoint_name = touchpoint);

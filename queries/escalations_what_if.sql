@@ -4,18 +4,15 @@
 -- chart: data
 -- needs: [interactions.escalation_depth, interactions.exception_requested, interactions.exception_amount, interactions.decided_at]
 -- params: [date_from, date_to, site, team, channel, touchpoint, grant_limit]
-with escalated as (
-    select
-        exception_amount,
-        -- the customer waits from the end of the contact until someone above the agent decides
-        (epoch(decided_at) - epoch(ended_at)) / 3600.0 as waiting_hours
-    from filtered_interactions($date_from, $date_to, $site, $team, $channel, $touchpoint)
-    where not abandoned and exception_requested and escalation_depth > 0
-)
 
+-- Summed from the escalated exception requests counted per day and amount (data/schema.sql:
+-- filtered_escalated_exceptions), not from every contact of the period: the amount is kept to the cent, so
+-- any limit counts the contacts' own amounts. The waits are summed in microseconds, exactly, then made hours.
 select
-    count(*)                                                                as escalations,
-    count(*) filter (where exception_amount <= $grant_limit)                as escalations_avoided,
-    coalesce(sum(waiting_hours), 0)                                         as waiting_hours,
-    coalesce(sum(waiting_hours) filter (where exception_amount <= $grant_limit), 0) as waiting_hours_saved
-from escalated
+    coalesce(sum(escalations), 0)::bigint                                               as escalations,
+    coalesce(sum(escalations) filter (where exception_amount <= $grant_limit), 0)::bigint as escalations_avoided,
+    -- the customer waits from the end of the contact until someone above the agent decides
+    coalesce(sum(waited_us)::double / 3600e6, 0)                                        as waiting_hours,
+    coalesce(sum(waited_us) filter (where exception_amount <= $grant_limit)::double / 3600e6, 0)
+                                                                                        as waiting_hours_saved
+from filtered_escalated_exceptions($date_from, $date_to, $site, $team, $channel, $touchpoint)

@@ -43,16 +43,12 @@ survey_totals as (
     from scoped
 ),
 
--- customers active at the start of the period; with a scope filter, those the scope served by its end
--- (data/schema.sql: filtered_customers reads the customers' first contacts per scope, built at publish)
-churn_base as (
-    select customer_id, churned_on
-    from filtered_customers($date_from, $date_to, $site, $team, $channel, $touchpoint)
-),
-
+-- customers active at the start of the period and, of them, those churned by its end; with a scope filter,
+-- those the scope served by its end (data/schema.sql: customer_churn_counts sums the customers per joining
+-- and churn day, or with a scope filter reads the customers' first contacts per scope, built at publish)
 churn_totals as (
-    select count(*) as active_at_start, count(*) filter (where churned_on <= $date_to) as churned
-    from churn_base
+    select active_at_start, churned
+    from customer_churn_counts($date_from, $date_to, $site, $team, $channel, $touchpoint)
 ),
 
 -- service level counts answered contacts with a known wait and abandoned ones known to be after 20 s

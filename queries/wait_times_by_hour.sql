@@ -12,12 +12,12 @@
 
 -- Drawn as a heatmap by dashboard/views/wait_times.py under a measure picker that sets z to one of
 -- the three measures, and turns the colour scale round where lower is better so green means good.
--- summed from the interval table: an interval never straddles an hour
+-- summed from the interval table's hours (data/schema.sql: filtered_hours): an interval never straddles an hour
 with cell_totals as (
     select
-        isodow(interval_start)    as weekday_number,   -- 1 = Monday: rows are ordered Monday to Sunday
-        dayname(interval_start)   as weekday,
-        hour(interval_start)      as hour,
+        isodow(day)    as weekday_number,   -- 1 = Monday: rows are ordered Monday to Sunday
+        dayname(day)   as weekday,
+        hour,
         sum(offered)::bigint                as offered,
         sum(answered)::bigint               as answered,
         sum(answered_with_wait)::bigint     as answered_with_wait,
@@ -25,7 +25,7 @@ with cell_totals as (
         sum(answered_within_20s)::bigint    as answered_within_20s,
         sum(abandoned_after_20s)::bigint    as abandoned_after_20s,
         sum(answered_wait_s)::bigint        as answered_wait_s
-    from filtered_intervals($date_from, $date_to, $site, $team, $channel, $touchpoint)
+    from filtered_hours($date_from, $date_to, $site, $team, $channel, $touchpoint)
     group by weekday_number, weekday, hour
     -- a handful of contacts makes a cell swing between 0 and 100 %: too few to read
     having sum(offered) >= 10

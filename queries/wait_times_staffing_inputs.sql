@@ -7,8 +7,8 @@
 -- labels: {aht_s: AHT, patience_s: Mean patience}
 -- params: [date_from, date_to, site, team, channel, touchpoint]
 
--- Everything is summed from the KPI layer (data/schema.sql): contact_intervals for the busiest hour,
--- contact_days for the period's handling and waiting.
+-- Everything is summed from the KPI layer (data/schema.sql): its hours (filtered_hours) for the busiest
+-- hour, contact_days for the period's handling and waiting.
 with data_span as (
     -- the store's whole span: days of the period outside it hold no data, so they must not
     -- dilute the mean (a period reaching past the last day of data, say)
@@ -29,9 +29,8 @@ weekday_counts as (
 ),
 
 hour_of_week_contacts as (
-    select isodow(interval_start) as weekday_number, dayname(interval_start) as weekday,
-           hour(interval_start) as hour, sum(offered)::bigint as contacts
-    from filtered_intervals($date_from, $date_to, $site, $team, $channel, $touchpoint)
+    select isodow(day) as weekday_number, dayname(day) as weekday, hour, sum(offered)::bigint as contacts
+    from filtered_hours($date_from, $date_to, $site, $team, $channel, $touchpoint)
     group by all
 ),
 

@@ -17,11 +17,12 @@ REFUSED = "refused"
 
 # The tables an analyst's lab store holds: no raw agent_surveys.
 # the rollups built at publish are in the lab too: customer-side sums of rows the lab already reads
-LAB_TABLES = ["agent_requests", "agent_survey_groups", "agents", "contact_days", "contact_intervals", "contact_months",
-              "contact_team_days", "contact_team_months",
-              "contact_resolution_totals", "contact_resolutions", "contact_wait_days", "customer_experience_firsts",
-              "customer_first_contacts",
-              "customer_surveys", "customers", "events", "interactions", "store_coverage", "teams", "touchpoints",
+LAB_TABLES = ["agent_requests", "agent_survey_groups", "agents", "contact_days", "contact_hour_totals",
+              "contact_hours", "contact_intervals", "contact_months", "contact_resolution_totals",
+              "contact_resolutions", "contact_team_days", "contact_team_months", "contact_wait_days",
+              "customer_day_counts", "customer_experience_firsts", "customer_first_contacts",
+              "customer_span_counts", "customer_surveys", "customer_team_span_counts", "customers",
+              "escalated_exception_days", "events", "interactions", "store_coverage", "teams", "touchpoints",
               "training"]
 AGENT_COLUMNS_IN_LAB = ["agent_id", "agent_name", "team_id", "hired_on", "left_on", "authority_limit",
                         "hiring_profile"]
