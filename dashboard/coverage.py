@@ -94,7 +94,7 @@ DERIVED: dict[tuple[str, str], tuple[str, tuple[tuple[str, str], ...]]] = {
        for table, columns in (("contact_resolutions", ("month", "team_id", "channel", "touchpoint_id")),
                               ("contact_resolution_totals", ("month",)))
        for column in columns},
-    # kpis-fast: the customers counted per joining and churn day have what the customers' dates have
+    # the customers counted per joining and churn day have what the customers' dates have
     **{("customer_span_counts", column): ("customers", tuple(tuple(s.split(".")) for s in sources))
        for column, sources in SPAN_SOURCES.items()},
     **{("customer_day_counts", column): ("customers", tuple(tuple(s.split(".")) for s in sources))

@@ -360,7 +360,7 @@ from (
     group by all
 ) as f
 join customers as c using (customer_id)
--- kpis-fast: first_on too, so a team's churn reads only the rows first served inside the period
+-- first_on too, so a team's churn reads only the rows first served inside the period
 order by f.team_id, f.first_on
 """
 
@@ -422,7 +422,7 @@ order by month, exception_requested, escalation_depth, resolution_s
 """
 
 
-# ---- kpis-fast rollups: customer churn's day pairs (more below) ----
+# ---- Rollups for customer churn's day pairs (more below) ----
 
 # The same for customer_span_counts (coverage.DERIVED): the customers' own dates.
 SPAN_SOURCES: dict[str, tuple[str, ...]] = {
@@ -528,7 +528,7 @@ DAY_COUNT_SOURCES: dict[str, tuple[str, ...]] = {
 
 
 def build_fast_kpis(con: duckdb.DuckDBPyConnection) -> None:
-    """The kpis-fast rollups (data/schema.sql): customer_span_counts, customer_day_counts, customer_team_span_counts (after
+    """The rollups for churn counts, hours and the what-if (data/schema.sql): customer_span_counts, customer_day_counts, customer_team_span_counts (after
     customer_first_contacts), contact_hours, contact_hour_totals and escalated_exception_days."""
     con.execute("delete from customer_span_counts")
     con.execute(CUSTOMER_SPAN_COUNTS)

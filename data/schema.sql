@@ -327,7 +327,7 @@ create table contact_resolution_totals (
     contacts            bigint not null
 );
 
--- ---- Rollups for the KPI tiles' customer churn, the wait-times heatmap and the what-if (kpis-fast) ----
+-- ---- Rollups for the KPI tiles' customer churn, the wait-times heatmap and the what-if ----
 
 -- Customers counted per joining day and churn day: what the whole company's customer churn (no site, team,
 -- channel or touchpoint filter; customer_churn_counts below) reads instead of every customer. "Active at
@@ -947,7 +947,7 @@ create macro team_month_attrition(date_from, date_to, site, team) as table
     cross join filtered_agents(site, team) as a
     group by m.month, m.last_day, a.team_id, a.team_name, a.site;
 
--- ---- Macros over the kpis-fast rollups ----
+-- ---- Macros over the churn-count, hour and what-if rollups ----
 
 -- Customer churn's two counts, one row: the customers active at date_from (joined before it and not churned
 -- before it; with a scope filter, those the scope served by date_to: filtered_customers) and, of them, those

@@ -1,4 +1,4 @@
-"""The kpis-fast rollups (data/schema.sql): customer churn's counts per joining and churn day, for the whole
+"""The rollups for churn counts, hours and the what-if (data/schema.sql): customer churn's counts per joining and churn day, for the whole
 company and per team (customer_span_counts, customer_team_span_counts, read through customer_churn_counts),
 the intervals' waiting counts per day and hour (contact_hours, contact_hour_totals, through filtered_hours)
 and the escalated exception requests per day and amount (escalated_exception_days). Each query reading them gives the figures of
