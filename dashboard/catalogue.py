@@ -15,8 +15,10 @@ DuckDB parameters and returns polars frames.
 from __future__ import annotations
 
 import functools
+import math
 import re
 import threading
+import time
 from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
@@ -484,21 +486,32 @@ def run_key(query: Query, values: dict) -> tuple:
     return query.sql, tuple(sorted(query.bind(values).items()))
 
 
+# The longest each query (by its SQL) has taken when run together, in this process: a page's plan
+# starts its slowest queries first, so that a long one does not start last and hold the page up after
+# the others are done (the longest-first rule); a query never run yet counts as the slowest. The
+# longest, not the last: a result served from the cache takes no time, yet the query is slow cold.
+_LONGEST_S: dict[str, float] = {}
+
+
 def run_together(planned: Sequence[tuple[Query, dict]], run: Callable[[Query, dict], object],
                  workers: int) -> dict[tuple, QueryFileError]:
-    """Runs the planned (query, values) pairs through `run`, `workers` at a time, for its cache: the
-    rows come back when the page's sections ask `run` again. Returns the errors by run_key, so a
-    section reading a query that failed or stopped here is told so at once instead of running it
-    again (a stopped query would cost its time limit twice)."""
+    """Runs the planned (query, values) pairs through `run`, `workers` at a time and the slowest
+    first, for its cache: the rows come back when the page's sections ask `run` again. Returns the
+    errors by run_key, so a section reading a query that failed or stopped here is told so at once
+    instead of running it again (a stopped query would cost its time limit twice)."""
     failed: dict[tuple, QueryFileError] = {}
 
     def one(pair: tuple[Query, dict]) -> None:
+        started = time.perf_counter()
         try:
             run(*pair)
         except QueryFileError as err:   # QueryStopped included
             failed[run_key(*pair)] = err
+        took = time.perf_counter() - started
+        _LONGEST_S[pair[0].sql] = max(took, _LONGEST_S.get(pair[0].sql, 0.0))
+    slowest_first = sorted(planned, key=lambda pair: -_LONGEST_S.get(pair[0].sql, math.inf))
     with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="page-query") as pool:
-        list(pool.map(one, planned))
+        list(pool.map(one, slowest_first))
     return failed
 
 

@@ -6,6 +6,8 @@ from __future__ import annotations
 
 import datetime as dt
 import threading
+import time
+import uuid
 
 import polars as pl
 import pytest
@@ -163,3 +165,23 @@ def test_a_failing_query_is_reported_where_it_is_read(con):
 def test_query_workers_setting(monkeypatch, text, expected):
     monkeypatch.setenv("DASHBOARD_QUERY_WORKERS", text)
     assert config.query_workers() == expected
+
+
+def test_the_slowest_queries_start_first():
+    """One worker, so the order is seen: the first time in plan order (none has run yet), then the
+    slowest first by how long each took, so a long query does not start last and hold the page up."""
+    tag = uuid.uuid4().hex   # SQL texts no other test has run
+    pauses = {"quick": 0.0, "slow": 0.06, "middling": 0.03}
+    queries = {name: catalogue.Query(name=name, path=config.queries_dir(), title="", description="",
+                                     sql=f"select '{name}' -- {tag}", params=()) for name in pauses}
+    started = []
+
+    def run(query, values):
+        started.append(query.name)
+        time.sleep(pauses[query.name])
+
+    catalogue.run_together([(queries[n], {}) for n in ("quick", "slow", "middling")], run, workers=1)
+    assert started == ["quick", "slow", "middling"]
+    started.clear()
+    catalogue.run_together([(queries[n], {}) for n in ("quick", "middling", "slow")], run, workers=1)
+    assert started == ["slow", "middling", "quick"]
