@@ -149,8 +149,6 @@ class Canvas(Protocol):
 
 
 Section = Callable[[Canvas], None]
-# What a section will read with the filters alone: (query, values) pairs for PageData.prefetch
-Plan = Callable[[PageData], list[tuple[catalogue.Query, dict]]]
 
 
 def reads(*names: str) -> Callable[[Section], Section]:
