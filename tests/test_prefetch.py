@@ -32,6 +32,7 @@ class Recorder:
 
     def __init__(self, con):
         self.con, self.known = con, coverage.read(con)
+        self.catalogue = catalogue.load(config.queries_dir())   # the query files the page draws from
         self.read: set[tuple] = set()
         self.planned: set[tuple] = set()
         self.names: dict[tuple, str] = {}
@@ -52,17 +53,16 @@ class Recorder:
 def draw_page(con, page: str, period, **scope) -> Recorder:
     recorder = Recorder(con)
     data = PageData(page=page, chosen=filters.Filters(*period, **scope), choices=filters.read_choices(con),
-                    coverage=recorder.known, catalogue=catalogue.load(config.queries_dir()),
+                    coverage=recorder.known, catalogue=recorder.catalogue,
                     runner=recorder.run, prefetcher=recorder.prefetch)
     layout.draw(PageCanvas(data))
     return recorder
 
 
-def filters_only(con, recorder: Recorder, key: tuple) -> bool:
+def filters_only(recorder: Recorder, key: tuple) -> bool:
     """Whether the query behind `key` binds nothing but the filters (a query file, not the events)."""
-    catalogue_now = catalogue.load(config.queries_dir())
     try:
-        query = catalogue_now.get(recorder.names[key])
+        query = recorder.catalogue.get(recorder.names[key])
     except KeyError:
         return False
     return set(query.params) <= set(filters.Filters(*YEAR_2025).as_params())
@@ -84,7 +84,7 @@ def test_the_plan_is_what_the_sections_read(con, page, label, period, scope):
     recorder = draw_page(con, page, period, **scope)
     unread = {recorder.names[k] for k in recorder.planned - recorder.read}
     assert not unread, f"{page}: planned but never read by a section: {sorted(unread)}"
-    unplanned = {recorder.names[k] for k in recorder.read - recorder.planned if filters_only(con, recorder, k)}
+    unplanned = {recorder.names[k] for k in recorder.read - recorder.planned if filters_only(recorder, k)}
     assert not unplanned, f"{page}: read with the filters alone but not planned: {sorted(unplanned)}"
     assert recorder.planned or page == "queries" and not recorder.read
 
