@@ -60,8 +60,9 @@ def planned(data: PageData) -> list[tuple[catalogue.Query, dict]]:
     section's plan (canvas.reads; present.query_files). Left out: a query bound to a page control,
     whose value is known only once the control is drawn; one whose inputs the store lacks, which its
     section does not run (it says why there is no data); and a missing or broken file, which its
-    section reports."""
-    filters_only = set(data.chosen.as_params())
+    section reports. Settings (catalogue.SETTING_PARAMS) are known before anything is drawn, so a
+    query binding them is planned (the mirror's levers, the slowest query of two pages)."""
+    known_before_drawing = set(data.chosen.as_params()) | set(catalogue.SETTING_PARAMS)
     planned: dict[tuple, tuple[catalogue.Query, dict]] = {}
     for section in sections(data.page):
         try:
@@ -69,6 +70,6 @@ def planned(data: PageData) -> list[tuple[catalogue.Query, dict]]:
         except SectionProblem:
             continue
         for query, values in pairs:
-            if set(query.params) <= filters_only and not data.missing(query):
+            if set(query.params) <= known_before_drawing and not data.missing(query):
                 planned.setdefault(catalogue.run_key(query, values), (query, values))
     return list(planned.values())

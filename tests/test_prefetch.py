@@ -1,5 +1,5 @@
 """A page's queries run together before its sections draw (layout.planned, catalogue.run_together,
-PageData.prefetch): every query a section reads with the filters alone is planned, nothing planned
+PageData.prefetch): every query a section reads with the filters and settings alone is planned, nothing planned
 goes unread, several run at once, and a query that fails or stops while planned runs only once."""
 
 from __future__ import annotations
@@ -59,13 +59,14 @@ def draw_page(con, page: str, period, **scope) -> Recorder:
     return recorder
 
 
-def filters_only(recorder: Recorder, key: tuple) -> bool:
-    """Whether the query behind `key` binds nothing but the filters (a query file, not the events)."""
+def known_before_drawing(recorder: Recorder, key: tuple) -> bool:
+    """Whether the query behind `key` binds nothing but the filters and settings (a query file, not
+    the events): nothing a page control sets."""
     try:
         query = recorder.catalogue.get(recorder.names[key])
     except KeyError:
         return False
-    return set(query.params) <= set(filters.Filters(*YEAR_2025).as_params())
+    return set(query.params) <= set(filters.Filters(*YEAR_2025).as_params()) | {"min_respondents"}
 
 
 SCOPES = [
@@ -84,8 +85,8 @@ def test_the_plan_is_what_the_sections_read(con, page, label, period, scope):
     recorder = draw_page(con, page, period, **scope)
     unread = {recorder.names[k] for k in recorder.planned - recorder.read}
     assert not unread, f"{page}: planned but never read by a section: {sorted(unread)}"
-    unplanned = {recorder.names[k] for k in recorder.read - recorder.planned if filters_only(recorder, k)}
-    assert not unplanned, f"{page}: read with the filters alone but not planned: {sorted(unplanned)}"
+    unplanned = {recorder.names[k] for k in recorder.read - recorder.planned if known_before_drawing(recorder, k)}
+    assert not unplanned, f"{page}: read with the filters and settings alone but not planned: {sorted(unplanned)}"
     assert recorder.planned or page == "queries" and not recorder.read
 
 
