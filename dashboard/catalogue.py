@@ -28,7 +28,7 @@ import duckdb
 import polars as pl
 import yaml
 
-from dashboard import confidential, config, guard, kpis, pages
+from dashboard import confidential, config, guard, kpis, pages, store
 from dashboard.chartspec import CHART_KINDS, NEEDS_AXES, READING_KINDS, READING_ORDERS, ChartSpec, Reading
 from dashboard.mapping import store_columns
 from dashboard.timelimit import Watchdog
@@ -472,7 +472,7 @@ def execute(con: duckdb.DuckDBPyConnection, query: Query, values: dict,
     try:
         with Watchdog(cursor, limit) as watchdog:
             try:
-                return cursor.sql(query.sql, params=query.bind(values) or None).pl()
+                return store.rows(cursor, query.sql, query.bind(values) or None)
             except duckdb.Error as exc:
                 if watchdog.fired:
                     raise QueryStopped(query.path, query.line_of_sql_start(), _stopped_message(limit)) from None
