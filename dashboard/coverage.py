@@ -15,9 +15,9 @@ from dataclasses import dataclass, field
 
 import duckdb
 
-from dashboard.rollups import (DAY_COUNT_SOURCES, ESCALATED_SOURCES, EXPERIENCE_FIRST_SOURCES, FIRST_CONTACT_SOURCES,
-                               HOUR_COUNTS, INTERVAL_SOURCES, MONTH_SOURCES, RESOLUTION_SOURCES, SPAN_SOURCES,
-                               TEAM_SPAN_SOURCES, WAIT_DAY_SOURCES)
+from dashboard.rollups import (DAY_COUNT_SOURCES, ESCALATED_SOURCES, EXPERIENCE_FIRST_SOURCES,
+                               EXPERIENCE_PERIOD_SOURCES, FIRST_CONTACT_SOURCES, HOUR_COUNTS, INTERVAL_SOURCES,
+                               MONTH_SOURCES, RESOLUTION_SOURCES, SPAN_SOURCES, TEAM_SPAN_SOURCES, WAIT_DAY_SOURCES)
 
 TABLE_ROW = "*"   # the store_coverage row that describes a table as a whole
 
@@ -86,6 +86,10 @@ DERIVED: dict[tuple[str, str], tuple[str, tuple[tuple[str, str], ...]]] = {
     # customers' first contacts of each set of experiences (customer churn by experience), likewise
     **{("customer_experience_firsts", column): ("interactions", tuple(tuple(s.split(".")) for s in sources))
        for column, sources in EXPERIENCE_FIRST_SOURCES.items()},
+    # every period's counts of them (experience_churn_periods): each set's count has what its since_ day
+    # has, its churned count the churn days too
+    **{("experience_churn_periods", column): ("interactions", tuple(tuple(s.split(".")) for s in sources))
+       for column, sources in EXPERIENCE_PERIOD_SOURCES.items()},
     # the resolution-time counts', likewise (the median figure's needs name the contact columns too)
     **{(table, column): ("interactions", tuple(tuple(s.split(".")) for s in sources))
        for table in ("contact_resolutions", "contact_resolution_totals")

@@ -107,6 +107,20 @@ EXPERIENCE_FIRST_SOURCES: dict[str, tuple[str, ...]] = {
                                     "interactions.escalation_depth", "customer_surveys.csat"),
 }
 
+# The sets of experiences customer_experience_firsts counts first contacts of (its since_ columns).
+EXPERIENCE_SETS = ("contact", "known_wait", "long_wait", "escalated", "low_csat", "known_wait_or_escalated",
+                   "known_wait_or_low_csat", "any_bad", "known_wait_or_any_bad")
+
+# The same for experience_churn_periods (coverage.DERIVED): a period and a set's count have what the set's
+# since day has; its churned count the churn days too.
+EXPERIENCE_PERIOD_SOURCES: dict[str, tuple[str, ...]] = {
+    "period_from": EXPERIENCE_FIRST_SOURCES["day"],
+    "period_to": EXPERIENCE_FIRST_SOURCES["day"],
+    **{name: EXPERIENCE_FIRST_SOURCES[f"since_{name}"] for name in EXPERIENCE_SETS},
+    **{f"{name}_churned": EXPERIENCE_FIRST_SOURCES[f"since_{name}"] + ("customers.churned_on",)
+       for name in EXPERIENCE_SETS},
+}
+
 # The same for contact_resolutions and contact_resolution_totals (coverage.DERIVED): their counts are of
 # answered, resolved contacts with a recorded resolution time.
 RESOLUTION_SOURCES: dict[str, tuple[str, ...]] = {
@@ -402,6 +416,96 @@ group by all
 order by all
 """
 
+# experience_churn_periods holds the periods starting within this many days before the last contact day
+# (two years): a one-year store's periods are 67K rows, a two-year one's 267K; older periods read the
+# first contacts themselves.
+CHURN_PERIOD_DAYS = 731
+
+
+def experience_churn_periods_sql(days: int = CHURN_PERIOD_DAYS) -> str:
+    """Customer churn by experience counted for every period of whole days starting inside the last
+    `days` days of customer_experience_firsts (data/schema.sql: experience_churn_periods).
+
+    A first-contact row (day d, since day s, churn day c, n contacts) counts in the period [F, T]
+    exactly when s < F <= d, F <= c (or no churn day) and d <= T, as the query's filters say; as
+    churned when also c <= T. So it adds n to every period whose start lies in [s + 1, min(d, c)] and
+    whose end is at least d (at least max(d, c) for the churned count). Each row is two changes at its
+    end day, +n where its starts open and -n where they close; the sums over all starts up to F and
+    ends up to T (running sums along both) are then every period's counts. Changes before the first
+    day kept count from it (greatest); those after the last day never count."""
+    sets = ", ".join(f"('{name}', r.since_{name})" for name in EXPERIENCE_SETS)
+    columns = [f"{name}{suffix}" for suffix in ("", "_churned") for name in EXPERIENCE_SETS]
+    pivot = ",\n        ".join(f"sum(change) filter (where set_name = '{name}' and {'' if suffix else 'not '}churned) "
+                               f"as {name}{suffix}" for suffix in ("", "_churned") for name in EXPERIENCE_SETS)
+    placed = ", ".join(f"coalesce(c.{column}, 0) as {column}" for column in columns)
+    over = lambda window: ", ".join(f"sum({column}) over {window} as {column}" for column in columns)  # noqa: E731
+    final = ", ".join(f"{column}::bigint as {column}" for column in columns)
+    return f"""
+with bounds as (
+    select max(day) as last_day, greatest(min(day), max(day) - {int(days) - 1}) as first_day
+    from customer_experience_firsts
+),
+
+spans as (
+    -- each row's periods of each set: starts from the day after since_ to the earlier of its day and churn day
+    select x.set_name, r.day, r.churned_on, r.contacts, x.since + 1 as opens,
+           least(r.day, coalesce(r.churned_on, r.day)) + 1 as closes
+    from customer_experience_firsts as r,
+    lateral (values {sets}) as x(set_name, since)
+    where x.since < least(r.day, coalesce(r.churned_on, r.day))
+),
+
+changes as (
+    select s.set_name, e.churned, greatest(e.starts, b.first_day) as period_from,
+           greatest(e.ends, b.first_day) as period_to, sum(e.change) as change
+    from spans as s, bounds as b,
+    lateral (values (false, s.opens, s.day, s.contacts), (false, s.closes, s.day, -s.contacts),
+                    (true, s.opens, greatest(s.day, s.churned_on), s.contacts),
+                    (true, s.closes, greatest(s.day, s.churned_on), -s.contacts)) as e(churned, starts, ends, change)
+    where (not e.churned or s.churned_on is not null) and e.starts <= b.last_day and e.ends <= b.last_day
+    group by all
+),
+
+pivoted as (
+    select
+        period_from,
+        period_to,
+        {pivot}
+    from changes
+    group by all
+),
+
+days as (
+    select unnest(generate_series(first_day, last_day, interval 1 day))::date as day from bounds
+),
+
+placed as (
+    select f.day as period_from, t.day as period_to, {placed}
+    from days as f
+    cross join days as t
+    left join pivoted as c on c.period_from = f.day and c.period_to = t.day
+),
+
+over_starts as (
+    select period_from, period_to, {over("(partition by period_to order by period_from rows unbounded preceding)")}
+    from placed
+),
+
+over_both as (
+    select period_from, period_to, {over("(partition by period_from order by period_to rows unbounded preceding)")}
+    from over_starts
+)
+
+select period_from, period_to, {final}
+from over_both
+where period_from <= period_to
+order by period_from, period_to
+"""
+
+
+EXPERIENCE_CHURN_PERIODS = experience_churn_periods_sql()
+
+
 # Resolved contacts per month, team, channel, touchpoint, exception request, level and time to
 # resolution (data/schema.sql), counted by the schema's resolution_count_rows, the one definition
 # filtered_resolutions also uses for a period's partial months. A month at a time, as contact_months,
@@ -576,7 +680,8 @@ def build(con: duckdb.DuckDBPyConnection) -> None:
 
 
 def build_experience_firsts(con: duckdb.DuckDBPyConnection, most: int = BATCH_CONTACTS) -> None:
-    """customer_experience_firsts from the contacts, a batch of customers at a time."""
+    """customer_experience_firsts from the contacts, a batch of customers at a time; then
+    experience_churn_periods from it."""
     con.execute("delete from customer_experience_firsts")
     con.execute("drop table if exists experience_first_batches")
     con.execute(EXPERIENCE_FIRST_BATCHES)
@@ -586,6 +691,8 @@ def build_experience_firsts(con: duckdb.DuckDBPyConnection, most: int = BATCH_CO
         con.execute(CUSTOMER_EXPERIENCE_FIRSTS)
     finally:
         con.execute("drop table experience_first_batches")
+    con.execute("delete from experience_churn_periods")
+    con.execute(f"insert into experience_churn_periods {EXPERIENCE_CHURN_PERIODS}")
 
 
 def customer_batches(con: duckdb.DuckDBPyConnection, most: int = BATCH_CONTACTS) -> list[tuple[int | None, int | None]]:

@@ -295,6 +295,37 @@ create table customer_experience_firsts (
     contacts                      bigint not null
 );
 
+-- Customer churn by experience without a site, team, channel or touchpoint filter, counted for every period
+-- of whole days starting within the last two years of customer_experience_firsts' days (rollups.CHURN_PERIOD_DAYS)
+-- and ending by its last day: for each set of experiences (customer_experience_firsts' since_ columns), the
+-- customers of the period who had it (their first such contact of the period is in it, and they were
+-- customers at its start), and of them those who churned by its end. What the attrition page reads for such
+-- a period: one row, however many customers (about 9M in a quarter at 100M demo contacts). Built from
+-- customer_experience_firsts at every publish (dashboard/rollups.py), so it never disagrees with it; in
+-- period order.
+create table experience_churn_periods (
+    period_from                           date not null,
+    period_to                             date not null,
+    contact                               bigint not null,
+    known_wait                            bigint not null,
+    long_wait                             bigint not null,
+    escalated                             bigint not null,
+    low_csat                              bigint not null,
+    known_wait_or_escalated               bigint not null,
+    known_wait_or_low_csat                bigint not null,
+    any_bad                               bigint not null,
+    known_wait_or_any_bad                 bigint not null,
+    contact_churned                       bigint not null,
+    known_wait_churned                    bigint not null,
+    long_wait_churned                     bigint not null,
+    escalated_churned                     bigint not null,
+    low_csat_churned                      bigint not null,
+    known_wait_or_escalated_churned       bigint not null,
+    known_wait_or_low_csat_churned        bigint not null,
+    any_bad_churned                       bigint not null,
+    known_wait_or_any_bad_churned         bigint not null
+);
+
 -- Resolved contacts counted per calendar month x team x channel x touchpoint x exception request x
 -- escalation level x time to resolution in seconds: what the median and quartiles of time to
 -- resolution by deciding level (escalations page) read instead of every contact of the period. A

@@ -21,7 +21,9 @@
 -- period, and how many of those churned by its end. Sets, not single experiences: the customers who had
 -- two experiences together are counted as those who had either (inclusion-exclusion, below), because a
 -- union is what the rollup can count without folding each customer's contacts.
--- Without a site, team, channel or touchpoint filter: customer_experience_firsts (data/schema.sql) holds
+-- Without a site, team, channel or touchpoint filter, for a period of the last two years of contacts:
+-- experience_churn_periods (data/schema.sql) holds the period's counts, one row, read as such. For an
+-- older period: customer_experience_firsts (data/schema.sql) holds
 -- every contact that is a customer's first of a set in some period, with the day since which it is;
 -- such a contact is the first of a period from date_from exactly when that day is before date_from, so
 -- summing those contacts counts each customer once, with no grouping by customer. The rollup leaves out
@@ -31,6 +33,37 @@ with read_from_rollup as (
     select $site is null and $team is null and $channel is null and $touchpoint is null
        and not exists (select 1 from contact_days as d anti join teams as t using (team_id)
                        where $site is null and $team is null and $channel is null and $touchpoint is null) as yes
+),
+
+-- the period's row of experience_churn_periods, when it holds the period (never with a scope filter)
+period_row as (
+    select *
+    from experience_churn_periods
+    where $site is null and $team is null and $channel is null and $touchpoint is null
+      and (select yes from read_from_rollup)
+      and period_from = $date_from and period_to = $date_to
+),
+
+-- one row when the period has no row there, none when it has: joined to the first contacts below, so that
+-- DuckDB reads none of them when it does not need them (a join with an empty side reads nothing of the other)
+period_missing as (
+    select true as missing where not exists (select 1 from period_row)
+),
+
+period_sets as (
+    select v.*
+    from period_row as p,
+    lateral (values
+        (true, p.contact_churned, p.known_wait_churned, p.long_wait_churned, p.escalated_churned,
+         p.low_csat_churned, p.known_wait_or_escalated_churned, p.known_wait_or_low_csat_churned,
+         p.any_bad_churned, p.known_wait_or_any_bad_churned),
+        (false, p.contact - p.contact_churned, p.known_wait - p.known_wait_churned,
+         p.long_wait - p.long_wait_churned, p.escalated - p.escalated_churned, p.low_csat - p.low_csat_churned,
+         p.known_wait_or_escalated - p.known_wait_or_escalated_churned,
+         p.known_wait_or_low_csat - p.known_wait_or_low_csat_churned, p.any_bad - p.any_bad_churned,
+         p.known_wait_or_any_bad - p.known_wait_or_any_bad_churned)
+    ) as v(churned, contact, known_wait, long_wait, escalated, low_csat, known_wait_or_escalated,
+           known_wait_or_low_csat, any_bad, known_wait_or_any_bad)
 ),
 
 unscoped_sets as (
@@ -46,8 +79,9 @@ unscoped_sets as (
         sum(case when since_any_bad < $date_from then contacts end)                 as any_bad,
         sum(case when since_known_wait_or_any_bad < $date_from then contacts end)   as known_wait_or_any_bad
     from (
-        select *, coalesce(churned_on <= $date_to, false) as churned
-        from customer_experience_firsts
+        select f.*, coalesce(f.churned_on <= $date_to, false) as churned
+        from customer_experience_firsts as f
+        join period_missing as m on m.missing
         -- the filters again, as such: a scope filter then leaves this out when the query is planned
         where $site is null and $team is null and $channel is null and $touchpoint is null
           and (select yes from read_from_rollup)
@@ -83,14 +117,9 @@ period_contacts as (
 -- the same).
 period_ids as (
     select min(interaction_id) as first_id, max(interaction_id) as last_id
-    from (
-        select interaction_id, queued_at from interactions
-        where not ($site is null and $team is null and $channel is null and $touchpoint is null)
-        union all
-        select interaction_id, queued_at from interactions semi join scoped_teams using (team_id)
-        where $site is null and $team is null and $channel is null and $touchpoint is null
-    )
-    where queued_at >= $date_from and queued_at < $date_to + interval 1 day
+    from period_contacts
+    -- no row without contacts (not one of nulls), so the answers below are not read at all
+    having count(*) > 0
 ),
 
 low_csat_contacts as (
@@ -161,7 +190,7 @@ sets as (
         coalesce(sum(known_wait_or_low_csat) filter (where churned), 0)::bigint  as known_wait_or_low_csat_churned,
         coalesce(sum(any_bad) filter (where churned), 0)::bigint                 as any_bad_churned,
         coalesce(sum(known_wait_or_any_bad) filter (where churned), 0)::bigint   as known_wait_or_any_bad_churned
-    from (select * from unscoped_sets union all select * from scoped_sets)
+    from (select * from period_sets union all select * from unscoped_sets union all select * from scoped_sets)
 ),
 
 -- Each experience splits the same customers in two: those with a known wait (a recorded wait or an

@@ -394,3 +394,65 @@ def test_a_scope_store_holds_its_own_rollup_and_the_same_figures(store_path, con
             assert_same_everywhere(derived)
         finally:
             derived.close()
+
+
+# ---- every period's counts, one row each (experience_churn_periods) ------------------------------
+
+PERIOD_COLUMNS = [f"{name}{suffix}" for suffix in ("", "_churned") for name in rollups.EXPERIENCE_SETS]
+
+
+def summed_from_first_contacts(con, date_from: dt.date, date_to: dt.date) -> tuple:
+    """A period's counts from customer_experience_firsts, with the query's filters as plain SQL."""
+    sums = ", ".join([f"coalesce(sum(contacts) filter (where since_{name} < $f), 0)::bigint"
+                      for name in rollups.EXPERIENCE_SETS]
+                     + [f"coalesce(sum(contacts) filter (where since_{name} < $f and churned_on <= $t), 0)::bigint"
+                        for name in rollups.EXPERIENCE_SETS])
+    return rows(con, f"""select {sums} from customer_experience_firsts
+                         where day between $f and $t and (churned_on is null or churned_on >= $f)""",
+                {"f": date_from, "t": date_to})[0]
+
+
+def test_every_periods_row_equals_its_first_contacts_summed(con):
+    """Every period of whole days inside the data has a row (checked: the count of rows), and the rows of
+    the first and last days and of 150 random periods equal the first contacts summed in plain SQL."""
+    import random
+    (first, last), = rows(con, "select min(day), max(day) from customer_experience_firsts")
+    days = (last - first).days + 1
+    assert rows(con, "select count(*), min(period_from), max(period_to) from experience_churn_periods") \
+        == [(days * (days + 1) // 2, first, last)]
+    pick = random.Random(13)
+    periods = [(first, last), (first, first), (last, last)] + [
+        tuple(sorted(first + dt.timedelta(days=pick.randrange(days)) for _ in range(2))) for _ in range(150)]
+    held = {(f, t): r for f, t, *r in rows(con, f"select period_from, period_to, {', '.join(PERIOD_COLUMNS)} "
+                                                "from experience_churn_periods")}
+    for date_from, date_to in periods:
+        assert tuple(held[(date_from, date_to)]) == summed_from_first_contacts(con, date_from, date_to), (date_from, date_to)
+    assert held[(first, last)][0] > 0
+
+
+def test_a_period_with_a_row_reads_that_row_alone(store_path, tmp_path, con):
+    """With the first contacts emptied and the periods' rows kept, periods inside the data still give their
+    figures (the query reads the row, not the first contacts); a period the rows do not hold (before and
+    after the data) reads the first contacts, now none."""
+    path = _rebuilt_copy(store_path, tmp_path, after_record=("delete from customer_experience_firsts",))
+    chosen = cases(con)
+    with store.open_read_only(path) as emptied:
+        for label in ("whole data", "last quarter", "a month", "mid-month to mid-month", "a day"):
+            assert_frame_equal(run(emptied, query(), chosen[label]), run(con, query(), chosen[label]),
+                               check_exact=True)
+        outside = run(emptied, query(), chosen["before and after the data"])
+        assert outside.filter(pl.col("experience").is_not_null())["customers"].sum() == 0
+        assert run(con, query(), chosen["before and after the data"])["customers"].sum() > 0
+
+
+def test_periods_starting_before_the_rows_window_read_the_first_contacts(store_path, tmp_path):
+    """With rows for periods starting in the last 40 days only, every case gives the previous SQL's figures
+    and the count in Python: older periods read the first contacts, newer ones their row."""
+    path = _rebuilt_copy(store_path, tmp_path, after_record=(
+        "delete from experience_churn_periods",
+        f"insert into experience_churn_periods {rollups.experience_churn_periods_sql(40)}"))
+    with store.open_read_only(path) as con:
+        (last,), = rows(con, "select max(day) from customer_experience_firsts")
+        starts = rows(con, "select min(period_from), count(distinct period_from) from experience_churn_periods")
+        assert starts == [(last - dt.timedelta(days=39), 40)]
+        assert_same_everywhere(con)

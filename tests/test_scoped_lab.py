@@ -22,8 +22,8 @@ LAB_TABLES = ["agent_requests", "agent_survey_groups", "agents", "contact_days",
               "contact_resolutions", "contact_team_days", "contact_team_months", "contact_wait_days",
               "customer_day_counts", "customer_experience_firsts", "customer_first_contacts",
               "customer_span_counts", "customer_surveys", "customer_team_span_counts", "customers",
-              "escalated_exception_days", "events", "interactions", "store_coverage", "teams", "touchpoints",
-              "training"]
+              "escalated_exception_days", "events", "experience_churn_periods", "interactions", "store_coverage",
+              "teams", "touchpoints", "training"]
 AGENT_COLUMNS_IN_LAB = ["agent_id", "agent_name", "team_id", "hired_on", "left_on", "authority_limit",
                         "hiring_profile"]
 
