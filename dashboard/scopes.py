@@ -89,8 +89,11 @@ KEPT_ROWS = {
     "customer_experience_firsts": "select * from src.customer_experience_firsts where $everything union all "
                                   "select * from main.customer_experience_first_rows(null, null) "
                                   "where not $everything order by all",   # as rollups.CUSTOMER_EXPERIENCE_FIRSTS
-    # every period's counts, from the scope's own first contacts just copied
-    "experience_churn_periods": rollups.EXPERIENCE_CHURN_PERIODS,
+    # every period's counts: the store's own for the whole company, else from the scope's first contacts
+    # just copied
+    "experience_churn_periods": "select * from src.experience_churn_periods where $everything union all "
+                                f"select * from ({rollups.EXPERIENCE_CHURN_PERIODS}) where not $everything "
+                                "order by period_from, period_to",
     # the scope's own customers counted per joining and churn day, from those just copied
     "customer_span_counts": "select joined_on, churned_on, count(*) as customers from main.customers "
                             "group by all order by all",
