@@ -14,7 +14,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from dashboard import coverage, demo, rollups, store  # noqa: E402
+from dashboard import catalogue, config, coverage, demo, rollups, store  # noqa: E402
 
 STORE_INTERACTIONS = 60_000
 STORE_SEED = 7
@@ -81,6 +81,21 @@ def queries_folder(tmp_path, monkeypatch, app_env):
 
 def scalar(con, sql: str, params: dict | None = None):
     return con.cursor().sql(sql, params=params).fetchall()[0][0]
+
+
+def rows(con, sql: str, params: dict | None = None) -> list[tuple]:
+    """Every row of the query, its parameters bound by DuckDB, on a cursor of its own."""
+    cursor = con.cursor()
+    try:
+        return cursor.execute(sql, params).fetchall()
+    finally:
+        cursor.close()
+
+
+@pytest.fixture(scope="module")
+def queries():
+    """The shipped query files (queries/)."""
+    return catalogue.load(config.queries_dir())
 
 
 MARCH_TO_MAY = (dt.date(2025, 3, 1), dt.date(2025, 5, 31))

@@ -15,6 +15,7 @@ from collections import Counter
 import duckdb
 import polars as pl
 import pytest
+from conftest import rows
 from polars.testing import assert_frame_equal
 from test_scoped_churn import imported_with_customers  # noqa: F401 (a fixture)
 
@@ -127,14 +128,6 @@ order by experience_order, had_it desc
 
 EXPERIENCES = ("Long wait (> 5 min) or abandoned", "Escalated to a manager or above", "Low CSAT answer (1-2)",
                "Any of the three")
-
-
-def rows(con, sql: str, params: dict | None = None) -> list[tuple]:
-    cursor = con.cursor()
-    try:
-        return cursor.execute(sql, params).fetchall()
-    finally:
-        cursor.close()
 
 
 def query() -> catalogue.Query:

@@ -15,22 +15,10 @@ from collections import Counter
 import duckdb
 import polars as pl
 import pytest
+from conftest import rows
 from test_scoped_churn import cases, imported_with_customers  # noqa: F401 (a fixture, used by name)
 
 from dashboard import catalogue, config, coverage, filters, importer, mapping, rollups, scopes, store
-
-
-def rows(con, sql: str, params: dict | None = None) -> list[tuple]:
-    cursor = con.cursor()
-    try:
-        return cursor.execute(sql, params).fetchall()
-    finally:
-        cursor.close()
-
-
-@pytest.fixture(scope="module")
-def queries() -> catalogue.Catalogue:
-    return catalogue.load(config.queries_dir())
 
 
 def previous(query: catalogue.Query, sql: str) -> catalogue.Query:

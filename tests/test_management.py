@@ -13,14 +13,9 @@ from conftest import MARCH_TO_MAY, ROOT
 from scipy import stats
 from streamlit.testing.v1 import AppTest
 
-from dashboard import catalogue, config, filters, ranking, store
+from dashboard import catalogue, filters, ranking, store
 
 YEAR_2025 = (dt.date(2025, 1, 1), dt.date(2025, 12, 31))
-
-
-@pytest.fixture(scope="module")
-def queries() -> catalogue.Catalogue:
-    return catalogue.load(config.queries_dir())
 
 
 def values(period=MARCH_TO_MAY, **scope) -> dict:

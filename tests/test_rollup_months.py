@@ -994,11 +994,6 @@ WITHIN_ONE_MONTH = (dt.date(2025, 7, 10), dt.date(2025, 7, 24))
 BEFORE_AND_AFTER_THE_DATA = (dt.date(2024, 11, 17), dt.date(2026, 2, 10))
 
 
-@pytest.fixture(scope="module")
-def queries() -> catalogue.Catalogue:
-    return catalogue.load(config.queries_dir())
-
-
 def previous(query: catalogue.Query, name: str) -> catalogue.Query:
     """The query as it was: the same header and parameters, the previous SQL."""
     return catalogue.Query(**{**query.__dict__, "sql": PREVIOUS_SQL[name]})

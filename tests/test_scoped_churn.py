@@ -11,7 +11,7 @@ import random
 from collections import defaultdict
 
 import pytest
-from conftest import import_text
+from conftest import import_text, rows
 
 from dashboard import catalogue, config, coverage, filters, rollups, scopes, store
 
@@ -37,14 +37,6 @@ where not ($site is null and $team is null and $channel is null and $touchpoint 
   )
 """
 NOW = "select customer_id, churned_on from filtered_customers($date_from, $date_to, $site, $team, $channel, $touchpoint)"
-
-
-def rows(con, sql: str, params: dict | None = None) -> list[tuple]:
-    cursor = con.cursor()
-    try:
-        return cursor.execute(sql, params).fetchall()
-    finally:
-        cursor.close()
 
 
 def cases(con) -> dict[str, filters.Filters]:

@@ -15,9 +15,11 @@ from pathlib import Path
 
 import polars as pl
 import pytest
+from conftest import rows
+from test_rollup_months import PREVIOUS_SQL as PREVIOUS_ROLLUP_SQL
 from polars.testing import assert_frame_equal
 
-from dashboard import catalogue, config, filters, importer, mapping, scopes, store
+from dashboard import catalogue, filters, importer, mapping, scopes, store
 
 # The queries rewritten to read the team grain. Each file's SQL reads filtered_team_months where it read
 # filtered_contact_months (the comments naming the rollup aside), and nothing else changed but the parts in
@@ -31,41 +33,13 @@ TEAM_GRAIN = (
 )
 
 # customer_vs_agent_levers' lever_values before it became one select over the levers (commit 84bc95f): a
-# union of one select per lever; the rest of the query is unchanged
+# union of one select per lever, as test_rollup_months keeps it in the query's previous SQL; the rest of the
+# query is unchanged
 LEVERS = "customer_vs_agent_levers"
-PREVIOUS_LEVER_VALUES = """
--- one row per agent and lever: the value that ranks the agent, and what the band sums to show
-lever_values as (
-    select 'satisfaction' as lever, s.*, o.satisfaction_mean as rank_value,
-           o.satisfaction_hits::double as lever_sum, o.satisfaction_answers as lever_count,
-           0 as lever_misses, true as survey
-    from served as s join own_answers as o using (agent_id) where o.satisfaction_answers > 0
-    union all by name
-    select 'enps' as lever, s.*, o.enps_mean as rank_value, o.enps_promoters::double as lever_sum,
-           o.enps_answers as lever_count, o.enps_detractors as lever_misses, true as survey
-    from served as s join own_answers as o using (agent_id) where o.enps_answers > 0
-    union all by name
-    select 'pressure' as lever, s.*, o.pressure_mean as rank_value, o.pressure_sum::double as lever_sum,
-           o.pressure_answers as lever_count, 0 as lever_misses, true as survey
-    from served as s join own_answers as o using (agent_id) where o.pressure_answers > 0
-    union all by name
-    select 'training' as lever, s.*, coalesce(t.hours, 0) as rank_value, coalesce(t.hours, 0) as lever_sum,
-           1 as lever_count, 0 as lever_misses, false as survey
-    from served as s left join training_hours as t using (agent_id)
-    where exists (select 1 from training)
-    union all by name
-    select 'tenure' as lever, s.*,
-           date_diff('day', s.hired_on, least(coalesce(s.left_on, $date_to::date), $date_to::date)) / 365.25 as rank_value,
-           date_diff('day', s.hired_on, least(coalesce(s.left_on, $date_to::date), $date_to::date)) / 365.25 as lever_sum,
-           1 as lever_count, 0 as lever_misses, false as survey
-    from served as s
-    union all by name
-    select 'authority' as lever, s.*, s.authority_limit::double as rank_value, s.authority_limit::double as lever_sum,
-           1 as lever_count, 0 as lever_misses, false as survey
-    from served as s
-),
+_LEVERS_BEFORE = PREVIOUS_ROLLUP_SQL[LEVERS]
+PREVIOUS_LEVER_VALUES = _LEVERS_BEFORE[_LEVERS_BEFORE.index("-- one row per agent and lever"):
+                                       _LEVERS_BEFORE.index("-- the finest split whose every band holds")]
 
-"""
 # escalations_rate_by_authority's requests of a month whose limit changed after its first day, before they
 # were read from contact_team_days (commit 84bc95f): from the contacts
 PREVIOUS_CHANGE_MONTH = """
@@ -94,19 +68,6 @@ PREVIOUS_PARTS = {
 
 DATA = Path(__file__).resolve().parent / "data"
 MAPPINGS = Path(__file__).resolve().parent.parent / "data" / "mappings"
-
-
-def rows(con, sql: str, params: dict | None = None) -> list[tuple]:
-    cursor = con.cursor()
-    try:
-        return cursor.execute(sql, params).fetchall()
-    finally:
-        cursor.close()
-
-
-@pytest.fixture(scope="module")
-def queries() -> catalogue.Catalogue:
-    return catalogue.load(config.queries_dir())
 
 
 def previous(query: catalogue.Query) -> catalogue.Query:

@@ -11,7 +11,7 @@ from conftest import MARCH_TO_MAY, ROOT
 from statsmodels.stats.proportion import proportion_confint
 from streamlit.testing.v1 import AppTest
 
-from dashboard import catalogue, config, figures, filters, ranking
+from dashboard import catalogue, figures, filters, ranking
 
 # (k, n) pairs across the range: tiny counts, extremes, large n
 PAIRS = [(0, 1), (1, 1), (1, 2), (3, 7), (95, 100), (0, 50), (50, 50), (812, 1000), (4_321, 5_000)]
@@ -19,11 +19,6 @@ PAIRS = [(0, 1), (1, 1), (1, 2), (3, 7), (95, 100), (0, 50), (50, 50), (812, 100
 
 def values(date_from=MARCH_TO_MAY[0], date_to=MARCH_TO_MAY[1], **scope) -> dict:
     return {**filters.Filters(date_from, date_to, **scope).as_params(), **catalogue.page_param_defaults()}
-
-
-@pytest.fixture(scope="module")
-def queries() -> catalogue.Catalogue:
-    return catalogue.load(config.queries_dir())
 
 
 @pytest.fixture
