@@ -83,9 +83,10 @@ DERIVED: dict[tuple[str, str], tuple[str, tuple[tuple[str, str], ...]]] = {
     # customers' first contacts per scope (scoped churn): what the customer ids and records give
     **{("customer_first_contacts", column): ("interactions", tuple(tuple(s.split(".")) for s in sources))
        for column, sources in FIRST_CONTACT_SOURCES.items()},
-    # customers' first contacts of each set of experiences (customer churn by experience), likewise
-    **{("customer_experience_firsts", column): ("interactions", tuple(tuple(s.split(".")) for s in sources))
-       for column, sources in EXPERIENCE_FIRST_SOURCES.items()},
+    # customers' first contacts of each set of experiences (customer churn by experience), and per team, likewise
+    **{(table, column): ("interactions", tuple(tuple(s.split(".")) for s in sources))
+       for table in ("customer_experience_firsts", "customer_team_experience_firsts")
+       for column, sources in {**EXPERIENCE_FIRST_SOURCES, "team_id": ("interactions.customer_id",)}.items()},
     # every period's counts of them (experience_churn_periods): each set's count has what its since_ day
     # has, its churned count the churn days too
     **{("experience_churn_periods", column): ("interactions", tuple(tuple(s.split(".")) for s in sources))

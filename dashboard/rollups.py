@@ -406,13 +406,22 @@ def team_batches(con: duckdb.DuckDBPyConnection, most: int = BATCH_CONTACTS) -> 
 EXPERIENCE_FIRST_BATCHES = "create temp table experience_first_batches as from customer_experience_firsts limit 0"
 EXPERIENCE_FIRST_BATCH = """
 insert into experience_first_batches
-select * from customer_experience_first_rows($after_customer, $upto_customer)
+select * exclude (team_id) from customer_experience_first_rows($after_customer, $upto_customer, null, null)
 """
 CUSTOMER_EXPERIENCE_FIRSTS = """
 insert into customer_experience_firsts
 select * exclude (contacts), sum(contacts)::bigint as contacts
 from experience_first_batches
 group by all
+order by all
+"""
+# The same per team (customer_team_experience_firsts), a batch of teams at a time (team_batches): a team's
+# rows are all in its batch, so the batches go straight in, each in order, teams in order; so a team's
+# period reads only its team's days. (Batches of customers, summed at the end, took 12.9 GB at 100M
+# contacts.)
+CUSTOMER_TEAM_EXPERIENCE_FIRSTS = """
+insert into customer_team_experience_firsts
+select * from customer_experience_first_rows(null, null, $first_team, $last_team)
 order by all
 """
 
@@ -680,9 +689,10 @@ def build(con: duckdb.DuckDBPyConnection) -> None:
 
 
 def build_experience_firsts(con: duckdb.DuckDBPyConnection, most: int = BATCH_CONTACTS) -> None:
-    """customer_experience_firsts from the contacts, a batch of customers at a time; then
-    experience_churn_periods from it."""
+    """customer_experience_firsts and customer_team_experience_firsts from the contacts, a batch of customers
+    at a time; then experience_churn_periods from the first."""
     con.execute("delete from customer_experience_firsts")
+    con.execute("delete from customer_team_experience_firsts")
     con.execute("drop table if exists experience_first_batches")
     con.execute(EXPERIENCE_FIRST_BATCHES)
     try:
@@ -691,6 +701,8 @@ def build_experience_firsts(con: duckdb.DuckDBPyConnection, most: int = BATCH_CO
         con.execute(CUSTOMER_EXPERIENCE_FIRSTS)
     finally:
         con.execute("drop table experience_first_batches")
+    for first_team, last_team in team_batches(con, most):
+        con.execute(CUSTOMER_TEAM_EXPERIENCE_FIRSTS, {"first_team": first_team, "last_team": last_team})
     con.execute("delete from experience_churn_periods")
     con.execute(f"insert into experience_churn_periods {EXPERIENCE_CHURN_PERIODS}")
 

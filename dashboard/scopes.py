@@ -87,8 +87,11 @@ KEPT_ROWS = {
     # a customer's previous contact within the scope is another than in the whole company: the scope's own
     # rows, from the rows just copied (the whole company's are the store's own)
     "customer_experience_firsts": "select * from src.customer_experience_firsts where $everything union all "
-                                  "select * from main.customer_experience_first_rows(null, null) "
+                                  "select * exclude (team_id) from main.customer_experience_first_rows(null, null, null, null) "
                                   "where not $everything order by all",   # as rollups.CUSTOMER_EXPERIENCE_FIRSTS
+    # a customer's previous contacts with a team are the same in the scope: the scope's teams' rows
+    "customer_team_experience_firsts": "select * from src.customer_team_experience_firsts "
+                                       "where team_id in (select team_id from scope_teams)",
     # every period's counts: the store's own for the whole company, else from the scope's first contacts
     # just copied
     "experience_churn_periods": "select * from src.experience_churn_periods where $everything union all "

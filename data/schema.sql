@@ -295,6 +295,30 @@ create table customer_experience_firsts (
     contacts                      bigint not null
 );
 
+-- Customer churn by experience with a team filter alone (a site too, or not): customer_experience_firsts' rows
+-- per team, a customer's previous contacts being theirs with the same team. A contact with X is the
+-- customer's first X-contact with its team in a period starting on date_from, by a customer who joined
+-- before date_from, exactly when since_X < date_from; so a team's period sums its rows, with no grouping by
+-- customer (at 100M demo contacts a team's month holds about 300,000 customers). Only contacts whose customer
+-- and touchpoint are in their tables; built with customer_experience_firsts at every publish of a store
+-- holding contacts (dashboard/rollups.py), from the same customer_experience_first_rows; in team order, then
+-- day order, so a team's period reads only its team's days.
+create table customer_team_experience_firsts (
+    team_id                       integer not null,
+    day                           date not null,
+    churned_on                    date,
+    since_contact                 date,
+    since_known_wait              date,
+    since_long_wait               date,
+    since_escalated               date,
+    since_low_csat                date,
+    since_known_wait_or_escalated date,
+    since_known_wait_or_low_csat  date,
+    since_any_bad                 date,
+    since_known_wait_or_any_bad   date,
+    contacts                      bigint not null
+);
+
 -- Customer churn by experience without a site, team, channel or touchpoint filter, counted for every period
 -- of whole days starting within the last two years of customer_experience_firsts' days (rollups.CHURN_PERIOD_DAYS)
 -- and ending by its last day: for each set of experiences (customer_experience_firsts' since_ columns), the
@@ -571,13 +595,17 @@ create macro experience_bits(abandoned, wait_s, escalation_depth, low_csat) as
     | case when low_csat then 8 else 0 end;
 
 -- customer_experience_firsts' rows (see there) for the customers with an id above after_customer and up to
--- upto_customer (NULL: no bound): used to build it at publish, a batch of customers at a time (the rows of
--- two batches may share a key: the build sums them), and for a scope's own store. A contact's previous
--- contacts are its customer's, so a batch holds each of its customers' contacts.
-create macro customer_experience_first_rows(after_customer, upto_customer) as table
+-- upto_customer (NULL: no bound), with team_id NULL: used to build it at publish, a batch of customers at a
+-- time (the rows of two batches may share a key: the build sums them), and for a scope's own store. A
+-- contact's previous contacts are its customer's, so a batch holds each of its customers' contacts.
+-- With first_team and last_team (not NULL), customer_team_experience_firsts' rows of the teams with ids
+-- from first_team to last_team: a contact's previous contacts are then its customer's with its team, so a
+-- batch of teams holds each of its rows' contacts (and no other batch's keys).
+create macro customer_experience_first_rows(after_customer, upto_customer, first_team, last_team) as table
     with contacts as (
         select
-            i.customer_id, i.queued_at, i.interaction_id, i.queued_at::date as day, c.joined_on, c.churned_on,
+            i.customer_id, case when first_team is not null then i.team_id end as team_id, i.queued_at, i.interaction_id,
+            i.queued_at::date as day, c.joined_on, c.churned_on,
             experience_bits(i.abandoned, i.wait_s, i.escalation_depth,
                             i.interaction_id in (select s.interaction_id from customer_surveys as s
                                                  where s.csat <= 2)) as bits
@@ -586,23 +614,24 @@ create macro customer_experience_first_rows(after_customer, upto_customer) as ta
         join touchpoints as tp using (touchpoint_id)
         where (after_customer is null or i.customer_id > after_customer)
           and (upto_customer is null or i.customer_id <= upto_customer)
+          and (first_team is null or i.team_id between first_team and last_team)
     ),
     previous as (
         select
-            day, joined_on, churned_on, bits,
+            team_id, day, joined_on, churned_on, bits,
             max(day) over earlier                                  as last_contact,
             max(day) filter (where bits & 2 <> 0) over earlier     as last_known_wait,
             max(day) filter (where bits & 1 <> 0) over earlier     as last_long_wait,
             max(day) filter (where bits & 4 <> 0) over earlier     as last_escalated,
             max(day) filter (where bits & 8 <> 0) over earlier     as last_low_csat
         from contacts
-        window earlier as (partition by customer_id order by queued_at, interaction_id
+        window earlier as (partition by customer_id, team_id order by queued_at, interaction_id
                            rows between unbounded preceding and 1 preceding)
     ),
     -- greatest() skips NULLs: a set's since is the joining day when the customer had no contact of it before
     since as (
         select
-            day, churned_on,
+            team_id, day, churned_on,
             greatest(joined_on, last_contact) as since_contact,
             case when bits & 2 <> 0 then greatest(joined_on, last_known_wait) end as since_known_wait,
             case when bits & 1 <> 0 then greatest(joined_on, last_long_wait) end as since_long_wait,
@@ -622,7 +651,7 @@ create macro customer_experience_first_rows(after_customer, upto_customer) as ta
     -- contact with no since left is no row
     kept as (
         select
-            day, churned_on,
+            team_id, day, churned_on,
             case when since_contact < day then since_contact end as since_contact,
             case when since_known_wait < day then since_known_wait end as since_known_wait,
             case when since_long_wait < day then since_long_wait end as since_long_wait,

@@ -28,7 +28,8 @@
 -- such a contact is the first of a period from date_from exactly when that day is before date_from, so
 -- summing those contacts counts each customer once, with no grouping by customer. The rollup leaves out
 -- no contact of a team missing from teams (it is built from the contacts alone); the page's figures do,
--- so a store holding such contacts (an import warns of them) is read the other way.
+-- so a store holding such contacts (an import warns of them) is read the other way. With a team filter
+-- alone, customer_team_experience_firsts holds the same per team, summed the same way.
 with read_from_rollup as (
     select $site is null and $team is null and $channel is null and $touchpoint is null
        and not exists (select 1 from contact_days as d anti join teams as t using (team_id)
@@ -67,7 +68,26 @@ period_sets as (
            known_wait_or_low_csat, any_bad, known_wait_or_any_bad)
 ),
 
-unscoped_sets as (
+-- The first contacts of the period's days, of customers active at its start: without a scope filter (the
+-- period has no row), customer_experience_firsts'; with a team filter alone (a site too, or not),
+-- customer_team_experience_firsts' rows of the team (data/schema.sql), a customer's first contacts with the
+-- team. Summed per set, each counts each customer once.
+first_contacts as (
+    select f.*
+    from customer_experience_firsts as f
+    join period_missing as m on m.missing
+    -- the filters again, as such: a scope filter then leaves this out when the query is planned
+    where $site is null and $team is null and $channel is null and $touchpoint is null
+      and (select yes from read_from_rollup)
+    union all
+    select f.* exclude (team_id)
+    from customer_team_experience_firsts as f
+    join teams as t using (team_id)
+    where $team is not null and $channel is null and $touchpoint is null
+      and t.team_name = $team and ($site is null or t.site = $site)
+),
+
+first_sets as (
     select
         churned,
         sum(case when since_contact < $date_from then contacts end)                 as contact,
@@ -80,21 +100,18 @@ unscoped_sets as (
         sum(case when since_any_bad < $date_from then contacts end)                 as any_bad,
         sum(case when since_known_wait_or_any_bad < $date_from then contacts end)   as known_wait_or_any_bad
     from (
-        select f.*, coalesce(f.churned_on <= $date_to, false) as churned
-        from customer_experience_firsts as f
-        join period_missing as m on m.missing
-        -- the filters again, as such: a scope filter then leaves this out when the query is planned
-        where $site is null and $team is null and $channel is null and $touchpoint is null
-          and (select yes from read_from_rollup)
-          and day >= $date_from and day <= $date_to
+        select *, coalesce(churned_on <= $date_to, false) as churned
+        from first_contacts
+        where day >= $date_from and day <= $date_to
           and (churned_on is null or churned_on >= $date_from)
     )
     group by churned
 ),
 
--- Otherwise: each customer's contacts of the scope in the period folded into the bits of experience_bits
--- (data/schema.sql), then the same sets counted from the folded bits. With a scope filter the filters
--- leave out the unscoped branches below when the query is planned; without one, the contacts are read
+-- Otherwise (a channel or touchpoint filter, or a site alone): each customer's contacts of the scope in the
+-- period folded into the bits of experience_bits (data/schema.sql), then the same sets counted from the
+-- folded bits. With a scope filter the filters leave out the unscoped branches below when the query is
+-- planned; without one, the contacts are read
 -- only when the rollup cannot answer, through scoped_teams, empty when it can: a join whose one side is
 -- empty stops DuckDB reading the other (a filter on read_from_rollup alone would not: its value is not
 -- known when the query is planned).
@@ -106,6 +123,7 @@ period_contacts as (
     select *
     from filtered_interactions($date_from, $date_to, $site, $team, $channel, $touchpoint)
     where not ($site is null and $team is null and $channel is null and $touchpoint is null)
+      and not ($team is not null and $channel is null and $touchpoint is null)
     union all
     select *
     from filtered_interactions($date_from, $date_to, $site, $team, $channel, $touchpoint)
@@ -142,27 +160,14 @@ scoped_bits as (
 -- the customers by their folded bits and whether they churned: a few dozen rows. Only customers active at
 -- the period's start count, a condition counted rather than filtered: a filter on customers would make
 -- DuckDB guess them fewer than the folded customers and hash every active customer (19M of them at 100M
--- contacts, 1.7 GB, with a channel filter over a quarter) instead of the few the scope served. With a team
--- filter alone, the customers' dates come from the team's own rows of customer_first_contacts (one per
--- customer the team ever served, with the customer's dates: every customer it served in the period), not
--- from every customer (at 100M contacts, 3.7M rows read instead of 20M).
+-- contacts, 1.7 GB, with a channel filter over a quarter) instead of the few the scope served.
 scoped_kinds as (
     select
         e.bits,
         coalesce(c.churned_on <= $date_to, false) as churned,
         count(*) filter (where c.joined_on < $date_from and (c.churned_on is null or c.churned_on >= $date_from))
             as customers
-    from (
-        select c.customer_id, c.joined_on, c.churned_on
-        from customers as c
-        where not ($team is not null and $channel is null and $touchpoint is null)
-        union all
-        select f.customer_id, f.joined_on, f.churned_on
-        from customer_first_contacts as f
-        join teams as t using (team_id)
-        where $team is not null and $channel is null and $touchpoint is null
-          and f.first_for_team and t.team_name = $team
-    ) as c
+    from customers as c
     join scoped_bits as e using (customer_id)
     group by all
 ),
@@ -183,7 +188,7 @@ scoped_sets as (
     group by churned
 ),
 
--- one of the two is empty (its filter is false): summed, the other's counts, of all and of the churned
+-- two of the three are empty (their filters are false): summed, the other's counts, of all and of the churned
 sets as (
     select
         coalesce(sum(contact), 0)::bigint                 as contact,
@@ -204,7 +209,7 @@ sets as (
         coalesce(sum(known_wait_or_low_csat) filter (where churned), 0)::bigint  as known_wait_or_low_csat_churned,
         coalesce(sum(any_bad) filter (where churned), 0)::bigint                 as any_bad_churned,
         coalesce(sum(known_wait_or_any_bad) filter (where churned), 0)::bigint   as known_wait_or_any_bad_churned
-    from (select * from period_sets union all select * from unscoped_sets union all select * from scoped_sets)
+    from (select * from period_sets union all select * from first_sets union all select * from scoped_sets)
 ),
 
 -- Each experience splits the same customers in two: those with a known wait (a recorded wait or an

@@ -1,10 +1,11 @@
 """Customer churn by experience (queries/attrition_customer_churn.sql). Without a site, team, channel or
 touchpoint filter it reads customer_experience_firsts (per contact that is a customer's first of a set of
 experiences in some period, the day since which it is; data/schema.sql) instead of folding every contact of
-the period per customer. Its figures equal those of the previous SQL (kept here) at many filters, on the
-demo, on stores lacking waits, escalation levels or survey answers, on a store holding contacts of a team
-not in teams, and on a scope's store; they equal a count in plain Python from the raw rows; and the
-rollup's rows equal the raw rows' counted in plain Python."""
+the period per customer; with a team filter alone, customer_team_experience_firsts (the same per team). Its
+figures equal those of the previous SQL (kept here) at many filters, on the demo, on stores lacking waits,
+escalation levels or survey answers, on a store holding contacts of a team not in teams, and on a scope's
+store; they equal a count in plain Python from the raw rows; and both rollups' rows equal the raw rows'
+counted in plain Python."""
 
 from __future__ import annotations
 
@@ -143,6 +144,8 @@ def cases(con) -> dict[str, filters.Filters]:
     (first, last), = rows(con, "select min(queued_at)::date, max(queued_at)::date from interactions")
     team, site = rows(con, "select team_name, site from teams where team_id in (select team_id from interactions) "
                            "order by team_id limit 1")[0]
+    other_site, = rows(con, "select coalesce(max(site) filter (where site <> $site), 'no such site') from teams",
+                       {"site": site})[0]
     channel, = rows(con, "select min(channel) from interactions")[0]
     touchpoint, = rows(con, "select min(touchpoint_name) from interactions join touchpoints using (touchpoint_id)")[0]
     middle = first + (last - first) / 2
@@ -159,6 +162,12 @@ def cases(con) -> dict[str, filters.Filters]:
         "before and after the data": filters.Filters(first - dt.timedelta(days=40), last + dt.timedelta(days=40)),
         "ending before the first contact": filters.Filters(first - dt.timedelta(days=60), first - dt.timedelta(days=1)),
         "one team, one month": filters.Filters(*month, team=team),
+        "one team, whole data": filters.Filters(first, last, team=team),
+        "one team, a day": filters.Filters(middle, middle, team=team),
+        "one team, before and after the data": filters.Filters(first - dt.timedelta(days=40),
+                                                               last + dt.timedelta(days=40), team=team),
+        "team and its site": filters.Filters(*mid_month, site=site, team=team),
+        "team and another site": filters.Filters(*mid_month, site=other_site, team=team),
         "one site": filters.Filters(*mid_month, site=site),
         "one channel": filters.Filters(first, last, channel=channel),
         "one touchpoint, one month": filters.Filters(*month, touchpoint=touchpoint),
@@ -224,16 +233,17 @@ def assert_same_everywhere(con) -> dict[str, int]:
     return sizes
 
 
-def expected_rollup(con) -> Counter:
+def expected_rollup(con, by_team: bool = False) -> Counter:
     """customer_experience_firsts counted in Python: each customer's contacts in queue order, the last day of
-    each experience before each contact."""
+    each experience before each contact. By team, customer_team_experience_firsts: each customer's contacts
+    with each team apart, keyed by team first."""
     customers = dict((c, (joined, churned)) for c, joined, churned in
                      rows(con, "select customer_id, joined_on, churned_on from customers"))
     touchpoints = {t for t, in rows(con, "select touchpoint_id from touchpoints")}
     low_csat = {i for i, in rows(con, "select interaction_id from customer_surveys where csat <= 2")}
-    contacts = sorted((customer, queued_at, contact_id, abandoned, wait_s, depth)
-                      for contact_id, customer, touchpoint, queued_at, abandoned, wait_s, depth in rows(con, """
-                          select interaction_id, customer_id, touchpoint_id, queued_at, abandoned, wait_s,
+    contacts = sorted(((customer, team if by_team else None), queued_at, contact_id, abandoned, wait_s, depth)
+                      for contact_id, customer, team, touchpoint, queued_at, abandoned, wait_s, depth in rows(con, """
+                          select interaction_id, customer_id, team_id, touchpoint_id, queued_at, abandoned, wait_s,
                                  escalation_depth from interactions""")
                       if customer in customers and touchpoint in touchpoints)
     # the sets whose first contacts the rollup counts, as the experiences each is made of
@@ -243,9 +253,9 @@ def expected_rollup(con) -> Counter:
     out: Counter = Counter()
     last: dict[str, dt.date] = {}
     previous_customer = None
-    for customer, queued_at, contact_id, abandoned, wait_s, depth in contacts:
-        if customer != previous_customer:
-            last, previous_customer = {}, customer
+    for (customer, team), queued_at, contact_id, abandoned, wait_s, depth in contacts:
+        if (customer, team) != previous_customer:
+            last, previous_customer = {}, (customer, team)
         day = queued_at.date()
         joined, churned = customers[customer]
         had = {"k": abandoned or wait_s is not None, "l": abandoned or (wait_s is not None and wait_s > 300),
@@ -257,7 +267,7 @@ def expected_rollup(con) -> Counter:
             value = max(days) if in_set else None
             since.append(value if value is not None and value < day else None)
         if any(s is not None for s in since):
-            out[(day, churned, *since)] += 1
+            out[((team,) if by_team else ()) + (day, churned, *since)] += 1
         last["a"] = day
         for x, yes in had.items():
             if yes:
@@ -265,8 +275,9 @@ def expected_rollup(con) -> Counter:
     return out
 
 
-def held_rollup(con) -> Counter:
-    return Counter({tuple(r[:-1]): r[-1] for r in rows(con, "select * from customer_experience_firsts")})
+def held_rollup(con, by_team: bool = False) -> Counter:
+    table = "customer_team_experience_firsts" if by_team else "customer_experience_firsts"
+    return Counter({tuple(r[:-1]): r[-1] for r in rows(con, f"select * from {table}")})
 
 
 # ---- the demo ------------------------------------------------------------------------------------
@@ -277,7 +288,15 @@ def test_the_rollup_holds_each_contacts_since_days_counted(con):
     assert sum(held.values()) < rows(con, "select count(*) from interactions")[0][0]
 
 
-def test_a_build_in_batches_of_customers_holds_the_same_rows(store_path, tmp_path, con):
+def test_the_team_rollup_holds_each_contacts_since_days_with_its_team_counted(con):
+    held = held_rollup(con, by_team=True)
+    assert held == expected_rollup(con, by_team=True) != Counter()
+    # a customer's first contact with a team is often not their first contact: more first contacts
+    assert sum(held.values()) > sum(held_rollup(con).values())
+    assert {team for team, *_ in held} == {t for t, in rows(con, "select distinct team_id from interactions")}
+
+
+def test_a_build_in_batches_of_customers_and_of_teams_holds_the_same_rows(store_path, tmp_path, con):
     path = tmp_path / "store.duckdb"
     shutil.copy(store.version(store_path)[0], path)
     with duckdb.connect(str(path)) as connection:
@@ -291,20 +310,26 @@ def test_a_build_in_batches_of_customers_holds_the_same_rows(store_path, tmp_pat
         sizes = [sum(n for customer, n in per_customer.items() if (after is None or customer > after)
                      and (upto is None or customer <= upto)) for after, upto in batches]
         assert len(batches) == -(-sum(per_customer.values()) // 5_000) and max(sizes) < 2 * 5_000
+        assert len(rollups.team_batches(connection, most=5_000)) > 1
         rollups.build_experience_firsts(connection, most=5_000)
         assert held_rollup(connection) == held_rollup(con) == expected_rollup(con)
+        assert held_rollup(connection, by_team=True) == held_rollup(con, by_team=True)
         assert rows(connection, "select count(*) from duckdb_tables() where table_name = 'experience_first_batches'") \
             == [(0,)]
 
 
-def test_the_rollup_is_in_day_order(con):
+def test_the_rollup_is_in_day_order_and_the_team_rollup_in_team_then_day_order(con):
     days = [d for d, in rows(con, "select day from customer_experience_firsts")]
     assert days == sorted(days)
+    team_days = rows(con, "select team_id, day from customer_team_experience_firsts")
+    assert team_days == sorted(team_days) and len({t for t, _ in team_days}) > 1
 
 
 def test_churn_by_experience_equals_the_previous_sql_and_a_count_from_the_rows(con):
     sizes = assert_same_everywhere(con)
     assert sizes["whole data"] > sizes["a month"] > sizes["one team, one month"] > 0
+    assert sizes["one team, whole data"] > sizes["one team, one month"] and sizes["team and its site"] > 0
+    assert sizes["team and another site"] == 0
     assert sizes["a day"] > 0 and sizes["site, channel and touchpoint"] > 0
     assert sizes["ending before the first contact"] == 0
 
@@ -345,6 +370,7 @@ def lacking_store(request, store_path, tmp_path_factory):
 def test_stores_lacking_waits_levels_or_surveys_give_the_same_figures(lacking_store):
     kind, con = lacking_store
     assert held_rollup(con) == expected_rollup(con)
+    assert held_rollup(con, by_team=True) == expected_rollup(con, by_team=True)
     assert_same_everywhere(con)
     year = run(con, query(), cases(con)["whole data"])
     unknown = year.filter(pl.col("experience").is_null())["customers"].to_list()
@@ -356,6 +382,7 @@ def test_stores_lacking_waits_levels_or_surveys_give_the_same_figures(lacking_st
 def test_an_imported_log_without_waits_levels_or_surveys_gives_the_same_figures(imported_with_customers):  # noqa: F811
     con = imported_with_customers
     assert held_rollup(con) == expected_rollup(con) != Counter()
+    assert held_rollup(con, by_team=True) == expected_rollup(con, by_team=True) != Counter()
     sizes = assert_same_everywhere(con)
     assert sizes["whole data"] > 0 and sizes["one team, one month"] > 0
 
@@ -384,6 +411,7 @@ def test_a_scope_store_holds_its_own_rollup_and_the_same_figures(store_path, con
         derived = store.open_read_only(scopes.store_for(store_path, scopes.Scope(teams=frozenset({team})), purpose))
         try:
             assert held_rollup(derived) == expected_rollup(derived) != Counter()
+            assert held_rollup(derived, by_team=True) == expected_rollup(derived, by_team=True) != Counter()
             assert_same_everywhere(derived)
         finally:
             derived.close()
@@ -436,6 +464,21 @@ def test_a_period_with_a_row_reads_that_row_alone(store_path, tmp_path, con):
         outside = run(emptied, query(), chosen["before and after the data"])
         assert outside.filter(pl.col("experience").is_not_null())["customers"].sum() == 0
         assert run(con, query(), chosen["before and after the data"])["customers"].sum() > 0
+
+
+def test_a_team_filter_alone_reads_the_team_rollup(store_path, tmp_path, con):
+    """With the team rollup emptied, a team filter alone (with its site or not) counts nobody: the query
+    reads the rollup, not the contacts; a team with a channel filter, and a site alone, still fold the
+    contacts and give the same figures."""
+    path = _rebuilt_copy(store_path, tmp_path, after_record=("delete from customer_team_experience_firsts",))
+    chosen = cases(con)
+    with store.open_read_only(path) as emptied:
+        for label in ("one team, one month", "one team, whole data", "team and its site"):
+            assert run(con, query(), chosen[label])["customers"].sum() > 0
+            assert run(emptied, query(), chosen[label])["customers"].sum() == 0, label
+        for label in ("team and channel", "one site", "whole data"):
+            assert_frame_equal(run(emptied, query(), chosen[label]), run(con, query(), chosen[label]),
+                               check_exact=True)
 
 
 def test_periods_starting_before_the_rows_window_read_the_first_contacts(store_path, tmp_path):

@@ -29,6 +29,7 @@ def test_schema_lists_every_table_of_the_lab_store_with_its_row_count(con, store
                  "contact_intervals", "contact_days", "contact_months", "contact_wait_days",
                  "customer_first_contacts", "contact_resolutions", "contact_resolution_totals",
                  "contact_team_months", "contact_team_days", "customer_experience_firsts", "experience_churn_periods",
+                 "customer_team_experience_firsts",
                  "customer_span_counts", "contact_hours", "contact_hour_totals", "escalated_exception_days",
                  "customer_team_span_counts", "customer_day_counts")}
     held = dict(tables.iter_rows())
