@@ -418,11 +418,13 @@ order by all
 # The same per team (customer_team_experience_firsts), a batch of teams at a time (team_batches): a team's
 # rows are all in its batch, so the batches go straight in, each in order, teams in order; so a team's
 # period reads only its team's days. (Batches of customers, summed at the end, took 12.9 GB at 100M
-# contacts.)
+# contacts.) By team and day only, not every column: a team's period is a few row groups however its
+# other columns compress (at 10M contacts: built in 7.2 s instead of 8.6, 118 MB instead of 109, a team's
+# month summed in the same 1.5 ms).
 CUSTOMER_TEAM_EXPERIENCE_FIRSTS = """
 insert into customer_team_experience_firsts
 select * from customer_experience_first_rows(null, null, $first_team, $last_team)
-order by all
+order by team_id, day
 """
 
 # experience_churn_periods holds the periods starting within this many days before the last contact day
