@@ -502,6 +502,16 @@ create macro supplied(wanted_table, wanted_column) as coalesce((
     where c.table_name = wanted_table and c.column_name = wanted_column
 ), false);
 
+-- Whether a row is in the scope of the global filters: its team's site and name, its channel and its
+-- touchpoint's name against the site, team, channel and touchpoint chosen (NULL: any). The one
+-- definition of the filters every filtered_ macro below applies; a macro, so it is inlined into each
+-- query and a filter left NULL drops out when the query is planned.
+create macro in_scope(row_site, row_team, row_channel, row_touchpoint, site, team, channel, touchpoint) as
+    (site is null or row_site = site)
+    and (team is null or row_team = team)
+    and (channel is null or row_channel = channel)
+    and (touchpoint is null or row_touchpoint = touchpoint);
+
 -- The global filters, defined once. A chart's query reads
 --   from filtered_interactions($date_from, $date_to, $site, $team, $channel, $touchpoint)
 -- instead of repeating the joins and conditions; a NULL filter means "all". The period is
@@ -513,10 +523,7 @@ create macro filtered_interactions(date_from, date_to, site, team, channel, touc
     join touchpoints as tp using (touchpoint_id)
     where i.queued_at >= date_from
       and i.queued_at < date_to + interval 1 day
-      and (site is null or t.site = site)
-      and (team is null or t.team_name = team)
-      and (channel is null or i.channel = channel)
-      and (touchpoint is null or tp.touchpoint_name = touchpoint);
+      and in_scope(t.site, t.team_name, i.channel, tp.touchpoint_name, site, team, channel, touchpoint);
 
 -- The interval rows of the global filters, as filtered_interactions gives contacts: the same period
 -- (inclusive of date_to), site, team, channel and touchpoint. Each row carries its team's name and
@@ -528,10 +535,7 @@ create macro filtered_intervals(date_from, date_to, site, team, channel, touchpo
     join touchpoints as tp using (touchpoint_id)
     where ci.interval_start >= date_from
       and ci.interval_start < date_to + interval 1 day
-      and (site is null or t.site = site)
-      and (team is null or t.team_name = team)
-      and (channel is null or ci.channel = channel)
-      and (touchpoint is null or tp.touchpoint_name = touchpoint);
+      and in_scope(t.site, t.team_name, ci.channel, tp.touchpoint_name, site, team, channel, touchpoint);
 
 -- The day rows of the global filters (contact_days), as filtered_intervals gives interval rows.
 create macro filtered_days(date_from, date_to, site, team, channel, touchpoint) as table
@@ -540,10 +544,7 @@ create macro filtered_days(date_from, date_to, site, team, channel, touchpoint) 
     join teams as t using (team_id)
     join touchpoints as tp using (touchpoint_id)
     where cd.day between date_from and date_to
-      and (site is null or t.site = site)
-      and (team is null or t.team_name = team)
-      and (channel is null or cd.channel = channel)
-      and (touchpoint is null or tp.touchpoint_name = touchpoint);
+      and in_scope(t.site, t.team_name, cd.channel, tp.touchpoint_name, site, team, channel, touchpoint);
 
 -- Customer churn's base, defined once: the customers active at date_from (joined before it and not churned
 -- before it) and, with a site, team, channel or touchpoint filter, only those the scope served on any
@@ -579,10 +580,7 @@ create macro filtered_customers(date_from, date_to, site, team, channel, touchpo
       and f.first_on <= date_to
       and f.joined_on < date_from
       and (f.churned_on is null or f.churned_on >= date_from)
-      and (site is null or t.site = site)
-      and (team is null or t.team_name = team)
-      and (channel is null or f.channel = channel)
-      and (touchpoint is null or tp.touchpoint_name = touchpoint);
+      and in_scope(t.site, t.team_name, f.channel, tp.touchpoint_name, site, team, channel, touchpoint);
 
 -- What a contact went through, as bits of one small integer, so a customer's contacts fold with one
 -- bit_or: 1 a long wait (more than 5 minutes) or an abandon, 2 the wait is known (recorded, or
@@ -680,10 +678,7 @@ create macro filtered_wait_days(date_from, date_to, site, team, channel, touchpo
     join teams as t using (team_id)
     join touchpoints as tp using (touchpoint_id)
     where w.day between date_from and date_to
-      and (site is null or t.site = site)
-      and (team is null or t.team_name = team)
-      and (channel is null or w.channel = channel)
-      and (touchpoint is null or tp.touchpoint_name = touchpoint);
+      and in_scope(t.site, t.team_name, w.channel, tp.touchpoint_name, site, team, channel, touchpoint);
 
 -- The buckets of a time in queue (seconds), defined once: wait_bucket(wait_s) is a wait's bucket, NULL
 -- when the wait is not recorded (no bucket at all); wait_buckets() lists every bucket with its label, in
@@ -794,10 +789,7 @@ create macro filtered_contact_months(date_from, date_to, site, team, channel, to
     ) as m
     join teams as t using (team_id)
     join touchpoints as tp using (touchpoint_id)
-    where (site is null or t.site = site)
-      and (team is null or t.team_name = team)
-      and (channel is null or m.channel = channel)
-      and (touchpoint is null or tp.touchpoint_name = touchpoint);
+    where in_scope(t.site, t.team_name, m.channel, tp.touchpoint_name, site, team, channel, touchpoint);
 
 -- Team grain (issue 13): contact_months summed over its agents, for the page queries that never look at
 -- an agent (escalation levels, training, the mirror's team-months): about a fifteenth of its rows, and a
@@ -888,10 +880,7 @@ create macro filtered_team_months(date_from, date_to, site, team, channel, touch
     ) as m
     join teams as t using (team_id)
     join touchpoints as tp using (touchpoint_id)
-    where (site is null or t.site = site)
-      and (team is null or t.team_name = team)
-      and (channel is null or m.channel = channel)
-      and (touchpoint is null or tp.touchpoint_name = touchpoint);
+    where in_scope(t.site, t.team_name, m.channel, tp.touchpoint_name, site, team, channel, touchpoint);
 
 -- contact_team_days rows of the global filters, as filtered_days gives contact_days rows: for a figure that
 -- needs days of a month (escalations_rate_by_authority: a limit changed mid-month).
@@ -901,10 +890,7 @@ create macro filtered_team_days(date_from, date_to, site, team, channel, touchpo
     join teams as t using (team_id)
     join touchpoints as tp using (touchpoint_id)
     where d.day between date_from and date_to
-      and (site is null or t.site = site)
-      and (team is null or t.team_name = team)
-      and (channel is null or d.channel = channel)
-      and (touchpoint is null or tp.touchpoint_name = touchpoint);
+      and in_scope(t.site, t.team_name, d.channel, tp.touchpoint_name, site, team, channel, touchpoint);
 
 -- contact_resolutions' rows for the contacts queued from from_ts (inclusive) to to_ts (exclusive) of
 -- the site, team, channel and touchpoint (NULL: all): the one definition of its counts, used to build
@@ -945,10 +931,7 @@ create macro filtered_resolutions(date_from, date_to, site, team, channel, touch
     join touchpoints as tp using (touchpoint_id)
     where not (site is null and team is null and channel is null and touchpoint is null)
       and r.month >= rollup_months_from(date_from) and r.month < rollup_months_to(date_to)
-      and (site is null or t.site = site)
-      and (team is null or t.team_name = team)
-      and (channel is null or r.channel = channel)
-      and (touchpoint is null or tp.touchpoint_name = touchpoint)
+      and in_scope(t.site, t.team_name, r.channel, tp.touchpoint_name, site, team, channel, touchpoint)
     union all
     select exception_requested, escalation_depth, resolution_s, contacts
     from resolution_count_rows(
@@ -1090,10 +1073,7 @@ create macro filtered_hours(date_from, date_to, site, team, channel, touchpoint)
     join touchpoints as tp using (touchpoint_id)
     where not (site is null and team is null and channel is null and touchpoint is null)
       and h.day between date_from and date_to
-      and (site is null or t.site = site)
-      and (team is null or t.team_name = team)
-      and (channel is null or h.channel = channel)
-      and (touchpoint is null or tp.touchpoint_name = touchpoint);
+      and in_scope(t.site, t.team_name, h.channel, tp.touchpoint_name, site, team, channel, touchpoint);
 
 -- escalated_exception_days' rows of the global filters, as filtered_interactions gives contacts: with no
 -- site, team, channel or touchpoint filter straight from the table (joining every row to its team and
@@ -1111,7 +1091,4 @@ create macro filtered_escalated_exceptions(date_from, date_to, site, team, chann
     join touchpoints as tp using (touchpoint_id)
     where not (site is null and team is null and channel is null and touchpoint is null)
       and e.day between date_from and date_to
-      and (site is null or t.site = site)
-      and (team is null or t.team_name = team)
-      and (channel is null or e.channel = channel)
-      and (touchpoint is null or tp.touchpoint_name = touchpoint);
+      and in_scope(t.site, t.team_name, e.channel, tp.touchpoint_name, site, team, channel, touchpoint);
