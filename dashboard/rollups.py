@@ -691,8 +691,8 @@ def build(con: duckdb.DuckDBPyConnection) -> None:
 
 
 def build_experience_firsts(con: duckdb.DuckDBPyConnection, most: int = BATCH_CONTACTS) -> None:
-    """customer_experience_firsts and customer_team_experience_firsts from the contacts, a batch of customers
-    at a time; then experience_churn_periods from the first."""
+    """customer_experience_firsts from the contacts, a batch of customers at a time, then
+    experience_churn_periods from it; customer_team_experience_firsts a batch of teams at a time."""
     con.execute("delete from customer_experience_firsts")
     con.execute("delete from customer_team_experience_firsts")
     con.execute("drop table if exists experience_first_batches")
