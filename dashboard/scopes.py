@@ -89,9 +89,11 @@ KEPT_ROWS = {
     "customer_experience_firsts": "select * from src.customer_experience_firsts where $everything union all "
                                   "select * exclude (team_id) from main.customer_experience_first_rows(null, null, null, null) "
                                   "where not $everything order by all",   # as rollups.CUSTOMER_EXPERIENCE_FIRSTS
-    # a customer's previous contacts with a team are the same in the scope: the scope's teams' rows
+    # a customer's previous contacts with a team are the same in the scope: the scope's teams' rows, in the
+    # order a team's period is read in (a join need not keep the source's order)
     "customer_team_experience_firsts": "select * from src.customer_team_experience_firsts "
-                                       "where team_id in (select team_id from scope_teams)",
+                                       "where team_id in (select team_id from scope_teams) "
+                                       "order by team_id, day",   # as rollups.CUSTOMER_TEAM_EXPERIENCE_FIRSTS
     # every period's counts: the store's own for the whole company, else from the scope's first contacts
     # just copied
     "experience_churn_periods": "select * from src.experience_churn_periods where $everything union all "

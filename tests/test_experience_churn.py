@@ -10,6 +10,7 @@ counted in plain Python."""
 from __future__ import annotations
 
 import datetime as dt
+import random
 import shutil
 from collections import Counter
 
@@ -412,6 +413,8 @@ def test_a_scope_store_holds_its_own_rollup_and_the_same_figures(store_path, con
         try:
             assert held_rollup(derived) == expected_rollup(derived) != Counter()
             assert held_rollup(derived, by_team=True) == expected_rollup(derived, by_team=True) != Counter()
+            team_days = rows(derived, "select team_id, day from customer_team_experience_firsts")
+            assert team_days == sorted(team_days)
             assert_same_everywhere(derived)
         finally:
             derived.close()
@@ -436,7 +439,6 @@ def summed_from_first_contacts(con, date_from: dt.date, date_to: dt.date) -> tup
 def test_every_periods_row_equals_its_first_contacts_summed(con):
     """Every period of whole days inside the data has a row (checked: the count of rows), and the rows of
     the first and last days and of 150 random periods equal the first contacts summed in plain SQL."""
-    import random
     (first, last), = rows(con, "select min(day), max(day) from customer_experience_firsts")
     days = (last - first).days + 1
     assert rows(con, "select count(*), min(period_from), max(period_to) from experience_churn_periods") \
